@@ -1,0 +1,25 @@
+"""A small, fast, pure-NumPy deep-learning engine with Keras's names and defaults.
+
+It follows chapter 2 of *Deep Learning with R* (Chollet & Allaire)::
+
+    import engine
+    from engine.layers import Dense
+    (x_train, y_train), (x_test, y_test) = engine.datasets.mnist.load_data()
+    x_train = x_train.reshape(60000, 28 * 28).astype("float32") / 255
+    y_train = engine.utils.to_categorical(y_train)
+    model = engine.Sequential([Dense(512, activation="relu", input_shape=(784,)),
+                               Dense(10, activation="softmax")])
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x_train, y_train, epochs=5, batch_size=128)
+
+It never imports Qt: the Neural Playground app drives it from a worker thread.
+"""
+from engine import activations, backend, callbacks, datasets, initializers, layers, losses, metrics, optimizers, utils
+from engine import models
+from engine.models import Sequential, clone_model, load_model
+
+__version__ = "0.1.0"
+__all__ = [
+    "Sequential", "clone_model", "load_model", "activations", "backend", "callbacks", "datasets",
+    "initializers", "layers", "losses", "metrics", "models", "optimizers", "utils",
+]

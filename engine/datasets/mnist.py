@@ -1,0 +1,483 @@
+"""MNIST handwritten digits, loaded the way Keras loads them.
+
+What MNIST is
+-------------
+70,000 grayscale images of handwritten digits, each 28 x 28 pixels with
+values 0 (background) to 255 (ink), and a label 0..9 saying which digit it is.
+Yann LeCun, Corinna Cortes and Christopher J.C. Burges built it in the 1990s by
+re-mixing two NIST databases (census employees and high-school students), so
+that the 60,000 training images and the 10,000 test images were written by
+different people. A model that scores well on the test set therefore reads
+handwriting it has never seen, which is the whole point.
+
+Where the file comes from
+-------------------------
+Keras publishes the data as one NumPy archive, ``mnist.npz`` (about 11 MB),
+holding four arrays::
+
+    x_train  uint8 (60000, 28, 28)    y_train  uint8 (60000,)
+    x_test   uint8 (10000, 28, 28)    y_test   uint8 (10000,)
+
+This is the very file behind ``dataset_mnist()`` in *Deep Learning with R*
+(Chollet & Allaire), chapter 2, where the book's first network starts with::
+
+    mnist <- dataset_mnist()
+    train_images <- mnist$train$x
+    train_labels <- mnist$train$y
+
+The Python spelling used here is the same as Keras's::
+
+    from engine.datasets import mnist
+    (x_train, y_train), (x_test, y_test) = mnist.load_data()
+
+:func:`load_data` looks for the file, in order: the ``path`` you pass; the file
+named by the environment variable ``PLAYGROUND_MNIST``; this app's cache
+(:func:`cache_path`); Keras's own cache (``~/.keras/datasets/mnist.npz``);
+and only then downloads it (:func:`download`) into the app's cache. Files you
+point at are *validated* (right arrays, shapes, dtypes, labels); the cached
+download is *hashed* (SHA-256) so a damaged or half-written file is never used.
+
+Offline? :func:`load_sample` returns a 7,000-digit stratified subset that ships
+with the app in ``assets/mnist_sample.npz`` - enough to train a small network
+to roughly 90 % accuracy in seconds.
+
+Licence
+-------
+MNIST is by Yann LeCun, Corinna Cortes and Christopher J.C. Burges, a
+derivative of NIST data, and is made available under the Creative Commons
+Attribution-Share Alike 3.0 licence (CC BY-SA 3.0). The ``mnist.npz``
+packaging is Keras's.
+
+Environment variables
+---------------------
+``PLAYGROUND_MNIST``        a local mnist.npz to use instead of downloading.
+``PLAYGROUND_DATA_DIR``     overrides the app's data directory (the cache).
+``PLAYGROUND_MNIST_URL``    download from this URL instead of :data:`MNIST_URL`.
+``PLAYGROUND_MNIST_SHA256`` the SHA-256 that URL's file must have.
+``PLAYGROUND_SAMPLE``       a different file for :func:`load_sample`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import os
+import tempfile
+import urllib.error
+import urllib.request
+import warnings
+import zipfile
+import zlib
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, Union
+
+import numpy as np
+
+__all__ = [
+    "MNIST_URL",
+    "MNIST_SHA256",
+    "SAMPLE_PATH",
+    "DatasetError",
+    "DownloadError",
+    "DownloadCancelled",
+    "load_data",
+    "load_sample",
+    "download",
+    "validate",
+    "cache_path",
+    "data_dir",
+]
+
+#: Keras's canonical copy of the file (the one ``keras.datasets.mnist`` uses).
+MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
+#: SHA-256 of the file at :data:`MNIST_URL`; a download must match it exactly.
+MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
+#: The small offline subset shipped with the app (see assets/README.md).
+SAMPLE_PATH = Path(__file__).resolve().parents[2] / "assets" / "mnist_sample.npz"
+
+APP_NAME = "neural-playground"
+IMAGE_SHAPE = (28, 28)
+NUM_CLASSES = 10
+FULL_SIZES = {"train": 60_000, "test": 10_000}
+KEYS = ("x_train", "y_train", "x_test", "y_test")
+CHUNK_SIZE = 64 * 1024
+
+Arrays = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+Progress = Callable[[int, Union[int, None]], Any]
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+class DatasetError(ValueError):
+    """A data file cannot be used: missing, not an archive, or not MNIST."""
+
+
+class DownloadError(OSError):
+    """Fetching MNIST failed; nothing was written to the cache."""
+
+
+class DownloadCancelled(DownloadError):
+    """The caller cancelled the download; nothing was written to the cache."""
+
+
+# --------------------------------------------------------------------------
+# Where things live
+# --------------------------------------------------------------------------
+
+
+def data_dir() -> Path:
+    """The app's per-user data directory (``PLAYGROUND_DATA_DIR`` overrides).
+
+    Uses :mod:`platformdirs` when available (``~/.local/share/neural-playground``
+    on Linux, ``~/Library/Application Support/neural-playground`` on macOS,
+    ``%LOCALAPPDATA%\\neural-playground`` on Windows), else the Linux default.
+    """
+    override = os.environ.get("PLAYGROUND_DATA_DIR")
+    if override:
+        return Path(override).expanduser()
+    try:
+        from platformdirs import user_data_dir
+    except ImportError:
+        base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+        return Path(base) / APP_NAME
+    return Path(user_data_dir(APP_NAME, appauthor=False))
+
+
+def cache_path() -> Path:
+    """Where :func:`download` puts mnist.npz: ``data_dir()/datasets/mnist.npz``."""
+    return data_dir() / "datasets" / "mnist.npz"
+
+
+def keras_cache_path() -> Path:
+    """Where Keras keeps its copy (``$KERAS_HOME`` or ``~/.keras``)."""
+    keras_home = os.environ.get("KERAS_HOME") or Path.home() / ".keras"
+    return Path(keras_home) / "datasets" / "mnist.npz"
+
+
+def _configured_url() -> str:
+    return os.environ.get("PLAYGROUND_MNIST_URL") or MNIST_URL
+
+
+def _configured_sha256() -> str:
+    return (os.environ.get("PLAYGROUND_MNIST_SHA256") or MNIST_SHA256).lower()
+
+
+# --------------------------------------------------------------------------
+# Validation
+# --------------------------------------------------------------------------
+
+
+def _read_npz(path: Path) -> dict[str, np.ndarray]:
+    """Read the four MNIST arrays from ``path``, or say clearly why not."""
+
+    def bad(problem: str) -> DatasetError:
+        return DatasetError(f"{path} is not a valid MNIST file: {problem}")
+
+    if not path.exists():
+        raise DatasetError(f"{path} does not exist")
+    if not path.is_file():
+        raise DatasetError(f"{path} is not a file")
+    if not zipfile.is_zipfile(path):
+        raise bad("not a .npz archive (is it corrupt or truncated?)")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            missing = [key for key in KEYS if key not in npz.files]
+            if missing:
+                found = ", ".join(repr(k) for k in npz.files) or "nothing"
+                noun = "key" if len(missing) == 1 else "keys"
+                names = ", ".join(repr(k) for k in missing)
+                raise bad(f"missing {noun} {names} (found {found})")
+            return {key: npz[key] for key in KEYS}
+    except DatasetError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
+        raise bad(f"could not read it ({exc}); is it corrupt?") from exc
+
+
+def _check_arrays(arrays: Mapping[str, Any], name: str, expect_full: bool) -> None:
+    """Raise :class:`DatasetError` unless ``arrays`` look like MNIST."""
+
+    def bad(problem: str) -> DatasetError:
+        return DatasetError(f"{name} is not a valid MNIST file: {problem}")
+
+    for key in KEYS:
+        if key not in arrays:
+            raise bad(f"missing key {key!r}")
+        value = arrays[key]
+        if not isinstance(value, np.ndarray):
+            raise bad(f"{key} is a {type(value).__name__}, not a NumPy array")
+        if value.dtype != np.uint8:
+            raise bad(f"{key} has dtype {value.dtype}, expected uint8")
+    splits = [(split, arrays[f"x_{split}"], arrays[f"y_{split}"]) for split in ("train", "test")]
+    for split, x, y in splits:
+        if x.ndim != 3 or x.shape[1:] != IMAGE_SHAPE:
+            raise bad(f"x_{split} has shape {x.shape}, expected (n, 28, 28)")
+        if y.ndim != 1:
+            raise bad(f"y_{split} has shape {y.shape}, expected (n,)")
+        if len(y) != len(x):
+            raise bad(f"y_{split} has {len(y)} labels but x_{split} has {len(x)} images")
+        if len(y) and int(y.max()) >= NUM_CLASSES:
+            raise bad(f"y_{split} contains label {int(y.max())}; labels must be 0..9")
+    if expect_full:
+        for split, x, _ in splits:
+            if len(x) != FULL_SIZES[split]:
+                raise bad(
+                    f"x_{split} has {len(x)} images, but the full MNIST has "
+                    f"{FULL_SIZES[split]} (load subsets with load_sample() "
+                    "or validate(..., expect_full=False))"
+                )
+
+
+def validate(
+    source: PathLike | Mapping[str, Any] | Arrays, *, expect_full: bool = True
+) -> Arrays:
+    """Check that ``source`` is MNIST and return it as ``(train, test)`` tuples.
+
+    ``source`` may be a path to an ``.npz`` file, a mapping with the keys
+    ``x_train``, ``y_train``, ``x_test``, ``y_test`` (a dict or an opened npz),
+    or the ``((x_train, y_train), (x_test, y_test))`` tuple itself.
+
+    Checked: the four keys exist; all arrays are uint8; images are
+    ``(n, 28, 28)`` with one label each; labels are 0..9; and, with
+    ``expect_full`` (the default), there are exactly 60,000 training and
+    10,000 test images. Pass ``expect_full=False`` for subsets such as the
+    bundled sample. Raises :class:`DatasetError` naming the problem.
+    """
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source).expanduser()
+        arrays: Mapping[str, Any] = _read_npz(path)
+        name = str(path)
+    elif isinstance(source, Mapping) or hasattr(source, "files"):
+        arrays, name = source, "the given arrays"
+    else:
+        try:
+            (x_train, y_train), (x_test, y_test) = source  # type: ignore[misc]
+        except (TypeError, ValueError) as exc:
+            raise DatasetError(
+                "validate() needs a path, a mapping of arrays, or "
+                "((x_train, y_train), (x_test, y_test))"
+            ) from exc
+        arrays = dict(zip(KEYS, (x_train, y_train, x_test, y_test)))
+        name = "the given arrays"
+    _check_arrays(arrays, name, expect_full)
+    return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
+
+
+# --------------------------------------------------------------------------
+# Hashing the cache
+# --------------------------------------------------------------------------
+
+
+def _sha256_of(path: Path) -> str:
+    hasher = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            hasher.update(chunk)
+    return hasher.hexdigest()
+
+
+def _stamp_path(path: Path) -> Path:
+    return path.with_name(path.name + ".sha256")
+
+
+def _write_stamp(path: Path, digest: str) -> None:
+    """Remember ``path``'s hash next to it, keyed by its size and mtime."""
+    try:
+        st = path.stat()
+        _stamp_path(path).write_text(f"{digest} {st.st_size} {st.st_mtime_ns}\n")
+    except OSError:
+        pass  # The stamp is only a speed-up; without it we simply hash again.
+
+
+def _cached_file_is_trusted(path: Path, expected: str) -> bool:
+    """True if ``path`` has SHA-256 ``expected``.
+
+    Hashing 11 MB on every start would be wasteful, so the digest is stored in
+    a ``.sha256`` stamp beside the file together with the file's size and
+    modification time. If either changed, the stamp is stale and we hash again.
+    """
+    try:
+        st = path.stat()
+        digest, size, mtime_ns = _stamp_path(path).read_text().split()
+        if int(size) == st.st_size and int(mtime_ns) == st.st_mtime_ns:
+            return digest == expected
+    except (OSError, ValueError):
+        pass
+    try:
+        digest = _sha256_of(path)
+    except OSError:
+        return False
+    _write_stamp(path, digest)
+    return digest == expected
+
+
+# --------------------------------------------------------------------------
+# Downloading
+# --------------------------------------------------------------------------
+
+
+def _download_error(url: str, reason: object, offline: bool) -> DownloadError:
+    """Build a DownloadError whose message tells the user what to do next."""
+    hint = "You appear to be offline" if offline else "Nothing was saved; try again"
+    return DownloadError(
+        f"Could not download MNIST from {url} ({reason}). {hint}: "
+        "download mnist.npz on another machine and pass it with --data PATH "
+        "or set PLAYGROUND_MNIST=/path/to/mnist.npz, "
+        "or use the bundled sample (load_sample())."
+    )
+
+
+def _is_cancelled(cancel: Any) -> bool:
+    if cancel is None:
+        return False
+    if hasattr(cancel, "is_set"):
+        return bool(cancel.is_set())
+    return bool(cancel())
+
+
+def _stream(
+    url: str, out: Any, progress: Progress | None, timeout: float, cancel: Any
+) -> str:
+    """Copy ``url`` into the open file ``out``; return the SHA-256 of the bytes."""
+    hasher = hashlib.sha256()
+    request = urllib.request.Request(url, headers={"User-Agent": APP_NAME})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            length = response.headers.get("Content-Length", "")
+            total = int(length) if length.strip().isdigit() else None
+            done = 0
+            if progress is not None:
+                progress(0, total)
+            while True:
+                if _is_cancelled(cancel):
+                    raise DownloadCancelled("MNIST download cancelled; nothing was saved.")
+                chunk = response.read(CHUNK_SIZE)
+                if not chunk:
+                    break
+                out.write(chunk)
+                hasher.update(chunk)
+                done += len(chunk)
+                if progress is not None:
+                    progress(done, total)
+    except DownloadError:
+        raise
+    except urllib.error.HTTPError as exc:
+        raise _download_error(url, f"HTTP {exc.code} {exc.reason}", offline=False) from exc
+    except urllib.error.URLError as exc:
+        raise _download_error(url, exc.reason, offline=True) from exc
+    except (TimeoutError, ConnectionError, http.client.HTTPException) as exc:
+        reason = f"connection lost: {exc}" if str(exc) else type(exc).__name__
+        raise _download_error(url, reason, offline=False) from exc
+    # urllib returns b"" at EOF even if the server promised more bytes.
+    if total is not None and done != total:
+        raise _download_error(
+            url, f"transfer interrupted after {done:,} of {total:,} bytes", offline=False
+        )
+    return hasher.hexdigest()
+
+
+def download(
+    url: str = MNIST_URL,
+    dest: PathLike | None = None,
+    sha256: str | None = MNIST_SHA256,
+    progress: Progress | None = None,
+    timeout: float = 30,
+    cancel: Any = None,
+) -> Path:
+    """Download ``url`` to ``dest`` (default :func:`cache_path`), safely.
+
+    The bytes are streamed in chunks into a temporary file *in the destination
+    folder*, calling ``progress(done_bytes, total_bytes_or_None)`` as they
+    arrive. Only when the transfer is complete and its SHA-256 equals
+    ``sha256`` is the file moved into place with :func:`os.replace`, which is
+    atomic: ``dest`` is either the old file or the complete new one, never
+    half a download. (``sha256=None`` skips the hash and validates the
+    contents as MNIST instead, e.g. for a mirror with its own packaging.)
+
+    ``cancel`` is polled between chunks: a callable returning True, or a
+    :class:`threading.Event`-like object with ``is_set()``.
+
+    On any failure - network error, timeout, short transfer, wrong hash,
+    cancellation - the temporary file is deleted, nothing is left behind, and
+    :class:`DownloadError` (or its subclass :class:`DownloadCancelled`) is
+    raised with a message that says what to do.
+    """
+    dest = Path(dest).expanduser() if dest is not None else cache_path()
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            digest = _stream(url, out, progress, timeout, cancel)
+        if sha256 is not None and digest != sha256.lower():
+            raise _download_error(
+                url,
+                f"the file's SHA-256 is {digest}, expected {sha256.lower()}; "
+                "the transfer was corrupted or the server's file changed",
+                offline=False,
+            )
+        if sha256 is None:
+            try:
+                validate(tmp)
+            except DatasetError as exc:
+                raise _download_error(url, f"not an MNIST file: {exc}", offline=False) from exc
+        os.replace(tmp, dest)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _write_stamp(dest, digest)
+    return dest
+
+
+# --------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------
+
+
+def load_data(path: PathLike | None = None, progress: Progress | None = None) -> Arrays:
+    """Return MNIST as ``(x_train, y_train), (x_test, y_test)`` uint8 arrays.
+
+    Shapes: ``(60000, 28, 28)``, ``(60000,)``, ``(10000, 28, 28)``,
+    ``(10000,)``. Pixels are 0..255, labels 0..9; scaling to floats is the
+    model's job, as in the book.
+
+    Sources, first match wins:
+
+    1. ``path``, if given (validated; errors are raised, not skipped);
+    2. the file named by ``PLAYGROUND_MNIST`` (same);
+    3. our cache, :func:`cache_path`, if its SHA-256 is the expected one;
+    4. Keras's cache ``~/.keras/datasets/mnist.npz`` (skipped with a warning
+       if it is not valid MNIST);
+    5. a fresh :func:`download` into our cache, reporting ``progress``.
+    """
+    if path is not None:
+        return validate(path)
+    env_path = os.environ.get("PLAYGROUND_MNIST")
+    if env_path:
+        return validate(env_path)
+
+    cached = cache_path()
+    expected = _configured_sha256()
+    if cached.is_file() and _cached_file_is_trusted(cached, expected):
+        return validate(cached)
+
+    keras_file = keras_cache_path()
+    if keras_file.is_file():
+        try:
+            return validate(keras_file)
+        except DatasetError as exc:
+            warnings.warn(f"Ignoring Keras's cached MNIST: {exc}", stacklevel=2)
+
+    return validate(download(_configured_url(), cached, expected, progress=progress))
+
+
+def load_sample(path: PathLike | None = None) -> Arrays:
+    """Return the bundled offline subset as ``(x_train, y_train), (x_test, y_test)``.
+
+    6,000 training and 1,000 test digits (600 and 100 of each class), drawn
+    reproducibly from the full MNIST by ``scripts/make_mnist_sample.py``.
+    Reads ``path``, else ``PLAYGROUND_SAMPLE``, else :data:`SAMPLE_PATH`.
+    """
+    if path is None:
+        path = os.environ.get("PLAYGROUND_SAMPLE") or SAMPLE_PATH
+    return validate(path, expect_full=False)

@@ -1,0 +1,66 @@
+"""Weight initializers with Keras's names. Glorot (Xavier) uniform is Keras's default for Dense."""
+from __future__ import annotations
+
+import numpy as np
+
+from engine import backend
+
+
+def _fans(shape) -> tuple[int, int]:
+    return (shape[0], shape[1]) if len(shape) == 2 else (int(np.prod(shape)), int(np.prod(shape)))
+
+
+def glorot_uniform(shape, dtype=None, rng=None):
+    """U(-limit, limit) with limit = sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio, 2010)."""
+    fan_in, fan_out = _fans(shape)
+    limit = np.sqrt(6.0 / (fan_in + fan_out))
+    return (rng or backend.rng()).uniform(-limit, limit, size=shape).astype(dtype or backend.floatx())
+
+
+def glorot_normal(shape, dtype=None, rng=None):
+    fan_in, fan_out = _fans(shape)
+    return _truncated_normal(shape, np.sqrt(2.0 / (fan_in + fan_out)), dtype, rng)
+
+
+def he_uniform(shape, dtype=None, rng=None):
+    limit = np.sqrt(6.0 / _fans(shape)[0])
+    return (rng or backend.rng()).uniform(-limit, limit, size=shape).astype(dtype or backend.floatx())
+
+
+def he_normal(shape, dtype=None, rng=None):
+    return _truncated_normal(shape, np.sqrt(2.0 / _fans(shape)[0]), dtype, rng)
+
+
+def random_normal(shape, dtype=None, rng=None):
+    return (rng or backend.rng()).normal(0.0, 0.05, size=shape).astype(dtype or backend.floatx())
+
+
+def zeros(shape, dtype=None, rng=None):
+    return np.zeros(shape, dtype=dtype or backend.floatx())
+
+
+def ones(shape, dtype=None, rng=None):
+    return np.ones(shape, dtype=dtype or backend.floatx())
+
+
+def _truncated_normal(shape, stddev, dtype, rng):
+    # Keras truncates at two standard deviations and rescales (0.8796...) to keep the variance
+    rng = rng or backend.rng()
+    stddev = stddev / 0.87962566103423978
+    values = rng.normal(0.0, stddev, size=shape)
+    bad = np.abs(values) > 2 * stddev
+    while bad.any():
+        values[bad] = rng.normal(0.0, stddev, size=int(bad.sum()))
+        bad = np.abs(values) > 2 * stddev
+    return values.astype(dtype or backend.floatx())
+
+
+_INITIALIZERS = {f.__name__: f for f in (glorot_uniform, glorot_normal, he_uniform, he_normal, random_normal, zeros, ones)}
+
+
+def get(identifier):
+    if callable(identifier):
+        return identifier
+    if identifier in _INITIALIZERS:
+        return _INITIALIZERS[identifier]
+    raise ValueError(f"Unknown initializer {identifier!r}; expected one of: {', '.join(sorted(_INITIALIZERS))}")

@@ -1,0 +1,127 @@
+"""The ``Layer`` base class: build lazily, forward, backward, weights and their gradients.
+
+A layer is called in two directions (chapter 2, "the engine of neural networks"):
+
+* ``forward(x, training)`` computes the layer's output for a batch ``x`` of shape ``(batch, ...)``;
+* ``backward(dy)`` receives dLoss/d(output) and returns dLoss/d(input), after storing
+  dLoss/d(weight) for each weight in ``grads`` (backpropagation is the chain rule, layer by layer).
+
+For speed, outputs and gradients live in preallocated buffers that are reused batch after batch:
+the array ``forward`` returns is only valid until the next call. ``backward`` may overwrite the
+``dy`` it is given (it is scratch space owned by the layer above).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from engine import backend
+
+
+class Buffer:
+    """A reusable array of shape ``(capacity, *shape)``; ``view(n)`` is its first ``n`` rows."""
+
+    def __init__(self, dtype=None):
+        self.dtype = dtype
+        self._array: np.ndarray | None = None
+
+    def view(self, n: int, shape: tuple[int, ...], dtype=None) -> np.ndarray:
+        dtype = np.dtype(dtype or self.dtype or backend.floatx())
+        a = self._array
+        if a is None or a.shape[0] < n or a.shape[1:] != tuple(shape) or a.dtype != dtype:
+            a = self._array = np.empty((n, *shape), dtype=dtype)
+        return a[:n]
+
+
+class Layer:
+    """Base layer. Subclasses override ``build``, ``forward``, ``backward`` and ``get_config``."""
+
+    trainable = True
+
+    def __init__(self, name: str | None = None, input_shape=None, dtype=None):
+        if input_shape is not None:
+            input_shape = _as_shape(input_shape, "input_shape")
+        self.name = name
+        self.input_shape = input_shape
+        self.dtype = dtype
+        self.built = False
+        self.need_input_grad = True  # the first layers of a model need no gradient for their input
+        self.params: list[np.ndarray] = []  # the trainable weights, in Keras's order (kernel, bias)
+        self.grads: list[np.ndarray] = []  # dLoss/dweight, same shapes, filled by backward
+        self.weight_names: list[str] = []
+
+    # -- building --------------------------------------------------------------------------
+    def build(self, input_shape: tuple[int, ...]) -> None:
+        """Create the weights, now that the input's shape (without the batch axis) is known."""
+        self.input_shape = tuple(input_shape)
+        self.built = True
+
+    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        return tuple(input_shape)
+
+    def add_weight(self, name: str, shape, initializer) -> np.ndarray:
+        dtype = self.dtype or backend.floatx()
+        weight = np.ascontiguousarray(initializer(tuple(shape), dtype=dtype))
+        self.params.append(weight)
+        self.grads.append(np.zeros_like(weight))
+        self.weight_names.append(name)
+        return weight
+
+    # -- computing -------------------------------------------------------------------------
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, dy: np.ndarray) -> np.ndarray | None:
+        raise NotImplementedError
+
+    def __call__(self, x, training: bool = False) -> np.ndarray:
+        """Functional use, as in Keras: build if needed and return a fresh output array."""
+        x = np.asarray(x, dtype=self.dtype or backend.floatx())
+        if not self.built:
+            self.build(x.shape[1:])
+        return np.array(self.forward(x, training=training))
+
+    # -- weights ---------------------------------------------------------------------------
+    def count_params(self) -> int:
+        return int(sum(p.size for p in self.params))
+
+    def get_weights(self) -> list[np.ndarray]:
+        return [p.copy() for p in self.params]
+
+    def set_weights(self, weights) -> None:
+        if len(weights) != len(self.params):
+            raise ValueError(
+                f"Layer {self.name!r} expects {len(self.params)} weight arrays, got {len(weights)}"
+            )
+        for param, value in zip(self.params, weights):
+            value = np.asarray(value)
+            if value.shape != param.shape:
+                raise ValueError(
+                    f"Layer {self.name!r}: weight shape {value.shape} does not match {param.shape}"
+                )
+            param[...] = value  # in place: optimizer slots and views stay valid
+
+    def get_config(self) -> dict:
+        config = {"name": self.name}
+        if self.input_shape is not None:
+            config["input_shape"] = list(self.input_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Layer":
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
+        return f"{type(self).__name__}({args})"
+
+
+def _as_shape(shape, what: str) -> tuple[int, ...]:
+    if isinstance(shape, (int, np.integer)):
+        shape = (int(shape),)
+    try:
+        shape = tuple(int(d) for d in shape)
+    except (TypeError, ValueError):
+        raise TypeError(f"{what} must be a tuple of positive integers, got {shape!r}") from None
+    if not shape or any(d <= 0 for d in shape):
+        raise ValueError(f"{what} must be a tuple of positive integers, got {shape!r}")
+    return shape

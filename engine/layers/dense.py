@@ -1,0 +1,94 @@
+"""``Dense``: the fully connected layer of chapter 2, ``output = activation(dot(input, kernel) + bias)``."""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from engine import activations, initializers
+from engine.layers.base import Buffer, Layer
+
+
+class Dense(Layer):
+    """A densely connected layer.
+
+    Args:
+        units: positive integer, the number of outputs (the book's ``units = 512``).
+        activation: name of the activation (``"relu"``, ``"softmax"``...) or None for linear.
+        use_bias: whether to add a bias vector.
+        kernel_initializer, bias_initializer: Keras names (``"glorot_uniform"``, ``"zeros"``).
+        input_shape: the shape of one sample, e.g. ``(784,)``, for the first layer of a model.
+
+    Shapes: input ``(batch, input_dim)`` float32, kernel ``(input_dim, units)``, output ``(batch, units)``.
+    """
+
+    def __init__(
+        self,
+        units,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        input_shape=None,
+        name=None,
+        **kwargs,
+    ):
+        super().__init__(name=name, input_shape=input_shape, **kwargs)
+        if isinstance(units, bool) or not isinstance(units, numbers.Integral) or units <= 0:
+            raise ValueError(f"units must be a positive integer, got {units!r}")
+        self.units = int(units)
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self._initializer_names = (kernel_initializer, bias_initializer)
+        self._out = Buffer()
+        self._dx = Buffer()
+        self._x = self._y = None
+        # set by the model when this Dense ends in softmax/sigmoid and the loss hands back the
+        # gradient with respect to the pre-activation scores (the fused, stable form)
+        self.loss_gives_logit_grad = False
+
+    def build(self, input_shape):
+        if len(input_shape) != 1:
+            raise ValueError(
+                f"Dense expects flat inputs (batch, features), got samples of shape {tuple(input_shape)}; "
+                "add a Flatten() layer first"
+            )
+        self.kernel = self.add_weight("kernel", (input_shape[0], self.units), self.kernel_initializer)
+        if self.use_bias:
+            self.bias = self.add_weight("bias", (self.units,), self.bias_initializer)
+        super().build(input_shape)
+
+    def compute_output_shape(self, input_shape):
+        return (self.units,)
+
+    def forward(self, x, training=False):
+        y = self._out.view(len(x), (self.units,), self.kernel.dtype)
+        np.matmul(x, self.kernel, out=y)
+        if self.use_bias:
+            y += self.bias
+        self._x, self._y = x, self.activation.forward(y)
+        return self._y
+
+    def backward(self, dy):
+        x, y = self._x, self._y
+        dz = dy if self.loss_gives_logit_grad else self.activation.backward(dy, y)
+        np.matmul(x.T, dz, out=self.grads[0])  # dL/dkernel = x^T . dz
+        if self.use_bias:
+            np.sum(dz, axis=0, out=self.grads[1])  # dL/dbias = sum of dz over the batch
+        if not self.need_input_grad:
+            return None
+        dx = self._dx.view(len(dz), (self.kernel.shape[0],), dz.dtype)
+        return np.matmul(dz, self.kernel.T, out=dx)  # dL/dx = dz . kernel^T
+
+    def get_config(self):
+        kernel_init, bias_init = self._initializer_names
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "activation": self.activation.name,
+            "use_bias": self.use_bias,
+            "kernel_initializer": kernel_init if isinstance(kernel_init, str) else "glorot_uniform",
+            "bias_initializer": bias_init if isinstance(bias_init, str) else "zeros",
+        }
