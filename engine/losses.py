@@ -54,9 +54,12 @@ class CategoricalCrossentropy(Loss):
         return float(-(y_true * np.log(_clip(p))).sum(axis=-1).mean())
 
     def gradient(self, y_true, y_pred):
-        p = y_pred
+        # d/dp of -sum(y log(p / sum(p))): the normalisation adds sum(y) / sum(p) to every output
+        p = y_pred / y_pred.sum(axis=-1, keepdims=True)
         inside = (p > EPSILON) & (p < 1 - EPSILON)
-        return np.where(inside, -y_true / _clip(p), 0.0).astype(p.dtype) / len(p)
+        g = np.where(inside, -y_true / _clip(p), 0.0) + (y_true * inside).sum(axis=-1, keepdims=True)
+        g /= y_pred.sum(axis=-1, keepdims=True)
+        return g.astype(y_pred.dtype) / len(y_pred)
 
     def logit_gradient(self, y_true, y_pred, out=None):
         out = np.subtract(y_pred, y_true, out=out)
@@ -88,12 +91,9 @@ class SparseCategoricalCrossentropy(Loss):
 
     def gradient(self, y_true, y_pred):
         labels = self._labels(y_true)
-        rows = np.arange(len(labels))
-        g = np.zeros_like(y_pred)
-        p = y_pred[rows, labels]
-        inside = (p > EPSILON) & (p < 1 - EPSILON)
-        g[rows, labels] = np.where(inside, -1.0 / _clip(p), 0.0)
-        return g / len(y_pred)
+        one_hot = np.zeros_like(y_pred)
+        one_hot[np.arange(len(labels)), labels] = 1
+        return CategoricalCrossentropy.gradient(self, one_hot, y_pred)
 
     def logit_gradient(self, y_true, y_pred, out=None):
         labels = self._labels(y_true)

@@ -241,7 +241,7 @@ class Sequential:
         history = History()
         self.history = history
         params = {"epochs": epochs, "steps": steps, "samples": n, "batch_size": batch_size, "verbose": verbose}
-        cbs = CallbackList([history, *(callbacks or [])], self, params)
+        cbs = CallbackList([*(callbacks or []), history], self, params)  # History last, as Keras
         self.stop_training, self.stop_reason, self.stop_message = False, None, None
         x_buffer, y_buffer, self._grad_buffer = Buffer(x.dtype), Buffer(y.dtype), Buffer()
         rng = backend.rng()

@@ -11,6 +11,7 @@ import json
 import os
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -68,13 +69,13 @@ def load_model(filepath):
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {key: archive[key] for key in archive.files}
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
+    except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError, NotImplementedError) as error:
         raise ValueError(f"{path} is not a model file saved by Neural Playground (unreadable archive: {error})") from None
     if "__model__" not in arrays:
         raise ValueError(f"{path} is not a model file saved by Neural Playground (no model description inside)")
     try:
         document = json.loads(arrays["__model__"].tobytes().decode("utf-8"))
-        if document.get("format") != FORMAT:
+        if not isinstance(document, dict) or document.get("format") != FORMAT:
             raise ValueError("unknown format")
         if document.get("version", 0) > VERSION:
             raise ValueError(f"saved by a newer version (format {document['version']})")
@@ -88,6 +89,6 @@ def load_model(filepath):
                 loss=compiled["loss"],
                 metrics=compiled.get("metrics") or None,
             )
-    except (KeyError, TypeError, ValueError, UnicodeDecodeError, json.JSONDecodeError) as error:
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, UnicodeDecodeError) as error:
         raise ValueError(f"{path} is a corrupt or incompatible model file: {error}") from None
     return model

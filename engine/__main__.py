@@ -1,0 +1,100 @@
+"""Command line: ``python -m engine train`` runs the chapter's MNIST example and prints what the book shows.
+
+    python -m engine train                      # full MNIST (downloads it once), 5 epochs, batch 128
+    python -m engine train --sample --epochs 3  # the bundled sample, offline
+    python -m engine train --data mnist.npz --optimizer sgd --learning-rate 0.1 --save model.npz
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+import numpy as np
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m engine", description="A small Keras-like NumPy engine.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    train = commands.add_parser("train", help="train the chapter's MNIST network and evaluate it")
+    source = train.add_mutually_exclusive_group()
+    source.add_argument("--data", metavar="PATH", help="a local mnist.npz (Keras format)")
+    source.add_argument("--sample", action="store_true", help="the bundled MNIST sample (offline)")
+    train.add_argument("--epochs", type=int, default=5)
+    train.add_argument("--batch-size", type=int, default=128)
+    train.add_argument("--units", type=int, default=512, help="units of the hidden layer")
+    train.add_argument("--optimizer", default="rmsprop", choices=["rmsprop", "sgd", "adam", "adagrad"])
+    train.add_argument("--learning-rate", type=float, default=None, help="default: the optimizer's Keras default")
+    train.add_argument("--momentum", type=float, default=None, help="for sgd and rmsprop")
+    train.add_argument("--validation-split", type=float, default=0.0)
+    train.add_argument("--seed", type=int, default=None)
+    train.add_argument("--save", metavar="PATH", help="save the trained model to this file")
+    train.add_argument("--quiet", action="store_true", help="no per-epoch log")
+    return parser
+
+
+def train(args) -> int:
+    import engine
+    from engine.datasets import mnist
+    from engine.layers import Dense
+
+    if args.seed is not None:
+        engine.utils.set_random_seed(args.seed)
+    if args.sample:
+        (train_images, train_labels), (test_images, test_labels) = mnist.load_sample()
+    else:
+        def progress(done, total):
+            if total:
+                print(f"\rDownloading MNIST: {done / total:6.1%}", end="", file=sys.stderr, flush=True)
+
+        (train_images, train_labels), (test_images, test_labels) = mnist.load_data(args.data, progress=progress)
+
+    # the book's preprocessing: (60000, 28, 28) uint8 -> (60000, 784) float32 in [0, 1]
+    train_images = engine.utils.array_reshape(train_images, (len(train_images), 28 * 28)).astype("float32") / 255
+    test_images = engine.utils.array_reshape(test_images, (len(test_images), 28 * 28)).astype("float32") / 255
+    train_labels_1hot = engine.utils.to_categorical(train_labels, 10)
+    test_labels_1hot = engine.utils.to_categorical(test_labels, 10)
+
+    network = engine.Sequential([
+        Dense(args.units, activation="relu", input_shape=(28 * 28,)),
+        Dense(10, activation="softmax"),
+    ])
+    options = {}
+    if args.learning_rate is not None:
+        options["learning_rate"] = args.learning_rate
+    if args.momentum is not None:
+        if args.optimizer not in ("sgd", "rmsprop"):
+            raise ValueError(f"--momentum applies to sgd and rmsprop, not {args.optimizer}")
+        options["momentum"] = args.momentum
+    network.compile(
+        optimizer=engine.optimizers.get(args.optimizer, **options),
+        loss="categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    if not args.quiet:
+        network.summary()
+    network.fit(train_images, train_labels_1hot, epochs=args.epochs, batch_size=args.batch_size,
+                validation_split=args.validation_split, verbose=0 if args.quiet else 1)
+    if network.stop_reason == "nan":
+        print(network.stop_message, file=sys.stderr)
+    loss, accuracy = network.evaluate(test_images, test_labels_1hot, batch_size=1000)
+    print(f"$loss\n[1] {loss:.7f}\n\n$accuracy\n[1] {accuracy:.4f}")
+    classes = network.predict_classes(test_images[:10])
+    print("predict_classes(test_images[1:10, ])\n" + " [1] " + " ".join(str(c) for c in classes))
+    if args.save:
+        network.save(args.save)
+        print(f"Saved the model to {args.save}")
+    return 0 if network.stop_reason != "nan" else 3
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return train(args)
+    except (ValueError, TypeError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    np.set_printoptions(linewidth=100)
+    sys.exit(main())

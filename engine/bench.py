@@ -1,0 +1,209 @@
+"""Benchmark: the chapter's network on full MNIST, timed, with the GEMM ceiling beside it.
+
+    PLAYGROUND_MNIST=../shared/data/mnist.npz python -m engine.bench [--compare-torch] [--seeds 0 1 2]
+
+Prints one JSON line: seconds per epoch (median of epochs 2..5), samples/s, the achieved GFLOP/s
+(98.18 GFLOP per epoch: the matrix products of forward and backward passes only), the float32
+GEMM ceiling for the same shapes measured in this run, train/test accuracy, threads and BLAS.
+This is a script, not a test: timings on a shared machine vary from run to run.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+
+import engine
+from engine.callbacks import Callback
+from engine.layers import Dense
+
+INPUT, HIDDEN, CLASSES = 784, 512, 10
+
+
+def epoch_gflop(samples: int, batch_size: int) -> float:
+    """Multiply-adds x 2 of one epoch: forward, weight gradients and the hidden layer's input gradient."""
+    per_sample = 2 * (INPUT * HIDDEN + HIDDEN * CLASSES)  # forward
+    per_sample += 2 * (INPUT * HIDDEN + HIDDEN * CLASSES)  # dL/dkernel for both layers
+    per_sample += 2 * HIDDEN * CLASSES  # dL/dhidden (the input layer needs no gradient)
+    return per_sample * samples / 1e9
+
+
+def gemm_ceiling(batch_size: int = 128, repeats: int = 7, inner: int = 100) -> float:
+    """GFLOP/s of NumPy's float32 matrix products for one training step's shapes, nothing else."""
+    rng = np.random.default_rng(0)
+    f32 = np.float32
+    x = rng.random((batch_size, INPUT), dtype=f32)
+    w1, w2 = rng.random((INPUT, HIDDEN), dtype=f32), rng.random((HIDDEN, CLASSES), dtype=f32)
+    h, z = np.empty((batch_size, HIDDEN), f32), np.empty((batch_size, CLASSES), f32)
+    dw1, dw2 = np.empty_like(w1), np.empty_like(w2)
+
+    def step():
+        np.matmul(x, w1, out=h)
+        np.matmul(h, w2, out=z)
+        np.matmul(h.T, z, out=dw2)
+        np.matmul(z, w2.T, out=h)
+        np.matmul(x.T, h, out=dw1)
+
+    step()
+    best = min(_timed(step, inner) for _ in range(repeats))
+    flops = 2 * batch_size * (2 * INPUT * HIDDEN + 3 * HIDDEN * CLASSES)
+    return flops / best / 1e9
+
+
+def _timed(fn, n: int) -> float:
+    start = time.perf_counter()
+    for _ in range(n):
+        fn()
+    return (time.perf_counter() - start) / n
+
+
+def blas_info() -> dict:
+    try:
+        from threadpoolctl import threadpool_info
+
+        for pool in threadpool_info():
+            if pool.get("user_api") == "blas":
+                return {"blas": f"{pool['internal_api']} {pool.get('version')} ({pool.get('architecture')})",
+                        "threads": pool["num_threads"]}
+    except ImportError:
+        pass
+    config = np.show_config(mode="dicts") if np.lib.NumpyVersion(np.__version__) >= "1.25.0" else {}
+    blas = config.get("Build Dependencies", {}).get("blas", {})
+    return {"blas": f"{blas.get('name', '?')} {blas.get('version', '')}".strip(), "threads": os.cpu_count()}
+
+
+class EpochTimer(Callback):
+    def on_train_begin(self, logs=None):
+        self.seconds = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self._start)
+
+
+def load(sample: bool):
+    from engine.datasets import mnist
+
+    (x, y), (xt, yt) = mnist.load_sample() if sample else mnist.load_data()
+    prep = lambda a: a.reshape(len(a), -1).astype(np.float32) / np.float32(255)  # noqa: E731
+    return prep(x), y, prep(xt), yt
+
+
+def run_engine(data, epochs: int, batch_size: int, seed: int) -> dict:
+    x, y, xt, yt = data
+    engine.utils.set_random_seed(seed)
+    model = engine.Sequential([Dense(HIDDEN, activation="relu", input_shape=(INPUT,)), Dense(CLASSES, activation="softmax")])
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
+    timer = EpochTimer()
+    history = model.fit(x, engine.utils.to_categorical(y, 10), epochs=epochs, batch_size=batch_size,
+                        verbose=0, callbacks=[timer])
+    test_loss, test_acc = model.evaluate(xt, engine.utils.to_categorical(yt, 10), batch_size=1000)
+    return {
+        "epoch_seconds": timer.seconds,
+        "train_accuracy": history.history["accuracy"][-1],
+        "test_accuracy": test_acc,
+        "test_loss": test_loss,
+        "first_10_predicted": model.predict_classes(xt[:10]).tolist(),
+    }
+
+
+def run_torch(data, epochs: int, batch_size: int, seed: int, threads: int) -> dict:
+    """The same recipe in PyTorch (CPU): Glorot-uniform init, RMSprop(rho=0.9, eps=1e-7), fused CE."""
+    import torch
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(seed)
+    x, y, xt, yt = (torch.from_numpy(np.asarray(a)) for a in data)
+    y, yt = y.long(), yt.long()
+    net = torch.nn.Sequential(torch.nn.Linear(INPUT, HIDDEN), torch.nn.ReLU(), torch.nn.Linear(HIDDEN, CLASSES))
+    for layer in (net[0], net[2]):
+        torch.nn.init.xavier_uniform_(layer.weight)
+        torch.nn.init.zeros_(layer.bias)
+    opt = torch.optim.RMSprop(net.parameters(), lr=1e-3, alpha=0.9, eps=1e-7)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    seconds = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        order = torch.randperm(len(x))
+        correct = 0
+        for lo in range(0, len(x), batch_size):
+            idx = order[lo:lo + batch_size]
+            xb, yb = x[idx], y[idx]
+            opt.zero_grad(set_to_none=True)
+            logits = net(xb)
+            loss = loss_fn(logits, yb)
+            loss.backward()
+            opt.step()
+            correct += (logits.argmax(1) == yb).sum().item()
+        seconds.append(time.perf_counter() - start)
+    with torch.no_grad():
+        test_acc = (net(xt).argmax(1) == yt).float().mean().item()
+    return {"epoch_seconds": seconds, "train_accuracy": correct / len(x), "test_accuracy": test_acc,
+            "version": torch.__version__}
+
+
+def median_epoch(seconds: list[float]) -> float:
+    return statistics.median(seconds[1:] if len(seconds) > 1 else seconds)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m engine.bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="median test accuracy over these seeds")
+    parser.add_argument("--sample", action="store_true", help="use the bundled sample (no download)")
+    parser.add_argument("--compare-torch", action="store_true", help="run the same recipe in PyTorch too")
+    args = parser.parse_args(argv)
+
+    data = load(args.sample)
+    samples = len(data[0])
+    info = blas_info()
+    ceiling = gemm_ceiling(args.batch_size)
+    runs = [run_engine(data, args.epochs, args.batch_size, seed) for seed in args.seeds]
+    seconds = median_epoch(runs[0]["epoch_seconds"])
+    gflop = epoch_gflop(samples, args.batch_size)
+    result = {
+        "engine": "numpy",
+        "samples": samples,
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "seconds_per_epoch": round(seconds, 4),
+        "epoch_seconds": [round(s, 4) for s in runs[0]["epoch_seconds"]],
+        "samples_per_second": round(samples / seconds),
+        "gflop_per_epoch": round(gflop, 2),
+        "achieved_gflops": round(gflop / seconds, 1),
+        "gemm_ceiling_gflops": round(ceiling, 1),
+        "fraction_of_ceiling": round(gflop / seconds / ceiling, 3),
+        "train_accuracy": round(statistics.median(r["train_accuracy"] for r in runs), 4),
+        "test_accuracy": round(statistics.median(r["test_accuracy"] for r in runs), 4),
+        "test_accuracy_by_seed": {s: round(r["test_accuracy"], 4) for s, r in zip(args.seeds, runs)},
+        "first_10_predicted": runs[0]["first_10_predicted"],
+        **info,
+        "numpy": np.__version__,
+    }
+    if args.compare_torch:
+        try:
+            torch_run = run_torch(data, args.epochs, args.batch_size, args.seeds[0], info["threads"])
+        except ImportError:
+            print("PyTorch is not installed: pip install torch", file=sys.stderr)
+            return 2
+        torch_seconds = median_epoch(torch_run["epoch_seconds"])
+        result.update({
+            "torch_version": torch_run["version"],
+            "torch_seconds_per_epoch": round(torch_seconds, 4),
+            "torch_test_accuracy": round(torch_run["test_accuracy"], 4),
+            "ratio_to_torch": round(seconds / torch_seconds, 3),
+        })
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
