@@ -146,12 +146,15 @@ class EarlyStopping(Callback):
             self.model.stop_training = True
             self.model.stop_reason = "early_stopping"
             self.model.stop_message = f"Epoch {epoch + 1}: early stopping ({self.monitor} stopped improving)"
-            if self.restore_best_weights and self.best_weights is not None:
-                self.model.set_weights(self.best_weights)
 
     def on_train_end(self, logs=None):
         if self.stopped_epoch > 0 and self.verbose > 0:
             print(f"Epoch {self.stopped_epoch + 1}: early stopping")
+        if self.restore_best_weights and self.best_weights is not None:
+            # as Keras 3: the best epoch's weights come back whether or not patience ran out
+            if self.verbose > 0:
+                print(f"Restoring model weights from the end of the best epoch: {self.best_epoch + 1}.")
+            self.model.set_weights(self.best_weights)
 
 
 class LambdaCallback(Callback):

@@ -192,7 +192,7 @@ def model_gradients(model, x, y, wrt_inputs: bool = False, training: bool = True
         weight_grads = [g.copy() for g in model._grads]
         if not wrt_inputs:
             return weight_grads
-        return weight_grads, np.array(grad, dtype=np.float64).reshape(x.shape)
+        return weight_grads, np.array(grad, copy=True).reshape(x.shape)
 
 
 def numeric_gradients(model, x, y, eps: float = 1e-6, wrt_inputs: bool = False, training: bool = True):
@@ -235,7 +235,7 @@ def layer_gradients(layer, x, upstream, training: bool = True):
     layer.need_input_grad = True
     layer.forward(x, training=training)
     dx = layer.backward(np.array(upstream, dtype=x.dtype, copy=True))
-    return [g.copy() for g in layer.grads], np.array(dx, dtype=np.float64)
+    return [g.copy() for g in layer.grads], np.array(dx, copy=True)
 
 
 def numeric_layer_gradients(layer, x, upstream, eps: float = 1e-6, training: bool = True):

@@ -269,9 +269,11 @@ class Sequential:
                     loss, acc = self._train_step(xb, yb, accuracy)
                     if not math.isfinite(loss):
                         self.stop_training, self.stop_reason = True, "nan"
+                        cause = ("the input batch contains NaN or infinite values" if not np.isfinite(xb).all()
+                                 else "the learning rate is probably too high")
                         self.stop_message = (
                             f"Epoch {epoch + 1}, batch {step + 1}: the loss became {loss}. Training stopped and "
-                            "the weights from before this batch were kept. The learning rate is probably too high."
+                            f"the weights from before this batch were kept: {cause}."
                         )
                         print(self.stop_message, flush=True) if verbose else None
                         break

@@ -1,0 +1,99 @@
+"""The engine's public face: importable without Qt, Keras's names, and the chapter's recipe.
+
+The last test is chapter 2 of *Deep Learning with R* from start to finish, on the bundled MNIST
+sample (6,000 training and 1,000 test digits): reshape and scale the images, one-hot encode the
+labels, a 512-unit relu layer and a 10-way softmax, rmsprop, 5 epochs of batches of 128.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import engine
+from engine import backend
+from engine.layers import Dense
+from engine.utils import array_reshape, set_random_seed, to_categorical
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def float32():
+    backend.set_floatx("float32")
+    yield
+    backend.set_floatx("float32")
+
+
+def test_import_engine_does_not_import_qt():
+    code = "import engine, engine.datasets.mnist, engine.gradcheck, sys; assert 'PySide6' not in sys.modules, 'PySide6 imported'"
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+
+
+def test_keras_names_are_where_the_book_uses_them():
+    for name in engine.__all__:
+        assert hasattr(engine, name), name
+    assert engine.Sequential is engine.models.Sequential
+    assert engine.load_model and engine.clone_model
+    for name in ("Dense", "Dropout", "Flatten", "Activation"):
+        assert hasattr(engine.layers, name)
+    for name in ("SGD", "RMSprop", "Adam", "Adagrad", "get"):
+        assert hasattr(engine.optimizers, name)
+    for name in ("History", "EarlyStopping", "LambdaCallback", "TerminateOnNaN", "Callback"):
+        assert hasattr(engine.callbacks, name)
+    for name in ("to_categorical", "array_reshape", "set_random_seed"):
+        assert callable(getattr(engine.utils, name))
+    assert callable(engine.datasets.mnist.load_data) and callable(engine.datasets.mnist.load_sample)
+    assert isinstance(engine.__version__, str)
+
+
+def test_float32_is_the_default_everywhere():
+    assert backend.floatx() == "float32"
+    model = engine.Sequential([Dense(4, activation="relu", input_shape=(3,)), Dense(2, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    x = np.random.default_rng(0).normal(size=(6, 3))  # float64 data is converted
+    model.fit(x, [0, 1, 0, 1, 0, 1], epochs=1, verbose=0)
+    assert all(w.dtype == np.float32 for w in model.get_weights())
+    assert all(g.dtype == np.float32 for layer in model.layers for g in layer.grads)
+    assert model.predict(x).dtype == np.float32
+    assert model.predict(x.astype(np.uint8)).dtype == np.float32
+
+
+def test_the_chapter_recipe_on_the_bundled_sample(monkeypatch):
+    monkeypatch.delenv("PLAYGROUND_SAMPLE", raising=False)
+    set_random_seed(42)
+    (train_images, train_labels), (test_images, test_labels) = engine.datasets.mnist.load_sample()
+    assert train_images.shape == (6000, 28, 28) and test_images.shape == (1000, 28, 28)
+
+    train_images = array_reshape(train_images, (6000, 28 * 28)).astype("float32") / 255
+    test_images = array_reshape(test_images, (1000, 28 * 28)).astype("float32") / 255
+    train_labels = to_categorical(train_labels)
+    test_labels = to_categorical(test_labels)
+
+    network = engine.Sequential([
+        Dense(512, activation="relu", input_shape=(28 * 28,)),
+        Dense(10, activation="softmax"),
+    ])
+    network.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
+    assert network.count_params() == 407_050
+
+    history = network.fit(train_images, train_labels, epochs=5, batch_size=128, verbose=0)
+
+    losses = history.history["loss"]
+    assert len(losses) == 5 and all(later < earlier for earlier, later in zip(losses, losses[1:]))
+    assert history.history["accuracy"][-1] > 0.9
+    assert network.stop_reason == "completed"
+
+    test_loss, test_accuracy = network.evaluate(test_images, test_labels)
+    assert test_accuracy > 0.90, test_accuracy
+    assert test_loss < 0.4
+
+    predictions = network.predict(test_images[:10])
+    assert predictions.shape == (10, 10) and predictions.dtype == np.float32
+    np.testing.assert_allclose(predictions.sum(axis=1), 1.0, rtol=1e-5)
+    assert network.predict_classes(test_images[:10]).shape == (10,)
+    assert all(w.dtype == np.float32 for w in network.get_weights())
