@@ -12,23 +12,29 @@ the array ``forward`` returns is only valid until the next call. ``backward`` ma
 """
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from engine import backend
 
 
 class Buffer:
-    """A reusable array of shape ``(capacity, *shape)``; ``view(n)`` is its first ``n`` rows."""
+    """A reusable array of shape ``(capacity, *shape)``; ``view(n)`` is its first ``n`` rows.
+
+    Each thread gets its own array, so two threads may run ``predict`` on one model at once
+    (the app's drawing canvas and its evaluation worker do).
+    """
 
     def __init__(self, dtype=None):
         self.dtype = dtype
-        self._array: np.ndarray | None = None
+        self._local = threading.local()
 
     def view(self, n: int, shape: tuple[int, ...], dtype=None) -> np.ndarray:
         dtype = np.dtype(dtype or self.dtype or backend.floatx())
-        a = self._array
+        a = getattr(self._local, "array", None)
         if a is None or a.shape[0] < n or a.shape[1:] != tuple(shape) or a.dtype != dtype:
-            a = self._array = np.empty((n, *shape), dtype=dtype)
+            a = self._local.array = np.empty((n, *shape), dtype=dtype)
         return a[:n]
 
 
