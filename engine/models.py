@@ -22,7 +22,7 @@ import numpy as np
 
 from engine import backend, losses, metrics as metrics_module, optimizers
 from engine.callbacks import CallbackList, History
-from engine.layers import Dense, Layer, deserialize, serialize
+from engine.layers import Dense, Flatten, Layer, deserialize, serialize
 from engine.layers.base import Buffer
 from engine.progbar import Progbar, format_logs
 
@@ -141,6 +141,12 @@ class Sequential:
         if x.ndim < 2:
             raise ValueError(f"inputs must have a batch axis, got shape {x.shape}")
         self._ensure_built(x)
+        if (
+            tuple(x.shape[1:]) != tuple(self._input_shape)
+            and isinstance(self.layers[0], Flatten)
+            and int(np.prod(x.shape[1:])) == int(np.prod(self._input_shape))
+        ):
+            x = x.reshape(len(x), *self._input_shape)  # Flatten undoes it: (n, 784) feeds Flatten((28, 28))
         if tuple(x.shape[1:]) != tuple(self._input_shape):
             raise ValueError(
                 f"Input shape mismatch: the model's first layer expects samples of shape "

@@ -30,3 +30,11 @@ def test_two_threads_can_predict_with_one_model_at_once():
     assert not errors
     assert all(np.array_equal(r, expected_a) for r in results["a"])
     assert all(np.array_equal(r, expected_b) for r in results["b"])
+
+
+def test_flat_images_feed_a_model_that_starts_with_flatten():
+    """The book reshapes to (n, 784) itself; a model that flattens (28, 28) accepts either form."""
+    engine.utils.set_random_seed(0)
+    model = engine.Sequential([engine.layers.Flatten(input_shape=(28, 28)), Dense(10, activation="softmax")])
+    images = np.random.default_rng(0).random((4, 28, 28), dtype=np.float32)
+    assert np.array_equal(model.predict(images), model.predict(images.reshape(4, 784)))
