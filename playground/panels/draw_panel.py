@@ -1,0 +1,223 @@
+"""Draw panel: draw a digit, see it the way the network sees it, and watch the prediction.
+
+This is the end of chapter 2 turned around: instead of ``predict(model, test_images[1:10, ])``
+on digits from the test set, the learner writes their own digit. The drawing goes through
+``playground.drawing.to_mnist`` (MNIST's own crop / scale-to-20-px / centre-of-mass recipe), is
+flattened to 784 values in [0, 1] exactly like ``x_test``, and one ``model.predict`` gives the
+ten softmax probabilities. Predicting one image takes microseconds, so it runs on the UI
+thread, throttled by a short timer so a fast stroke does not predict on every mouse move.
+
+The model comes from ``state.model``: a weight snapshot, never the network being trained.
+"""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QFont, QImage, QKeySequence, QPainter, QPalette, QShortcut
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from playground.draw_canvas import DEFAULT_STROKE_WIDTH, DrawCanvas
+from playground.drawing import to_mnist
+from playground.probability_chart import ProbabilityChart
+from playground.state import AppState
+
+PREDICT_DELAY_MS = 30  # wait this long after the last bit of ink before predicting
+ERROR_COLOUR = "#d9534f"  # readable on light and dark backgrounds
+
+NO_MODEL = "No network yet: design one and train it, then draw here to test it."
+UNTRAINED = "Untrained network: train it first, its guesses are random."
+TRAINED = "The network's guess; the bars below are its softmax output, one per digit."
+EMPTY = "Draw a digit on the black square, as large as you like."
+
+
+class NetworkInputView(QWidget):
+    """The 28x28 input as the network receives it, scaled up with crisp (unsmoothed) pixels."""
+
+    def __init__(self, parent: QWidget | None = None, scale: int = 4):
+        super().__init__(parent)
+        self.setObjectName("networkInputView")
+        self.setFixedSize(28 * scale + 2, 28 * scale + 2)
+        self.setToolTip(
+            "The 28x28 input after MNIST's recipe: cropped to the ink, scaled so the larger side "
+            "is 20 px, centred by centre of mass. These 784 grey levels are all the network sees."
+        )
+        self._image = QImage(28, 28, QImage.Format_Grayscale8)
+        self._image.fill(0)
+
+    def set_array(self, pixels: np.ndarray) -> None:
+        """pixels: (28, 28) float in [0, 1]."""
+        data = np.ascontiguousarray(np.clip(pixels, 0, 1) * 255 + 0.5, dtype=np.uint8)
+        h, w = data.shape
+        self._image = QImage(data.data, w, h, w, QImage.Format_Grayscale8).copy()
+        self.update()
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.SmoothPixmapTransform, False)
+        painter.setPen(self.palette().color(QPalette.Mid))
+        painter.drawRect(self.rect().adjusted(0, 0, -1, -1))
+        painter.drawImage(self.rect().adjusted(1, 1, -1, -1), self._image)
+        painter.end()
+
+
+class DrawPanel(QWidget):
+    """Canvas + network input + prediction; follows ``state.model_changed``."""
+
+    def __init__(self, state: AppState, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("drawPanel")
+        self.state = state
+        self._prediction: int | None = None
+        self._input = np.zeros((28, 28), dtype=np.float32)
+
+        self.canvas = DrawCanvas(self)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(PREDICT_DELAY_MS)
+        self._timer.timeout.connect(self.update_prediction)
+
+        self._build_ui()
+        self.canvas.changed.connect(self._timer.start)
+        state.model_changed.connect(self.update_prediction)
+        state.dataset_changed.connect(self.update_prediction)
+        self.update_prediction()
+
+    # ----- layout -----------------------------------------------------------------------
+    def _build_ui(self) -> None:
+        self.width_spin = QSpinBox(self)
+        self.width_spin.setObjectName("strokeWidthSpin")
+        self.width_spin.setRange(6, 40)
+        self.width_spin.setSuffix(" px")
+        self.width_spin.setValue(int(DEFAULT_STROKE_WIDTH))
+        self.width_spin.setToolTip("Pen width in canvas pixels (10 canvas pixels = 1 MNIST pixel)")
+        self.width_spin.valueChanged.connect(self.canvas.set_stroke_width)
+        self.undo_button = QPushButton("Undo", self)
+        self.undo_button.setObjectName("undoButton")
+        self.undo_button.setToolTip("Remove the last stroke (Ctrl+Z)")
+        self.undo_button.clicked.connect(self.canvas.undo)
+        self.clear_button = QPushButton("Clear", self)
+        self.clear_button.setObjectName("clearButton")
+        self.clear_button.setToolTip("Wipe the canvas (Delete)")
+        self.clear_button.clicked.connect(self.canvas.clear)
+        for keys, slot in ((QKeySequence.Undo, self.canvas.undo), (QKeySequence.Delete, self.canvas.clear)):
+            shortcut = QShortcut(keys, self, slot)
+            shortcut.setContext(Qt.WidgetWithChildrenShortcut)
+
+        tools = QHBoxLayout()
+        tools.addWidget(QLabel("Pen", self))
+        tools.addWidget(self.width_spin)
+        tools.addStretch(1)
+        tools.addWidget(self.undo_button)
+        tools.addWidget(self.clear_button)
+        left = QVBoxLayout()
+        left.setSpacing(4)
+        left.addWidget(self.canvas, 0, Qt.AlignHCenter)
+        left.addLayout(tools)
+        left.addStretch(1)
+
+        self.input_view = NetworkInputView(self)
+        self.prediction_label = QLabel("–", self)
+        self.prediction_label.setObjectName("predictionLabel")
+        big = QFont(self.prediction_label.font())
+        big.setPointSizeF(big.pointSizeF() * 4.5)
+        big.setBold(True)
+        self.prediction_label.setFont(big)
+        self.prediction_label.setAlignment(Qt.AlignCenter)
+        self.prediction_label.setMinimumWidth(90)
+        self.confidence_label = QLabel("", self)
+        self.confidence_label.setObjectName("confidenceLabel")
+        self.confidence_label.setAlignment(Qt.AlignCenter)
+
+        seen = QGridLayout()
+        seen.setHorizontalSpacing(16)
+        seen.addWidget(self._caption("As the network sees it (28x28)"), 0, 0)
+        seen.addWidget(self._caption("Prediction"), 0, 1, Qt.AlignHCenter)
+        seen.addWidget(self.input_view, 1, 0, Qt.AlignLeft | Qt.AlignTop)
+        guess = QVBoxLayout()
+        guess.addWidget(self.prediction_label)
+        guess.addWidget(self.confidence_label)
+        guess.addStretch(1)
+        seen.addLayout(guess, 1, 1)
+        seen.setColumnStretch(1, 1)
+
+        self.status_label = QLabel("", self)
+        self.status_label.setObjectName("drawStatusLabel")
+        self.status_label.setWordWrap(True)
+        self.chart = ProbabilityChart(self)
+
+        right = QVBoxLayout()
+        right.addLayout(seen)
+        right.addWidget(self.status_label)
+        right.addWidget(self.chart, 1)
+
+        outer = QHBoxLayout(self)
+        outer.setContentsMargins(6, 6, 6, 6)
+        outer.setSpacing(16)
+        outer.addLayout(left)
+        outer.addLayout(right, 1)
+
+    def _caption(self, text: str) -> QLabel:
+        label = QLabel(text, self)
+        font = QFont(label.font())
+        font.setBold(True)
+        label.setFont(font)
+        return label
+
+    # ----- behaviour --------------------------------------------------------------------
+    def network_input(self) -> np.ndarray:
+        """The last 28x28 float32 image given to the network (a copy)."""
+        return self._input.copy()
+
+    def prediction(self) -> int | None:
+        """The predicted digit, or None (no drawing, no model, or an untrained model)."""
+        return self._prediction
+
+    def update_prediction(self) -> None:
+        """Prepare the drawing as MNIST, predict with ``state.model`` and refresh the views."""
+        self._timer.stop()
+        self._input = to_mnist(self.canvas.image_array())
+        self.input_view.set_array(self._input)
+        model, trained = self.state.model, self.state.trained
+        self._prediction = None
+        probabilities = None
+        if self.canvas.is_empty():
+            status = EMPTY if model is not None and trained else (NO_MODEL if model is None else UNTRAINED)
+        elif model is None:
+            status = NO_MODEL
+        else:
+            try:
+                probabilities = np.asarray(model.predict(self._batch_for(model), verbose=0))[0]
+            except Exception as exc:  # a model that does not fit 784 inputs, NaN weights, ...
+                self._show(None, None, f"Cannot predict with this model: {exc}", error=True)
+                return
+            status = TRAINED if trained else UNTRAINED
+            if trained:
+                self._prediction = int(np.argmax(probabilities))
+        self._show(self._prediction, probabilities, status, error=False, muted=not trained)
+
+    def _batch_for(self, model) -> np.ndarray:
+        """The drawing as a batch of one: (1, 784) as the book feeds it, or (1, 28, 28) when
+        the model's first layer (a Flatten) was built for whole images."""
+        shape = tuple(getattr(model, "input_shape", None) or (self._input.size,))
+        if int(np.prod(shape)) == self._input.size:
+            return self._input.reshape((1, *shape))
+        return self._input.reshape(1, -1)
+
+    def _show(self, digit, probabilities, status: str, error: bool, muted: bool = False) -> None:
+        self.chart.set_probabilities(probabilities, muted=muted)
+        if digit is not None:
+            self.prediction_label.setText(str(digit))
+            self.confidence_label.setText(f"{probabilities[digit]:.0%} sure")
+        else:
+            self.prediction_label.setText("?" if probabilities is not None else "–")
+            self.confidence_label.setText("random guess" if probabilities is not None else "")
+        self.status_label.setText(status)
+        self.status_label.setStyleSheet(f"color: {ERROR_COLOUR};" if error else "")

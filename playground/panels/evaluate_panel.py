@@ -1,0 +1,338 @@
+"""The Evaluate panel: how the trained network does on test digits it has never seen.
+
+The end of chapter 2's first example (*Deep Learning with R*, section 2.1) checks the network
+on the test set, ``metrics <- network %>% evaluate(test_images, test_labels)`` (about 98%),
+and prints the predicted classes of the first ten test digits. This panel shows those two
+results and looks further: the confusion matrix (which digit is mistaken for which) and the
+misclassified digits themselves, most confidently wrong first. Click a digit to open it in
+the Data panel (``state.request_digit``); click a matrix cell to see only those mistakes.
+
+Thin view over ``AppState``: it draws ``state.evaluation`` on ``evaluation_changed`` and asks
+for a new evaluation with ``state.request_evaluation()`` (the controller computes it off the
+UI thread).
+"""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFontDatabase, QPainter, QPalette, QPen
+from PySide6.QtWidgets import (
+    QBoxLayout, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QStackedWidget, QToolTip, QVBoxLayout, QWidget,
+)
+
+from playground.widgets import DigitGrid, hint_label, scroll_area, wrapped_label
+
+MAX_MISTAKES_SHOWN = 100
+ERROR_COLOR = QColor("#e5484d")  # mistakes; readable on light and dark backgrounds
+PLACEHOLDER = "Train the network or load a model, then its test results appear here."
+
+
+class ConfusionMatrix(QWidget):
+    """A painted confusion matrix: rows are the true digit, columns the predicted one.
+
+    Diagonal cells (right answers) are tinted with the palette's highlight colour by the
+    share of that row they hold; off-diagonal cells (mistakes) in red by their count. The
+    right-hand column gives each digit's accuracy. Hover tells "true 4 predicted 9: 12 digits";
+    a click emits ``cell_clicked(true, predicted)``.
+    """
+
+    cell_clicked = Signal(int, int)
+
+    def __init__(self, parent: QWidget | None = None, **qt_properties):
+        super().__init__(parent, **qt_properties)
+        self.setMouseTracking(True)
+        self.setMinimumSize(220, 200)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self._matrix = np.zeros((0, 0), dtype=np.int64)
+        self._hover: tuple[int, int] | None = None
+        self.selected: tuple[int, int] | None = None
+        self.hover_text = ""
+
+    def set_matrix(self, matrix: np.ndarray | None) -> None:
+        self._matrix = np.zeros((0, 0), dtype=np.int64) if matrix is None else np.asarray(matrix)
+        self._hover = self.selected = None
+        self.update()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt name)
+        return QSize(360, 340)
+
+    # ----- geometry -----------------------------------------------------------------------
+    def _margins(self) -> tuple[int, int, int]:
+        """Space for (left labels, top labels, right accuracy column)."""
+        line = self.fontMetrics().height()
+        return 2 * line + 8, 2 * line + 8, self.fontMetrics().horizontalAdvance("100%") + 12
+
+    def cell_rect(self, true: int, predicted: int) -> QRectF:
+        k = len(self._matrix)
+        left, top, right = self._margins()
+        size = max(1.0, min((self.width() - left - right) / k, (self.height() - top - 4) / k))
+        left += max(0.0, (self.width() - left - right - k * size) / 2)  # centred horizontally
+        return QRectF(left + predicted * size, top + true * size, size, size)
+
+    def cell_at(self, pos: QPointF) -> tuple[int, int] | None:
+        k = len(self._matrix)
+        if k == 0:
+            return None
+        origin, size = self.cell_rect(0, 0), self.cell_rect(0, 0).width()
+        column, row = int((pos.x() - origin.x()) // size), int((pos.y() - origin.y()) // size)
+        return (row, column) if 0 <= row < k and 0 <= column < k else None
+
+    # ----- mouse --------------------------------------------------------------------------
+    def mouseMoveEvent(self, event) -> None:  # noqa: N802
+        cell = self.cell_at(event.position())
+        if cell != self._hover:
+            self._hover = cell
+            self.update()
+        if cell is None:
+            self.hover_text = ""
+            QToolTip.hideText()
+            return
+        true, predicted = cell
+        count = int(self._matrix[true, predicted])
+        self.hover_text = f"true {true} predicted {predicted}: {count:,} digit{'s' if count != 1 else ''}"
+        QToolTip.showText(event.globalPosition().toPoint(), self.hover_text, self)
+
+    def leaveEvent(self, event) -> None:  # noqa: N802
+        self._hover, self.hover_text = None, ""
+        self.update()
+
+    def mouseReleaseEvent(self, event) -> None:  # noqa: N802
+        cell = self.cell_at(event.position())
+        if cell is not None and event.button() == Qt.MouseButton.LeftButton:
+            self.cell_clicked.emit(*cell)
+
+    # ----- painting -----------------------------------------------------------------------
+    def paintEvent(self, event) -> None:  # noqa: N802
+        k = len(self._matrix)
+        if k == 0:
+            return
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        palette = self.palette()
+        text, highlight = palette.color(QPalette.ColorRole.WindowText), palette.color(QPalette.ColorRole.Highlight)
+        rows = self._matrix.sum(axis=1)
+        off = self._matrix.copy()
+        np.fill_diagonal(off, 0)
+        worst = max(int(off.max()), 1)
+        font = painter.font()
+        font.setPointSizeF(font.pointSizeF() * (0.8 if self.cell_rect(0, 0).width() < 34 else 0.9))
+        painter.setFont(font)
+        for t in range(k):
+            for p in range(k):
+                rect, count = self.cell_rect(t, p), int(self._matrix[t, p])
+                share = count / rows[t] if t == p and rows[t] else (count / worst) ** 0.5 if count else 0.0
+                fill = QColor(highlight if t == p else ERROR_COLOR)
+                fill.setAlphaF(0.08 + 0.85 * share if count or t == p else 0.0)
+                painter.fillRect(rect, fill)
+                painter.setPen(QPen(palette.color(QPalette.ColorRole.Mid), 0.5))
+                painter.drawRect(rect)
+                strong = fill.alphaF() > 0.55
+                painter.setPen(palette.color(QPalette.ColorRole.HighlightedText) if strong and t == p else text)
+                if count:
+                    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, f"{count}")
+        for cell, colour, width in ((self._hover, text, 2), (self.selected, highlight, 3)):
+            if cell is not None:
+                painter.setPen(QPen(colour, width))
+                painter.drawRect(self.cell_rect(*cell).adjusted(1, 1, -1, -1))
+        self._paint_labels(painter, rows, text)
+
+    def _paint_labels(self, painter: QPainter, rows: np.ndarray, text: QColor) -> None:
+        k, line = len(self._matrix), self.fontMetrics().height()
+        first, last = self.cell_rect(0, 0), self.cell_rect(k - 1, k - 1)
+        painter.setPen(text)
+        for i in range(k):
+            column, row = self.cell_rect(0, i), self.cell_rect(i, 0)
+            painter.drawText(QRectF(column.x(), first.y() - line - 2, column.width(), line), Qt.AlignmentFlag.AlignCenter, str(i))
+            painter.drawText(QRectF(row.x() - line - 4, row.y(), line, row.height()), Qt.AlignmentFlag.AlignCenter, str(i))
+            accuracy = f"{100 * self._matrix[i, i] / rows[i]:.0f}%" if rows[i] else "–"
+            painter.drawText(QRectF(last.right() + 6, row.y(), 60, row.height()), Qt.AlignmentFlag.AlignVCenter, accuracy)
+        bold = painter.font()
+        bold.setBold(True)
+        painter.setFont(bold)
+        painter.drawText(QRectF(first.x(), 0, last.right() - first.x(), line + 2), Qt.AlignmentFlag.AlignCenter, "predicted digit")
+        painter.drawText(QRectF(last.right() + 2, 0, 80, line + 2), Qt.AlignmentFlag.AlignLeft, "right")
+        painter.save()
+        painter.translate(first.x() - self._margins()[0] + 2, (first.y() + last.bottom()) / 2)
+        painter.rotate(-90)
+        painter.drawText(QRectF(-100, 0, 200, line + 2), Qt.AlignmentFlag.AlignCenter, "true digit")
+        painter.restore()
+
+
+class EvaluatePanel(QWidget):
+    """Test loss and accuracy, the first ten predictions, the confusion matrix and the mistakes."""
+
+    def __init__(self, state, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("evaluatePanel")
+        self.state = state
+        self._mistakes = np.zeros(0, dtype=np.int64)  # test indices, most confidently wrong first
+        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(self._build_header())
+        self.summary_label = hint_label(objectName="evaluationSummary")
+        layout.addWidget(self.summary_label)
+        self.pages = QStackedWidget()
+        self.placeholder = wrapped_label(PLACEHOLDER, objectName="evaluationPlaceholder")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        font = self.placeholder.font()
+        font.setPointSizeF(font.pointSizeF() * 1.2)
+        self.placeholder.setFont(font)
+        self.pages.addWidget(self.placeholder)
+        self.pages.addWidget(self._build_results(mono))
+        layout.addWidget(self.pages, 1)
+
+        state.evaluation_changed.connect(self.refresh)
+        state.model_changed.connect(self._update_button)
+        state.dataset_changed.connect(self.refresh)
+        self.refresh()
+
+    def _build_header(self) -> QHBoxLayout:
+        header = QHBoxLayout()
+        self.accuracy_label = QLabel(objectName="testAccuracy")
+        font = self.accuracy_label.font()
+        font.setPointSizeF(font.pointSizeF() * 2.0)
+        font.setBold(True)
+        self.accuracy_label.setFont(font)
+        self.loss_label = QLabel(objectName="testLoss")
+        font.setBold(False)
+        font.setPointSizeF(font.pointSizeF() * 0.7)
+        self.loss_label.setFont(font)
+        self.evaluate_button = QPushButton("Evaluate", objectName="evaluateButton")
+        self.evaluate_button.setToolTip("Run the current network on the whole test set")
+        self.evaluate_button.clicked.connect(self.state.request_evaluation)
+        header.addWidget(self.accuracy_label)
+        header.addWidget(self.loss_label, 0, Qt.AlignmentFlag.AlignBaseline)
+        header.addStretch(1)
+        header.addWidget(self.evaluate_button)
+        return header
+
+    def _build_results(self, mono) -> QWidget:
+        """The first ten predictions, the confusion matrix and the grid of mistakes."""
+        results = QWidget()
+        body = QVBoxLayout(results)
+        body.setContentsMargins(0, 0, 0, 0)
+        first = QGridLayout()
+        first.addWidget(QLabel("Predicted classes of the first 10 test digits:"), 0, 0, Qt.AlignmentFlag.AlignRight)
+        first.addWidget(QLabel("True labels:"), 1, 0, Qt.AlignmentFlag.AlignRight)
+        self.first_predicted = QLabel(objectName="firstPredictions", textFormat=Qt.TextFormat.RichText)
+        self.first_true = QLabel(objectName="firstLabels", textFormat=Qt.TextFormat.RichText)
+        for row, label in enumerate((self.first_predicted, self.first_true)):
+            label.setFont(mono)
+            first.addWidget(label, row, 1)
+        first.setColumnStretch(2, 1)
+        body.addLayout(first)
+        body.addWidget(hint_label("In R: network %>% predict_classes(test_images[1:10,])"))
+        self.confusion = ConfusionMatrix(objectName="confusionMatrix")
+        self.confusion.cell_clicked.connect(self.filter_mistakes)
+        mistakes = QVBoxLayout()
+        mistakes_row = QHBoxLayout()
+        self.mistakes_label = QLabel(objectName="misclassifiedCount")
+        self.show_all_button = QPushButton("Show all mistakes", objectName="showAllMistakes", visible=False)
+        self.show_all_button.clicked.connect(lambda: self.filter_mistakes(None, None))
+        mistakes_row.addWidget(self.mistakes_label, 1)
+        mistakes_row.addWidget(self.show_all_button, 0, Qt.AlignmentFlag.AlignTop)
+        mistakes.addLayout(mistakes_row)
+        self.mistakes_grid = DigitGrid(objectName="misclassifiedGrid", cell_size=48)
+        self.mistakes_grid.clickable = True
+        self.mistakes_grid.activated.connect(lambda index: self.state.request_digit("test", int(index)))
+        mistakes_scroll = scroll_area(self.mistakes_grid)
+        mistakes_scroll.setMinimumSize(200, 60)
+        mistakes.addWidget(mistakes_scroll, 1)
+        self.matrix_and_mistakes = QBoxLayout(QBoxLayout.Direction.TopToBottom)  # side by side when wide
+        self.matrix_and_mistakes.addWidget(self.confusion, 3)
+        self.matrix_and_mistakes.addLayout(mistakes, 2)
+        body.addLayout(self.matrix_and_mistakes, 1)
+        return results
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 (Qt name)
+        """Only the minimum: in a scroll area (a dock) take the height given; the inner views scroll.
+
+        Word-wrapped labels give the layout a height-for-width, and QScrollArea would then size
+        the panel to its *preferred* height, scrolling the whole panel in a short dock.
+        """
+        return self.minimumSizeHint().height()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        """Matrix beside the mistakes in a wide, short dock; above them in a tall one."""
+        super().resizeEvent(event)
+        wide = self.width() > 1.3 * self.height()
+        direction = QBoxLayout.Direction.LeftToRight if wide else QBoxLayout.Direction.TopToBottom
+        if direction != self.matrix_and_mistakes.direction():
+            self.matrix_and_mistakes.setDirection(direction)
+            self.matrix_and_mistakes.setStretch(0, 0 if wide else 3)  # wide: the square matrix, mistakes take the rest
+            self.matrix_and_mistakes.setStretch(1, 1 if wide else 2)
+            for widget in (self.pages.widget(1), self.pages, self):  # their cached minimum sizes are stale now
+                widget.layout().invalidate()
+                widget.updateGeometry()
+
+    # ----- drawing the evaluation -----------------------------------------------------------
+    def refresh(self) -> None:
+        ev = self.state.evaluation
+        self._update_button()
+        if ev is None:
+            self.accuracy_label.setText("Test accuracy –")
+            self.loss_label.setText("")
+            self.summary_label.setText("")
+            self.pages.setCurrentIndex(0)
+            return
+        y_true, y_pred = np.asarray(ev.y_true), np.asarray(ev.y_pred)
+        right = int(np.sum(y_true == y_pred))
+        self.accuracy_label.setText(f"Test accuracy {100 * ev.accuracy:.1f}%")
+        self.loss_label.setText(f"loss {ev.loss:.4f}")
+        self.summary_label.setText(f"{right:,} of {len(y_true):,} test digits right, {len(y_true) - right:,} wrong. "
+                                   "In R: metrics <- network %>% evaluate(test_images, test_labels)")
+        self.first_predicted.setText(_digits_html(y_pred[:10], y_true[:10]))
+        self.first_true.setText(_digits_html(y_true[:10], y_true[:10]))
+        self.confusion.set_matrix(ev.confusion)
+        wrong = np.flatnonzero(y_true != y_pred)
+        confidence = ev.probabilities[wrong, y_pred[wrong]] if len(wrong) else np.zeros(0)
+        self._mistakes = wrong[np.argsort(-confidence, kind="stable")]
+        self.filter_mistakes(None, None)
+        self.pages.setCurrentIndex(1)
+
+    def filter_mistakes(self, true: int | None, predicted: int | None) -> None:
+        """Show the mistakes of one confusion-matrix cell (``None, None``: all of them)."""
+        ev = self.state.evaluation
+        if ev is None:
+            return
+        chosen = self._mistakes
+        if true is not None and predicted is not None:
+            chosen = chosen[(ev.y_true[chosen] == true) & (ev.y_pred[chosen] == predicted)]
+        self.confusion.selected = (true, predicted) if true is not None else None
+        self.confusion.update()
+        self.show_all_button.setVisible(true is not None)
+        total = len(self._mistakes)
+        if true is None:
+            what = f"{total:,} misclassified test digit{'s' if total != 1 else ''}"
+        elif true == predicted:
+            what = f"{true} → {true} is right, not a mistake: all {total:,} mistakes"
+            chosen = self._mistakes
+        else:
+            what = f"{len(chosen):,} digit{'s' if len(chosen) != 1 else ''} with true {true} predicted as {predicted}"
+        shown = chosen[:MAX_MISTAKES_SHOWN]
+        more = f"the {len(shown)} most confidently wrong" if len(chosen) > len(shown) else "most confidently wrong first"
+        self.mistakes_label.setText(f"<b>{what}</b><br>{more} · click one to open it in the Data panel")
+        ds = self.state.dataset
+        if ds is None or len(ds.x_test) != len(ev.y_true):
+            self.mistakes_grid.clear()
+            self.mistakes_grid.placeholder = "The test digits of this evaluation are not loaded."
+            return
+        captions = [f"true {ev.y_true[i]} → {ev.y_pred[i]} ({100 * ev.probabilities[i, ev.y_pred[i]]:.0f}%)" for i in shown]
+        tips = [f"x_test[{i}]: true {ev.y_true[i]}, predicted {ev.y_pred[i]} with "
+                f"{100 * ev.probabilities[i, ev.y_pred[i]]:.1f}%; {100 * ev.probabilities[i, ev.y_true[i]]:.1f}% for {ev.y_true[i]}"
+                for i in shown]
+        self.mistakes_grid.set_items(ds.x_test[shown], captions=captions, keys=[int(i) for i in shown], tooltips=tips)
+
+    def _update_button(self) -> None:
+        has_model = self.state.model is not None
+        self.evaluate_button.setEnabled(has_model)
+        self.evaluate_button.setToolTip("Run the current network on the whole test set" if has_model
+                                        else "Train the network or load a model first")
+
+
+def _digits_html(values: np.ndarray, truth: np.ndarray) -> str:
+    """Digits separated by spaces; those that differ from ``truth`` in bold red."""
+    parts = [f'<b style="color:{ERROR_COLOR.name()}">{v}</b>' if v != t else str(v) for v, t in zip(values, truth)]
+    return " ".join(parts)

@@ -1,0 +1,394 @@
+"""Network panel: design the stack of Dense layers and see its shapes and parameter counts.
+
+Chapter 2's network is ``layer_dense(units = 512, activation = "relu", input_shape = c(28 * 28))``
+followed by ``layer_dense(units = 10, activation = "softmax")``: 407,050 parameters. Here the
+learner edits the *hidden* layers (units, activation, dropout after the layer); the input row
+is fixed by the data (28x28 images flattened to 784 numbers) and the output row by the ten
+classes. The Output shape and Params columns are what ``model.summary()`` prints, computed
+with plain arithmetic (a Dense layer holds ``inputs x units`` weights plus ``units`` biases),
+so they update while you type, even while the engine is busy training.
+
+The panel only writes ``state.set_layers(...)``; invalid values (units 0, text, dropout 1) are
+kept in the table, marked red, and passed on so ``state.network_errors()`` can name them.
+"""
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QFont, QFontDatabase
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from playground.state import ACTIVATIONS, MAX_UNITS, PRESETS, AppState, LayerSpec
+
+COLUMNS = ("Layer", "Units", "Activation", "Dropout", "Output shape", "Params")
+UNITS, ACTIVATION, DROPOUT, SHAPE, PARAMS = 1, 2, 3, 4, 5
+NEW_LAYER = LayerSpec(64, "relu", 0.0)
+NOT_A_NUMBER = float("nan")  # one shared object, so equal specs compare equal
+INVALID_BRUSH = QColor(217, 83, 79, 110)  # translucent red: visible on light and dark bases
+ERROR_COLOUR = "#d9534f"
+
+
+def parse_units(text: str):
+    """'512' -> 512; '1e3' -> 1000; '12.5' -> 12.5 and 'abc' -> 'abc' (kept, so state reports them)."""
+    text = text.strip()
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return int(number) if number.is_integer() else number
+
+
+def parse_dropout(text: str) -> float:
+    """'0.5' -> 0.5; text that is not a number -> NaN (state reports it as out of range)."""
+    try:
+        return float(text.strip() or "0")
+    except ValueError:
+        return NOT_A_NUMBER
+
+
+def units_valid(units) -> bool:
+    return isinstance(units, int) and not isinstance(units, bool) and 1 <= units <= MAX_UNITS
+
+
+def dropout_valid(rate) -> bool:
+    return isinstance(rate, (int, float)) and 0.0 <= rate < 1.0
+
+
+def layer_summary(layers, input_shape=(28, 28), classes: int = 10) -> list[tuple[str, tuple, int | None]]:
+    """``model.summary()`` by arithmetic: (class name, output shape, params) for every engine layer.
+
+    Flatten has no parameters; Dense(units) after n inputs has n * units + units; Dropout has
+    none. Once a layer's units are invalid the following counts are unknown (None).
+    """
+    width = math.prod(int(side) for side in input_shape)
+    rows = [("Flatten", (None, width), 0)]
+    known = True
+    for spec in list(layers) + [LayerSpec(classes, "softmax", 0.0)]:
+        ok = known and units_valid(spec.units)
+        rows.append(("Dense", (None, spec.units), width * spec.units + spec.units if ok else None))
+        known, width = ok, spec.units if ok else width
+        if isinstance(spec.dropout, (int, float)) and spec.dropout > 0:
+            rows.append(("Dropout", (None, spec.units), 0))
+    return rows
+
+
+def r_code(layers, input_shape=(28, 28), classes: int = 10) -> str:
+    """The same network written the way the book builds it in R."""
+    dims = " * ".join(str(side) for side in input_shape)
+    lines = ["model <- keras_model_sequential() %>%"]
+    for i, spec in enumerate(list(layers) + [LayerSpec(classes, "softmax", 0.0)]):
+        shape = f", input_shape = c({dims})" if i == 0 else ""
+        lines.append(f'  layer_dense(units = {spec.units}, activation = "{spec.activation}"{shape}) %>%')
+        if isinstance(spec.dropout, (int, float)) and spec.dropout > 0:
+            lines.append(f"  layer_dropout(rate = {spec.dropout:g}) %>%")
+    lines[-1] = lines[-1].removesuffix(" %>%")
+    return "\n".join(lines)
+
+
+class NetworkPanel(QWidget):
+    """Layer table + presets + parameter total; writes ``state.set_layers``."""
+
+    def __init__(self, state: AppState, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("networkPanel")
+        self.state = state
+        self._writing = False  # True while we push our own edit into state
+        self._select_after_rebuild: int | None = None
+        self._build_ui()
+        state.network_changed.connect(self._on_network_changed)
+        state.dataset_changed.connect(self._rebuild)
+        state.training_started.connect(self._sync_lock)
+        state.training_finished.connect(self._sync_lock)
+        self._rebuild()
+        self._sync_lock()
+
+    # ----- layout -----------------------------------------------------------------------
+    def _build_ui(self) -> None:
+        self.preset_combo = QComboBox(self)
+        self.preset_combo.setObjectName("presetCombo")
+        self.preset_combo.addItems(list(PRESETS))
+        self.preset_combo.setPlaceholderText("Custom design")
+        self.preset_combo.setToolTip("Start from a ready-made design (chapter 2's is the first)")
+        self.preset_combo.activated.connect(self._apply_preset)
+        presets = QHBoxLayout()
+        presets.addWidget(QLabel("Preset", self))
+        presets.addWidget(self.preset_combo, 1)
+
+        self.table = QTableWidget(0, len(COLUMNS), self)
+        self.table.setObjectName("layerTable")
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeToContents)
+        header.setSectionResizeMode(SHAPE, QHeaderView.Stretch)
+        self.table.setVerticalScrollMode(QAbstractItemView.ScrollPerPixel)
+        self.table.itemChanged.connect(self._on_item_changed)
+        self.table.itemSelectionChanged.connect(self._sync_buttons)
+
+        self.add_button = self._button("Add layer", "addLayerButton", self._add)
+        self.remove_button = self._button("Remove", "removeLayerButton", self._remove)
+        self.up_button = self._button("Move up", "moveUpButton", lambda: self._move(-1))
+        self.down_button = self._button("Move down", "moveDownButton", lambda: self._move(+1))
+        buttons = QHBoxLayout()
+        for button in (self.add_button, self.remove_button, self.up_button, self.down_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+
+        self.error_label = QLabel(self)
+        self.error_label.setObjectName("networkErrorLabel")
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet(f"color: {ERROR_COLOUR};")
+        self.total_label = QLabel(self)
+        self.total_label.setObjectName("totalParamsLabel")
+        bold = QFont(self.total_label.font())
+        bold.setBold(True)
+        self.total_label.setFont(bold)
+        hint = QLabel("A Dense layer has inputs x units weights plus one bias per unit.", self)
+        hint.setWordWrap(True)
+        hint.setEnabled(False)  # drawn in the palette's muted text colour
+        self.lock_label = QLabel("Locked while training.", self)
+        self.lock_label.setObjectName("networkLockLabel")
+        self.code_label = QLabel(self)
+        self.code_label.setObjectName("networkCodeLabel")
+        self.code_label.setFont(QFontDatabase.systemFont(QFontDatabase.FixedFont))
+        self.code_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.code_label.setToolTip("The same network in R, as the book builds it")
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 10, 10, 10)
+        layout.addLayout(presets)
+        layout.addWidget(self.table)
+        layout.addLayout(buttons)
+        layout.addWidget(self.lock_label)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.total_label)
+        layout.addWidget(hint)
+        code_caption = QLabel("The same network in R, as the book writes it:", self)
+        code_caption.setEnabled(False)
+        layout.addWidget(code_caption)
+        layout.addWidget(self.code_label)
+        layout.addStretch(1)
+
+    def _button(self, text: str, name: str, slot) -> QPushButton:
+        button = QPushButton(text, self)
+        button.setObjectName(name)
+        button.clicked.connect(slot)
+        return button
+
+    # ----- reading the table ------------------------------------------------------------
+    def _hidden_rows(self) -> range:
+        return range(1, self.table.rowCount() - 1)
+
+    def _read_layers(self) -> tuple[LayerSpec, ...]:
+        """The hidden rows as LayerSpecs, invalid text included (so state can report it)."""
+        layers = []
+        for row in self._hidden_rows():
+            units, dropout = self.table.item(row, UNITS).text(), self.table.item(row, DROPOUT).text()
+            activation = self.table.cellWidget(row, ACTIVATION).currentText()
+            layers.append(LayerSpec(parse_units(units), activation, parse_dropout(dropout)))
+        return tuple(layers)
+
+    def _write(self, layers, select: int | None = None) -> None:
+        self._select_after_rebuild = select
+        self.state.set_layers(layers)
+
+    # ----- state -> table ---------------------------------------------------------------
+    def _shape(self):
+        ds = self.state.dataset
+        return (ds.input_shape, ds.num_classes) if ds is not None else ((28, 28), 10)
+
+    def _on_network_changed(self) -> None:
+        if self._writing:
+            self._refresh_derived()
+        else:
+            self._rebuild()
+
+    def _rebuild(self) -> None:
+        """Fill the table from ``state.layers`` (after a preset, a restore or a structural edit)."""
+        layers = self.state.layers
+        input_shape, classes = self._shape()
+        self.table.blockSignals(True)
+        self.table.clearContents()
+        self.table.setRowCount(len(layers) + 2)
+        flat = " x ".join(str(side) for side in input_shape)
+        inputs = layer_summary((), input_shape)[0][1][1]  # 28 x 28 = 784
+        self._fixed_row(0, f"Input: Flatten {flat}", str(inputs), "–", "–")
+        for row, spec in enumerate(layers, start=1):
+            self.table.setItem(row, 0, self._item(f"Dense {row}", editable=False))
+            self.table.setItem(row, UNITS, self._item(self._text(spec.units), editable=True))
+            self.table.setItem(row, DROPOUT, self._item(self._text(spec.dropout), editable=True))
+            self.table.setItem(row, SHAPE, self._item("", editable=False))
+            self.table.setItem(row, PARAMS, self._item("", editable=False))
+            self.table.setCellWidget(row, ACTIVATION, self._activation_combo(spec.activation))
+        self._fixed_row(len(layers) + 1, "Output: Dense", str(classes), "softmax", "–")
+        self.table.blockSignals(False)
+        row = self._select_after_rebuild
+        self._select_after_rebuild = None
+        if row is not None and row in self._hidden_rows():
+            self.table.selectRow(row)
+        self._fit_table_height()
+        self._refresh_derived()
+        self._sync_lock()
+
+    def _fit_table_height(self, max_rows: int = 9) -> None:
+        """Show every row without empty space below (scroll only past ``max_rows`` rows)."""
+        row_height = max(self.preset_combo.sizeHint().height(), self.fontMetrics().height()) + 4
+        self.table.verticalHeader().setDefaultSectionSize(row_height)  # a combo fits in every row
+        height = min(self.table.rowCount(), max_rows) * row_height
+        height += self.table.horizontalHeader().sizeHint().height() + 2 * self.table.frameWidth()
+        self.table.setFixedHeight(height)
+
+    @staticmethod
+    def _text(value) -> str:
+        return f"{value:g}" if isinstance(value, float) else str(value)
+
+    def _item(self, text: str, editable: bool) -> QTableWidgetItem:
+        item = QTableWidgetItem(text)
+        flags = Qt.ItemIsEnabled | Qt.ItemIsSelectable
+        item.setFlags(flags | Qt.ItemIsEditable if editable else flags)
+        if editable:
+            item.setToolTip("Double-click to edit")
+        return item
+
+    def _fixed_row(self, row: int, name: str, units: str, activation: str, dropout: str) -> None:
+        why = "Fixed by the data: 28x28 images become 784 inputs" if row == 0 else "Fixed: one unit per class"
+        for column, text in enumerate((name, units, activation, dropout, "", "")):
+            item = QTableWidgetItem(text)
+            item.setFlags(Qt.ItemIsEnabled)  # shown, not selectable or editable
+            item.setToolTip(why)
+            font = item.font()
+            font.setItalic(True)
+            item.setFont(font)
+            self.table.setItem(row, column, item)
+
+    def _activation_combo(self, activation: str) -> QComboBox:
+        combo = QComboBox(self.table)
+        combo.addItems(list(ACTIVATIONS))
+        if activation not in ACTIVATIONS:  # e.g. restored from an old settings file
+            combo.addItem(activation)
+        combo.setCurrentText(activation)
+        combo.setToolTip("Activation applied to this layer's output (relu in chapter 2)")
+        combo.currentTextChanged.connect(self._push_table)
+        return combo
+
+    def _refresh_derived(self) -> None:
+        """Output shapes, params, red cells, total, errors, preset name, R code."""
+        layers = self.state.layers
+        input_shape, classes = self._shape()
+        dense = [row for row in layer_summary(layers, input_shape, classes) if row[0] != "Dropout"]
+        self.table.blockSignals(True)
+        for row, (_, shape, params) in enumerate(dense):
+            self.table.item(row, SHAPE).setText(str(shape) if params is not None else "–")
+            self.table.item(row, PARAMS).setText(f"{params:,}" if params is not None else "–")
+            self.table.item(row, PARAMS).setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
+        for row, spec in zip(self._hidden_rows(), layers):
+            self._mark(self.table.item(row, UNITS), units_valid(spec.units), f"1 to {MAX_UNITS:,} units")
+            self._mark(self.table.item(row, DROPOUT), dropout_valid(spec.dropout), "a rate from 0 to 0.9")
+        self.table.blockSignals(False)
+        params = [p for _, _, p in dense]
+        if None in params:
+            self.total_label.setText("Total params: –  (fix the layers marked red)")
+        else:
+            total = sum(params)
+            self.total_label.setText(f"Total params: {total:,}  ({total * 4 / 1e6:.1f} MB of float32)")
+        errors = self._describe_errors()
+        self.error_label.setText("\n".join(errors))
+        self.error_label.setVisible(bool(errors))
+        matches = [i for i, preset in enumerate(PRESETS.values()) if preset == layers]
+        self.preset_combo.setCurrentIndex(matches[0] if matches else -1)
+        self.code_label.setText(r_code(layers, input_shape, classes))
+        self._sync_buttons()
+
+    def _mark(self, item: QTableWidgetItem, ok: bool, expected: str) -> None:
+        item.setData(Qt.BackgroundRole, None if ok else INVALID_BRUSH)
+        item.setToolTip("Double-click to edit" if ok else f"Invalid: expected {expected}")
+
+    def _describe_errors(self) -> list[str]:
+        """``state.network_errors()``, quoting what was typed when it was not a number."""
+        messages = []
+        for message in self.state.network_errors():
+            for row in self._hidden_rows():
+                for column, word in ((UNITS, "units"), (DROPOUT, "dropout")):
+                    text = self.table.item(row, column).text()
+                    if message.startswith(f"Layer {row}: {word}") and isinstance(parse_units(text), str):
+                        message = message.rsplit("got ", 1)[0] + f"got {text!r}"
+            messages.append(message)
+        return messages
+
+    # ----- table -> state ---------------------------------------------------------------
+    def _on_item_changed(self, item: QTableWidgetItem) -> None:
+        if item.column() in (UNITS, DROPOUT):
+            self._push_table()
+
+    def _push_table(self) -> None:
+        self._writing = True
+        try:
+            self.state.set_layers(self._read_layers())
+        finally:
+            self._writing = False
+        self._refresh_derived()
+
+    def _apply_preset(self, index: int) -> None:
+        self._write(PRESETS[self.preset_combo.itemText(index)])
+
+    def _selected_row(self) -> int | None:
+        rows = [index.row() for index in self.table.selectionModel().selectedRows()]
+        return rows[0] if rows and rows[0] in self._hidden_rows() else None
+
+    def _add(self) -> None:
+        layers = list(self._read_layers())
+        row = self._selected_row()
+        at = row if row is not None else len(layers)  # after the selection, else before output
+        layers.insert(at, NEW_LAYER)
+        self._write(layers, select=at + 1)
+
+    def _remove(self) -> None:
+        row = self._selected_row()
+        if row is not None:
+            layers = list(self._read_layers())
+            del layers[row - 1]
+            self._write(layers, select=min(row, len(layers)) or None)
+
+    def _move(self, step: int) -> None:
+        row = self._selected_row()
+        layers = list(self._read_layers())
+        if row is None or not 0 <= row - 1 + step < len(layers):
+            return
+        i = row - 1
+        layers[i], layers[i + step] = layers[i + step], layers[i]
+        self._write(layers, select=row + step)
+
+    def _sync_buttons(self) -> None:
+        row = self._selected_row()
+        editable = not self.state.is_training
+        self.add_button.setEnabled(editable)
+        self.remove_button.setEnabled(editable and row is not None)
+        self.up_button.setEnabled(editable and row is not None and row > 1)
+        self.down_button.setEnabled(editable and row is not None and row < len(self._hidden_rows()))
+
+    def _sync_lock(self, *_) -> None:
+        """No edits while training: the running network was built from this design."""
+        training = self.state.is_training
+        triggers = QAbstractItemView.DoubleClicked | QAbstractItemView.EditKeyPressed | QAbstractItemView.AnyKeyPressed
+        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers if training else triggers)
+        for row in self._hidden_rows():
+            self.table.cellWidget(row, ACTIVATION).setEnabled(not training)
+        self.preset_combo.setEnabled(not training)
+        self.lock_label.setVisible(training)
+        self._sync_buttons()
+

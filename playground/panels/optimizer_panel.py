@@ -1,0 +1,367 @@
+"""Optimizer panel: how the network learns (the ``compile`` and ``fit`` arguments of chapter 2).
+
+The chapter compiles with ``optimizer = "rmsprop"`` and ``loss = "categorical_crossentropy"``
+and fits with ``epochs = 5, batch_size = 128``. Here the learner picks the optimizer and sees
+ONLY the hyperparameters that optimizer really has, with Keras's defaults, a one-line reminder
+of its update rule, and the equivalent Keras call in R and Python.
+
+Switching optimizer resets the learning rate to that optimizer's Keras default (SGD 0.01, the
+others 0.001): a rate tuned for one rule is rarely right for another. "Keras defaults" resets
+every hyperparameter. The panel writes ``state.set_settings(...)`` and shows
+``state.settings_errors()`` inline; it is locked while training runs.
+"""
+from __future__ import annotations
+
+from dataclasses import fields
+
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QColor, QFontDatabase, QPalette, QValidator
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from playground.state import LOSSES, OPTIMIZERS, AppState, TrainSettings
+
+LABELS = {"rmsprop": "RMSprop", "sgd": "SGD", "adam": "Adam", "adagrad": "Adagrad"}
+HYPERPARAMETERS = {  # the arguments of each engine (and Keras) optimizer, in Keras's order
+    "rmsprop": ("learning_rate", "rho", "momentum", "epsilon"),
+    "sgd": ("learning_rate", "momentum", "nesterov"),
+    "adam": ("learning_rate", "beta_1", "beta_2", "epsilon"),
+    "adagrad": ("learning_rate", "initial_accumulator_value", "epsilon"),
+}
+ALL_HYPERPARAMETERS = ("learning_rate", "momentum", "nesterov", "rho", "beta_1", "beta_2", "epsilon",
+                       "initial_accumulator_value")
+FLOAT_FIELDS = (  # settings field, objectName, range, arrow step (None: 1-2-5 log steps), tooltip
+    ("learning_rate", "learningRateSpin", 0.0, 10.0, None, "Size of each step down the gradient"),
+    ("momentum", "momentumSpin", 0.0, 1.0, 0.05, "Fraction of the previous step carried into the next"),
+    ("rho", "rhoSpin", 0.0, 1.0, 0.01, "Decay of the running average of squared gradients"),
+    ("beta_1", "beta1Spin", 0.0, 0.99999, 0.01, "Decay of the running mean of gradients"),
+    ("beta_2", "beta2Spin", 0.0, 0.99999, 0.001, "Decay of the running mean of squared gradients"),
+    ("epsilon", "epsilonSpin", 0.0, 1.0, None, "Tiny number added so nothing is divided by zero"),
+    ("initial_accumulator_value", "initialAccumulatorSpin", 0.0, 10.0, 0.05,
+     "Starting value of each weight's sum of squared gradients"),
+    ("validation_split", "validationSplitSpin", 0.0, 0.9, 0.05, "Fraction of training digits held out to validate"),
+)
+INT_FIELDS = (  # settings field, objectName, label, range, tooltip
+    ("batch_size", "batchSizeSpin", "Batch size", 1, 60000, "Digits per weight update (the chapter uses 128)"),
+    ("epochs", "epochsSpin", "Epochs", 1, 1000, "Passes over the training digits (the chapter uses 5)"),
+    ("train_size", "trainSizeSpin", "Training digits", 0, 60000, "How many training digits to use (All = every one)"),
+    ("seed", "seedSpin", "Random seed", 0, 2**31 - 1, "Same seed, same initial weights and shuffling"),
+)
+DEFAULT_LEARNING_RATE = {"sgd": 0.01, "rmsprop": 0.001, "adam": 0.001, "adagrad": 0.001}
+RULES = {
+    "rmsprop": "RMSprop divides each step by a running average of recent gradient magnitudes, "
+    "so every weight gets its own step size (rho = how long that average remembers).",
+    "sgd": "SGD steps each weight against its gradient: w\u00a0=\u00a0w\u00a0-\u00a0learning_rate\u00a0*\u00a0g "
+    "(momentum keeps part of the previous step, like a ball rolling downhill).",
+    "adam": "Adam keeps running averages of the gradient (beta_1, like momentum) and of its "
+    "square (beta_2, like RMSprop), with a correction for their start at zero.",
+    "adagrad": "Adagrad divides each step by the root of the sum of ALL past squared gradients, "
+    "so weights that were updated a lot slow down for good.",
+}
+LOSS_LABELS = {
+    "categorical_crossentropy": "Categorical cross-entropy (one-hot labels)",
+    "sparse_categorical_crossentropy": "Sparse categorical cross-entropy (integer labels)",
+    "mean_squared_error": "Mean squared error",
+}
+ERROR_COLOUR = "#d9534f"
+
+
+def mark_invalid(widget: QWidget, invalid: bool, theme: QPalette) -> None:
+    """Tint the field red, blended into the theme's base colour so light and dark both work."""
+    if not invalid:
+        widget.setPalette(QPalette())  # empty palette: inherit the theme again
+        return
+    palette = QPalette(theme)
+    base = palette.color(QPalette.Base)
+    red = QColor(ERROR_COLOUR)
+    palette.setColor(QPalette.Base, QColor(
+        (base.red() + red.red()) // 2, (base.green() + red.green()) // 2, (base.blue() + red.blue()) // 2
+    ))
+    widget.setPalette(palette)
+
+
+def keras_defaults(optimizer: str) -> dict:
+    """Every hyperparameter at Keras's default for this optimizer (learning rate included)."""
+    base = TrainSettings()
+    names = {n for names in HYPERPARAMETERS.values() for n in names}
+    values = {f.name: getattr(base, f.name) for f in fields(TrainSettings) if f.name in names}
+    return {**values, "learning_rate": DEFAULT_LEARNING_RATE[optimizer]}
+
+
+def keras_calls(settings: TrainSettings) -> tuple[str, str]:
+    """(R call, Python call) creating this optimizer: the learning rate plus any non-defaults."""
+    name = settings.optimizer
+    defaults = keras_defaults(name)
+    args = [(k, getattr(settings, k)) for k in HYPERPARAMETERS.get(name, ("learning_rate",))]
+    args = [(k, v) for k, v in args if k == "learning_rate" or v != defaults[k]]
+    r_value = {True: "TRUE", False: "FALSE"}
+    r_args = ", ".join(f"{k} = {r_value[v] if isinstance(v, bool) else f'{v:g}'}" for k, v in args)
+    py_args = ", ".join(f"{k}={v if isinstance(v, bool) else f'{v:g}'}" for k, v in args)
+    return f"optimizer_{name}({r_args})", f"keras.optimizers.{LABELS.get(name, name)}({py_args})"
+
+
+class NumberSpinBox(QDoubleSpinBox):
+    """A spin box for hyperparameters: shows 0.001, 0.9 or 1e-07 compactly, accepts typed
+    scientific notation, and (``log_steps=True``, for rates) steps along 1, 2, 5, 10, 20, 50...
+    so the arrows move on a log scale, the way learning rates are tuned."""
+
+    def __init__(self, parent: QWidget | None = None, log_steps: bool = False):
+        super().__init__(parent)
+        self.setDecimals(12)
+        self._log_steps = log_steps
+
+    def textFromValue(self, value: float) -> str:
+        return f"{value:.6g}"
+
+    def valueFromText(self, text: str) -> float:
+        try:
+            return float(text.strip())
+        except ValueError:
+            return self.value()
+
+    def validate(self, text: str, pos: int):
+        stripped = text.strip()
+        try:
+            value = float(stripped)
+        except ValueError:
+            partial = stripped in ("", "+", "-", ".") or stripped[-1:] in ("e", "E", "-", "+", ".")
+            return (QValidator.Intermediate if partial else QValidator.Invalid), text, pos
+        ok = self.minimum() <= value <= self.maximum()
+        return (QValidator.Acceptable if ok else QValidator.Intermediate), text, pos
+
+    def stepBy(self, steps: int) -> None:
+        if not self._log_steps:
+            super().stepBy(steps)
+            return
+        ladder = [m * 10.0**e for e in range(-10, 3) for m in (1, 2, 5)]
+        value = self.value()
+        for _ in range(abs(steps)):
+            if steps > 0:
+                value = next((v for v in ladder if v > value * (1 + 1e-9)), self.maximum())
+            else:
+                value = next((v for v in reversed(ladder) if v < value * (1 - 1e-9)), self.minimum())
+        self.setValue(value)
+
+
+class OptimizerPanel(QWidget):
+    """Optimizer, its hyperparameters, loss and the fit() recipe; writes ``state.set_settings``."""
+
+    def __init__(self, state: AppState, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("optimizerPanel")
+        self.state = state
+        self._build_ui()
+        state.settings_changed.connect(self._sync_from_state)
+        state.dataset_changed.connect(self._sync_dataset)
+        state.training_started.connect(self._sync_lock)
+        state.training_finished.connect(self._sync_lock)
+        self._sync_dataset()
+        self._sync_lock()
+
+    # ----- layout -----------------------------------------------------------------------
+    def _build_ui(self) -> None:
+        self.optimizer_combo = self._combo("optimizerCombo", {n: LABELS.get(n, n) for n in OPTIMIZERS})
+        self.optimizer_combo.activated.connect(self._on_optimizer_chosen)
+        self.rule_label = QLabel(self)
+        self.rule_label.setObjectName("optimizerExplanation")
+        self.rule_label.setWordWrap(True)
+        self.learning_rate_error = self._error_label("learningRateError")
+        self.nesterov_check = QCheckBox("nesterov", self)
+        self.nesterov_check.setObjectName("nesterovCheck")
+        self.nesterov_check.setToolTip("Nesterov momentum: look ahead along the velocity, then take the gradient")
+        self.defaults_button = QPushButton("Keras defaults", self)
+        self.defaults_button.setObjectName("kerasDefaultsButton")
+        self.defaults_button.setToolTip("Reset every hyperparameter of this optimizer to Keras's default")
+        self.defaults_button.clicked.connect(self.reset_to_keras_defaults)
+
+        self._fields: dict[str, QWidget] = {}  # TrainSettings field -> its widget
+        self.hyper_form = QFormLayout()
+        self.hyper_form.addRow("Optimizer", self.optimizer_combo)
+        self.hyper_form.addRow(self.rule_label)
+        for name, object_name, low, high, step, tip in FLOAT_FIELDS[:-1]:
+            self._add_row(self.hyper_form, name, self._float_spin(object_name, low, high, step, tip), name)
+            if name == "learning_rate":
+                self.hyper_form.addRow("", self.learning_rate_error)
+            if name == "momentum":
+                self._add_row(self.hyper_form, "", self.nesterov_check, "nesterov")
+        self.hyper_form.addRow("", self.defaults_button)
+
+        self.loss_combo = self._combo("lossCombo", {n: LOSS_LABELS.get(n, n) for n in LOSSES})
+        self.loss_combo.setToolTip("What training minimises; the chapter uses categorical cross-entropy")
+        self.loss_combo.activated.connect(lambda _: self._write(loss=self.loss_combo.currentData()))
+        recipe = QGridLayout()  # two label/field pairs per row: the recipe fits without scrolling
+        recipe.addWidget(QLabel("Loss", self), 0, 0)
+        recipe.addWidget(self.loss_combo, 0, 1, 1, 3)
+        name, object_name, low, high, step, tip = FLOAT_FIELDS[-1]
+        split = ("Validation split", self._float_spin(object_name, low, high, step, tip), name)
+        pairs = [(label, self._int_spin(object_name, low, high, tip), name)
+                 for name, object_name, label, low, high, tip in INT_FIELDS]
+        for i, (label, widget, name) in enumerate(pairs[:2] + [split] + pairs[2:]):
+            row, column = 1 + i // 2, 2 * (i % 2)
+            recipe.addWidget(QLabel(label, self), row, column)
+            recipe.addWidget(widget, row, column + 1)
+            self._connect_field(widget, name)
+        recipe.setColumnStretch(1, 1)
+        recipe.setColumnStretch(3, 1)
+        recipe.setHorizontalSpacing(10)
+        f = self._fields
+        self.learning_rate_spin, self.momentum_spin, self.rho_spin = f["learning_rate"], f["momentum"], f["rho"]
+        self.beta_1_spin, self.beta_2_spin, self.epsilon_spin = f["beta_1"], f["beta_2"], f["epsilon"]
+        self.accumulator_spin, self.validation_spin = f["initial_accumulator_value"], f["validation_split"]
+        self.batch_size_spin, self.epochs_spin = f["batch_size"], f["epochs"]
+        self.train_size_spin, self.seed_spin = f["train_size"], f["seed"]
+        self.train_size_spin.setSpecialValueText("All")
+        self.train_size_spin.setSingleStep(1000)
+
+        self.error_label = self._error_label("settingsErrorLabel")
+        self.code_label = QLabel(self)
+        self.code_label.setObjectName("kerasCodeLabel")
+        self.code_label.setFont(QFontDatabase.systemFont(QFontDatabase.FixedFont))
+        self.code_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.code_label.setWordWrap(True)
+        self.lock_label = QLabel("Locked while training.", self)
+        self.lock_label.setObjectName("optimizerLockLabel")
+
+        self.form_box = QWidget(self)  # everything editable: disabled as one while training
+        inner = QVBoxLayout(self.form_box)
+        inner.setContentsMargins(0, 0, 0, 0)
+        for title, form in (("Optimizer and its hyperparameters", self.hyper_form), ("Loss and training recipe", recipe)):
+            group = QGroupBox(title, self.form_box)
+            group.setLayout(form)
+            inner.addWidget(group)
+        code_box = QGroupBox("As Keras code", self)
+        QVBoxLayout(code_box).addWidget(self.code_label)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 10, 10, 10)
+        for widget in (self.lock_label, self.form_box, self.error_label, code_box):
+            layout.addWidget(widget)
+        layout.addStretch(1)
+
+    def _combo(self, object_name: str, labels: dict) -> QComboBox:
+        combo = QComboBox(self)
+        combo.setObjectName(object_name)
+        for data, label in labels.items():
+            combo.addItem(label, data)
+        return combo
+
+    def _error_label(self, object_name: str) -> QLabel:
+        label = QLabel(self)
+        label.setObjectName(object_name)
+        label.setWordWrap(True)
+        label.setStyleSheet(f"color: {ERROR_COLOUR};")
+        return label
+
+    def _float_spin(self, object_name: str, low: float, high: float, step, tip: str) -> NumberSpinBox:
+        spin = NumberSpinBox(self, log_steps=step is None)
+        spin.setSingleStep(step or 1.0)
+        self._spin_common(spin, object_name, low, high, tip)
+        return spin
+
+    def _spin_common(self, spin: QAbstractSpinBox, object_name: str, low, high, tip: str) -> None:
+        spin.setObjectName(object_name)
+        spin.setToolTip(tip)
+        spin.setRange(low, high)
+        spin.setKeyboardTracking(False)  # write on Enter / focus out, not on every keystroke
+        spin.setMinimumWidth(90)
+
+    def _int_spin(self, object_name: str, low: int, high: int, tip: str) -> QSpinBox:
+        spin = QSpinBox(self)
+        self._spin_common(spin, object_name, low, high, tip)
+        return spin
+
+    def _add_row(self, form: QFormLayout, label: str, widget: QWidget, name: str) -> None:
+        form.addRow(label, widget)
+        self._connect_field(widget, name)
+
+    def _connect_field(self, widget: QWidget, name: str) -> None:
+        """``widget`` edits settings field ``name``: its changes go straight to state."""
+        self._fields[name] = widget
+        signal = widget.toggled if isinstance(widget, QCheckBox) else widget.valueChanged
+        signal.connect(lambda value: self._write(**{name: value}))
+
+    # ----- widgets -> state -------------------------------------------------------------
+    def _write(self, **changes) -> None:
+        self.state.set_settings(**changes)
+
+    def _on_optimizer_chosen(self, index: int) -> None:
+        name = self.optimizer_combo.itemData(index)
+        if name != self.state.settings.optimizer:
+            self._write(optimizer=name, learning_rate=DEFAULT_LEARNING_RATE[name])
+
+    def reset_to_keras_defaults(self) -> None:
+        """Every hyperparameter of the chosen optimizer back to Keras's default."""
+        self._write(**keras_defaults(self.state.settings.optimizer))
+
+    # ----- state -> widgets -------------------------------------------------------------
+    def _sync_dataset(self) -> None:
+        ds = self.state.dataset
+        n = len(ds.x_train) if ds is not None else 60000
+        for spin in (self.train_size_spin, self.batch_size_spin):
+            spin.blockSignals(True)
+            spin.setMaximum(max(n, 1))
+            spin.blockSignals(False)
+        self._sync_from_state()
+
+    def _sync_from_state(self) -> None:
+        s = self.state.settings
+        widgets = [self.optimizer_combo, self.loss_combo, *self._fields.values()]
+        for widget in widgets:
+            widget.blockSignals(True)
+        self.optimizer_combo.setCurrentIndex(self.optimizer_combo.findData(s.optimizer))
+        self.loss_combo.setCurrentIndex(self.loss_combo.findData(s.loss))
+        for name, widget in self._fields.items():
+            value = getattr(s, name)
+            widget.setChecked(bool(value)) if isinstance(widget, QCheckBox) else widget.setValue(value)
+        for widget in widgets:
+            widget.blockSignals(False)
+        shown = HYPERPARAMETERS.get(s.optimizer, ("learning_rate",))
+        for name in ALL_HYPERPARAMETERS:
+            self.hyper_form.setRowVisible(self._fields[name], name in shown)
+        self.rule_label.setText(RULES.get(s.optimizer, ""))
+        self._show_errors()
+        self._show_code()
+
+    def _show_errors(self) -> None:
+        s = self.state.settings
+        errors = self.state.settings_errors()
+        lr_bad = any(e.startswith("Learning rate") for e in errors)
+        default = DEFAULT_LEARNING_RATE.get(s.optimizer, 0.001)
+        self.learning_rate_error.setText(f"Learning rate must be positive (Keras default: {default:g})")
+        self.hyper_form.setRowVisible(self.learning_rate_error, lr_bad)
+        mark_invalid(self.learning_rate_spin, lr_bad, self.palette())
+        others = [e for e in errors if not e.startswith("Learning rate")]
+        self.error_label.setText("\n".join(others))
+        self.error_label.setVisible(bool(others))
+
+    def _show_code(self) -> None:
+        s = self.state.settings
+        r_call, py_call = keras_calls(s)
+        split = f", validation_split = {s.validation_split:g}" if s.validation_split else ""
+        self.code_label.setText(
+            f"# R, as in the book\nopt <- {r_call}\n"
+            f'compile(model, optimizer = opt,\n        loss = "{s.loss}",\n        metrics = "accuracy")\n'
+            f"fit(model, x_train, y_train,\n    epochs = {s.epochs}, batch_size = {s.batch_size}{split})\n"
+            f"# Python\n{py_call}"
+        )
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.PaletteChange:  # light <-> dark: re-tint invalid fields
+            self._show_errors()
+
+    def _sync_lock(self, *_) -> None:
+        training = self.state.is_training
+        self.form_box.setEnabled(not training)
+        self.lock_label.setVisible(training)

@@ -1,0 +1,38 @@
+"""Reusable widgets: one digit (``DigitView``), a grid of digits (``DigitGrid``), small helpers."""
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QLabel, QScrollArea, QWidget
+
+from playground.widgets.digit_grid import DigitGrid
+from playground.widgets.digit_view import DigitView, grey_image, to_grey8
+
+__all__ = ["DigitGrid", "DigitView", "grey_image", "hint_label", "scroll_area", "to_grey8", "wrapped_label"]
+
+
+def wrapped_label(text: str = "", **qt_properties) -> QLabel:
+    """A word-wrapped label whose *minimum* height is one line.
+
+    A wrapped QLabel otherwise reports the height it needs at its narrowest, several lines,
+    and a panel full of them cannot fit a short dock; the layout still gives each label the
+    height its actual width needs.
+    """
+    label = QLabel(text, wordWrap=True, **qt_properties)
+    label.setMinimumHeight(label.fontMetrics().height())
+    return label
+
+
+def hint_label(text: str = "", **qt_properties) -> QLabel:
+    """A small, wrapped label in the palette's secondary text colour (light and dark themes)."""
+    label = wrapped_label(text, **qt_properties)
+    label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+    font = label.font()
+    font.setPointSizeF(font.pointSizeF() * 0.9)
+    label.setFont(font)
+    label.setMinimumHeight(label.fontMetrics().height())
+    return label
+
+
+def scroll_area(widget: QWidget) -> QScrollArea:
+    """``widget`` in a scroll area that gives it the full width (a ``DigitGrid`` then wraps)."""
+    area = QScrollArea(widgetResizable=True)
+    area.setWidget(widget)
+    return area

@@ -1,0 +1,232 @@
+"""Network panel: the layer table drives state.layers; shapes and params match the engine."""
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractItemView, QLineEdit
+
+import engine
+from engine.layers import Dense, Dropout, Flatten
+from playground.panels.network_panel import (
+    ACTIVATION,
+    DROPOUT,
+    PARAMS,
+    SHAPE,
+    UNITS,
+    NetworkPanel,
+    layer_summary,
+    r_code,
+)
+from playground.state import CHAPTER_NETWORK, MAX_UNITS, PRESETS, AppState, Dataset, LayerSpec
+
+
+@pytest.fixture
+def panel(qtbot):
+    state = AppState()
+    widget = NetworkPanel(state)
+    qtbot.addWidget(widget)
+    return widget
+
+
+def engine_model(layers, input_shape=(28, 28), classes=10):
+    model = engine.Sequential([Flatten(input_shape=input_shape)])
+    for spec in layers:
+        model.add(Dense(spec.units, activation=spec.activation))
+        if spec.dropout > 0:
+            model.add(Dropout(spec.dropout))
+    model.add(Dense(classes, activation="softmax"))
+    return model
+
+
+def edit(panel, row, column, text):
+    panel.table.item(row, column).setText(text)  # what committing an edit does
+
+
+DESIGNS = [
+    CHAPTER_NETWORK,
+    (),
+    (LayerSpec(64, "relu"),),
+    (LayerSpec(256, "tanh", 0.2), LayerSpec(128, "sigmoid"), LayerSpec(64, "relu", 0.5)),
+    (LayerSpec(1, "linear"),),
+    (LayerSpec(MAX_UNITS, "elu"),),
+]
+
+
+@pytest.mark.parametrize("layers", DESIGNS)
+def test_arithmetic_matches_engine_summary(layers):
+    model = engine_model(layers)
+    ours = layer_summary(layers)
+    theirs = [(kind, shape, params) for _, kind, shape, params in model.summary_rows()]
+    assert ours == theirs
+    assert sum(p for _, _, p in ours) == model.count_params()
+
+
+def test_chapter_network_is_the_default(panel):
+    assert panel.objectName() == "networkPanel" and panel.table.objectName() == "layerTable"
+    assert panel.table.rowCount() == 3  # input, 512 relu, output
+    assert panel.table.item(0, UNITS).text() == "784"
+    assert "28 x 28" in panel.table.item(0, 0).text()
+    assert panel.table.item(1, UNITS).text() == "512"
+    assert panel.table.cellWidget(1, ACTIVATION).currentText() == "relu"
+    assert panel.table.item(1, SHAPE).text() == "(None, 512)"
+    assert panel.table.item(1, PARAMS).text() == "401,920"
+    assert panel.table.item(2, PARAMS).text() == "5,130"
+    assert panel.table.item(2, ACTIVATION).text() == "softmax"
+    assert "407,050" in panel.total_label.text()
+    assert panel.preset_combo.currentText() == "Chapter 2: 512 relu"
+    assert panel.error_label.isHidden()
+    assert 'layer_dense(units = 512, activation = "relu", input_shape = c(28 * 28))' in panel.code_label.text()
+
+
+def test_fixed_rows_are_not_editable(panel):
+    for row in (0, panel.table.rowCount() - 1):
+        for column in range(panel.table.columnCount()):
+            flags = panel.table.item(row, column).flags()
+            assert not flags & panel.table.item(row, column).flags().ItemIsEditable
+
+
+def test_units_activation_and_dropout_edits_reach_state(panel, qtbot):
+    with qtbot.waitSignal(panel.state.network_changed):
+        edit(panel, 1, UNITS, "256")
+    assert panel.state.layers == (LayerSpec(256, "relu", 0.0),)
+    assert "203,530" in panel.total_label.text()  # 784*256+256 + 256*10+10
+    assert panel.table.item(1, SHAPE).text() == "(None, 256)"
+    panel.table.cellWidget(1, ACTIVATION).setCurrentText("tanh")
+    edit(panel, 1, DROPOUT, "0.25")
+    assert panel.state.layers == (LayerSpec(256, "tanh", 0.25),)
+    assert panel.preset_combo.currentIndex() == -1  # no preset matches: "Custom design"
+    assert "layer_dropout(rate = 0.25)" in panel.code_label.text()
+
+
+def test_typing_in_a_cell_commits_on_enter(panel, qtbot):
+    panel.show()
+    qtbot.waitExposed(panel)
+    for text, units in (("128", 128), ("many", "many")):
+        item = panel.table.item(1, UNITS)
+        panel.table.setCurrentItem(item)
+        panel.table.editItem(item)
+        editors = [e for e in panel.table.viewport().findChildren(QLineEdit) if e.isVisible()]
+        assert len(editors) == 1  # the open editor (a closed one may await deletion, hidden)
+        editor = editors[0]
+        editor.selectAll()
+        qtbot.keyClicks(editor, text)
+        qtbot.keyClick(editor, Qt.Key_Return)  # the delegate commits on the next event-loop turn
+        qtbot.waitUntil(lambda: panel.state.layers[0].units == units, timeout=2000)
+    assert "got 'many'" in panel.error_label.text() and panel.error_label.isVisible()
+
+
+@pytest.mark.parametrize(
+    "column, text, expected",
+    [
+        (UNITS, "0", "units must be between 1 and 8192, got 0"),
+        (UNITS, "-5", "got -5"),
+        (UNITS, str(MAX_UNITS + 1), f"got {MAX_UNITS + 1}"),
+        (UNITS, "abc", "got 'abc'"),
+        (UNITS, "12.5", "got 12.5"),
+        (DROPOUT, "1", "dropout must be in [0, 1), got 1.0"),
+        (DROPOUT, "-0.1", "dropout must be in [0, 1)"),
+        (DROPOUT, "half", "got 'half'"),
+    ],
+)
+def test_invalid_entries_are_kept_marked_and_reported(panel, column, text, expected):
+    edit(panel, 1, column, text)
+    assert panel.table.item(1, column).text() == text  # kept, not silently clamped
+    assert panel.state.network_errors()  # state knows, so Train disables itself
+    assert panel.state.training_errors()
+    assert not panel.error_label.isHidden()
+    assert expected in panel.error_label.text()
+    assert panel.table.item(1, column).background().color().red() > 150  # red cell
+    assert "Invalid" in panel.table.item(1, column).toolTip()
+    if column == UNITS:
+        assert panel.table.item(1, PARAMS).text() == "–"
+        assert "fix the layers" in panel.total_label.text()
+    edit(panel, 1, column, "512" if column == UNITS else "0")  # fixing it clears everything
+    assert panel.state.network_errors() == []
+    assert panel.error_label.isHidden()
+    assert panel.table.item(1, column).background().style().name == "NoBrush"
+
+
+def test_add_remove_and_move_buttons(panel):
+    table = panel.table
+    assert not panel.remove_button.isEnabled()  # nothing selected
+    panel.add_button.click()  # no selection: appended before the output row
+    assert panel.state.layers == (LayerSpec(512, "relu"), LayerSpec(64, "relu"))
+    assert table.rowCount() == 4 and table.item(2, PARAMS).text() == f"{512 * 64 + 64:,}"
+    table.selectRow(1)
+    panel.add_button.click()  # inserted after the selected layer, and selected
+    assert [s.units for s in panel.state.layers] == [512, 64, 64]
+    edit(panel, 2, UNITS, "32")
+    assert [s.units for s in panel.state.layers] == [512, 32, 64]
+    table.selectRow(2)
+    assert panel.up_button.isEnabled() and panel.down_button.isEnabled()
+    panel.up_button.click()
+    assert [s.units for s in panel.state.layers] == [32, 512, 64]
+    assert not panel.up_button.isEnabled()  # the moved row stays selected, now first
+    panel.down_button.click()
+    panel.down_button.click()
+    assert [s.units for s in panel.state.layers] == [512, 64, 32]
+    assert not panel.down_button.isEnabled()
+    panel.remove_button.click()
+    assert [s.units for s in panel.state.layers] == [512, 64]
+    table.selectRow(1)
+    panel.remove_button.click()
+    panel.remove_button.click()
+    assert panel.state.layers == ()
+    assert table.rowCount() == 2 and "7,850" in panel.total_label.text()  # logistic regression
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_presets_set_state_and_match_engine_params(panel, name):
+    panel.preset_combo.setCurrentText(name)
+    panel.preset_combo.activated.emit(panel.preset_combo.currentIndex())
+    assert panel.state.layers == PRESETS[name]
+    assert panel.table.rowCount() == len(PRESETS[name]) + 2
+    total = engine_model(PRESETS[name]).count_params()
+    assert f"Total params: {total:,}" in panel.total_label.text()
+
+
+def test_follows_state_changes_from_elsewhere(panel, qtbot):
+    panel.state.set_layers((LayerSpec(100, "sigmoid", 0.3), LayerSpec(50, "tanh")))
+    assert panel.table.rowCount() == 4
+    assert panel.table.item(1, UNITS).text() == "100"
+    assert panel.table.item(1, DROPOUT).text() == "0.3"
+    assert panel.table.cellWidget(2, ACTIVATION).currentText() == "tanh"
+    assert panel.preset_combo.currentIndex() == -1
+    panel.state.set_layers(PRESETS["Small: 64 relu"])
+    assert panel.preset_combo.currentText() == "Small: 64 relu"
+
+
+def test_unknown_activation_from_settings_is_shown_and_reported(panel):
+    panel.state.set_layers((LayerSpec(32, "swish"),))
+    assert panel.table.cellWidget(1, ACTIVATION).currentText() == "swish"
+    assert "unknown activation 'swish'" in panel.error_label.text()
+
+
+def test_input_row_follows_the_dataset(panel):
+    x = np.zeros((5, 8, 8), dtype=np.uint8)
+    y = np.zeros(5, dtype=np.uint8)
+    panel.state.set_dataset(Dataset("tiny", "test", x, y, x, y, num_classes=3))
+    assert panel.table.item(0, UNITS).text() == "64"
+    assert panel.table.item(2, UNITS).text() == "3"
+    total = engine_model(CHAPTER_NETWORK, input_shape=(8, 8), classes=3).count_params()
+    assert f"{total:,}" in panel.total_label.text()
+
+
+def test_editing_is_locked_while_training(panel):
+    panel.table.selectRow(1)
+    panel.state.set_training(True)
+    assert panel.table.editTriggers() == QAbstractItemView.NoEditTriggers
+    assert not panel.table.cellWidget(1, ACTIVATION).isEnabled()
+    assert not any(b.isEnabled() for b in (panel.add_button, panel.remove_button, panel.preset_combo))
+    assert not panel.lock_label.isHidden()
+    panel.state.set_training(False, "completed")
+    assert panel.table.editTriggers() != QAbstractItemView.NoEditTriggers
+    assert panel.table.cellWidget(1, ACTIVATION).isEnabled()
+    assert panel.add_button.isEnabled() and panel.remove_button.isEnabled()
+    assert panel.lock_label.isHidden()
+
+
+def test_r_code_for_logistic_regression_puts_input_shape_on_the_output_layer():
+    assert r_code(()) == (
+        "model <- keras_model_sequential() %>%\n"
+        '  layer_dense(units = 10, activation = "softmax", input_shape = c(28 * 28))'
+    )
