@@ -14,14 +14,6 @@ from engine.optimizers import SGD, RMSprop
 from engine.utils import set_random_seed, to_categorical
 
 
-@pytest.fixture(autouse=True)
-def seeded_float32():
-    backend.set_floatx("float32")
-    set_random_seed(0)
-    yield
-    backend.set_floatx("float32")
-
-
 def chapter_model(compiled=True, loss="categorical_crossentropy"):
     model = engine.Sequential([Dense(16, activation="relu", input_shape=(784,)), Dense(10, activation="softmax")])
     if compiled:

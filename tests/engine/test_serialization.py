@@ -17,18 +17,9 @@ import numpy as np
 import pytest
 
 import engine
-from engine import backend, serialization
+from engine import serialization
 from engine.layers import Activation, Dense, Dropout, Flatten
 from engine.optimizers import SGD, Adagrad, Adam, RMSprop
-from engine.utils import set_random_seed
-
-
-@pytest.fixture(autouse=True)
-def seeded_float32():
-    backend.set_floatx("float32")
-    set_random_seed(0)
-    yield
-    backend.set_floatx("float32")
 
 
 def digits(n=24, seed=0):

@@ -14,19 +14,11 @@ import numpy as np
 import pytest
 
 import engine
-from engine import backend, callbacks
+from engine import callbacks
 from engine.callbacks import Callback, EarlyStopping, LambdaCallback
 from engine.layers import Dense, Dropout, Flatten
 from engine.optimizers import SGD, Adam, RMSprop
 from engine.utils import array_reshape, set_random_seed, to_categorical
-
-
-@pytest.fixture(autouse=True)
-def seeded_float32():
-    backend.set_floatx("float32")
-    set_random_seed(0)
-    yield
-    backend.set_floatx("float32")
 
 
 def blobs(n=40, features=4, classes=3, seed=0):
