@@ -1,0 +1,233 @@
+"""The main window: six panels as dock widgets, the menus, and what survives a restart.
+
+Layout (draggable; View > Reset layout puts it back)::
+
+    +-----------+---------------------------------------+
+    | Network   |  Training (buttons, curves, log)      |
+    |           |                                       |
+    |-----------|---------------------------------------|
+    | Optimizer |  [Data | Evaluate | Draw] (tabs)      |
+    +-----------+---------------------------------------+
+
+The window owns the shared ``AppState`` and the ``TrainingController``; panels only see the
+state (and the Training panel the controller). File actions are methods (``open_dataset``,
+``save_model``, ``load_model``, ``export_plots``) that the menu calls after a file dialog and
+tests call directly. Closing the window stops training cleanly and saves the layout, the
+design, the recipe and the theme (``QSettings``).
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QFrame, QLabel, QMainWindow, QMessageBox, QScrollArea, QWidget
+
+import engine
+from playground import data_loading, persistence
+from playground.file_actions import FileActions
+from playground.panels.data_panel import DataPanel
+from playground.panels.draw_panel import DrawPanel
+from playground.panels.evaluate_panel import EvaluatePanel
+from playground.panels.network_panel import NetworkPanel
+from playground.panels.optimizer_panel import OptimizerPanel
+from playground.panels.training_panel import TrainingPanel
+from playground.state import AppState
+from playground.theme import apply_theme, is_dark
+from playground.training_controller import TrainingController
+
+APP_NAME, ORGANISATION = "Neural Playground", "NeuralPlayground"
+DOCKS = (  # (title, objectName of the dock)
+    ("Network", "networkDock"), ("Optimizer", "optimizerDock"), ("Training", "trainingDock"),
+    ("Data", "dataDock"), ("Evaluate", "evaluateDock"), ("Draw", "drawDock"),
+)
+
+
+def about_html() -> str:
+    """Help > About: what this is and whom it stands on."""
+    return (
+        f"<h3>{APP_NAME} {engine.__version__}</h3>"
+        "<p>Do chapter 2 of <i>Deep Learning with R</i> by hand: look at the MNIST tensors, "
+        "design the network, choose an optimizer, train with live curves, evaluate, and draw "
+        "your own digits.</p>"
+        "<p><b>Book:</b> <i>Deep Learning with R</i> by François Chollet and J. J. Allaire "
+        "(Manning). The training engine follows the Keras API the book uses.</p>"
+        "<p><b>Data:</b> the MNIST database of handwritten digits by Yann LeCun, Corinna Cortes "
+        "and Christopher J.C. Burges, available under the Creative Commons Attribution-Share "
+        "Alike 3.0 licence (CC BY-SA 3.0); the <code>mnist.npz</code> packaging is Keras's.</p>"
+        "<p><b>Built with</b> Qt for Python (PySide6), pyqtgraph and NumPy.</p>"
+    )
+
+
+def _scrollable(panel: QWidget) -> QScrollArea:
+    """The panel in a frameless scroll area, so a small screen squeezes docks instead of the window."""
+    area = QScrollArea()
+    area.setObjectName(panel.objectName() + "Scroll")
+    area.setWidget(panel)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.NoFrame)
+    return area
+
+
+class MainWindow(FileActions, QMainWindow):
+    """The application window. ``MainWindow()`` opens the bundled MNIST sample."""
+
+    training_finished = Signal(str)  # the reason a run ended: "completed", "stopped", "nan"...
+
+    def __init__(self, dataset=None, settings: QSettings | str | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(APP_NAME)
+        self.setObjectName("mainWindow")
+        if isinstance(settings, QSettings):
+            self.store = settings
+        else:
+            self.store = QSettings(settings or ORGANISATION, APP_NAME)
+        problem = None
+        if dataset is None:
+            try:
+                dataset = data_loading.load_sample_dataset()
+            except (ValueError, OSError) as exc:  # a broken install: say so, open empty
+                problem = f"The bundled MNIST sample could not be loaded: {exc}"
+        self.state = AppState(dataset, parent=self)
+        persistence.restore_layers(self.state, self.store.value(persistence.LAYERS_KEY))
+        persistence.restore_settings(self.state, self.store.value(persistence.SETTINGS_KEY))
+        self.controller = TrainingController(self.state, parent=self)
+        self.panels = {
+            "Network": NetworkPanel(self.state), "Optimizer": OptimizerPanel(self.state),
+            "Training": TrainingPanel(self.state, self.controller),
+            "Data": DataPanel(self.state), "Evaluate": EvaluatePanel(self.state), "Draw": DrawPanel(self.state),
+        }
+        self.training_panel = self.panels["Training"]
+        self.docks: dict[str, QDockWidget] = {}
+        for title, name in DOCKS:
+            dock = QDockWidget(title, self)
+            dock.setObjectName(name)
+            panel = self.panels[title]
+            dock.setWidget(panel if title == "Training" else _scrollable(panel))
+            dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable
+                             | QDockWidget.DockWidgetClosable)
+            self.docks[title] = dock
+        placeholder = QWidget()  # QMainWindow wants a central widget; the docks fill the space
+        self.setCentralWidget(placeholder)
+        placeholder.hide()
+        self.setDockNestingEnabled(True)
+        self.setDockOptions(QMainWindow.AnimatedDocks | QMainWindow.AllowNestedDocks | QMainWindow.AllowTabbedDocks)
+        self._default_layout()
+        self._default_state = self.saveState()
+        self._build_menus()
+        self.dataset_label = QLabel()
+        self.dataset_label.setObjectName("datasetStatus")
+        self.statusBar().addPermanentWidget(self.dataset_label)
+        self._show_dataset_name()
+        self.state.dataset_changed.connect(self._show_dataset_name)
+        self.state.training_finished.connect(self.training_finished)
+        self.controller.message.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        self.controller.failed.connect(lambda text: self.statusBar().showMessage("Error: " + text, 15000))
+        self.state.training_finished.connect(self._on_training_finished)
+        self._restore_window()
+        if problem:
+            self.show_error("No dataset", problem + "\nUse File > Open dataset… to open an mnist.npz.")
+
+    # -- layout -------------------------------------------------------------------------------------
+    def _default_layout(self) -> None:
+        d = self.docks
+        for dock in d.values():
+            dock.setFloating(False)
+            dock.show()
+        self.addDockWidget(Qt.LeftDockWidgetArea, d["Network"])
+        self.splitDockWidget(d["Network"], d["Optimizer"], Qt.Vertical)
+        self.addDockWidget(Qt.RightDockWidgetArea, d["Training"])
+        self.splitDockWidget(d["Training"], d["Data"], Qt.Vertical)
+        self.tabifyDockWidget(d["Data"], d["Evaluate"])
+        self.tabifyDockWidget(d["Evaluate"], d["Draw"])
+        d["Data"].raise_()
+        self.resize(1400, 900)
+        self.resizeDocks([d["Network"], d["Training"]], [590, 810], Qt.Horizontal)
+        self.resizeDocks([d["Network"], d["Optimizer"]], [380, 520], Qt.Vertical)
+        self.resizeDocks([d["Training"], d["Data"]], [470, 430], Qt.Vertical)
+
+    def reset_layout(self) -> None:
+        self.restoreState(self._default_state)
+        for dock in self.docks.values():
+            dock.show()
+
+    # -- menus ---------------------------------------------------------------------------------------
+    def _build_menus(self) -> None:
+        def action(menu, text, slot, shortcut=None, name=None):
+            a = QAction(text, self)
+            if shortcut:
+                a.setShortcut(QKeySequence(shortcut))
+            if name:
+                a.setObjectName(name)
+            a.triggered.connect(slot)
+            menu.addAction(a)
+            return a
+
+        file_menu = self.menuBar().addMenu("&File")
+        action(file_menu, "&Open dataset…", self._ask_open_dataset, QKeySequence.Open, "openDatasetAction")
+        action(file_menu, "Use the bundled &sample", self.use_sample_dataset, None, "useSampleAction")
+        file_menu.addSeparator()
+        action(file_menu, "&Save model…", self._ask_save_model, QKeySequence.Save, "saveModelAction")
+        action(file_menu, "&Load model…", self._ask_load_model, "Ctrl+L", "loadModelAction")
+        file_menu.addSeparator()
+        action(file_menu, "&Export plots (PNG and CSV)…", self._ask_export_plots, "Ctrl+E", "exportPlotsAction")
+        file_menu.addSeparator()
+        action(file_menu, "&Quit", self.close, QKeySequence.Quit, "quitAction")
+
+        view_menu = self.menuBar().addMenu("&View")
+        for title, _ in DOCKS:
+            view_menu.addAction(self.docks[title].toggleViewAction())
+        view_menu.addSeparator()
+        self.dark_action = action(view_menu, "&Dark theme", self.set_dark_theme, None, "darkThemeAction")
+        self.dark_action.setCheckable(True)
+        action(view_menu, "&Reset layout", self.reset_layout, None, "resetLayoutAction")
+
+        help_menu = self.menuBar().addMenu("&Help")
+        action(help_menu, "&About Neural Playground", self.show_about, None, "aboutAction")
+
+    def set_dark_theme(self, dark: bool) -> None:
+        apply_theme(bool(dark))
+        self.dark_action.setChecked(bool(dark))
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, f"About {APP_NAME}", about_html())
+
+    # -- status ----------------------------------------------------------------------------------
+    def _show_dataset_name(self) -> None:
+        ds = self.state.dataset
+        text = "No dataset" if ds is None else f"{ds.name}: {len(ds.x_train):,} train / {len(ds.x_test):,} test"
+        self.dataset_label.setText(text)
+
+    def _on_training_finished(self, reason: str) -> None:
+        if reason == "nan":  # after the evaluation's message, so this one stays visible
+            self.statusBar().showMessage("The loss became NaN: the learning rate is probably too high.", 30000)
+
+    # -- persistence -------------------------------------------------------------------------------
+    def _restore_window(self) -> None:
+        geometry = self.store.value("window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        dock_state = self.store.value("window/state")
+        if isinstance(dock_state, QByteArray) and not dock_state.isEmpty():
+            if not self.restoreState(dock_state):
+                self.reset_layout()
+        dark = self.store.value("view/dark_theme", False)
+        dark = dark is True or (isinstance(dark, str) and dark.lower() == "true")
+        if dark or is_dark():
+            self.set_dark_theme(dark)
+
+    def save_settings(self) -> None:
+        self.store.setValue("window/geometry", self.saveGeometry())
+        self.store.setValue("window/state", self.saveState())
+        self.store.setValue("view/dark_theme", self.dark_action.isChecked())
+        self.store.setValue(persistence.SETTINGS_KEY, persistence.settings_to_text(self.state.settings))
+        self.store.setValue(persistence.LAYERS_KEY, persistence.layers_to_text(self.state.layers))
+        self.store.sync()
+
+    def closeEvent(self, event) -> None:
+        """Save, then stop training and any download cleanly (no hang, no dangling thread)."""
+        self.save_settings()
+        self.controller.shutdown()
+        for panel in self.panels.values():
+            shutdown = getattr(panel, "shutdown", None)
+            if callable(shutdown):
+                shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,345 @@
+"""Live loss and accuracy curves: one colour per run, redrawn by a timer, never per batch.
+
+Chapter 2 trains for five epochs and reads the loss falling and the accuracy rising in Keras's
+log; here the same numbers are drawn as they arrive. Three kinds of curve per run and plot:
+
+* a thin line: each batch's loss/accuracy, smoothed with an exponential moving average
+  (single batches are noisy: 128 digits is a small poll);
+* filled circles: the epoch's mean over the training data (what Keras prints as ``loss``);
+* hollow squares on a dashed line: the held-out validation data (``val_loss``), when a
+  validation split is set. A growing gap between the two is overfitting (chapter 3).
+
+The pattern is pyqtgraph's ``scrollingPlots`` example: incoming points only go into growable
+NumPy buffers, and a ~30 Hz ``QTimer`` calls ``curve.setData`` for what changed. NaN losses
+are drawn as gaps (``connect="finite"``).
+
+Drawing competes with training for the CPU (a 2-core laptop has no core to spare), so frames
+have a budget: after each frame the next one waits until the plots' share of the UI thread's
+time is back under ``FRAME_BUDGET``. Small plots on a fast machine get the full 30 Hz; big
+plots on a busy one update a few times a second, and training keeps its speed.
+"""
+from __future__ import annotations
+
+import csv
+import time
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+import pyqtgraph.exporters  # noqa: F401  (registers ImageExporter)
+from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QBoxLayout, QGraphicsItem, QWidget
+
+# mid-luminance colours that read on white and on near-black backgrounds
+RUN_COLOURS = ("#3b82f6", "#f97316", "#10b981", "#e11d48", "#8b5cf6",
+               "#0ea5e9", "#d946ef", "#84cc16", "#f59e0b", "#64748b")
+SMOOTHING = 0.9  # EMA weight of the past for the per-batch curves
+REDRAW_MS = 33
+FRAME_BUDGET = 0.04  # at most ~4% of one core for plotting while training
+
+
+class TimedPlotWidget(pg.PlotWidget):
+    """A ``PlotWidget`` that adds up the CPU time its repaints take (for the frame budget)."""
+
+    paint_seconds = 0.0
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        cpu = time.thread_time()
+        super().paintEvent(event)
+        self.paint_seconds += time.thread_time() - cpu
+
+
+class GrowingTable:
+    """Rows of floats in a NumPy array that doubles when full (cheap appends, no lists)."""
+
+    def __init__(self, columns: int, capacity: int = 512):
+        self._data = np.full((capacity, columns), np.nan)
+        self.n = 0
+
+    def extend(self, rows: np.ndarray) -> None:
+        rows = np.atleast_2d(np.asarray(rows, dtype=float))
+        needed = self.n + len(rows)
+        if needed > len(self._data):
+            bigger = np.full((max(needed, 2 * len(self._data)), self._data.shape[1]), np.nan)
+            bigger[: self.n] = self._data[: self.n]
+            self._data = bigger
+        self._data[self.n:needed] = rows
+        self.n = needed
+
+    @property
+    def rows(self) -> np.ndarray:
+        return self._data[: self.n]
+
+
+class RunCurves:
+    """One run's data (batches, epochs) and its curves in both plots."""
+
+    BATCH_COLUMNS = ("epoch_position", "batch_loss", "batch_accuracy", "smoothed_loss", "smoothed_accuracy")
+    EPOCH_COLUMNS = ("epoch_position", "loss", "accuracy", "val_loss", "val_accuracy")
+
+    def __init__(self, number: int, label: str, colour: str, plots: dict[str, pg.PlotWidget]):
+        self.number, self.label, self.colour = number, label, QColor(colour)
+        self.batches = GrowingTable(len(self.BATCH_COLUMNS))
+        self.epochs = GrowingTable(len(self.EPOCH_COLUMNS))
+        self._ema = np.zeros(2)
+        self._ema_count = 0
+        self.batches_dirty = self.epochs_dirty = False
+        faint = QColor(self.colour)
+        faint.setAlpha(150)
+        self.curves = {}
+        for metric, plot in plots.items():
+            self.curves[metric] = (
+                plot.plot(pen=pg.mkPen(faint, width=1), connect="finite"),
+                plot.plot(pen=pg.mkPen(self.colour, width=2), symbol="o", symbolSize=7,
+                          symbolBrush=self.colour, symbolPen=pg.mkPen(self.colour), connect="finite",
+                          name=f"{number}: {label}" if metric == "loss" else None),
+                plot.plot(pen=pg.mkPen(self.colour, width=2, style=Qt.DashLine), symbol="s",
+                          symbolSize=7, symbolBrush=None, symbolPen=pg.mkPen(self.colour, width=2),
+                          connect="finite"),
+            )
+
+    def add_batches(self, x, loss, accuracy) -> None:
+        rows = np.empty((len(x), 5))
+        rows[:, 0], rows[:, 1], rows[:, 2] = x, loss, accuracy
+        for i, values in enumerate(rows[:, 1:3]):
+            finite = np.isfinite(values)
+            if finite.all():  # a NaN batch leaves a gap instead of poisoning the average
+                self._ema = SMOOTHING * self._ema + (1 - SMOOTHING) * values
+                self._ema_count += 1
+                rows[i, 3:] = self._ema / (1 - SMOOTHING ** self._ema_count)  # bias-corrected
+            else:
+                rows[i, 3:] = np.nan
+        self.batches.extend(rows)
+        self.batches_dirty = True
+
+    def add_epoch(self, x: float, logs: dict) -> None:
+        row = [x] + [float(logs.get(key, np.nan)) for key in self.EPOCH_COLUMNS[1:]]
+        self.epochs.extend(np.array(row))
+        self.epochs_dirty = True
+
+    @property
+    def dirty(self) -> bool:
+        return self.batches_dirty or self.epochs_dirty
+
+    def redraw(self) -> None:
+        """Hand the buffers to the curves that changed (pyqtgraph copies nothing it needn't)."""
+        b, e = self.batches.rows, self.epochs.rows
+        for column, metric in ((0, "loss"), (1, "accuracy")):
+            batch_curve, train_curve, val_curve = self.curves[metric]
+            if self.batches_dirty:
+                batch_curve.setData(b[:, 0], b[:, 3 + column], connect="finite")
+            if self.epochs_dirty:
+                train_curve.setData(e[:, 0], e[:, 1 + column], connect="finite")
+                has_val = e.size and np.isfinite(e[:, 3 + column]).any()
+                val_curve.setData(e[:, 0] if has_val else [], e[:, 3 + column] if has_val else [],
+                                  connect="finite")
+        self.batches_dirty = self.epochs_dirty = False
+
+    def remove(self, plots: dict[str, pg.PlotWidget]) -> None:
+        for metric, plot in plots.items():
+            for curve in self.curves[metric]:
+                plot.removeItem(curve)
+
+
+class TrainingPlots(QWidget):
+    """The ``lossPlot`` and ``accuracyPlot`` side by side, with a legend of runs."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.plots: dict[str, pg.PlotWidget] = {}
+        self._layout = layout = QBoxLayout(QBoxLayout.LeftToRight, self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for metric, title in (("loss", "Loss"), ("accuracy", "Accuracy")):
+            plot = TimedPlotWidget()
+            plot.setObjectName(f"{metric}Plot")
+            plot.setTitle(title)
+            plot.setLabel("bottom", "epoch")
+            for name in ("left", "bottom"):
+                plot.getAxis(name).enableAutoSIPrefix(False)  # never "accuracy (x0.001)"
+            plot.setLabel("left", metric)
+            plot.showGrid(x=True, y=True, alpha=0.15)
+            plot.setDownsampling(auto=True, mode="peak")
+            plot.setClipToView(True)
+            plot.setMinimumSize(240, 180)
+            plot.getPlotItem().setMenuEnabled(True)
+            for name in ("left", "bottom"):  # redraw an axis only when its range changes
+                plot.getAxis(name).setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+            self.plots[metric] = plot
+            layout.addWidget(plot)
+        self.plots["accuracy"].setYRange(0, 1)
+        self._auto_y = {metric: True for metric in self.plots}  # until the learner zooms by hand
+        for metric, plot in self.plots.items():
+            plot.getViewBox().disableAutoRange(axis=pg.ViewBox.YAxis)
+            plot.getViewBox().sigRangeChangedManually.connect(
+                lambda *_, m=metric: self._auto_y.__setitem__(m, False))
+        self.legend = self.plots["loss"].addLegend(offset=(-8, 8))
+        self.legend.setVisible(False)  # an empty legend is a stray little box
+        self.key = self.plots["accuracy"].addLegend(offset=(-8, -8))
+        self._key_samples = [
+            (pg.PlotDataItem(pen=pg.mkPen("#888888", width=1)), "per batch (smoothed)"),
+            (pg.PlotDataItem(pen=pg.mkPen("#888888", width=2), symbol="o", symbolBrush="#888888",
+                             symbolPen="#888888", symbolSize=7), "train, epoch mean"),
+            (pg.PlotDataItem(pen=pg.mkPen("#888888", width=2, style=Qt.DashLine), symbol="s",
+                             symbolBrush=None, symbolPen=pg.mkPen("#888888", width=2), symbolSize=7),
+             "validation, end of epoch"),
+        ]
+        for sample, name in self._key_samples:
+            self.key.addItem(sample, name)
+        self.runs: dict[int, RunCurves] = {}
+        self._colour_index = 0
+        self._x_end = 0.0
+        self._next_frame = 0.0  # time.perf_counter() before which redraw() waits
+        self._timer = QTimer(self)
+        self._timer.setInterval(REDRAW_MS)
+        self._timer.timeout.connect(self.redraw)
+        self._timer.start()
+        self.apply_palette()
+
+    # -- data in --------------------------------------------------------------------------------
+    def add_run(self, number: int, label: str) -> RunCurves:
+        """A new colour and legend entry (a run keeps its colour if it is added again)."""
+        if number not in self.runs:
+            colour = RUN_COLOURS[self._colour_index % len(RUN_COLOURS)]
+            self._colour_index += 1
+            self.runs[number] = RunCurves(number, label, colour, self.plots)
+            self.legend.setVisible(True)
+        return self.runs[number]
+
+    def add_batches(self, number: int, label: str, x, loss, accuracy) -> None:
+        self.add_run(number, label).add_batches(x, loss, accuracy)
+
+    def add_epoch(self, number: int, label: str, x: float, logs: dict) -> None:
+        self.add_run(number, label).add_epoch(x, logs)
+
+    def expect_until(self, x_end: float) -> None:
+        """Fix the x axis to [0, x_end] epochs for this fit, as R Keras's live ``fit()`` plot
+        does: the learner sees how far training will go, and an axis that does not move every
+        frame is cheap to draw (fewer pauses of the UI thread)."""
+        self._x_end = max(self._x_end, float(x_end))
+        for plot in self.plots.values():
+            plot.getViewBox().disableAutoRange(axis=pg.ViewBox.XAxis)
+            plot.setXRange(0, self._x_end, padding=0.04)  # room for the last epoch's marker
+
+    def clear_runs(self) -> None:
+        for run in self.runs.values():
+            run.remove(self.plots)
+        self.runs.clear()
+        self.legend.clear()
+        self.legend.setVisible(False)
+        self._x_end = 0.0
+        self._auto_y = {metric: True for metric in self.plots}
+
+    def point_count(self, metric: str = "loss") -> int:
+        """How many points the curves of ``metric`` hold right now (what a test can check)."""
+        count = 0
+        for item in self.plots[metric].getPlotItem().listDataItems():
+            x, _ = item.getOriginalDataset()
+            count += 0 if x is None else len(x)
+        return count
+
+    def redraw(self, force: bool = False) -> None:
+        """Draw what changed, now if ``force``, else when the frame budget allows."""
+        dirty = [run for run in self.runs.values() if run.dirty]
+        if not dirty or (not force and time.perf_counter() < self._next_frame):
+            return
+        started, cpu = time.perf_counter(), time.thread_time()
+        for run in dirty:
+            run.redraw()
+        self._follow_data()
+        # the repaints of the previous frame happened since; count them with this frame's work
+        cost = time.thread_time() - cpu
+        for plot in self.plots.values():
+            cost, plot.paint_seconds = cost + plot.paint_seconds, 0.0
+        self._next_frame = started + max(REDRAW_MS / 1000, cost / FRAME_BUDGET)
+
+    def _follow_data(self) -> None:
+        """Fit the y axes to the curves, but only when they leave the view or fill too little
+        of it: a y axis that changes every frame costs a full axis redraw every frame."""
+        for column, metric in ((0, "loss"), (1, "accuracy")):
+            if not self._auto_y[metric]:
+                continue
+            values = [run.batches.rows[:, 3 + column] for run in self.runs.values()]
+            values += [run.epochs.rows[:, 1 + column] for run in self.runs.values()]
+            values += [run.epochs.rows[:, 3 + column] for run in self.runs.values()]
+            values = np.concatenate(values) if values else np.empty(0)
+            values = values[np.isfinite(values)]
+            if not values.size:
+                continue
+            low, high = float(values.min()), float(values.max())
+            span = max(high - low, 0.02)
+            view = self.plots[metric].getViewBox()
+            bottom, top = view.viewRange()[1]
+            if bottom <= low and high <= top and span >= 0.5 * (top - bottom):
+                continue
+            low, high = low - 0.1 * span, high + 0.1 * span
+            if metric == "accuracy":
+                low, high = max(low, -0.02), min(high, 1.02)
+            view.setYRange(low, high, padding=0)
+
+    # -- export ---------------------------------------------------------------------------------
+    def export_png(self, folder: Path) -> list[Path]:
+        self.redraw(force=True)
+        paths = []
+        for metric, plot in self.plots.items():
+            exporter = pg.exporters.ImageExporter(plot.getPlotItem())
+            exporter.parameters()["width"] = max(1000, plot.width() * 2)
+            path = Path(folder) / f"{metric}.png"
+            exporter.export(str(path))
+            paths.append(path)
+        return paths
+
+    def export_csv(self, folder: Path) -> list[Path]:
+        tables = (("training_batches.csv", "batches", RunCurves.BATCH_COLUMNS),
+                  ("training_epochs.csv", "epochs", RunCurves.EPOCH_COLUMNS))
+        paths = []
+        for filename, attribute, columns in tables:
+            path = Path(folder) / filename
+            with path.open("w", newline="") as f:
+                writer = csv.writer(f)
+                writer.writerow(("run", "label", *columns))
+                for run in self.runs.values():
+                    for row in getattr(run, attribute).rows:
+                        writer.writerow((run.number, run.label, *(_csv_number(v) for v in row)))
+            paths.append(path)
+        return paths
+
+    # -- look -------------------------------------------------------------------------------------
+    def resizeEvent(self, event) -> None:
+        """Side by side when the panel is wide, one above the other when it is tall."""
+        size = event.size()
+        wide = size.width() >= 1.2 * size.height()
+        self._layout.setDirection(QBoxLayout.LeftToRight if wide else QBoxLayout.TopToBottom)
+        super().resizeEvent(event)
+
+    def changeEvent(self, event) -> None:
+        if event.type() in (QEvent.PaletteChange, QEvent.ApplicationPaletteChange):
+            self.apply_palette()
+        super().changeEvent(event)
+
+    def apply_palette(self) -> None:
+        """Follow the window's light or dark palette (pyqtgraph's defaults are always black)."""
+        palette = self.palette()
+        background = palette.color(QPalette.Base)
+        text = palette.color(QPalette.Text)
+        legend_fill = QColor(background)
+        legend_fill.setAlpha(200)
+        for plot in self.plots.values():
+            plot.setBackground(background)
+            item = plot.getPlotItem()
+            item.titleLabel.setText(item.titleLabel.text, color=text)
+            for name in ("left", "bottom"):
+                axis = item.getAxis(name)
+                axis.setPen(pg.mkPen(text))
+                axis.setTextPen(pg.mkPen(text))
+                axis.setLabel(axis.labelText, color=text.name())
+        for legend in (self.legend, self.key):
+            legend.setBrush(pg.mkBrush(legend_fill))
+            legend.setPen(pg.mkPen(palette.color(QPalette.Mid)))
+            legend.setLabelTextColor(text)
+            for _, label in legend.items:  # setLabelTextColor does not re-render existing labels
+                label.setText(label.text)
+
+
+def _csv_number(value: float) -> str:
+    return "" if not np.isfinite(value) else f"{value:.6g}"

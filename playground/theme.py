@@ -1,0 +1,51 @@
+"""Light and dark looks for the whole application (View > Dark theme).
+
+Panels colour themselves from palette roles (``QPalette.Base``, ``Text``...), never from
+hard-coded black or white, so switching the application palette is all a theme needs. The
+Fusion style is used for the dark theme because it follows the palette everywhere.
+"""
+from __future__ import annotations
+
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication
+
+_light_palette: QPalette | None = None
+
+
+def dark_palette() -> QPalette:
+    """A calm dark palette (greys, not black) with a blue accent and readable disabled text."""
+    p = QPalette()
+    roles = {
+        QPalette.Window: "#2b2d31", QPalette.WindowText: "#e6e6e6", QPalette.Base: "#1e1f22",
+        QPalette.AlternateBase: "#26282c", QPalette.ToolTipBase: "#3a3d42",
+        QPalette.ToolTipText: "#f0f0f0", QPalette.Text: "#e6e6e6", QPalette.Button: "#35373c",
+        QPalette.ButtonText: "#e6e6e6", QPalette.BrightText: "#ff6b6b", QPalette.Link: "#6ea8fe",
+        QPalette.Highlight: "#3d6fd6", QPalette.HighlightedText: "#ffffff",
+        QPalette.PlaceholderText: "#8a8d93", QPalette.Light: "#4a4d53", QPalette.Midlight: "#3f4247",
+        QPalette.Mid: "#55585e", QPalette.Dark: "#1a1b1e", QPalette.Shadow: "#0d0d0f",
+    }
+    for role, colour in roles.items():
+        p.setColor(role, QColor(colour))
+    for role in (QPalette.Text, QPalette.WindowText, QPalette.ButtonText):
+        p.setColor(QPalette.Disabled, role, QColor("#7c7f85"))
+    p.setColor(QPalette.Disabled, QPalette.Button, QColor("#303236"))
+    return p
+
+
+def is_dark(app: QApplication | None = None) -> bool:
+    app = app or QApplication.instance()
+    return app.palette().color(QPalette.Window).lightness() < 128
+
+
+def apply_theme(dark: bool, app: QApplication | None = None) -> None:
+    """Switch the application palette; the light one is whatever the platform gave at first."""
+    global _light_palette
+    app = app or QApplication.instance()
+    if _light_palette is None:
+        _light_palette = QPalette(app.palette())
+    if dark:
+        if app.style().name().lower() != "fusion":
+            app.setStyle("Fusion")
+        app.setPalette(dark_palette())
+    else:
+        app.setPalette(_light_palette)

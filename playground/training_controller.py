@@ -1,0 +1,328 @@
+"""Owns the training thread: start, pause, resume, stop, step, reset, and a clean shutdown.
+
+The Train button calls ``start()``. On the UI thread (cheap) it seeds the engine, builds and
+compiles the network the learner designed (``state.build_model()``), and hands a
+``TrainingJob`` to a ``TrainingWorker`` living in a fresh ``QThread``; the data preparation of
+chapter 2 (``prepare_images``: reshape to 784 and scale to [0, 1]; ``to_categorical``: one-hot
+labels) runs on that thread, so the window never stalls. Worker signals come back here, queued
+on the UI thread, and become ``AppState`` updates plus a few signals for the Training panel.
+
+A **run** is one network's life: it begins when a fresh model is built and ends at Reset
+weights or when the design changes (layers, dataset, optimizer, batch size...; not the epoch
+count). Pressing Train again continues the same weights: after Stop it finishes the planned
+epochs, after a completed run it trains ``epochs`` more (Keras's ``initial_epoch``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+import engine
+from playground.keras_log import evaluation_line, run_label
+from playground.state import AppState
+from playground.training_data import PreparedDataCache
+from playground.training_worker import EvaluationWorker, TrainingJob, TrainingWorker
+
+IDLE, RUNNING, PAUSED, STOPPING, EVALUATING = "idle", "running", "paused", "stopping", "evaluating"
+_STILL_RUNNING: list = []  # threads that outlived shutdown()'s timeout, kept alive until exit
+
+
+@dataclass
+class Run:
+    """One network's training history in this session (one colour in the plots)."""
+
+    number: int
+    label: str
+    design: tuple  # (id(dataset), layers, settings without epochs); see TrainingController._design
+    model: engine.Sequential  # the one being trained (only ever touched by one worker at a time)
+    snapshot: engine.Sequential  # same architecture; the UI reads this one (state.model)
+    epochs_done: int = 0  # full epochs completed
+    target_epochs: int = 0  # where the last Train press was heading
+    position: float = 0.0  # epochs of data seen, the x axis of the plots
+    started: bool = False
+    pretrained: bool = False  # adopted from a loaded model file
+    dataset: object = None  # kept alive so its id() in ``design`` cannot be reused by a new one
+
+
+class TrainingController(QObject):
+    """Thread lifecycle and run bookkeeping; the Training panel's buttons call its methods."""
+
+    phase_changed = Signal(str)  # IDLE, RUNNING, PAUSED, STOPPING, EVALUATING
+    run_started = Signal(object)  # Run: a new colour and legend entry
+    fit_began = Signal(object)  # {"run", "initial_epoch", "epochs", "steps", "samples", ...}
+    epoch_began = Signal(int, int)
+    progressed = Signal(object)  # worker's progress dict plus "x": plot positions of the batches
+    epoch_ended = Signal(object)  # worker's epoch dict plus "x" and "run"
+    fit_ended = Signal(str, str)  # (reason, message)
+    evaluated = Signal(object)
+    failed = Signal(str)
+    message = Signal(str)  # one line for the status bar and the log
+
+    def __init__(self, state: AppState, parent: QObject | None = None):
+        super().__init__(parent)
+        self.state = state
+        self.phase = IDLE
+        self.run: Run | None = None
+        self._runs = 0
+        self._worker: TrainingWorker | None = None
+        self._jobs: list[tuple[QThread, QObject]] = []  # live threads and their workers
+        self._cache = PreparedDataCache()
+        self._fit_base = 0.0  # run.position when this fit began
+        self._fit_initial_epoch = 0
+        state.evaluation_requested.connect(self.evaluate_current)
+
+    # -- queries --------------------------------------------------------------------------------
+    @property
+    def is_busy(self) -> bool:
+        return self.phase != IDLE
+
+    def will_continue(self) -> bool:
+        """Would Train continue trained weights (rather than start from random ones)?"""
+        run = self.run
+        return run is not None and run.position > 0 and run.design == self._design()
+
+    def threads(self) -> list[QThread]:
+        return [thread for thread, _ in self._jobs]
+
+    # -- the buttons ------------------------------------------------------------------------------
+    def start(self, step: bool = False) -> bool:
+        """Train (or, with ``step``, run one batch and pause). False, with a message, if it can't."""
+        if self.is_busy:
+            return False
+        errors = self.state.training_errors()
+        if errors:
+            self.message.emit(f"Cannot train: {errors[0]}")
+            return False
+        settings = self.state.settings
+        try:
+            run = self._current_run_or_new()
+        except Exception as exc:  # noqa: BLE001 - an engine error must not crash the app
+            self.failed.emit(f"Could not build the network: {type(exc).__name__}: {exc}")
+            return False
+        if run.epochs_done < run.target_epochs:  # interrupted: finish the plan
+            initial, target = run.epochs_done, run.target_epochs
+        else:
+            initial, target = run.epochs_done, run.epochs_done + settings.epochs
+        run.target_epochs = target
+        if not run.started:  # a fresh network: what the other panels show must be about it
+            run.started = True
+            if not run.pretrained:
+                self.state.set_evaluation(None)
+                self.state.set_model(run.snapshot, trained=False)
+            self.run_started.emit(run)
+        dataset = self.state.dataset
+        job = TrainingJob(
+            model=run.model, prepare=lambda: self._cache.get(dataset, settings),
+            batch_size=settings.batch_size, epochs=target, initial_epoch=initial,
+            validation_split=settings.validation_split, start_paused_after=1 if step else 0,
+        )
+        self._fit_base, self._fit_initial_epoch = run.position, initial
+        worker = TrainingWorker(job)
+        worker.began.connect(self._on_began)
+        worker.epoch_began.connect(self.epoch_began)
+        worker.progressed.connect(self._on_progressed)
+        worker.epoch_ended.connect(self._on_epoch_ended)
+        worker.paused.connect(self._on_paused)
+        worker.resumed.connect(self._on_resumed)
+        worker.fit_ended.connect(self._on_fit_ended)
+        worker.evaluated.connect(self._on_evaluated)
+        worker.failed.connect(self._on_failed)
+        worker.finished.connect(self._on_training_finished)
+        self._worker = worker
+        self._launch(worker)
+        self._set_phase(RUNNING)
+        self.state.set_training(True)
+        return True
+
+    def pause(self) -> None:
+        if self._worker is not None and self.phase == RUNNING:
+            self._worker.pause()  # the phase becomes PAUSED when the worker says it waits
+
+    def resume(self) -> None:
+        if self._worker is not None and self.phase == PAUSED:
+            self._worker.resume()
+
+    def step(self) -> None:
+        """Paused: let exactly one more batch run. Idle: start and pause after the first batch."""
+        if self.phase == IDLE:
+            self.start(step=True)
+        elif self._worker is not None and self.phase == PAUSED:
+            self._worker.step()
+
+    def stop(self) -> None:
+        if self._worker is not None and self.phase in (RUNNING, PAUSED):
+            self._set_phase(STOPPING)
+            self._worker.stop()
+
+    def reset_weights(self) -> None:
+        """Forget the trained weights: the next Train starts a new run from random weights."""
+        if self.is_busy:
+            return
+        self.run = None
+        try:
+            run = self._current_run_or_new()
+        except Exception:  # noqa: BLE001 - an invalid design: nothing to show until it is fixed
+            self.state.set_model(None)
+            return
+        self.state.set_evaluation(None)
+        self.state.set_model(run.snapshot, trained=False)
+        self.message.emit(f"Weights reset to random values (seed {self.state.settings.seed}): "
+                          "the next Train starts a new run.")
+
+    def adopt_model(self, model: engine.Sequential, label: str) -> bool:
+        """Make a loaded model the current run, so Train continues from its weights.
+
+        Call it after ``state.set_layers`` matches the model's architecture. ``model`` stays the
+        UI's snapshot (``state.model``); training happens on a compiled copy.
+        """
+        if self.is_busy:
+            return False
+        settings = self.state.settings
+        training = engine.models.clone_model(model)
+        training.set_weights(model.get_weights())
+        optimizer = engine.optimizers.get(settings.optimizer, **settings.optimizer_kwargs())
+        training.compile(optimizer=optimizer, loss=settings.loss, metrics=["accuracy"])
+        self._runs += 1
+        self.run = Run(self._runs, label, self._design(), training, model, dataset=self.state.dataset,
+                       pretrained=True)
+        return True
+
+    def shutdown(self, timeout_ms: int = 10000) -> None:
+        """Stop everything and wait for the threads (the window is closing)."""
+        for thread, worker in list(self._jobs):
+            worker.abort()
+            thread.quit()
+        for thread, worker in list(self._jobs):
+            if not thread.wait(timeout_ms):  # never let Python free a running QThread (abort)
+                _STILL_RUNNING.append((thread, worker))
+        self._jobs.clear()
+        self._worker = None
+        self.phase = IDLE
+
+    # -- evaluation ------------------------------------------------------------------------------
+    @Slot()
+    def evaluate_current(self) -> None:
+        """Evaluate ``state.model`` on the test set, on a private copy and a worker thread."""
+        model, dataset = self.state.model, self.state.dataset
+        if model is None or dataset is None:
+            self.message.emit("Nothing to evaluate yet: train a network or load a model.")
+            return
+        settings = self.state.settings
+        try:
+            copy = engine.models.clone_model(model)
+            copy.set_weights(model.get_weights())
+            copy.compile(optimizer="rmsprop", loss=settings.loss, metrics=["accuracy"])
+        except Exception as exc:  # noqa: BLE001
+            self.failed.emit(f"Could not evaluate this model: {type(exc).__name__}: {exc}")
+            return
+        worker = EvaluationWorker(copy, lambda: self._cache.get(dataset, settings))
+        worker.evaluated.connect(self._on_evaluated)
+        worker.failed.connect(self._on_failed)
+        self.message.emit("Evaluating on the test set...")
+        self._launch(worker)
+
+    # -- worker signals (queued onto the UI thread) ----------------------------------------------
+    @Slot(object)
+    def _on_began(self, params: dict) -> None:
+        self.fit_began.emit({**params, "run": self.run})
+
+    @Slot(object)
+    def _on_progressed(self, progress: dict) -> None:
+        batches = progress["batches"]
+        progress["x"] = self._x(progress["epoch"], batches[:, 0], progress["steps"])
+        progress["run"] = self.run
+        self.run.position = float(progress["x"][-1])
+        self.progressed.emit(progress)
+
+    @Slot(object)
+    def _on_epoch_ended(self, info: dict) -> None:
+        run = self.run
+        if info["batches_done"] >= info["steps"]:  # a stopped epoch is redone when Train continues
+            run.epochs_done = info["epoch"] + 1
+        run.position = float(self._x(info["epoch"], info["batches_done"], info["steps"]))
+        info["x"], info["run"] = run.position, run
+        self._show_snapshot(info.pop("weights"))
+        self.epoch_ended.emit(info)
+
+    @Slot()
+    def _on_paused(self) -> None:
+        self._set_phase(PAUSED)
+
+    @Slot()
+    def _on_resumed(self) -> None:
+        if self.phase == PAUSED:
+            self._set_phase(RUNNING)
+
+    @Slot(str, str, object)
+    def _on_fit_ended(self, reason: str, message: str, weights) -> None:
+        self._show_snapshot(weights)
+        self._set_phase(EVALUATING)
+        self.fit_ended.emit(reason, message)
+
+    @Slot(object)
+    def _on_evaluated(self, evaluation) -> None:
+        self.state.set_evaluation(evaluation)
+        self.evaluated.emit(evaluation)
+        self.message.emit(evaluation_line(evaluation.loss, evaluation.accuracy))
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        self.failed.emit(message)
+
+    @Slot(str)
+    def _on_training_finished(self, reason: str) -> None:
+        self._worker = None
+        self._set_phase(IDLE)
+        self.state.set_training(False, reason)
+
+    # -- helpers ------------------------------------------------------------------------------------
+    def _launch(self, worker: QObject) -> None:
+        thread = QThread()
+        thread.setObjectName(type(worker).__name__)
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        worker.finished.connect(thread.quit)
+        thread.finished.connect(self._reap_threads)  # a bound slot: runs on the UI thread
+        self._jobs.append((thread, worker))
+        thread.start()
+
+    @Slot()
+    def _reap_threads(self) -> None:
+        """Drop finished threads (and their workers); Python owns them, so this frees them."""
+        self._jobs = [(t, w) for t, w in self._jobs if not t.isFinished()]
+
+    def _design(self) -> tuple:
+        """What makes a run: everything but the epoch count (changing it just trains longer)."""
+        return (id(self.state.dataset), self.state.layers, replace(self.state.settings, epochs=0))
+
+    def _current_run_or_new(self) -> Run:
+        design = self._design()
+        if self.run is not None and self.run.design == design:
+            return self.run
+        settings = self.state.settings
+        engine.utils.set_random_seed(settings.seed)
+        model = self.state.build_model()
+        snapshot = engine.models.clone_model(model)
+        snapshot.set_weights(model.get_weights())
+        self._runs += 1
+        self.run = Run(self._runs, run_label(self.state.layers, settings), design, model, snapshot,
+                       dataset=self.state.dataset)
+        return self.run
+
+    def _show_snapshot(self, weights) -> None:
+        """Copy the worker's weight snapshot into the UI's model and announce it."""
+        if self.run is None or weights is None:
+            return
+        self.run.snapshot.set_weights(weights)
+        self.state.set_model(self.run.snapshot, trained=True)
+
+    def _x(self, epoch: int, batch, steps: int):
+        """Plot position in epochs of data seen: fractional for batches, whole at epoch ends."""
+        return self._fit_base + (epoch - self._fit_initial_epoch) + np.asarray(batch, dtype=float) / max(steps, 1)
+
+    def _set_phase(self, phase: str) -> None:
+        if phase != self.phase:
+            self.phase = phase
+            self.phase_changed.emit(phase)

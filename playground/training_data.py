@@ -1,0 +1,80 @@
+"""Chapter 2's data preparation and the test-set evaluation (plain NumPy: safe on any thread).
+
+The book reshapes the images from (60000, 28, 28) to (60000, 784), scales the grey levels from
+0..255 to 0..1 (``train_images / 255``), and one-hot encodes the labels with
+``to_categorical`` (a 5 becomes ``0 0 0 0 0 1 0 0 0 0``). The sparse loss takes the integer
+labels as they are. Full MNIST as float32 is 190 MB, so the result is cached.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+import engine
+from playground.state import Dataset, Evaluation, TrainSettings, prepare_images
+
+EVALUATION_BATCH_SIZE = 256
+
+
+@dataclass
+class PreparedData:
+    """Tensors ready for the engine (chapter 2: reshape, scale to [0, 1], one-hot the labels)."""
+
+    x_train: np.ndarray  # float32 (n, 784)
+    y_train: np.ndarray  # one-hot float32 (n, classes), or int labels for a sparse loss
+    x_test: np.ndarray
+    y_test: np.ndarray
+    test_labels: np.ndarray  # int (n,): what the Evaluate panel compares predictions with
+
+
+def prepare_data(dataset: Dataset, settings: TrainSettings) -> PreparedData:
+    """Chapter 2's preprocessing for the first ``train_size`` digits (0 = all) and the test set."""
+    n = len(dataset.x_train) if settings.train_size <= 0 else min(settings.train_size, len(dataset.x_train))
+    sparse = settings.loss.startswith("sparse")
+
+    def targets(labels):
+        if sparse:
+            return labels.astype(np.int64)
+        return engine.utils.to_categorical(labels, dataset.num_classes).astype(np.float32)
+
+    return PreparedData(
+        prepare_images(dataset.x_train[:n]), targets(dataset.y_train[:n]),
+        prepare_images(dataset.x_test), targets(dataset.y_test), dataset.y_test.astype(np.int64),
+    )
+
+
+class PreparedDataCache:
+    """Remembers the last prepared tensors (full MNIST as float32 is 190 MB: prepare it once)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._dataset: Dataset | None = None
+        self._key = None
+        self._data: PreparedData | None = None
+
+    def get(self, dataset: Dataset, settings: TrainSettings) -> PreparedData:
+        key = (settings.train_size, settings.loss.startswith("sparse"))
+        with self._lock:
+            if self._data is None or self._dataset is not dataset or self._key != key:
+                self._data = None  # free the old tensors before making new ones
+                self._data, self._dataset, self._key = prepare_data(dataset, settings), dataset, key
+            return self._data
+
+
+def shaped_for(model, x: np.ndarray) -> np.ndarray:
+    """``x`` (n, 784) viewed as the model's input shape, e.g. (n, 28, 28) for ``Flatten`` (no copy)."""
+    shape = tuple(getattr(model, "input_shape", None) or ())
+    if shape and int(np.prod(shape)) == int(np.prod(x.shape[1:])) and tuple(x.shape[1:]) != shape:
+        return x.reshape(len(x), *shape)
+    return x
+
+
+def evaluate_model(model, data: PreparedData) -> Evaluation:
+    """``evaluate`` + ``predict`` on the test set, packed for the Evaluate panel."""
+    x_test = shaped_for(model, data.x_test)
+    loss, accuracy = model.evaluate(x_test, data.y_test, batch_size=EVALUATION_BATCH_SIZE, verbose=0)
+    probabilities = model.predict(x_test, batch_size=EVALUATION_BATCH_SIZE, verbose=0)
+    y_pred = np.argmax(probabilities, axis=1).astype(np.int64)
+    return Evaluation(float(loss), float(accuracy), data.test_labels.astype(np.int64), y_pred, probabilities)

@@ -1,0 +1,263 @@
+"""Training through the real window: worker thread, controls, plots, log, NaN, closing mid-run.
+
+Every test drives the app the way a learner does (buttons, ``state`` setters) and waits on Qt
+signals; nothing sleeps. Runs use a slice of the bundled sample to stay fast, except the full
+flow, which trains the chapter's network on all 6,000 sample digits as the issue asks.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QPushButton
+
+from playground.keras_log import epoch_header, epoch_line, format_duration, progress_caption, run_label
+from playground.main_window import MainWindow
+from playground.state import LayerSpec, TrainSettings
+from playground.training_controller import IDLE, PAUSED
+from playground.training_worker import RunControl
+
+LONG = 120_000  # ms: generous upper bounds for a loaded 2-core machine; typical runs take < 2 s
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    w = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
+    qtbot.addWidget(w)  # closed at teardown: closeEvent stops any training thread
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def batches_plotted(window) -> int:
+    runs = window.training_panel.plots.runs
+    return sum(run.batches.n for run in runs.values())
+
+
+def click(qtbot, window, name):
+    button = window.training_panel.findChild(QPushButton, name)
+    assert button is not None and button.isEnabled(), f"{name} should be enabled"
+    button.click()
+
+
+# -- the whole flow ------------------------------------------------------------------------------
+def test_one_epoch_on_the_sample_trains_plots_logs_and_evaluates(qtbot, window):
+    window.state.set_settings(epochs=1, batch_size=128, train_size=0)
+    assert window.state.layers == (LayerSpec(512, "relu", 0.0),)  # the chapter's network
+    ticks = []
+    probe = QTimer()
+    probe.timeout.connect(lambda: ticks.append(1))
+    probe.start(10)
+    with qtbot.waitSignal(window.training_finished, timeout=LONG) as finished:
+        click(qtbot, window, "trainButton")
+        assert not window.training_panel.train_button.isEnabled()  # busy: no second start
+    probe.stop()
+    assert finished.args == ["completed"]
+    assert len(ticks) >= 3, "the UI thread kept running its timers while the worker trained"
+    panel = window.training_panel
+    assert panel.plots.point_count("loss") >= 47  # 6000 / 128 = 47 batches, plus the epoch mark
+    assert panel.plots.point_count("accuracy") >= 47
+    log = panel.log_view.toPlainText()
+    assert "Epoch 1/1" in log and "47/47 - " in log and "loss: " in log and "accuracy: " in log
+    assert "Test set: loss:" in log
+    evaluation = window.state.evaluation
+    assert evaluation is not None and evaluation.accuracy > 0.85
+    assert evaluation.confusion.sum() == len(window.state.dataset.x_test)
+    assert window.state.model is not None and window.state.trained
+    assert panel.progress.value() == panel.progress.maximum()
+    assert "Test accuracy" in panel.caption
+    assert panel.train_button.isEnabled() and panel.train_button.text() == "Continue"
+
+
+def test_train_again_continues_the_run_until_the_design_changes(qtbot, window):
+    window.state.set_settings(epochs=1, train_size=1000)
+    with qtbot.waitSignal(window.training_finished, timeout=LONG):
+        click(qtbot, window, "trainButton")
+    with qtbot.waitSignal(window.training_finished, timeout=LONG):
+        click(qtbot, window, "trainButton")
+    log = window.training_panel.log_view.toPlainText()
+    assert "Epoch 2/2" in log and "continuing from epoch 2" in log
+    plots = window.training_panel.plots
+    assert list(plots.runs) == [1]
+    assert plots.runs[1].epochs.rows[:, 0].tolist() == [1.0, 2.0]  # x axis: epochs seen
+    window.state.set_settings(learning_rate=0.0005)  # a new recipe is a new run (new colour)
+    assert window.training_panel.train_button.text() == "Train"
+    with qtbot.waitSignal(window.training_finished, timeout=LONG):
+        click(qtbot, window, "trainButton")
+    assert list(plots.runs) == [1, 2]
+    assert plots.runs[1].colour != plots.runs[2].colour
+    assert "lr=0.0005" in plots.runs[2].label
+    assert len(plots.legend.items) == 2
+    click(qtbot, window, "clearRunsButton")
+    assert plots.runs == {} and plots.legend.items == [] and plots.point_count("loss") == 0
+
+
+# -- pause, resume, stop, step --------------------------------------------------------------------
+def test_pause_holds_training_and_resume_finishes_it(qtbot, window):
+    window.state.set_settings(epochs=4, batch_size=32, train_size=0)  # 188 batches per epoch
+    click(qtbot, window, "trainButton")
+    qtbot.waitUntil(lambda: batches_plotted(window) > 0, timeout=LONG)
+    click(qtbot, window, "pauseButton")
+    qtbot.waitUntil(lambda: window.controller.phase == PAUSED, timeout=LONG)
+    pause = window.training_panel.pause_button
+    assert pause.text() == "Resume"
+    assert window.training_panel.step_button.isEnabled()
+    held = batches_plotted(window)
+    assert 0 < held < 752
+    qtbot.wait(200)  # let time pass: a paused worker must not train
+    assert batches_plotted(window) == held
+    assert window.controller.threads()[0].isRunning()
+    with qtbot.waitSignal(window.training_finished, timeout=LONG) as finished:
+        click(qtbot, window, "pauseButton")
+        qtbot.waitUntil(lambda: window.controller.phase != PAUSED, timeout=LONG)
+        assert pause.text() == "Pause"
+    assert finished.args == ["completed"]
+    assert batches_plotted(window) == 752
+
+
+def test_stop_ends_the_run_quickly_with_reason_stopped(qtbot, window):
+    window.state.set_settings(epochs=50, batch_size=16, train_size=0)  # minutes of work
+    click(qtbot, window, "trainButton")
+    qtbot.waitUntil(lambda: batches_plotted(window) > 0, timeout=LONG)
+    with qtbot.waitSignal(window.training_finished, timeout=5000) as finished:
+        click(qtbot, window, "stopButton")
+    assert finished.args == ["stopped"]
+    assert batches_plotted(window) < 375  # stopped within the first epoch of 50
+    assert "Stopped" in window.training_panel.log_view.toPlainText()
+    assert window.controller.phase == IDLE
+    assert window.training_panel.train_button.text() == "Continue"
+
+
+def test_step_one_batch_runs_exactly_one_more_batch(qtbot, window):
+    window.state.set_settings(epochs=1, batch_size=100, train_size=2000)  # 20 batches
+    click(qtbot, window, "stepButton")  # from idle: start, then pause after the first batch
+    qtbot.waitUntil(lambda: window.controller.phase == PAUSED, timeout=LONG)
+    assert batches_plotted(window) == 1
+    for expected in (2, 3):
+        click(qtbot, window, "stepButton")
+        qtbot.waitUntil(lambda: window.controller.phase == PAUSED and batches_plotted(window) == expected,
+                        timeout=LONG)
+    qtbot.wait(150)
+    assert batches_plotted(window) == 3 and window.controller.phase == PAUSED
+    with qtbot.waitSignal(window.training_finished, timeout=LONG) as finished:
+        click(qtbot, window, "stopButton")  # stop also wakes a paused worker
+    assert finished.args == ["stopped"]
+    assert batches_plotted(window) == 3
+
+
+@pytest.mark.parametrize("paused", [False, True])
+def test_closing_the_window_mid_training_stops_the_thread(qtbot, window, paused):
+    window.state.set_settings(epochs=50, batch_size=16, train_size=0)
+    click(qtbot, window, "trainButton")
+    qtbot.waitUntil(lambda: batches_plotted(window) > 0, timeout=LONG)
+    if paused:
+        click(qtbot, window, "pauseButton")
+        qtbot.waitUntil(lambda: window.controller.phase == PAUSED, timeout=LONG)
+    threads = window.controller.threads()
+    assert threads and all(t.isRunning() for t in threads)
+    window.close()
+    assert all(t.isFinished() for t in threads)
+    assert window.controller.threads() == []
+
+
+def test_run_control_steps_and_stops_without_qt():
+    control = RunControl()
+    assert not control.should_pause_after_batch()  # running: keep going
+    control.step(2)
+    assert not control.should_pause_after_batch()
+    assert control.should_pause_after_batch()  # the second batch of the step: pause now
+    control.stop()
+    assert control.stop_requested and not control.should_pause_after_batch()
+    control.wait_until_resumed()  # stop woke it up: returns at once
+
+
+# -- the NaN lesson and invalid designs --------------------------------------------------------
+def test_a_huge_learning_rate_ends_with_nan_and_says_why(qtbot, window):
+    window.state.set_settings(optimizer="sgd", learning_rate=1e6, epochs=2, train_size=2000)
+    with qtbot.waitSignal(window.training_finished, timeout=LONG) as finished:
+        click(qtbot, window, "trainButton")
+    assert finished.args == ["nan"]
+    panel = window.training_panel
+    assert panel.banner.isVisible()
+    assert "NaN" in panel.banner.text() and "learning rate" in panel.banner.text()
+    assert "learning rate is probably too high" in panel.log_view.toPlainText()
+    assert "NaN" in window.statusBar().currentMessage()
+    assert panel.train_button.isEnabled()  # the UI survives; lower the rate and train again
+    window.state.set_settings(learning_rate=0.01, epochs=1)
+    with qtbot.waitSignal(window.training_finished, timeout=LONG) as finished:
+        click(qtbot, window, "trainButton")
+    assert finished.args == ["completed"]
+    assert not panel.banner.isVisible()
+
+
+def test_an_engine_error_is_reported_and_the_app_carries_on(qtbot, window):
+    window.state.set_settings(train_size=1, validation_split=0.5, epochs=1)  # nothing left to train on
+    with qtbot.waitSignal(window.training_finished, timeout=LONG) as finished:
+        click(qtbot, window, "trainButton")
+    assert finished.args == ["error"]
+    panel = window.training_panel
+    assert panel.banner.isVisible() and "validation_split" in panel.banner.text()
+    assert "Error: ValueError" in panel.log_view.toPlainText()
+    assert window.statusBar().currentMessage().startswith("Error:")
+    assert window.controller.phase == IDLE and panel.train_button.isEnabled()
+
+
+def test_invalid_design_disables_train_and_says_why(qtbot, window):
+    panel = window.training_panel
+    window.state.set_layers([LayerSpec(0, "relu", 0.0)])
+    assert not panel.train_button.isEnabled() and not panel.step_button.isEnabled()
+    assert "units must be between" in panel.reason_label.text()
+    window.state.set_layers([LayerSpec(64, "relu", 0.0)])
+    assert panel.train_button.isEnabled() and panel.reason_label.text() == ""
+    window.state.set_settings(learning_rate=0.0)
+    assert not panel.train_button.isEnabled()
+    assert "Learning rate must be a positive number" in panel.reason_label.text()
+    assert window.controller.start() is False  # the controller refuses too
+
+
+@pytest.mark.parametrize("loss", ["sparse_categorical_crossentropy", "mean_squared_error"])
+def test_other_losses_get_the_targets_they_need(qtbot, window, loss):
+    window.state.set_settings(loss=loss, epochs=1, train_size=500)
+    with qtbot.waitSignal(window.training_finished, timeout=LONG) as finished:
+        click(qtbot, window, "trainButton")
+    assert finished.args == ["completed"]
+    assert window.state.evaluation is not None and 0 <= window.state.evaluation.accuracy <= 1
+
+
+def test_evaluate_request_runs_off_the_ui_thread(qtbot, window):
+    window.state.set_settings(epochs=1, train_size=1000)
+    with qtbot.waitSignal(window.training_finished, timeout=LONG):
+        click(qtbot, window, "trainButton")
+    window.state.set_evaluation(None)
+    with qtbot.waitSignal(window.state.evaluation_changed, timeout=LONG):
+        window.state.request_evaluation()
+    assert window.state.evaluation is not None and window.state.evaluation.accuracy > 0.5
+
+
+def test_reset_weights_starts_a_new_run_from_untrained_weights(qtbot, window):
+    window.state.set_settings(epochs=1, train_size=1000)
+    with qtbot.waitSignal(window.training_finished, timeout=LONG):
+        click(qtbot, window, "trainButton")
+    trained = window.state.model.get_weights()
+    click(qtbot, window, "resetButton")
+    assert not window.state.trained and window.state.evaluation is None
+    assert not np.allclose(trained[0], window.state.model.get_weights()[0])
+    with qtbot.waitSignal(window.training_finished, timeout=LONG):
+        click(qtbot, window, "trainButton")
+    assert list(window.training_panel.plots.runs) == [1, 2]
+
+
+# -- Keras-style text ---------------------------------------------------------------------------
+def test_keras_log_lines_match_keras():
+    assert epoch_header(0, 5) == "Epoch 1/5"
+    line = epoch_line(469, 1.2, {"loss": 0.25754, "accuracy": 0.92551, "val_loss": 0.1, "val_accuracy": 0.97})
+    assert line == "469/469 - 1s - 3ms/step - loss: 0.2575 - accuracy: 0.9255 - val_loss: 0.1000 - val_accuracy: 0.9700"
+    assert epoch_line(16, 0.1, {"loss": float("nan")}, done=6).startswith("6/16 - 0s")
+    assert "loss: nan" in epoch_line(16, 0.1, {"loss": float("nan")})
+    assert format_duration(75) == "1:15" and format_duration(3725) == "1:02:05" and format_duration(None) == "—"
+    caption = progress_caption(1, 5, 120, 469, 5320.4, 12)
+    assert caption == "Epoch 2/5 · batch 120/469 · 5,320 samples/s · ETA 0:12"
+    assert run_label((LayerSpec(512, "relu"),), TrainSettings()) == "512 relu · rmsprop lr=0.001 · bs 128"
+    deep = (LayerSpec(256, "relu"), LayerSpec(64, "sigmoid", 0.5))
+    assert run_label(deep, TrainSettings(optimizer="sgd", learning_rate=0.01, batch_size=32)) == (
+        "256 relu, 64 sigmoid d0.5 · sgd lr=0.01 · bs 32")
