@@ -71,6 +71,7 @@ class TrainingController(QObject):
         self._cache = PreparedDataCache()
         self._fit_base = 0.0  # run.position when this fit began
         self._fit_initial_epoch = 0
+        self._evaluation_source = None  # the model whose on-demand evaluation is on its way
         state.evaluation_requested.connect(self.evaluate_current)
 
     # -- queries --------------------------------------------------------------------------------
@@ -218,7 +219,8 @@ class TrainingController(QObject):
             self.failed.emit(f"Could not evaluate this model: {type(exc).__name__}: {exc}")
             return
         worker = EvaluationWorker(copy, lambda: self._cache.get(dataset, settings))
-        worker.evaluated.connect(self._on_evaluated)
+        self._evaluation_source = model
+        worker.evaluated.connect(self._on_requested_evaluation)
         worker.failed.connect(self._on_failed)
         self.message.emit("Evaluating on the test set...")
         self._launch(worker)
@@ -266,6 +268,13 @@ class TrainingController(QObject):
         self.state.set_evaluation(evaluation)
         self.evaluated.emit(evaluation)
         self.message.emit(evaluation_line(evaluation.loss, evaluation.accuracy))
+
+    @Slot(object)
+    def _on_requested_evaluation(self, evaluation) -> None:
+        # A new run (or a loaded model) may have replaced the model while this one was evaluated:
+        # its numbers would then describe weights nobody sees any more.
+        if self.state.model is self._evaluation_source:
+            self._on_evaluated(evaluation)
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:

@@ -234,6 +234,20 @@ def test_evaluate_request_runs_off_the_ui_thread(qtbot, window):
     assert window.state.evaluation is not None and window.state.evaluation.accuracy > 0.5
 
 
+def test_an_evaluation_of_a_replaced_model_is_dropped(qtbot, window):
+    window.state.set_settings(epochs=1, train_size=1000)
+    with qtbot.waitSignal(window.training_finished, timeout=LONG):
+        click(qtbot, window, "trainButton")
+    window.state.set_evaluation(None)
+    controller = window.controller
+    with qtbot.waitSignal(controller.message, timeout=LONG):  # "Evaluating on the test set..."
+        window.state.request_evaluation()
+    click(qtbot, window, "resetButton")  # a new, untrained network replaces the evaluated one
+    qtbot.waitUntil(lambda: not controller.threads(), timeout=LONG)
+    qtbot.wait(50)  # let any queued result arrive
+    assert window.state.evaluation is None
+
+
 def test_reset_weights_starts_a_new_run_from_untrained_weights(qtbot, window):
     window.state.set_settings(epochs=1, train_size=1000)
     with qtbot.waitSignal(window.training_finished, timeout=LONG):
