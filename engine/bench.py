@@ -167,6 +167,7 @@ def main(argv=None) -> int:
     info = blas_info()
     ceiling = gemm_ceiling(args.batch_size)
     runs = [run_engine(data, args.epochs, args.batch_size, seed) for seed in args.seeds]
+    ceiling = max(ceiling, gemm_ceiling(args.batch_size))  # a ceiling: the better of before and after
     seconds = median_epoch(runs[0]["epoch_seconds"])
     gflop = epoch_gflop(samples, args.batch_size)
     result = {

@@ -233,8 +233,6 @@ class TrainingWorker(QObject):
             data = job.prepare()
             callback = ProgressCallback(self, self.control)
             callback.initial_epoch, callback.final_epoch = job.initial_epoch, job.epochs
-            if self.control.stop_requested:  # stopped before the first batch
-                job.model.stop_training = True
             job.model.fit(
                 shaped_for(job.model, data.x_train), data.y_train, batch_size=job.batch_size, epochs=job.epochs,
                 verbose=0, callbacks=[callback], validation_split=job.validation_split,
