@@ -281,7 +281,8 @@ class Sequential:
                             f"Epoch {epoch + 1}, batch {step + 1}: the loss became {loss}. Training stopped and "
                             f"the weights from before this batch were kept: {cause}."
                         )
-                        print(self.stop_message, flush=True) if verbose else None
+                        if verbose:
+                            print(self.stop_message, flush=True)
                         break
                     size = hi - lo
                     seen += size
