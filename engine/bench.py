@@ -10,6 +10,7 @@ This is a script, not a test: timings on a shared machine vary from run to run.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import statistics
@@ -19,7 +20,6 @@ import time
 import numpy as np
 
 import engine
-from engine.callbacks import Callback
 from engine.layers import Dense
 
 INPUT, HIDDEN, CLASSES = 784, 512, 10
@@ -77,17 +77,6 @@ def blas_info() -> dict:
     return {"blas": f"{blas.get('name', '?')} {blas.get('version', '')}".strip(), "threads": os.cpu_count()}
 
 
-class EpochTimer(Callback):
-    def on_train_begin(self, logs=None):
-        self.seconds = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.seconds.append(time.perf_counter() - self._start)
-
-
 def load(sample: bool):
     from engine.datasets import mnist
 
@@ -96,17 +85,19 @@ def load(sample: bool):
     return prep(x), y, prep(xt), yt
 
 
-def run_engine(data, epochs: int, batch_size: int, seed: int) -> dict:
+def engine_epochs(data, epochs: int, batch_size: int, seed: int):
+    """Train the chapter's network one epoch at a time; yields each epoch's seconds, returns results."""
     x, y, xt, yt = data
     engine.utils.set_random_seed(seed)
     model = engine.Sequential([Dense(HIDDEN, activation="relu", input_shape=(INPUT,)), Dense(CLASSES, activation="softmax")])
     model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
-    timer = EpochTimer()
-    history = model.fit(x, engine.utils.to_categorical(y, 10), epochs=epochs, batch_size=batch_size,
-                        verbose=0, callbacks=[timer])
+    y_1hot = engine.utils.to_categorical(y, 10)
+    for epoch in range(epochs):
+        start = time.perf_counter()
+        history = model.fit(x, y_1hot, epochs=epoch + 1, initial_epoch=epoch, batch_size=batch_size, verbose=0)
+        yield time.perf_counter() - start
     test_loss, test_acc = model.evaluate(xt, engine.utils.to_categorical(yt, 10), batch_size=1000)
     return {
-        "epoch_seconds": timer.seconds,
         "train_accuracy": history.history["accuracy"][-1],
         "test_accuracy": test_acc,
         "test_loss": test_loss,
@@ -114,7 +105,7 @@ def run_engine(data, epochs: int, batch_size: int, seed: int) -> dict:
     }
 
 
-def run_torch(data, epochs: int, batch_size: int, seed: int, threads: int) -> dict:
+def torch_epochs(data, epochs: int, batch_size: int, seed: int, threads: int):
     """The same recipe in PyTorch (CPU): Glorot-uniform init, RMSprop(rho=0.9, eps=1e-7), fused CE."""
     import torch
 
@@ -128,7 +119,6 @@ def run_torch(data, epochs: int, batch_size: int, seed: int, threads: int) -> di
         torch.nn.init.zeros_(layer.bias)
     opt = torch.optim.RMSprop(net.parameters(), lr=1e-3, alpha=0.9, eps=1e-7)
     loss_fn = torch.nn.CrossEntropyLoss()
-    seconds = []
     for _ in range(epochs):
         start = time.perf_counter()
         order = torch.randperm(len(x))
@@ -142,11 +132,29 @@ def run_torch(data, epochs: int, batch_size: int, seed: int, threads: int) -> di
             loss.backward()
             opt.step()
             correct += (logits.argmax(1) == yb).sum().item()
-        seconds.append(time.perf_counter() - start)
+        yield time.perf_counter() - start
     with torch.no_grad():
         test_acc = (net(xt).argmax(1) == yt).float().mean().item()
-    return {"epoch_seconds": seconds, "train_accuracy": correct / len(x), "test_accuracy": test_acc,
-            "version": torch.__version__}
+    return {"train_accuracy": correct / len(x), "test_accuracy": test_acc, "version": torch.__version__}
+
+
+def run_interleaved(*trainers) -> list[tuple[list[float], dict]]:
+    """Run the trainers' epochs in turn (A1 B1 A2 B2 ...), so that both see the same machine.
+
+    On a shared machine the speed drifts by tens of percent within a minute; alternating epochs
+    makes the ratio of the two far steadier than running one trainer after the other.
+    """
+    seconds: list[list[float]] = [[] for _ in trainers]
+    results: list[dict | None] = [None for _ in trainers]
+    while any(r is None for r in results):
+        for i, trainer in enumerate(trainers):
+            if results[i] is not None:
+                continue
+            try:
+                seconds[i].append(next(trainer))
+            except StopIteration as done:
+                results[i] = done.value
+    return list(zip(seconds, results))
 
 
 def median_epoch(seconds: list[float]) -> float:
@@ -166,7 +174,16 @@ def main(argv=None) -> int:
     samples = len(data[0])
     info = blas_info()
     ceiling = gemm_ceiling(args.batch_size)
-    runs = [run_engine(data, args.epochs, args.batch_size, seed) for seed in args.seeds]
+    trainers = [engine_epochs(data, args.epochs, args.batch_size, args.seeds[0])]
+    if args.compare_torch:
+        if importlib.util.find_spec("torch") is None:
+            print("PyTorch is not installed: pip install torch", file=sys.stderr)
+            return 2
+        trainers.append(torch_epochs(data, args.epochs, args.batch_size, args.seeds[0], info["threads"]))
+    timed = run_interleaved(*trainers)
+    runs = [{"epoch_seconds": timed[0][0], **timed[0][1]}]
+    for seed in args.seeds[1:]:  # more seeds: accuracy only
+        runs.append(run_interleaved(engine_epochs(data, args.epochs, args.batch_size, seed))[0][1])
     ceiling = max(ceiling, gemm_ceiling(args.batch_size))  # a ceiling: the better of before and after
     seconds = median_epoch(runs[0]["epoch_seconds"])
     gflop = epoch_gflop(samples, args.batch_size)
@@ -190,15 +207,12 @@ def main(argv=None) -> int:
         "numpy": np.__version__,
     }
     if args.compare_torch:
-        try:
-            torch_run = run_torch(data, args.epochs, args.batch_size, args.seeds[0], info["threads"])
-        except ImportError:
-            print("PyTorch is not installed: pip install torch", file=sys.stderr)
-            return 2
-        torch_seconds = median_epoch(torch_run["epoch_seconds"])
+        torch_seconds_per_epoch, torch_run = timed[1]
+        torch_seconds = median_epoch(torch_seconds_per_epoch)
         result.update({
             "torch_version": torch_run["version"],
             "torch_seconds_per_epoch": round(torch_seconds, 4),
+            "torch_epoch_seconds": [round(t, 4) for t in torch_seconds_per_epoch],
             "torch_test_accuracy": round(torch_run["test_accuracy"], 4),
             "ratio_to_torch": round(seconds / torch_seconds, 3),
         })
