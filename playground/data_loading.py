@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.datasets import mnist
-from playground.state import Dataset
+from playground.specs import Dataset
 
 
 def load_sample_dataset() -> Dataset:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from playground.state import Dataset, LayerSpec
+from playground.specs import Dataset, LayerSpec
 
 
 def incompatibility(model, dataset: Dataset) -> str | None:

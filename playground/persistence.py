@@ -35,7 +35,11 @@ def _coerce(value, like):
             return value
         return int(value) if isinstance(value, float) and value.is_integer() else None
     if isinstance(like, float):
-        return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
+        try:
+            number = float(value) if isinstance(value, (int, float)) else None
+        except OverflowError:  # an int too large for a float (10**400)
+            return None
+        return number if number is not None and math.isfinite(number) else None
     if isinstance(like, str):
         return value if isinstance(value, str) else None
     return None

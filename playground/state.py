@@ -7,126 +7,22 @@ engine's training internals: training runs in ``training_controller.py`` on a wo
 """
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
-import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 import engine
 
-ACTIVATIONS = ("relu", "sigmoid", "tanh", "softmax", "linear", "leaky_relu", "elu")
-OPTIMIZERS = ("rmsprop", "sgd", "adam", "adagrad")
-LOSSES = ("categorical_crossentropy", "sparse_categorical_crossentropy", "mean_squared_error")
-MAX_UNITS = 8192
+from playground.specs import (  # the shared vocabulary, re-exported for the panels
+    ACTIVATIONS, CHAPTER_NETWORK, LOSSES, MAX_PARAMS, MAX_UNITS, OPTIMIZERS, PRESETS, SETTING_RANGES,
+    Dataset, Evaluation, LayerSpec, TrainSettings, network_errors, prepare_images, settings_errors,
+)
 
-
-@dataclass(frozen=True)
-class LayerSpec:
-    """One hidden Dense layer as the learner designed it (dropout applies after it)."""
-
-    units: int = 512
-    activation: str = "relu"
-    dropout: float = 0.0
-
-
-@dataclass(frozen=True)
-class TrainSettings:
-    """Optimizer and training recipe; defaults are the chapter's (and Keras's)."""
-
-    optimizer: str = "rmsprop"
-    learning_rate: float = 0.001
-    momentum: float = 0.0
-    nesterov: bool = False
-    rho: float = 0.9
-    beta_1: float = 0.9
-    beta_2: float = 0.999
-    epsilon: float = 1e-7
-    initial_accumulator_value: float = 0.1
-    loss: str = "categorical_crossentropy"
-    batch_size: int = 128
-    epochs: int = 5
-    validation_split: float = 0.0
-    train_size: int = 0  # 0 means "all training digits"
-    seed: int = 0
-
-    def optimizer_kwargs(self) -> dict:
-        """Keyword arguments for the engine optimizer named by ``optimizer``."""
-        lr = {"learning_rate": self.learning_rate}
-        if self.optimizer == "sgd":
-            return {**lr, "momentum": self.momentum, "nesterov": self.nesterov}
-        if self.optimizer == "rmsprop":
-            return {**lr, "rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon}
-        if self.optimizer == "adam":
-            return {**lr, "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
-        if self.optimizer == "adagrad":
-            return {
-                **lr,
-                "initial_accumulator_value": self.initial_accumulator_value,
-                "epsilon": self.epsilon,
-            }
-        raise ValueError(f"unknown optimizer {self.optimizer!r}")
-
-
-CHAPTER_NETWORK = (LayerSpec(512, "relu", 0.0),)
-PRESETS: dict[str, tuple[LayerSpec, ...]] = {
-    "Chapter 2: 512 relu": CHAPTER_NETWORK,
-    "Logistic regression (no hidden layer)": (),
-    "Small: 64 relu": (LayerSpec(64, "relu"),),
-    "Deep: 256-128-64 relu": (LayerSpec(256, "relu"), LayerSpec(128, "relu"), LayerSpec(64, "relu")),
-    "Wide with dropout: 1024 relu, dropout 0.5": (LayerSpec(1024, "relu", 0.5),),
-    "Sigmoid (1990s style): 128 sigmoid": (LayerSpec(128, "sigmoid"),),
-}
-
-
-@dataclass
-class Dataset:
-    """MNIST-shaped tensors as the book loads them: uint8 images (n, 28, 28), uint8 labels (n,)."""
-
-    name: str
-    source: str
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
-    num_classes: int = 10
-
-    def tensors(self) -> dict[str, np.ndarray]:
-        """The four tensors by the names the book uses (``x_train`` ... ``y_test``)."""
-        return {"x_train": self.x_train, "y_train": self.y_train, "x_test": self.x_test, "y_test": self.y_test}
-
-    @property
-    def input_shape(self) -> tuple[int, ...]:
-        return tuple(self.x_train.shape[1:])
-
-    @property
-    def input_size(self) -> int:
-        return int(np.prod(self.input_shape))
-
-
-def prepare_images(x: np.ndarray) -> np.ndarray:
-    """The book's preprocessing: reshape (n, 28, 28) to (n, 784) and scale to [0, 1] float32."""
-    x = np.asarray(x)
-    flat = x.reshape(len(x), -1)
-    return np.multiply(flat, np.float32(1 / 255), dtype=np.float32)
-
-
-@dataclass
-class Evaluation:
-    """The result of ``model.evaluate`` on the test set, plus what the Evaluate panel draws."""
-
-    loss: float
-    accuracy: float
-    y_true: np.ndarray  # (n,) int
-    y_pred: np.ndarray  # (n,) int
-    probabilities: np.ndarray  # (n, classes) float32
-    confusion: np.ndarray = field(default=None)  # (classes, classes) int: rows true, columns predicted
-
-    def __post_init__(self):
-        if self.confusion is None:
-            k = self.probabilities.shape[1]
-            self.confusion = np.zeros((k, k), dtype=np.int64)
-            np.add.at(self.confusion, (self.y_true, self.y_pred), 1)
+__all__ = [
+    "AppState", "ACTIVATIONS", "CHAPTER_NETWORK", "LOSSES", "MAX_PARAMS", "MAX_UNITS", "OPTIMIZERS", "PRESETS",
+    "SETTING_RANGES", "Dataset", "Evaluation", "LayerSpec", "TrainSettings", "network_errors", "prepare_images",
+    "settings_errors",
+]
 
 
 class AppState(QObject):
@@ -175,15 +71,10 @@ class AppState(QObject):
 
     def network_errors(self) -> list[str]:
         """Why the designed network cannot be built (empty when it can)."""
-        errors = []
-        for i, spec in enumerate(self._layers, start=1):
-            if not isinstance(spec.units, (int, np.integer)) or not 1 <= spec.units <= MAX_UNITS:
-                errors.append(f"Layer {i}: units must be between 1 and {MAX_UNITS}, got {spec.units}")
-            if spec.activation not in ACTIVATIONS:
-                errors.append(f"Layer {i}: unknown activation {spec.activation!r}")
-            if not 0.0 <= spec.dropout < 1.0:
-                errors.append(f"Layer {i}: dropout must be in [0, 1), got {spec.dropout}")
-        return errors
+        ds = self._dataset
+        if ds is None:
+            return network_errors(self._layers)
+        return network_errors(self._layers, ds.input_size, ds.num_classes)
 
     # ----- optimizer and recipe ---------------------------------------------------------
     @property
@@ -197,21 +88,7 @@ class AppState(QObject):
             self.settings_changed.emit()
 
     def settings_errors(self) -> list[str]:
-        s = self._settings
-        errors = []
-        if s.optimizer not in OPTIMIZERS:
-            errors.append(f"Unknown optimizer {s.optimizer!r}")
-        if not (math.isfinite(s.learning_rate) and s.learning_rate > 0):
-            errors.append(f"Learning rate must be a positive number, got {s.learning_rate}")
-        if s.batch_size < 1:
-            errors.append(f"Batch size must be at least 1, got {s.batch_size}")
-        if s.epochs < 1:
-            errors.append(f"Epochs must be at least 1, got {s.epochs}")
-        if not 0.0 <= s.validation_split < 1.0:
-            errors.append(f"Validation split must be in [0, 1), got {s.validation_split}")
-        if s.loss not in LOSSES:
-            errors.append(f"Unknown loss {s.loss!r}")
-        return errors
+        return settings_errors(self._settings)
 
     def training_errors(self) -> list[str]:
         """Everything that stops Train from starting; the Training panel shows the first."""
@@ -261,9 +138,10 @@ class AppState(QObject):
         return self._trained
 
     def set_model(self, model: engine.Sequential | None, trained: bool = True) -> None:
+        replaced = model is not self._model
         self._model = model
         self._trained = bool(model is not None and trained)
-        if model is None:
+        if replaced and self._evaluation is not None:  # the old numbers describe other weights
             self._evaluation = None
             self.evaluation_changed.emit()
         self.model_changed.emit()

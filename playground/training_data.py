@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import engine
-from playground.state import Dataset, Evaluation, TrainSettings, prepare_images
+from playground.specs import Dataset, Evaluation, TrainSettings, prepare_images
 
 EVALUATION_BATCH_SIZE = 256
 

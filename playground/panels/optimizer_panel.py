@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from playground.state import LOSSES, OPTIMIZERS, AppState, TrainSettings
+from playground.state import LOSSES, OPTIMIZERS, SETTING_RANGES, AppState, TrainSettings
 
 LABELS = {"rmsprop": "RMSprop", "sgd": "SGD", "adam": "Adam", "adagrad": "Adagrad"}
 HYPERPARAMETERS = {  # the arguments of each engine (and Keras) optimizer, in Keras's order
@@ -42,22 +42,24 @@ HYPERPARAMETERS = {  # the arguments of each engine (and Keras) optimizer, in Ke
 }
 ALL_HYPERPARAMETERS = ("learning_rate", "momentum", "nesterov", "rho", "beta_1", "beta_2", "epsilon",
                        "initial_accumulator_value")
-FLOAT_FIELDS = (  # settings field, objectName, range, arrow step (None: 1-2-5 log steps), tooltip
-    ("learning_rate", "learningRateSpin", 0.0, 10.0, None, "Size of each step down the gradient"),
-    ("momentum", "momentumSpin", 0.0, 1.0, 0.05, "Fraction of the previous step carried into the next"),
-    ("rho", "rhoSpin", 0.0, 1.0, 0.01, "Decay of the running average of squared gradients"),
-    ("beta_1", "beta1Spin", 0.0, 0.99999, 0.01, "Decay of the running mean of gradients"),
-    ("beta_2", "beta2Spin", 0.0, 0.99999, 0.001, "Decay of the running mean of squared gradients"),
-    ("epsilon", "epsilonSpin", 0.0, 1.0, None, "Tiny number added so nothing is divided by zero"),
-    ("initial_accumulator_value", "initialAccumulatorSpin", 0.0, 10.0, 0.05,
+FLOAT_FIELDS = (  # settings field, objectName, range (shared with state), arrow step (None: 1-2-5 log steps), tooltip
+    ("learning_rate", "learningRateSpin", *SETTING_RANGES["learning_rate"], None, "Size of each step down the gradient"),
+    ("momentum", "momentumSpin", *SETTING_RANGES["momentum"], 0.05, "Fraction of the previous step carried into the next"),
+    ("rho", "rhoSpin", *SETTING_RANGES["rho"], 0.01, "Decay of the running average of squared gradients"),
+    ("beta_1", "beta1Spin", *SETTING_RANGES["beta_1"], 0.01, "Decay of the running mean of gradients"),
+    ("beta_2", "beta2Spin", *SETTING_RANGES["beta_2"], 0.001, "Decay of the running mean of squared gradients"),
+    ("epsilon", "epsilonSpin", *SETTING_RANGES["epsilon"], None, "Tiny number added so nothing is divided by zero"),
+    ("initial_accumulator_value", "initialAccumulatorSpin", *SETTING_RANGES["initial_accumulator_value"], 0.05,
      "Starting value of each weight's sum of squared gradients"),
-    ("validation_split", "validationSplitSpin", 0.0, 0.9, 0.05, "Fraction of training digits held out to validate"),
+    ("validation_split", "validationSplitSpin", *SETTING_RANGES["validation_split"], 0.05,
+     "Fraction of training digits held out to validate"),
 )
-INT_FIELDS = (  # settings field, objectName, label, range, tooltip
-    ("batch_size", "batchSizeSpin", "Batch size", 1, 60000, "Digits per weight update (the chapter uses 128)"),
-    ("epochs", "epochsSpin", "Epochs", 1, 1000, "Passes over the training digits (the chapter uses 5)"),
-    ("train_size", "trainSizeSpin", "Training digits", 0, 60000, "How many training digits to use (All = every one)"),
-    ("seed", "seedSpin", "Random seed", 0, 2**31 - 1, "Same seed, same initial weights and shuffling"),
+INT_FIELDS = (  # settings field, objectName, label, range (shared with state), tooltip
+    ("batch_size", "batchSizeSpin", "Batch size", *SETTING_RANGES["batch_size"], "Digits per weight update (the chapter uses 128)"),
+    ("epochs", "epochsSpin", "Epochs", *SETTING_RANGES["epochs"], "Passes over the training digits (the chapter uses 5)"),
+    ("train_size", "trainSizeSpin", "Training digits", *SETTING_RANGES["train_size"],
+     "How many training digits to use (All = every one)"),
+    ("seed", "seedSpin", "Random seed", *SETTING_RANGES["seed"], "Same seed, same initial weights and shuffling"),
 )
 DEFAULT_LEARNING_RATE = {"sgd": 0.01, "rmsprop": 0.001, "adam": 0.001, "adagrad": 0.001}
 RULES = {

@@ -125,7 +125,7 @@ def test_other_settings_errors_are_listed(panel):
     panel.state.set_settings(validation_split=1.0, batch_size=0)
     text = panel.error_label.text()
     assert not panel.error_label.isHidden()
-    assert "Validation split must be in [0, 1)" in text and "Batch size must be at least 1" in text
+    assert "Validation split must be between 0 and 0.9" in text and "Batch size must be between 1 and 60000" in text
     panel.state.set_settings(validation_split=0.1, batch_size=64)
     assert panel.error_label.isHidden()
 
