@@ -70,13 +70,17 @@ class FileActions:
             model = engine.models.load_model(path)
         except (ValueError, OSError) as exc:
             return self.show_error("Could not load the model", str(exc))
+        if self.state.dataset is None:
+            return self.show_error("No dataset", "Open a dataset first: a model is checked against its data.")
         problem = incompatibility(model, self.state.dataset)
         if problem:
             return self.show_error("This model does not fit the data", problem)
         specs = layer_specs_of(model, self.state.dataset)
-        if specs is not None and not self.state.is_training:
+        if specs is not None:
             self.state.set_layers(specs)
             self.controller.adopt_model(model, f"loaded {Path(path).name}")
+        else:  # a design the Network panel cannot show: view and evaluate it, train afresh
+            self.controller.forget_run()
         self.state.set_model(model, trained=True)
         self.state.request_evaluation()
         self._remember_folder(path)

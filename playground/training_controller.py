@@ -82,7 +82,7 @@ class TrainingController(QObject):
     def will_continue(self) -> bool:
         """Would Train continue trained weights (rather than start from random ones)?"""
         run = self.run
-        return run is not None and run.position > 0 and run.design == self._design()
+        return run is not None and (run.position > 0 or run.pretrained) and run.design == self._design()
 
     def threads(self) -> list[QThread]:
         return [thread for thread, _ in self._jobs]
@@ -142,7 +142,8 @@ class TrainingController(QObject):
             self._worker.pause()  # the phase becomes PAUSED when the worker says it waits
 
     def resume(self) -> None:
-        if self._worker is not None and self.phase == PAUSED:
+        # also while RUNNING: a Pause pressed a moment ago may not have taken effect yet
+        if self._worker is not None and self.phase in (RUNNING, PAUSED):
             self._worker.resume()
 
     def step(self) -> None:
@@ -171,6 +172,11 @@ class TrainingController(QObject):
         self.state.set_model(run.snapshot, trained=False)
         self.message.emit(f"Weights reset to random values (seed {self.state.settings.seed}): "
                           "the next Train starts a new run.")
+
+    def forget_run(self) -> None:
+        """The weights shown no longer belong to the current run: the next Train starts afresh."""
+        if not self.is_busy:
+            self.run = None
 
     def adopt_model(self, model: engine.Sequential, label: str) -> bool:
         """Make a loaded model the current run, so Train continues from its weights.
@@ -209,6 +215,9 @@ class TrainingController(QObject):
         model, dataset = self.state.model, self.state.dataset
         if model is None or dataset is None:
             self.message.emit("Nothing to evaluate yet: train a network or load a model.")
+            return
+        if self.is_busy:  # the run evaluates itself when it ends; an older result must not win
+            self.message.emit("Training is running: the test set is evaluated when it ends.")
             return
         settings = self.state.settings
         try:
@@ -250,7 +259,8 @@ class TrainingController(QObject):
 
     @Slot()
     def _on_paused(self) -> None:
-        self._set_phase(PAUSED)
+        if self.phase == RUNNING:  # a pause that arrives after Stop must not revive the buttons
+            self._set_phase(PAUSED)
 
     @Slot()
     def _on_resumed(self) -> None:
