@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.backend import set_random_seed  # noqa: F401  (public here, as keras.utils.set_random_seed)
+from engine.backend import set_random_seed
+
+__all__ = ["to_categorical", "array_reshape", "set_random_seed"]  # set_random_seed as keras.utils has it
 
 
 def to_categorical(y, num_classes=None, dtype="float32") -> np.ndarray:

@@ -103,7 +103,7 @@ def train_in_app(dataset, settings, settings_file: str) -> dict:
     evaluation = window.state.evaluation
     window.close()
     window.deleteLater()  # the next run starts from a clean slate (no idle window left behind)
-    QApplication.sendPostedEvents(None, QEvent.DeferredDelete)
+    app.sendPostedEvents(None, QEvent.DeferredDelete)
     return {
         "in_app_s": times["fit_end"] - times["start"],
         "reason": times["reason"],

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QFrame, QLabel, QMainWindow, QMessageBox, QScrollArea, QWidget
+from PySide6.QtWidgets import QDockWidget, QFrame, QLabel, QMainWindow, QMessageBox, QWidget
 
 import engine
 from playground import data_loading, persistence
@@ -33,6 +33,7 @@ from playground.panels.training_panel import TrainingPanel
 from playground.state import AppState
 from playground.theme import apply_theme, is_dark
 from playground.training_controller import TrainingController
+from playground.widgets import scroll_area
 
 APP_NAME, ORGANISATION = "Neural Playground", "NeuralPlayground"
 DOCKS = (  # (title, objectName of the dock)
@@ -55,16 +56,6 @@ def about_html() -> str:
         "Alike 3.0 licence (CC BY-SA 3.0); the <code>mnist.npz</code> packaging is Keras's.</p>"
         "<p><b>Built with</b> Qt for Python (PySide6), pyqtgraph and NumPy.</p>"
     )
-
-
-def _scrollable(panel: QWidget) -> QScrollArea:
-    """The panel in a frameless scroll area, so a small screen squeezes docks instead of the window."""
-    area = QScrollArea()
-    area.setObjectName(panel.objectName() + "Scroll")
-    area.setWidget(panel)
-    area.setWidgetResizable(True)
-    area.setFrameShape(QFrame.NoFrame)
-    return area
 
 
 class MainWindow(FileActions, QMainWindow):
@@ -101,7 +92,9 @@ class MainWindow(FileActions, QMainWindow):
             dock = QDockWidget(title, self)
             dock.setObjectName(name)
             panel = self.panels[title]
-            dock.setWidget(panel if title == "Training" else _scrollable(panel))
+            # the others in a frameless scroll area: a small screen squeezes docks, not the window
+            dock.setWidget(panel if title == "Training" else
+                           scroll_area(panel, objectName=panel.objectName() + "Scroll", frameShape=QFrame.NoFrame))
             dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable
                              | QDockWidget.DockWidgetClosable)
             self.docks[title] = dock

@@ -32,9 +32,24 @@ def dark_palette() -> QPalette:
     return p
 
 
+#: The one "error red" of the app (messages, invalid fields, mistakes): darker on a light
+#: background, lighter on a dark one, so it keeps its contrast in both themes.
+ERROR_RED_ON_LIGHT, ERROR_RED_ON_DARK = "#c62828", "#ff7b72"
+
+
+def palette_is_dark(palette: QPalette) -> bool:
+    return palette.color(QPalette.Window).lightness() < 128
+
+
 def is_dark(app: QApplication | None = None) -> bool:
     app = app or QApplication.instance()
-    return app.palette().color(QPalette.Window).lightness() < 128
+    return palette_is_dark(app.palette())
+
+
+def error_colour(palette: QPalette | None = None) -> str:
+    """The error red that reads on ``palette`` (default: the application's current palette)."""
+    palette = palette if palette is not None else QApplication.palette()
+    return ERROR_RED_ON_DARK if palette_is_dark(palette) else ERROR_RED_ON_LIGHT
 
 
 def apply_theme(dark: bool, app: QApplication | None = None) -> None:

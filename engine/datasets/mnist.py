@@ -289,7 +289,7 @@ def _write_stamp(path: Path, digest: str) -> None:
         pass  # The stamp is only a speed-up; without it we simply hash again.
 
 
-def _cached_file_is_trusted(path: Path, expected: str) -> bool:
+def cached_file_is_trusted(path: Path, expected: str) -> bool:
     """True if ``path`` has SHA-256 ``expected``.
 
     Hashing 11 MB on every start would be wasteful, so the digest is stored in
@@ -458,7 +458,7 @@ def load_data(path: PathLike | None = None, progress: Progress | None = None) ->
 
     cached = cache_path()
     expected = _configured_sha256()
-    if cached.is_file() and _cached_file_is_trusted(cached, expected):
+    if cached.is_file() and cached_file_is_trusted(cached, expected):
         return validate(cached)
 
     keras_file = keras_cache_path()

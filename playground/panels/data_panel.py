@@ -26,15 +26,17 @@ from PySide6.QtWidgets import (
 )
 
 from playground import tensor_text
-from playground.download_worker import ERROR_STYLE, DatasetSourceBar
 from playground.slicing import SliceError, batch_count, batch_range, describe_batch, evaluate_slice, sample_ids, to_r
-from playground.widgets import DigitGrid, DigitView, hint_label, scroll_area, wrapped_label
+from playground.widgets import DigitGrid, DigitView, FitsShortDock, hint_label, scroll_area, wrapped_label
+from playground.widgets.dataset_source_bar import DatasetSourceBar
+from playground.widgets.theming import follow_theme, refresh_error_styles, show_error_style
 
 SLICE_EXAMPLES = ("x_train[4]", "x_train[9:99]", "x_train[:, 14:, 14:]", "x_train[10:100:2, ::2]", "y_train[:20]", "x_test[-1]")
 R_NAMES = ("train_images", "train_labels", "test_images", "test_labels")
 MAX_GRID = 100  # images drawn for a slice
 MAX_BATCH_GRID = 256  # images drawn for a batch
 NEIGHBOURS = 40  # digits in the strip under the big one
+INVALID_EDIT = "QLineEdit { border: 1px solid {red}; border-radius: 2px; }"
 
 
 def _set_bold(widget: QWidget, bold: bool) -> None:
@@ -43,7 +45,7 @@ def _set_bold(widget: QWidget, bold: bool) -> None:
     widget.setFont(font)
 
 
-class DataPanel(QWidget):
+class DataPanel(FitsShortDock, QWidget):
     """Browse, slice and batch the MNIST tensors; download the full dataset."""
 
     def __init__(self, state, parent: QWidget | None = None):
@@ -71,15 +73,8 @@ class DataPanel(QWidget):
 
         state.dataset_changed.connect(self.refresh)
         state.digit_requested.connect(self.show_digit)
+        follow_theme(self, lambda: refresh_error_styles(self))
         self.refresh()
-
-    def heightForWidth(self, width: int) -> int:  # noqa: N802 (Qt name)
-        """Only the minimum: in a scroll area (a dock) take the height given; the inner views scroll.
-
-        Word-wrapped labels give the layout a height-for-width, and QScrollArea would then size
-        the panel to its *preferred* height, scrolling the whole panel in a short dock.
-        """
-        return self.minimumSizeHint().height()
 
     # ----- building -----------------------------------------------------------------------
     def _build_split_chooser(self) -> QWidget:
@@ -147,7 +142,7 @@ class DataPanel(QWidget):
         examples = wrapped_label("Try " + " · ".join(f'<a href="{e}">{e}</a>' for e in SLICE_EXAMPLES))
         examples.linkActivated.connect(self.slice_edit.setText)
         self.slice_error = wrapped_label(objectName="sliceError", visible=False)
-        self.slice_error.setStyleSheet(ERROR_STYLE)  # the same red as the download errors
+        show_error_style(self.slice_error)  # the same red as the download errors
         self.slice_result = wrapped_label(objectName="sliceResult")
         self.slice_result.setFont(self._mono)
         self.slice_r_hint = hint_label(objectName="sliceRHint")
@@ -279,12 +274,12 @@ class DataPanel(QWidget):
         except SliceError as exc:
             self.slice_error.setText(str(exc))
             self.slice_error.setVisible(True)
-            self.slice_edit.setStyleSheet("QLineEdit { border: 1px solid #e5484d; border-radius: 2px; }")
+            show_error_style(self.slice_edit, True, INVALID_EDIT)
             if self.slice_result.text() and not self.slice_result.text().startswith("Last valid result"):
                 self.slice_result.setText("Last valid result: " + self.slice_result.text())
             return
         self.slice_error.setVisible(False)
-        self.slice_edit.setStyleSheet("")
+        show_error_style(self.slice_edit, False)
         r_form = to_r(expr, tensors)
         self.slice_r_hint.setText((f"In R: {r_form}   " if r_form else "") +
                                   "(R counts from 1 and includes the end: train_images[10:99,,] is x_train[9:99])")
@@ -333,7 +328,7 @@ class DataPanel(QWidget):
 
     # ----- downloading (the bar does the work) -------------------------------------------------
     def start_download(self) -> None:
-        """Fetch the full MNIST on a worker thread (see ``download_worker.DatasetSourceBar``)."""
+        """Fetch the full MNIST on a worker thread (see ``widgets.dataset_source_bar``)."""
         self.source_bar.start_download()
 
     def shutdown(self) -> None:

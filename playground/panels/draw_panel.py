@@ -4,8 +4,9 @@ This is the end of chapter 2 turned around: instead of ``predict(model, test_ima
 on digits from the test set, the learner writes their own digit. The drawing goes through
 ``playground.drawing.to_mnist`` (MNIST's own crop / scale-to-20-px / centre-of-mass recipe), is
 flattened to 784 values in [0, 1] exactly like ``x_test``, and one ``model.predict`` gives the
-ten softmax probabilities. Predicting one image takes microseconds, so it runs on the UI
-thread, throttled by a short timer so a fast stroke does not predict on every mouse move.
+ten softmax probabilities. Predicting one image is one small forward pass, fast for the
+chapter's network, so it runs on the UI thread, throttled by a short timer so a fast stroke
+does not predict on every mouse move.
 
 The model comes from ``state.model``: a weight snapshot, never the network being trained.
 """
@@ -28,9 +29,10 @@ from playground.draw_canvas import DEFAULT_STROKE_WIDTH, DrawCanvas
 from playground.drawing import to_mnist
 from playground.probability_chart import ProbabilityChart
 from playground.state import AppState
+from playground.training_data import shaped_for
+from playground.widgets.theming import follow_theme, refresh_error_styles, show_error_style
 
 PREDICT_DELAY_MS = 30  # wait this long after the last bit of ink before predicting
-ERROR_COLOUR = "#d9534f"  # readable on light and dark backgrounds
 
 NO_MODEL = "No network yet: design one and train it, then draw here to test it."
 UNTRAINED = "Untrained network: train it first, its guesses are random."
@@ -88,6 +90,7 @@ class DrawPanel(QWidget):
         self.canvas.changed.connect(self._timer.start)
         state.model_changed.connect(self.update_prediction)
         state.dataset_changed.connect(self.update_prediction)
+        follow_theme(self, lambda: refresh_error_styles(self))
         self.update_prediction()
 
     # ----- layout -----------------------------------------------------------------------
@@ -194,7 +197,9 @@ class DrawPanel(QWidget):
             status = NO_MODEL
         else:
             try:
-                probabilities = np.asarray(model.predict(self._batch_for(model), verbose=0))[0]
+                # a batch of one: (1, 784) as the book feeds it, or (1, 28, 28) for a Flatten first layer
+                batch = shaped_for(model, self._input.reshape(1, -1))
+                probabilities = np.asarray(model.predict(batch, verbose=0))[0]
             except Exception as exc:  # a model that does not fit 784 inputs, NaN weights, ...
                 self._show(None, None, f"Cannot predict with this model: {exc}", error=True)
                 return
@@ -202,14 +207,6 @@ class DrawPanel(QWidget):
             if trained:
                 self._prediction = int(np.argmax(probabilities))
         self._show(self._prediction, probabilities, status, error=False, muted=not trained)
-
-    def _batch_for(self, model) -> np.ndarray:
-        """The drawing as a batch of one: (1, 784) as the book feeds it, or (1, 28, 28) when
-        the model's first layer (a Flatten) was built for whole images."""
-        shape = tuple(getattr(model, "input_shape", None) or (self._input.size,))
-        if int(np.prod(shape)) == self._input.size:
-            return self._input.reshape((1, *shape))
-        return self._input.reshape(1, -1)
 
     def _show(self, digit, probabilities, status: str, error: bool, muted: bool = False) -> None:
         self.chart.set_probabilities(probabilities, muted=muted)
@@ -220,4 +217,4 @@ class DrawPanel(QWidget):
             self.prediction_label.setText("?" if probabilities is not None else "–")
             self.confidence_label.setText("random guess" if probabilities is not None else "")
         self.status_label.setText(status)
-        self.status_label.setStyleSheet(f"color: {ERROR_COLOUR};" if error else "")
+        show_error_style(self.status_label, error)

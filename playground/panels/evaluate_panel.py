@@ -20,10 +20,11 @@ from PySide6.QtWidgets import (
     QBoxLayout, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QStackedWidget, QToolTip, QVBoxLayout, QWidget,
 )
 
-from playground.widgets import DigitGrid, hint_label, scroll_area, wrapped_label
+from playground.theme import error_colour
+from playground.widgets import DigitGrid, FitsShortDock, hint_label, scroll_area, wrapped_label
+from playground.widgets.theming import follow_theme
 
 MAX_MISTAKES_SHOWN = 100
-ERROR_COLOR = QColor("#e5484d")  # mistakes; readable on light and dark backgrounds
 PLACEHOLDER = "Train the network or load a model, then its test results appear here."
 
 
@@ -110,6 +111,7 @@ class ConfusionMatrix(QWidget):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         palette = self.palette()
         text, highlight = palette.color(QPalette.ColorRole.WindowText), palette.color(QPalette.ColorRole.Highlight)
+        mistake = QColor(error_colour(palette))
         rows = self._matrix.sum(axis=1)
         off = self._matrix.copy()
         np.fill_diagonal(off, 0)
@@ -121,7 +123,7 @@ class ConfusionMatrix(QWidget):
             for p in range(k):
                 rect, count = self.cell_rect(t, p), int(self._matrix[t, p])
                 share = count / rows[t] if t == p and rows[t] else (count / worst) ** 0.5 if count else 0.0
-                fill = QColor(highlight if t == p else ERROR_COLOR)
+                fill = QColor(highlight if t == p else mistake)
                 fill.setAlphaF(0.08 + 0.85 * share if count or t == p else 0.0)
                 painter.fillRect(rect, fill)
                 painter.setPen(QPen(palette.color(QPalette.ColorRole.Mid), 0.5))
@@ -158,7 +160,7 @@ class ConfusionMatrix(QWidget):
         painter.restore()
 
 
-class EvaluatePanel(QWidget):
+class EvaluatePanel(FitsShortDock, QWidget):
     """Test loss and accuracy, the first ten predictions, the confusion matrix and the mistakes."""
 
     def __init__(self, state, parent: QWidget | None = None):
@@ -187,6 +189,7 @@ class EvaluatePanel(QWidget):
         state.model_changed.connect(self._update_button)
         state.dataset_changed.connect(self.refresh)
         self.refresh()
+        follow_theme(self, self._show_first_ten)  # their mistakes in the theme's red
 
     def _build_header(self) -> QHBoxLayout:
         header = QHBoxLayout()
@@ -246,14 +249,6 @@ class EvaluatePanel(QWidget):
         body.addLayout(self.matrix_and_mistakes, 1)
         return results
 
-    def heightForWidth(self, width: int) -> int:  # noqa: N802 (Qt name)
-        """Only the minimum: in a scroll area (a dock) take the height given; the inner views scroll.
-
-        Word-wrapped labels give the layout a height-for-width, and QScrollArea would then size
-        the panel to its *preferred* height, scrolling the whole panel in a short dock.
-        """
-        return self.minimumSizeHint().height()
-
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         """Matrix beside the mistakes in a wide, short dock; above them in a tall one."""
         super().resizeEvent(event)
@@ -283,8 +278,7 @@ class EvaluatePanel(QWidget):
         self.loss_label.setText(f"loss {ev.loss:.4f}")
         self.summary_label.setText(f"{right:,} of {len(y_true):,} test digits right, {len(y_true) - right:,} wrong. "
                                    "In R: metrics <- network %>% evaluate(test_images, test_labels)")
-        self.first_predicted.setText(_digits_html(y_pred[:10], y_true[:10]))
-        self.first_true.setText(_digits_html(y_true[:10], y_true[:10]))
+        self._show_first_ten()
         self.confusion.set_matrix(ev.confusion)
         wrong = np.flatnonzero(y_true != y_pred)
         confidence = ev.probabilities[wrong, y_pred[wrong]] if len(wrong) else np.zeros(0)
@@ -325,6 +319,15 @@ class EvaluatePanel(QWidget):
                 for i in shown]
         self.mistakes_grid.set_items(ds.x_test[shown], captions=captions, keys=[int(i) for i in shown], tooltips=tips)
 
+    def _show_first_ten(self) -> None:
+        """The predicted classes of the first ten test digits (mistakes in red) and their labels."""
+        ev = self.state.evaluation
+        if ev is None:
+            return
+        y_true, y_pred = np.asarray(ev.y_true)[:10], np.asarray(ev.y_pred)[:10]
+        self.first_predicted.setText(_digits_html(y_pred, y_true))
+        self.first_true.setText(_digits_html(y_true, y_true))
+
     def _update_button(self) -> None:
         has_model = self.state.model is not None
         self.evaluate_button.setEnabled(has_model)
@@ -334,5 +337,6 @@ class EvaluatePanel(QWidget):
 
 def _digits_html(values: np.ndarray, truth: np.ndarray) -> str:
     """Digits separated by spaces; those that differ from ``truth`` in bold red."""
-    parts = [f'<b style="color:{ERROR_COLOR.name()}">{v}</b>' if v != t else str(v) for v, t in zip(values, truth)]
+    red = error_colour()
+    parts = [f'<b style="color:{red}">{v}</b>' if v != t else str(v) for v, t in zip(values, truth)]
     return " ".join(parts)

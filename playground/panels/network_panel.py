@@ -6,14 +6,14 @@ learner edits the *hidden* layers (units, activation, dropout after the layer); 
 is fixed by the data (28x28 images flattened to 784 numbers) and the output row by the ten
 classes. The Output shape and Params columns are what ``model.summary()`` prints, computed
 with plain arithmetic (a Dense layer holds ``inputs x units`` weights plus ``units`` biases),
-so they update while you type, even while the engine is busy training.
+so they update while you type. While training runs the table is locked: the running network
+was built from this design. The pure helpers (parsing, ``layer_summary``, ``r_code``) are in
+``playground.network_text``.
 
 The panel only writes ``state.set_layers(...)``; invalid values (units 0, text, dropout 1) are
 kept in the table, marked red, and passed on so ``state.network_errors()`` can name them.
 """
 from __future__ import annotations
-
-import math
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QFontDatabase
@@ -30,74 +30,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from playground.network_text import dropout_valid, layer_summary, parse_dropout, parse_units, r_code, units_valid
 from playground.state import ACTIVATIONS, MAX_UNITS, PRESETS, AppState, LayerSpec
+from playground.theme import error_colour
+from playground.widgets import LocksWhileTraining
+from playground.widgets.theming import follow_theme, refresh_error_styles, show_error_style
 
 COLUMNS = ("Layer", "Units", "Activation", "Dropout", "Output shape", "Params")
 UNITS, ACTIVATION, DROPOUT, SHAPE, PARAMS = 1, 2, 3, 4, 5
 NEW_LAYER = LayerSpec(64, "relu", 0.0)
-NOT_A_NUMBER = float("nan")  # one shared object, so equal specs compare equal
-INVALID_BRUSH = QColor(217, 83, 79, 110)  # translucent red: visible on light and dark bases
-ERROR_COLOUR = "#d9534f"
+INVALID_ALPHA = 110  # invalid cells: the error red, translucent so it shows on light and dark bases
 
 
-def parse_units(text: str):
-    """'512' -> 512; '1e3' -> 1000; '12.5' -> 12.5 and 'abc' -> 'abc' (kept, so state reports them)."""
-    text = text.strip()
-    try:
-        number = float(text)
-    except ValueError:
-        return text
-    return int(number) if number.is_integer() else number
-
-
-def parse_dropout(text: str) -> float:
-    """'0.5' -> 0.5; text that is not a number -> NaN (state reports it as out of range)."""
-    try:
-        return float(text.strip() or "0")
-    except ValueError:
-        return NOT_A_NUMBER
-
-
-def units_valid(units) -> bool:
-    return isinstance(units, int) and not isinstance(units, bool) and 1 <= units <= MAX_UNITS
-
-
-def dropout_valid(rate) -> bool:
-    return isinstance(rate, (int, float)) and 0.0 <= rate < 1.0
-
-
-def layer_summary(layers, input_shape=(28, 28), classes: int = 10) -> list[tuple[str, tuple, int | None]]:
-    """``model.summary()`` by arithmetic: (class name, output shape, params) for every engine layer.
-
-    Flatten has no parameters; Dense(units) after n inputs has n * units + units; Dropout has
-    none. Once a layer's units are invalid the following counts are unknown (None).
-    """
-    width = math.prod(int(side) for side in input_shape)
-    rows = [("Flatten", (None, width), 0)]
-    known = True
-    for spec in list(layers) + [LayerSpec(classes, "softmax", 0.0)]:
-        ok = known and units_valid(spec.units)
-        rows.append(("Dense", (None, spec.units), width * spec.units + spec.units if ok else None))
-        known, width = ok, spec.units if ok else width
-        if isinstance(spec.dropout, (int, float)) and spec.dropout > 0:
-            rows.append(("Dropout", (None, spec.units), 0))
-    return rows
-
-
-def r_code(layers, input_shape=(28, 28), classes: int = 10) -> str:
-    """The same network written the way the book builds it in R."""
-    dims = " * ".join(str(side) for side in input_shape)
-    lines = ["model <- keras_model_sequential() %>%"]
-    for i, spec in enumerate(list(layers) + [LayerSpec(classes, "softmax", 0.0)]):
-        shape = f", input_shape = c({dims})" if i == 0 else ""
-        lines.append(f'  layer_dense(units = {spec.units}, activation = "{spec.activation}"{shape}) %>%')
-        if isinstance(spec.dropout, (int, float)) and spec.dropout > 0:
-            lines.append(f"  layer_dropout(rate = {spec.dropout:g}) %>%")
-    lines[-1] = lines[-1].removesuffix(" %>%")
-    return "\n".join(lines)
-
-
-class NetworkPanel(QWidget):
+class NetworkPanel(LocksWhileTraining, QWidget):
     """Layer table + presets + parameter total; writes ``state.set_layers``."""
 
     def __init__(self, state: AppState, parent: QWidget | None = None):
@@ -109,10 +54,8 @@ class NetworkPanel(QWidget):
         self._build_ui()
         state.network_changed.connect(self._on_network_changed)
         state.dataset_changed.connect(self._rebuild)
-        state.training_started.connect(self._sync_lock)
-        state.training_finished.connect(self._sync_lock)
         self._rebuild()
-        self._sync_lock()
+        follow_theme(self, self._restyle)
 
     # ----- layout -----------------------------------------------------------------------
     def _build_ui(self) -> None:
@@ -152,7 +95,7 @@ class NetworkPanel(QWidget):
         self.error_label = QLabel(self)
         self.error_label.setObjectName("networkErrorLabel")
         self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet(f"color: {ERROR_COLOUR};")
+        show_error_style(self.error_label)
         self.total_label = QLabel(self)
         self.total_label.setObjectName("totalParamsLabel")
         bold = QFont(self.total_label.font())
@@ -161,8 +104,7 @@ class NetworkPanel(QWidget):
         hint = QLabel("A Dense layer has inputs x units weights plus one bias per unit.", self)
         hint.setWordWrap(True)
         hint.setEnabled(False)  # drawn in the palette's muted text colour
-        self.lock_label = QLabel("Locked while training.", self)
-        self.lock_label.setObjectName("networkLockLabel")
+        self._lock_label("networkLockLabel")
         self.code_label = QLabel(self)
         self.code_label.setObjectName("networkCodeLabel")
         self.code_label.setFont(QFontDatabase.systemFont(QFontDatabase.FixedFont))
@@ -298,7 +240,7 @@ class NetworkPanel(QWidget):
             self.table.item(row, PARAMS).setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
         for row, spec in zip(self._hidden_rows(), layers):
             self._mark(self.table.item(row, UNITS), units_valid(spec.units), f"1 to {MAX_UNITS:,} units")
-            self._mark(self.table.item(row, DROPOUT), dropout_valid(spec.dropout), "a rate from 0 to 0.9")
+            self._mark(self.table.item(row, DROPOUT), dropout_valid(spec.dropout), "a rate of at least 0 and less than 1")
         self.table.blockSignals(False)
         params = [p for _, _, p in dense]
         if None in params:
@@ -315,7 +257,9 @@ class NetworkPanel(QWidget):
         self._sync_buttons()
 
     def _mark(self, item: QTableWidgetItem, ok: bool, expected: str) -> None:
-        item.setData(Qt.BackgroundRole, None if ok else INVALID_BRUSH)
+        invalid = QColor(error_colour())
+        invalid.setAlpha(INVALID_ALPHA)
+        item.setData(Qt.BackgroundRole, None if ok else invalid)
         item.setToolTip("Double-click to edit" if ok else f"Invalid: expected {expected}")
 
     def _describe_errors(self) -> list[str]:
@@ -381,14 +325,17 @@ class NetworkPanel(QWidget):
         self.up_button.setEnabled(editable and row is not None and row > 1)
         self.down_button.setEnabled(editable and row is not None and row < len(self._hidden_rows()))
 
-    def _sync_lock(self, *_) -> None:
+    def _restyle(self) -> None:
+        """Light <-> dark: the error label and the invalid cells take the theme's red."""
+        refresh_error_styles(self)
+        self._refresh_derived()
+
+    def _set_locked(self, training: bool) -> None:
         """No edits while training: the running network was built from this design."""
-        training = self.state.is_training
         triggers = QAbstractItemView.DoubleClicked | QAbstractItemView.EditKeyPressed | QAbstractItemView.AnyKeyPressed
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers if training else triggers)
         for row in self._hidden_rows():
             self.table.cellWidget(row, ACTIVATION).setEnabled(not training)
         self.preset_combo.setEnabled(not training)
-        self.lock_label.setVisible(training)
         self._sync_buttons()
 

@@ -8,19 +8,17 @@ of its update rule, and the equivalent Keras call in R and Python.
 Switching optimizer resets the learning rate to that optimizer's Keras default (SGD 0.01, the
 others 0.001): a rate tuned for one rule is rarely right for another. "Keras defaults" resets
 every hyperparameter. The panel writes ``state.set_settings(...)`` and shows
-``state.settings_errors()`` inline; it is locked while training runs.
+``state.settings_errors()`` inline; it is locked while training runs. The words and the code
+it shows (names, update rules, Keras's defaults and calls) come from ``playground.optimizer_text``.
 """
 from __future__ import annotations
 
-from dataclasses import fields
-
-from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QColor, QFontDatabase, QPalette, QValidator
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QFontDatabase, QPalette
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFormLayout,
     QGridLayout,
     QGroupBox,
@@ -31,17 +29,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from playground.state import LOSSES, OPTIMIZERS, SETTING_RANGES, AppState, TrainSettings
+from playground.optimizer_text import (
+    ALL_HYPERPARAMETERS, DEFAULT_LEARNING_RATE, HYPERPARAMETERS, LABELS, LOSS_LABELS, RULES, keras_code, keras_defaults,
+)
+from playground.state import LOSSES, OPTIMIZERS, SETTING_RANGES, AppState
+from playground.theme import error_colour
+from playground.widgets import LocksWhileTraining, NumberSpinBox
+from playground.widgets.theming import follow_theme, refresh_error_styles, show_error_style
 
-LABELS = {"rmsprop": "RMSprop", "sgd": "SGD", "adam": "Adam", "adagrad": "Adagrad"}
-HYPERPARAMETERS = {  # the arguments of each engine (and Keras) optimizer, in Keras's order
-    "rmsprop": ("learning_rate", "rho", "momentum", "epsilon"),
-    "sgd": ("learning_rate", "momentum", "nesterov"),
-    "adam": ("learning_rate", "beta_1", "beta_2", "epsilon"),
-    "adagrad": ("learning_rate", "initial_accumulator_value", "epsilon"),
-}
-ALL_HYPERPARAMETERS = ("learning_rate", "momentum", "nesterov", "rho", "beta_1", "beta_2", "epsilon",
-                       "initial_accumulator_value")
 FLOAT_FIELDS = (  # settings field, objectName, range (shared with state), arrow step (None: 1-2-5 log steps), tooltip
     ("learning_rate", "learningRateSpin", *SETTING_RANGES["learning_rate"], None, "Size of each step down the gradient"),
     ("momentum", "momentumSpin", *SETTING_RANGES["momentum"], 0.05, "Fraction of the previous step carried into the next"),
@@ -61,23 +56,6 @@ INT_FIELDS = (  # settings field, objectName, label, range (shared with state), 
      "How many training digits to use (All = every one)"),
     ("seed", "seedSpin", "Random seed", *SETTING_RANGES["seed"], "Same seed, same initial weights and shuffling"),
 )
-DEFAULT_LEARNING_RATE = {"sgd": 0.01, "rmsprop": 0.001, "adam": 0.001, "adagrad": 0.001}
-RULES = {
-    "rmsprop": "RMSprop divides each step by a running average of recent gradient magnitudes, "
-    "so every weight gets its own step size (rho = how long that average remembers).",
-    "sgd": "SGD steps each weight against its gradient: w\u00a0=\u00a0w\u00a0-\u00a0learning_rate\u00a0*\u00a0g "
-    "(momentum keeps part of the previous step, like a ball rolling downhill).",
-    "adam": "Adam keeps running averages of the gradient (beta_1, like momentum) and of its "
-    "square (beta_2, like RMSprop), with a correction for their start at zero.",
-    "adagrad": "Adagrad divides each step by the root of the sum of ALL past squared gradients, "
-    "so weights that were updated a lot slow down for good.",
-}
-LOSS_LABELS = {
-    "categorical_crossentropy": "Categorical cross-entropy (one-hot labels)",
-    "sparse_categorical_crossentropy": "Sparse categorical cross-entropy (integer labels)",
-    "mean_squared_error": "Mean squared error",
-}
-ERROR_COLOUR = "#d9534f"
 
 
 def mark_invalid(widget: QWidget, invalid: bool, theme: QPalette) -> None:
@@ -87,77 +65,14 @@ def mark_invalid(widget: QWidget, invalid: bool, theme: QPalette) -> None:
         return
     palette = QPalette(theme)
     base = palette.color(QPalette.Base)
-    red = QColor(ERROR_COLOUR)
+    red = QColor(error_colour(theme))
     palette.setColor(QPalette.Base, QColor(
         (base.red() + red.red()) // 2, (base.green() + red.green()) // 2, (base.blue() + red.blue()) // 2
     ))
     widget.setPalette(palette)
 
 
-def keras_defaults(optimizer: str) -> dict:
-    """Every hyperparameter at Keras's default for this optimizer (learning rate included)."""
-    base = TrainSettings()
-    names = {n for names in HYPERPARAMETERS.values() for n in names}
-    values = {f.name: getattr(base, f.name) for f in fields(TrainSettings) if f.name in names}
-    return {**values, "learning_rate": DEFAULT_LEARNING_RATE[optimizer]}
-
-
-def keras_calls(settings: TrainSettings) -> tuple[str, str]:
-    """(R call, Python call) creating this optimizer: the learning rate plus any non-defaults."""
-    name = settings.optimizer
-    defaults = keras_defaults(name)
-    args = [(k, getattr(settings, k)) for k in HYPERPARAMETERS.get(name, ("learning_rate",))]
-    args = [(k, v) for k, v in args if k == "learning_rate" or v != defaults[k]]
-    r_value = {True: "TRUE", False: "FALSE"}
-    r_args = ", ".join(f"{k} = {r_value[v] if isinstance(v, bool) else f'{v:g}'}" for k, v in args)
-    py_args = ", ".join(f"{k}={v if isinstance(v, bool) else f'{v:g}'}" for k, v in args)
-    return f"optimizer_{name}({r_args})", f"keras.optimizers.{LABELS.get(name, name)}({py_args})"
-
-
-class NumberSpinBox(QDoubleSpinBox):
-    """A spin box for hyperparameters: shows 0.001, 0.9 or 1e-07 compactly, accepts typed
-    scientific notation, and (``log_steps=True``, for rates) steps along 1, 2, 5, 10, 20, 50...
-    so the arrows move on a log scale, the way learning rates are tuned."""
-
-    def __init__(self, parent: QWidget | None = None, log_steps: bool = False):
-        super().__init__(parent)
-        self.setDecimals(12)
-        self._log_steps = log_steps
-
-    def textFromValue(self, value: float) -> str:
-        return f"{value:.6g}"
-
-    def valueFromText(self, text: str) -> float:
-        try:
-            return float(text.strip())
-        except ValueError:
-            return self.value()
-
-    def validate(self, text: str, pos: int):
-        stripped = text.strip()
-        try:
-            value = float(stripped)
-        except ValueError:
-            partial = stripped in ("", "+", "-", ".") or stripped[-1:] in ("e", "E", "-", "+", ".")
-            return (QValidator.Intermediate if partial else QValidator.Invalid), text, pos
-        ok = self.minimum() <= value <= self.maximum()
-        return (QValidator.Acceptable if ok else QValidator.Intermediate), text, pos
-
-    def stepBy(self, steps: int) -> None:
-        if not self._log_steps:
-            super().stepBy(steps)
-            return
-        ladder = [m * 10.0**e for e in range(-10, 3) for m in (1, 2, 5)]
-        value = self.value()
-        for _ in range(abs(steps)):
-            if steps > 0:
-                value = next((v for v in ladder if v > value * (1 + 1e-9)), self.maximum())
-            else:
-                value = next((v for v in reversed(ladder) if v < value * (1 - 1e-9)), self.minimum())
-        self.setValue(value)
-
-
-class OptimizerPanel(QWidget):
+class OptimizerPanel(LocksWhileTraining, QWidget):
     """Optimizer, its hyperparameters, loss and the fit() recipe; writes ``state.set_settings``."""
 
     def __init__(self, state: AppState, parent: QWidget | None = None):
@@ -167,9 +82,8 @@ class OptimizerPanel(QWidget):
         self._build_ui()
         state.settings_changed.connect(self._sync_from_state)
         state.dataset_changed.connect(self._sync_dataset)
-        state.training_started.connect(self._sync_lock)
-        state.training_finished.connect(self._sync_lock)
         self._sync_dataset()
+        follow_theme(self, self._restyle)
         self._sync_lock()
 
     # ----- layout -----------------------------------------------------------------------
@@ -233,8 +147,7 @@ class OptimizerPanel(QWidget):
         self.code_label.setFont(QFontDatabase.systemFont(QFontDatabase.FixedFont))
         self.code_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.code_label.setWordWrap(True)
-        self.lock_label = QLabel("Locked while training.", self)
-        self.lock_label.setObjectName("optimizerLockLabel")
+        self._lock_label("optimizerLockLabel")
 
         self.form_box = QWidget(self)  # everything editable: disabled as one while training
         inner = QVBoxLayout(self.form_box)
@@ -262,7 +175,7 @@ class OptimizerPanel(QWidget):
         label = QLabel(self)
         label.setObjectName(object_name)
         label.setWordWrap(True)
-        label.setStyleSheet(f"color: {ERROR_COLOUR};")
+        show_error_style(label)
         return label
 
     def _float_spin(self, object_name: str, low: float, high: float, step, tip: str) -> NumberSpinBox:
@@ -348,22 +261,12 @@ class OptimizerPanel(QWidget):
         self.error_label.setVisible(bool(others))
 
     def _show_code(self) -> None:
-        s = self.state.settings
-        r_call, py_call = keras_calls(s)
-        split = f", validation_split = {s.validation_split:g}" if s.validation_split else ""
-        self.code_label.setText(
-            f"# R, as in the book\nopt <- {r_call}\n"
-            f'compile(model, optimizer = opt,\n        loss = "{s.loss}",\n        metrics = "accuracy")\n'
-            f"fit(model, x_train, y_train,\n    epochs = {s.epochs}, batch_size = {s.batch_size}{split})\n"
-            f"# Python\n{py_call}"
-        )
+        self.code_label.setText(keras_code(self.state.settings))
 
-    def changeEvent(self, event: QEvent) -> None:
-        super().changeEvent(event)
-        if event.type() == QEvent.PaletteChange:  # light <-> dark: re-tint invalid fields
-            self._show_errors()
+    def _restyle(self) -> None:
+        """Light <-> dark: the error labels' red and the invalid fields' tint follow."""
+        refresh_error_styles(self)
+        self._show_errors()
 
-    def _sync_lock(self, *_) -> None:
-        training = self.state.is_training
+    def _set_locked(self, training: bool) -> None:
         self.form_box.setEnabled(not training)
-        self.lock_label.setVisible(training)

@@ -31,16 +31,12 @@ from PySide6.QtWidgets import (
 from playground.keras_log import epoch_header, epoch_line, evaluation_line, progress_caption
 from playground.panels.training_plots import TrainingPlots
 from playground.state import AppState
+from playground.theme import error_colour
 from playground.training_controller import IDLE, PAUSED, RUNNING, STOPPING, TrainingController
 
 PROGRESS_BAR_INTERVAL = 0.1  # seconds between progress-bar updates
 NAN_HINT = ("Lower the learning rate in the Optimizer panel (that starts a fresh run), "
             "then press Train.")
-
-
-def error_colour(palette: QPalette) -> str:
-    """A red that reads on the current background (darker on light themes, lighter on dark)."""
-    return "#ff7b72" if palette.color(QPalette.Window).lightness() < 128 else "#c62828"
 
 
 def glyph_icon(kind: str, colour: QColor, size: int = 32) -> QIcon:
@@ -221,7 +217,11 @@ class TrainingPanel(QWidget):
         self.progress.setRange(0, total)
         self.progress.setValue(0)
         start = params["initial_epoch"]
-        what = f"continuing from epoch {start + 1}" if start else "from random weights"
+        run = params.get("run")
+        if start:
+            what = f"continuing from epoch {start + 1}"
+        else:
+            what = "from the loaded weights" if run is not None and run.pretrained else "from random weights"
         self.log(f"Training on {params['samples']:,} digits, batch size {params['batch_size']}, "
                  f"{params['steps']} batches per epoch ({what})")
 
@@ -313,8 +313,8 @@ class TrainingPanel(QWidget):
             button.setIcon(glyph_icon(kind, colour))
 
     def _style_messages(self) -> None:
-        red = error_colour(self.palette())
-        self.reason_label.setStyleSheet(f"color: {red}; font-weight: bold;")
+        red = QColor(error_colour(self.palette()))
+        self.reason_label.setStyleSheet(f"color: {red.name()}; font-weight: bold;")
         self.banner.setStyleSheet(
-            f"QLabel {{ border: 1px solid {red}; border-radius: 4px; padding: 6px;"
-            f" background: rgba(229, 57, 53, 40); }}")
+            f"QLabel {{ border: 1px solid {red.name()}; border-radius: 4px; padding: 6px;"
+            f" background: rgba({red.red()}, {red.green()}, {red.blue()}, 40); }}")

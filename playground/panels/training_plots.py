@@ -20,16 +20,16 @@ plots on a busy one update a few times a second, and training keeps its speed.
 """
 from __future__ import annotations
 
-import csv
 import time
 from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-import pyqtgraph.exporters  # noqa: F401  (registers ImageExporter)
 from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QBoxLayout, QGraphicsItem, QWidget
+
+from playground import plot_export
 
 # mid-luminance colours that read on white and on near-black backgrounds
 RUN_COLOURS = ("#3b82f6", "#f97316", "#10b981", "#e11d48", "#8b5cf6",
@@ -198,7 +198,11 @@ class TrainingPlots(QWidget):
 
     # -- data in --------------------------------------------------------------------------------
     def add_run(self, number: int, label: str) -> RunCurves:
-        """A new colour and legend entry (a run keeps its colour if it is added again)."""
+        """The run's curves: a new colour and legend entry the first time, the same ones after.
+
+        Colours go round ``RUN_COLOURS`` in order of arrival and are not reset by
+        ``clear_runs``, so a run added again after a clear gets the next colour, not its old one.
+        """
         if number not in self.runs:
             colour = RUN_COLOURS[self._colour_index % len(RUN_COLOURS)]
             self._colour_index += 1
@@ -277,32 +281,19 @@ class TrainingPlots(QWidget):
                 low, high = max(low, -0.02), min(high, 1.02)
             view.setYRange(low, high, padding=0)
 
-    # -- export ---------------------------------------------------------------------------------
+    # -- export (File > Export plots; the files are written by playground.plot_export) -----------
     def export_png(self, folder: Path) -> list[Path]:
         self.redraw(force=True)
-        paths = []
-        for metric, plot in self.plots.items():
-            exporter = pg.exporters.ImageExporter(plot.getPlotItem())
-            exporter.parameters()["width"] = max(1000, plot.width() * 2)
-            path = Path(folder) / f"{metric}.png"
-            exporter.export(str(path))
-            paths.append(path)
-        return paths
+        return plot_export.export_png(self.plots, folder)
 
     def export_csv(self, folder: Path) -> list[Path]:
-        tables = (("training_batches.csv", "batches", RunCurves.BATCH_COLUMNS),
-                  ("training_epochs.csv", "epochs", RunCurves.EPOCH_COLUMNS))
-        paths = []
-        for filename, attribute, columns in tables:
-            path = Path(folder) / filename
-            with path.open("w", newline="") as f:
-                writer = csv.writer(f)
-                writer.writerow(("run", "label", *columns))
-                for run in self.runs.values():
-                    for row in getattr(run, attribute).rows:
-                        writer.writerow((run.number, run.label, *(_csv_number(v) for v in row)))
-            paths.append(path)
-        return paths
+        runs = list(self.runs.values())
+        return [
+            plot_export.write_runs_csv(Path(folder) / "training_batches.csv", RunCurves.BATCH_COLUMNS,
+                                       [(run.number, run.label, run.batches.rows) for run in runs]),
+            plot_export.write_runs_csv(Path(folder) / "training_epochs.csv", RunCurves.EPOCH_COLUMNS,
+                                       [(run.number, run.label, run.epochs.rows) for run in runs]),
+        ]
 
     # -- look -------------------------------------------------------------------------------------
     def resizeEvent(self, event) -> None:
@@ -340,6 +331,3 @@ class TrainingPlots(QWidget):
             for _, label in legend.items:  # setLabelTextColor does not re-render existing labels
                 label.setText(label.text)
 
-
-def _csv_number(value: float) -> str:
-    return "" if not np.isfinite(value) else f"{value:.6g}"

@@ -1,11 +1,19 @@
-"""Reusable widgets: one digit (``DigitView``), a grid of digits (``DigitGrid``), small helpers."""
+"""Reusable widgets: one digit (``DigitView``), a grid of digits (``DigitGrid``), a spin box for
+hyperparameters (``NumberSpinBox``), panel mixins and small helpers.
+
+``dataset_source_bar`` (the Data panel's download bar) and ``theming`` (the error red that
+follows the theme) are imported from their modules.
+"""
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QLabel, QScrollArea, QWidget
 
 from playground.widgets.digit_grid import DigitGrid
 from playground.widgets.digit_view import DigitView, grey_image, to_grey8
+from playground.widgets.number_spin_box import NumberSpinBox
+from playground.widgets.panel_mixins import FitsShortDock, LocksWhileTraining
 
-__all__ = ["DigitGrid", "DigitView", "grey_image", "hint_label", "scroll_area", "to_grey8", "wrapped_label"]
+__all__ = ["DigitGrid", "DigitView", "FitsShortDock", "LocksWhileTraining", "NumberSpinBox", "grey_image",
+           "hint_label", "scroll_area", "to_grey8", "wrapped_label"]
 
 
 def wrapped_label(text: str = "", **qt_properties) -> QLabel:
@@ -31,8 +39,8 @@ def hint_label(text: str = "", **qt_properties) -> QLabel:
     return label
 
 
-def scroll_area(widget: QWidget) -> QScrollArea:
+def scroll_area(widget: QWidget, **qt_properties) -> QScrollArea:
     """``widget`` in a scroll area that gives it the full width (a ``DigitGrid`` then wraps)."""
-    area = QScrollArea(widgetResizable=True)
+    area = QScrollArea(widgetResizable=True, **qt_properties)
     area.setWidget(widget)
     return area

@@ -2,8 +2,8 @@
 
 The Data panel shows a slice (``x_train[9:99]``, section 2.2.6) or a batch (section 2.2.7) as
 a grid, captioned with each digit's index and label; the Evaluate panel shows the misclassified
-test digits captioned "true 4 → 9 (87%)". Clicking a tile emits ``clicked(position)`` and
-``activated(key)``, where ``key`` is whatever the caller attached (e.g. a test-set index).
+test digits captioned "true 4 → 9 (87%)". Clicking a tile emits ``activated(key)``, where
+``key`` is whatever the caller attached (e.g. a test-set index; by default its position).
 
 The grid wraps to its width and asks for the height it needs, so put it in a ``QScrollArea``
 with ``setWidgetResizable(True)``.
@@ -26,7 +26,6 @@ CAPTION_GAP = 2
 class DigitGrid(QWidget):
     """A grid of grey images; ``set_items(images, captions, keys, tooltips)`` fills it."""
 
-    clicked = Signal(int)  # position in the list
     activated = Signal(object)  # the key given for that position (its position if none)
 
     def __init__(self, parent: QWidget | None = None, cell_size: int = 56, **qt_properties):
@@ -169,7 +168,6 @@ class DigitGrid(QWidget):
     def mouseReleaseEvent(self, event) -> None:  # noqa: N802
         position = self.item_at(event.position().toPoint())
         if event.button() == Qt.MouseButton.LeftButton and position >= 0 and position == self._pressed:
-            self.clicked.emit(position)
             self.activated.emit(self._keys[position])
         self._pressed = -1
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import time
 
 import numpy as np
 import pytest
@@ -16,7 +15,7 @@ from playground import app as app_module
 from playground import persistence
 from playground.main_window import DOCKS, MainWindow, about_html
 from playground.state import CHAPTER_NETWORK, AppState, LayerSpec, TrainSettings
-from playground.theme import apply_theme, is_dark
+from playground.theme import ERROR_RED_ON_DARK, ERROR_RED_ON_LIGHT, apply_theme, is_dark
 
 LONG = 120_000
 PANELS = ("dataPanel", "networkPanel", "optimizerPanel", "trainingPanel", "evaluatePanel", "drawPanel")
@@ -52,13 +51,11 @@ def user_settings_in_tmp(tmp_path):
 
 
 # -- construction ------------------------------------------------------------------------------
-def test_window_constructs_with_no_arguments_quickly(qtbot, user_settings_in_tmp):
-    started = time.perf_counter()
+def test_window_constructs_with_no_arguments(qtbot, user_settings_in_tmp):
     w = playground.MainWindow()
     qtbot.addWidget(w)
     w.show()
     qtbot.waitExposed(w)
-    assert time.perf_counter() - started < 2.0
     assert w.state.dataset is not None and len(w.state.dataset.x_train) == 6000  # the bundled sample
     w.close()
     assert list(user_settings_in_tmp.rglob("*")), "settings were written to the redirected folder"
@@ -108,6 +105,19 @@ def test_dark_theme_toggles_the_palette_and_the_plots(qtbot, make_window):
     w.set_dark_theme(False)
     assert not is_dark() and not w.dark_action.isChecked()
     qtbot.waitUntil(lambda: plot.backgroundBrush().color() == light_base)
+
+
+def test_error_messages_take_the_red_of_the_current_theme(qtbot, make_window):
+    w = make_window()
+    w.state.set_layers([LayerSpec(0, "relu", 0.0)])  # units 0: the Network panel says why in red
+    data = w.panels["Data"]
+    data.slice_edit.setText("x_train[10**9]")  # an invalid slice: red message and a red border
+    styled = [w.findChild(QWidget, "networkErrorLabel"), data.slice_error, data.slice_edit]
+    assert all(ERROR_RED_ON_LIGHT in widget.styleSheet() for widget in styled)
+    w.set_dark_theme(True)
+    qtbot.waitUntil(lambda: all(ERROR_RED_ON_DARK in widget.styleSheet() for widget in styled))
+    w.set_dark_theme(False)
+    qtbot.waitUntil(lambda: all(ERROR_RED_ON_LIGHT in widget.styleSheet() for widget in styled))
 
 
 # -- settings ------------------------------------------------------------------------------------

@@ -71,6 +71,10 @@ def test_a_loaded_model_is_continued_not_called_random(qtbot, window, tmp_path):
         assert window.load_model(path)
     assert window.controller.will_continue()
     assert window.training_panel.train_button.text() == "Continue"
+    window.state.set_settings(epochs=1)  # epochs are not part of the design: the run goes on
+    with qtbot.waitSignal(window.training_finished, timeout=LONG):
+        window.controller.start()
+    assert "(from the loaded weights)" in window.training_panel.log_view.toPlainText()
 
 
 def test_a_model_the_network_panel_cannot_show_does_not_pose_as_the_current_run(qtbot, window, tmp_path):

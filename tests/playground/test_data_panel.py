@@ -1,4 +1,5 @@
 """The Data panel (section 2.2: tensors): descriptions, one digit, slicing, batches, downloading."""
+import hashlib
 import http.server
 import io
 import socket
@@ -14,6 +15,7 @@ from playground import tensor_text
 from playground.download_worker import Downloader
 from playground.panels.data_panel import DataPanel
 from playground.state import AppState, Dataset
+from playground.theme import error_colour
 
 
 def make_dataset(n_train=300, n_test=100, seed=1, name="Test digits") -> Dataset:
@@ -143,7 +145,7 @@ def test_slice_box_shows_inline_errors_and_recovers(panel):
     panel.slice_edit.setText("x_train[300]")
     assert panel.slice_error.isVisible()
     assert "out of range for axis 0 of x_train (size 300" in panel.slice_error.text()
-    assert "e5484d" in panel.slice_edit.styleSheet()
+    assert error_colour() in panel.slice_edit.styleSheet()
     assert panel.slice_result.text().startswith("Last valid result: (90, 28, 28) uint8")  # the default x_train[9:99]
     panel.slice_edit.setText("x_train[::0]")
     assert "step cannot be zero" in panel.slice_error.text()
@@ -292,7 +294,7 @@ def test_download_offline_shows_the_engines_message(panel, qtbot, tmp_path):
     qtbot.waitUntil(lambda: not bar.downloader.is_running())
     message = bar.message.text()
     assert "Could not download MNIST" in message and "You appear to be offline" in message
-    assert "e5484d" in bar.message.styleSheet()
+    assert error_colour() in bar.message.styleSheet()
     assert bar.button.isEnabled() and len(panel.state.dataset.x_train) == 300
     assert list(tmp_path.iterdir()) == []
 
@@ -315,14 +317,30 @@ def test_download_cancel_saves_nothing(qtbot, server, tmp_path):
 def test_an_earlier_download_is_reused_without_the_network(qtbot, full_npz, tmp_path):
     dest = tmp_path / "mnist.npz"
     dest.write_bytes(full_npz)
+    trusted = hashlib.sha256(full_npz).hexdigest()  # as if this file were the one the URL serves
     downloader = Downloader()
     try:
         with qtbot.waitSignal(downloader.succeeded, timeout=10000) as done:
-            downloader.start(url=None, dest=dest)  # the default URL is never contacted: the file is there
+            downloader.start(url=None, dest=dest, sha256=trusted)  # the default URL is never contacted
         assert len(done.args[0].x_train) == 60000 and done.args[0].source == str(dest)
         qtbot.waitUntil(lambda: not downloader.is_running())
     finally:
         downloader.shutdown()
+
+
+def test_a_cached_file_with_the_right_shapes_but_an_unknown_hash_is_not_taken_for_mnist(
+        qtbot, server, full_npz, tmp_path):
+    dest = tmp_path / "mnist.npz"
+    dest.write_bytes(full_npz)  # 60,000 + 10,000 digits, but not Keras's file
+    downloader = Downloader()
+    try:
+        with qtbot.assertNotEmitted(downloader.succeeded), qtbot.waitSignal(downloader.failed, timeout=10000) as failed:
+            downloader.start(url=f"{server.url}/mnist.npz", dest=dest)  # expects the real MNIST's SHA-256
+        qtbot.waitUntil(lambda: not downloader.is_running())
+    finally:
+        downloader.shutdown()
+    assert "SHA-256" in failed.args[0]  # fetched again, and the server's copy is refused too
+    assert dest.read_bytes() == full_npz  # left as it was
 
 
 def test_cancel_button_and_shutdown_stop_a_running_download(panel, qtbot, server, tmp_path):

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QBoxLayout, QLabel, QPushButton
 
 from playground.panels.evaluate_panel import PLACEHOLDER, EvaluatePanel
 from playground.state import AppState, Dataset, Evaluation
+from playground.theme import error_colour
 
 N_TEST = 200
 
@@ -67,7 +68,7 @@ def test_shows_metrics_and_first_ten_predictions(panel):
     assert panel.findChild(QLabel, "testLoss").text() == "loss 0.0712"
     assert "196 of 200 test digits right, 4 wrong" in panel.summary_label.text()
     predicted = panel.findChild(QLabel, "firstPredictions").text()
-    assert predicted.startswith("0 1 2 ") and "color:#e5484d\">5</b>" in predicted  # digit 3 was read as 5
+    assert predicted.startswith("0 1 2 ") and f'color:{error_colour()}">5</b>' in predicted  # digit 3 was read as 5
     assert panel.findChild(QLabel, "firstLabels").text() == "0 1 2 3 4 5 6 7 8 9"
 
 

@@ -6,16 +6,8 @@ from PySide6.QtWidgets import QAbstractItemView, QLineEdit
 
 import engine
 from engine.layers import Dense, Dropout, Flatten
-from playground.panels.network_panel import (
-    ACTIVATION,
-    DROPOUT,
-    PARAMS,
-    SHAPE,
-    UNITS,
-    NetworkPanel,
-    layer_summary,
-    r_code,
-)
+from playground.network_text import layer_summary, r_code
+from playground.panels.network_panel import ACTIVATION, DROPOUT, PARAMS, SHAPE, UNITS, NetworkPanel
 from playground.state import CHAPTER_NETWORK, MAX_UNITS, PRESETS, AppState, Dataset, LayerSpec
 
 

@@ -3,14 +3,10 @@ import pytest
 from PySide6.QtCore import Qt
 
 import engine
-from playground.panels.optimizer_panel import (
-    ALL_HYPERPARAMETERS,
-    DEFAULT_LEARNING_RATE,
-    HYPERPARAMETERS,
-    OptimizerPanel,
-    keras_calls,
-    keras_defaults,
+from playground.optimizer_text import (
+    ALL_HYPERPARAMETERS, DEFAULT_LEARNING_RATE, HYPERPARAMETERS, keras_calls, keras_defaults,
 )
+from playground.panels.optimizer_panel import OptimizerPanel
 from playground.state import LOSSES, AppState, TrainSettings
 
 

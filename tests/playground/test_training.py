@@ -6,10 +6,14 @@ flow, which trains the chapter's network on all 6,000 sample digits as the issue
 """
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QPushButton
+
+import playground.training_worker
 
 from playground.keras_log import epoch_header, epoch_line, format_duration, progress_caption, run_label
 from playground.main_window import MainWindow
@@ -104,7 +108,8 @@ def test_pause_holds_training_and_resume_finishes_it(qtbot, window):
     assert window.training_panel.step_button.isEnabled()
     held = batches_plotted(window)
     assert 0 < held < 752
-    qtbot.wait(200)  # let time pass: a paused worker must not train
+    with qtbot.assertNotEmitted(window.controller.progressed, wait=200):  # a paused worker must not train
+        pass
     assert batches_plotted(window) == held
     assert window.controller.threads()[0].isRunning()
     with qtbot.waitSignal(window.training_finished, timeout=LONG) as finished:
@@ -137,7 +142,8 @@ def test_step_one_batch_runs_exactly_one_more_batch(qtbot, window):
         click(qtbot, window, "stepButton")
         qtbot.waitUntil(lambda: window.controller.phase == PAUSED and batches_plotted(window) == expected,
                         timeout=LONG)
-    qtbot.wait(150)
+    with qtbot.assertNotEmitted(window.controller.progressed, wait=200):  # paused again after each step
+        pass
     assert batches_plotted(window) == 3 and window.controller.phase == PAUSED
     with qtbot.waitSignal(window.training_finished, timeout=LONG) as finished:
         click(qtbot, window, "stopButton")  # stop also wakes a paused worker
@@ -224,14 +230,24 @@ def test_other_losses_get_the_targets_they_need(qtbot, window, loss):
     assert window.state.evaluation is not None and 0 <= window.state.evaluation.accuracy <= 1
 
 
-def test_evaluate_request_runs_off_the_ui_thread(qtbot, window):
+def test_evaluate_request_runs_off_the_ui_thread(qtbot, window, monkeypatch):
     window.state.set_settings(epochs=1, train_size=1000)
     with qtbot.waitSignal(window.training_finished, timeout=LONG):
         click(qtbot, window, "trainButton")
     window.state.set_evaluation(None)
+    threads = []
+    evaluate_model = playground.training_worker.evaluate_model
+
+    def recording_evaluate_model(model, data):
+        threads.append(threading.get_ident())  # the OS thread that really runs the evaluation
+        return evaluate_model(model, data)
+
+    monkeypatch.setattr(playground.training_worker, "evaluate_model", recording_evaluate_model)
     with qtbot.waitSignal(window.state.evaluation_changed, timeout=LONG):
         window.state.request_evaluation()
     assert window.state.evaluation is not None and window.state.evaluation.accuracy > 0.5
+    assert len(threads) == 1, "the requested evaluation went through evaluate_model once"
+    assert threads[0] != threading.main_thread().ident, "the evaluation ran on the UI thread"
 
 
 def test_an_evaluation_of_a_replaced_model_is_dropped(qtbot, window):

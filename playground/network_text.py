@@ -1,0 +1,72 @@
+"""The Network panel's arithmetic and text, without Qt: reading the table, ``summary()``, R code.
+
+Chapter 2's network is ``layer_dense(units = 512, activation = "relu", input_shape = c(28 * 28))``
+followed by ``layer_dense(units = 10, activation = "softmax")``: 407,050 parameters, which
+``layer_summary`` computes as ``model.summary()`` prints it (a Dense layer holds
+``inputs x units`` weights plus ``units`` biases); ``r_code`` writes the design the way the
+book builds it in R.
+"""
+from __future__ import annotations
+
+import math
+
+from playground.specs import MAX_UNITS, LayerSpec
+
+NOT_A_NUMBER = float("nan")  # one shared object, so equal specs compare equal
+
+
+def parse_units(text: str):
+    """'512' -> 512; '1e3' -> 1000; '12.5' -> 12.5 and 'abc' -> 'abc' (kept, so state reports them)."""
+    text = text.strip()
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return int(number) if number.is_integer() else number
+
+
+def parse_dropout(text: str) -> float:
+    """'0.5' -> 0.5; text that is not a number -> NaN (state reports it as out of range)."""
+    try:
+        return float(text.strip() or "0")
+    except ValueError:
+        return NOT_A_NUMBER
+
+
+def units_valid(units) -> bool:
+    return isinstance(units, int) and not isinstance(units, bool) and 1 <= units <= MAX_UNITS
+
+
+def dropout_valid(rate) -> bool:
+    return isinstance(rate, (int, float)) and 0.0 <= rate < 1.0
+
+
+def layer_summary(layers, input_shape=(28, 28), classes: int = 10) -> list[tuple[str, tuple, int | None]]:
+    """``model.summary()`` by arithmetic: (class name, output shape, params) for every engine layer.
+
+    Flatten has no parameters; Dense(units) after n inputs has n * units + units; Dropout has
+    none. Once a layer's units are invalid the following counts are unknown (None).
+    """
+    width = math.prod(int(side) for side in input_shape)
+    rows = [("Flatten", (None, width), 0)]
+    known = True
+    for spec in list(layers) + [LayerSpec(classes, "softmax", 0.0)]:
+        ok = known and units_valid(spec.units)
+        rows.append(("Dense", (None, spec.units), width * spec.units + spec.units if ok else None))
+        known, width = ok, spec.units if ok else width
+        if isinstance(spec.dropout, (int, float)) and spec.dropout > 0:
+            rows.append(("Dropout", (None, spec.units), 0))
+    return rows
+
+
+def r_code(layers, input_shape=(28, 28), classes: int = 10) -> str:
+    """The same network written the way the book builds it in R."""
+    dims = " * ".join(str(side) for side in input_shape)
+    lines = ["model <- keras_model_sequential() %>%"]
+    for i, spec in enumerate(list(layers) + [LayerSpec(classes, "softmax", 0.0)]):
+        shape = f", input_shape = c({dims})" if i == 0 else ""
+        lines.append(f'  layer_dense(units = {spec.units}, activation = "{spec.activation}"{shape}) %>%')
+        if isinstance(spec.dropout, (int, float)) and spec.dropout > 0:
+            lines.append(f"  layer_dropout(rate = {spec.dropout:g}) %>%")
+    lines[-1] = lines[-1].removesuffix(" %>%")
+    return "\n".join(lines)
