@@ -16,7 +16,7 @@ kept in the table, marked red, and passed on so ``state.network_errors()`` can n
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont, QFontDatabase
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -103,7 +103,7 @@ class NetworkPanel(LocksWhileTraining, QWidget):
         self.total_label.setFont(bold)
         hint = QLabel("A Dense layer has inputs x units weights plus one bias per unit.", self)
         hint.setWordWrap(True)
-        hint.setEnabled(False)  # drawn in the palette's muted text colour
+        hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)  # muted, still readable
         self._lock_label("networkLockLabel")
         self.code_label = QLabel(self)
         self.code_label.setObjectName("networkCodeLabel")
@@ -121,7 +121,7 @@ class NetworkPanel(LocksWhileTraining, QWidget):
         layout.addWidget(self.total_label)
         layout.addWidget(hint)
         code_caption = QLabel("The same network in R, as the book writes it:", self)
-        code_caption.setEnabled(False)
+        code_caption.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         layout.addWidget(code_caption)
         layout.addWidget(self.code_label)
         layout.addStretch(1)
