@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import re
+import time
 
 import numpy as np
 
@@ -58,8 +59,6 @@ class Sequential:
             while layer.name in taken:
                 k += 1
                 layer.name = f"{base}_{k}"
-        if self.layers and layer.input_shape is not None and layer is not self.layers[0]:
-            pass  # Keras ignores input_shape on later layers
         self.layers.append(layer)
         self.built = False
         if self.layers[0].input_shape is not None:
@@ -256,6 +255,7 @@ class Sequential:
         with np.errstate(all="ignore"):
             for epoch in range(initial_epoch, epochs):
                 cbs.on_epoch_begin(epoch)
+                epoch_start = time.perf_counter()
                 if verbose:
                     print(f"Epoch {epoch + 1}/{epochs}", flush=True)
                 bar = Progbar(steps) if verbose == 1 else None
@@ -303,9 +303,9 @@ class Sequential:
                     logs.update({"val_" + k: v for k, v in val.items()})
                 if bar:
                     bar.finish(logs)
-                elif verbose == 2:
-                    elapsed = ""
-                    print(f"{steps}/{steps} - {elapsed}{format_logs(logs)}", flush=True)
+                elif verbose == 2:  # one line per epoch, as Keras's verbose=2
+                    elapsed = time.perf_counter() - epoch_start
+                    print(f"{steps}/{steps} - {elapsed:.0f}s - {format_logs(logs)}", flush=True)
                 cbs.on_epoch_end(epoch, logs)
                 if self.stop_training:
                     break

@@ -50,3 +50,15 @@ def test_the_benchmark_counts_98_gflop_per_epoch_and_prints_one_json_line(capsys
     assert result["seconds_per_epoch"] > 0 and 0 < result["fraction_of_ceiling"]
     assert np.isclose(result["achieved_gflops"], result["gflop_per_epoch"] / result["seconds_per_epoch"], rtol=0.01)
     assert result["test_accuracy"] > 0.8
+
+
+def test_fit_verbose_2_prints_one_line_per_epoch_with_seconds(capsys):
+    from engine.layers import Dense
+
+    model = engine.Sequential([Dense(3, activation="softmax", input_shape=(4,))])
+    model.compile("sgd", "sparse_categorical_crossentropy", ["accuracy"])
+    rng = np.random.default_rng(0)
+    model.fit(rng.random((64, 4)), rng.integers(0, 3, 64), batch_size=32, epochs=2, verbose=2)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "Epoch 1/2" and lines[2] == "Epoch 2/2"
+    assert lines[1].startswith("2/2 - ") and "s - loss: " in lines[1] and "accuracy: " in lines[1]
