@@ -7,12 +7,16 @@ number and label, with NaN (a gap in the curve) as an empty cell.
 from __future__ import annotations
 
 import csv
+import io
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters  # noqa: F401  (registers ImageExporter)
+
+from engine.serialization import atomic_write_bytes
 
 
 def export_png(plots: Mapping[str, pg.PlotWidget], folder: str | Path) -> list[Path]:
@@ -22,7 +26,12 @@ def export_png(plots: Mapping[str, pg.PlotWidget], folder: str | Path) -> list[P
         exporter = pg.exporters.ImageExporter(plot.getPlotItem())
         exporter.parameters()["width"] = max(1000, plot.width() * 2)
         path = Path(folder) / f"{metric}.png"
-        exporter.export(str(path))
+        partial = path.with_name(f".{path.name}.partial.png")  # renamed into place when whole
+        try:
+            exporter.export(str(partial))
+            os.replace(partial, path)
+        finally:
+            partial.unlink(missing_ok=True)
         paths.append(path)
     return paths
 
@@ -31,12 +40,13 @@ def write_runs_csv(path: str | Path, columns: Sequence[str],
                    runs: Iterable[tuple[int, str, np.ndarray]]) -> Path:
     """A CSV of ``run, label, *columns``: every row of each ``(number, label, rows)`` run."""
     path = Path(path)
-    with path.open("w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(("run", "label", *columns))
-        for number, label, rows in runs:
-            for row in rows:
-                writer.writerow((number, label, *(csv_number(v) for v in row)))
+    text = io.StringIO(newline="")
+    writer = csv.writer(text)
+    writer.writerow(("run", "label", *columns))
+    for number, label, rows in runs:
+        for row in rows:
+            writer.writerow((number, label, *(csv_number(v) for v in row)))
+    atomic_write_bytes(path, text.getvalue().encode("utf-8"))
     return path
 
 

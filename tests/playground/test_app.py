@@ -230,6 +230,7 @@ def test_export_plots_writes_png_and_csv(qtbot, make_window, tmp_path):
     assert names == ["accuracy.png", "loss.png", "training_batches.csv", "training_epochs.csv"]
     for p in paths:
         assert p.stat().st_size > 0
+    assert sorted(p.name for p in (tmp_path / "export").iterdir()) == names  # no half-written leftovers
     assert (tmp_path / "export" / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     epochs = (tmp_path / "export" / "training_epochs.csv").read_text().splitlines()
     assert epochs[0] == "run,label,epoch_position,loss,accuracy,val_loss,val_accuracy"
