@@ -21,7 +21,8 @@ import time
 
 import numpy as np
 
-from engine import backend, losses, metrics as metrics_module, optimizers
+from engine import backend, losses, metrics as metrics_module, optimizers, parallel
+from engine.batches import BatchFeeder
 from engine.callbacks import CallbackList, History
 from engine.layers import Dense, Flatten, Layer, deserialize, serialize
 from engine.layers.base import Buffer
@@ -43,6 +44,7 @@ class Sequential:
         self.stop_message: str | None = None
         self.history: History | None = None
         self._fused = False
+        self._helped_layers: list[Dense] = []
         for layer in layers or []:
             self.add(layer)
 
@@ -182,10 +184,13 @@ class Sequential:
             if grad is None:
                 break
 
-    def _train_step(self, x: np.ndarray, y: np.ndarray, accuracy) -> tuple[float, float]:
+    def _train_step(self, x: np.ndarray, y: np.ndarray, accuracy, helper=None, prefetch=None) -> tuple[float, float]:
         """One step of mini-batch gradient descent; returns (loss, accuracy) of the batch.
 
         If the loss is NaN or infinite, nothing is updated: the weights stay as they were.
+        With a ``helper`` (see ``engine.parallel``), the big kernels' gradients are computed and
+        applied in two halves, one per thread, together with ``prefetch`` (two tasks that gather
+        the next batch).
         """
         output = self._forward(x, training=True)
         loss = self.loss(y, output)
@@ -197,8 +202,31 @@ class Sequential:
         else:
             grad = self.loss.gradient(y, output)
         self._backward(grad)
-        self.optimizer.apply(self._params, self._grads)
+        if helper is None:
+            self.optimizer.apply(self._params, self._grads)
+            if prefetch:
+                prefetch[0]()
+                prefetch[1]()
+            return loss, acc
+        optimizer, helped = self.optimizer, self._helped_layers
+        optimizer.prepare(self._params, self._grads)
+
+        def half(which: int):
+            def run():
+                for layer in helped:
+                    layer.kernel_gradient(which)  # this thread's rows of dL/dkernel...
+                optimizer.update_parts(on_helper=bool(which))  # ...then its rows of every big weight
+                if prefetch:
+                    prefetch[which]()
+            return run
+
+        helper.pair(half(0), half(1))
+        optimizer.finish_step()
         return loss, acc
+
+    def _use_helper(self, helper) -> None:
+        """Let the big Dense layers share their work with ``helper`` (None: stop)."""
+        self._helped_layers = [layer for layer in self.layers if isinstance(layer, Dense) and layer.use_helper(helper)]
 
     def train_on_batch(self, x, y):
         """One gradient step on one batch; returns ``[loss, accuracy]`` (or the loss alone)."""
@@ -248,71 +276,77 @@ class Sequential:
         params = {"epochs": epochs, "steps": steps, "samples": n, "batch_size": batch_size, "verbose": verbose}
         cbs = CallbackList([*(callbacks or []), history], self, params)  # History last, as Keras
         self.stop_training, self.stop_reason, self.stop_message = False, None, None
-        x_buffer, y_buffer, self._grad_buffer = Buffer(x.dtype), Buffer(y.dtype), Buffer()
+        feeder, self._grad_buffer = BatchFeeder(x, y, batch_size), Buffer()
         rng = backend.rng()
         logs: dict = {}
         cbs.on_train_begin()
-        with np.errstate(all="ignore"):
-            for epoch in range(initial_epoch, epochs):
-                cbs.on_epoch_begin(epoch)
-                epoch_start = time.perf_counter()
-                if verbose:
-                    print(f"Epoch {epoch + 1}/{epochs}", flush=True)
-                bar = Progbar(steps) if verbose == 1 else None
-                order = rng.permutation(n) if shuffle else None
-                loss_sum = acc_sum = 0.0
-                seen = 0
-                logs = {}
-                for step in range(steps):
-                    lo, hi = step * batch_size, min(n, (step + 1) * batch_size)
-                    if order is None:
-                        xb, yb = x[lo:hi], y[lo:hi]
-                    else:
-                        idx = order[lo:hi]
-                        xb = np.take(x, idx, axis=0, out=x_buffer.view(hi - lo, x.shape[1:]))
-                        yb = np.take(y, idx, axis=0, out=y_buffer.view(hi - lo, y.shape[1:]))
-                    cbs.on_train_batch_begin(step)
-                    loss, acc = self._train_step(xb, yb, accuracy)
-                    if not math.isfinite(loss):
-                        self.stop_training, self.stop_reason = True, "nan"
-                        cause = ("the input batch contains NaN or infinite values" if not np.isfinite(xb).all()
-                                 else "the learning rate is probably too high")
-                        self.stop_message = (
-                            f"Epoch {epoch + 1}, batch {step + 1}: the loss became {loss}. Training stopped and "
-                            f"the weights from before this batch were kept: {cause}."
-                        )
-                        if verbose:
-                            print(self.stop_message, flush=True)
+        big_weights = any(parallel.splits(p) for p in self._params)
+        with np.errstate(all="ignore"), parallel.two_cores(wanted=big_weights) as helper:
+            self._use_helper(helper)
+            try:
+                for epoch in range(initial_epoch, epochs):
+                    cbs.on_epoch_begin(epoch)
+                    epoch_start = time.perf_counter()
+                    if verbose:
+                        print(f"Epoch {epoch + 1}/{epochs}", flush=True)
+                    feeder.start_epoch(rng.permutation(n) if shuffle else None)
+                    bar = Progbar(steps) if verbose == 1 else None
+                    logs = self._fit_epoch(epoch, feeder, accuracy, cbs, verbose, bar, helper)
+                    if logs is None:  # not one batch trained
                         break
-                    size = hi - lo
-                    seen += size
-                    loss_sum += loss * size
-                    logs = {"loss": loss_sum / seen}
-                    if accuracy:
-                        acc_sum += acc * size
-                        logs["accuracy"] = acc_sum / seen
-                    cbs.on_train_batch_end(step, {**logs, "batch_loss": loss, "batch_accuracy": acc, "size": size})
+                    if x_val is not None and self.stop_reason != "nan":
+                        val = self._evaluate(x_val, y_val, batch_size)
+                        logs.update({"val_" + k: v for k, v in val.items()})
                     if bar:
-                        bar.update(step + 1, logs)
+                        bar.finish(logs)
+                    elif verbose == 2:  # one line per epoch, as Keras's verbose=2
+                        elapsed = time.perf_counter() - epoch_start
+                        print(f"{steps}/{steps} - {elapsed:.0f}s - {format_logs(logs)}", flush=True)
+                    cbs.on_epoch_end(epoch, logs)
                     if self.stop_training:
                         break
-                if seen == 0:
-                    break
-                if x_val is not None and self.stop_reason != "nan":
-                    val = self._evaluate(x_val, y_val, batch_size)
-                    logs.update({"val_" + k: v for k, v in val.items()})
-                if bar:
-                    bar.finish(logs)
-                elif verbose == 2:  # one line per epoch, as Keras's verbose=2
-                    elapsed = time.perf_counter() - epoch_start
-                    print(f"{steps}/{steps} - {elapsed:.0f}s - {format_logs(logs)}", flush=True)
-                cbs.on_epoch_end(epoch, logs)
-                if self.stop_training:
-                    break
+            finally:
+                self._use_helper(None)
+            logs = logs or {}
         if self.stop_reason is None:
             self.stop_reason = "stopped" if self.stop_training else "completed"
         cbs.on_train_end(logs)
         return history
+
+    def _fit_epoch(self, epoch: int, feeder: BatchFeeder, accuracy, cbs: CallbackList, verbose, bar, helper) -> dict | None:
+        """Train on every batch of one epoch; returns the epoch's logs (None if no batch trained)."""
+        loss_sum = acc_sum = 0.0
+        seen = 0
+        logs = None
+        for step in range(feeder.steps):
+            xb, yb = feeder.batch(step)
+            cbs.on_train_batch_begin(step)
+            prefetch = feeder.prefetch(step + 1) if helper is not None else None
+            loss, acc = self._train_step(xb, yb, accuracy, helper, prefetch)
+            if not math.isfinite(loss):
+                self.stop_training, self.stop_reason = True, "nan"
+                cause = ("the input batch contains NaN or infinite values" if not np.isfinite(xb).all()
+                         else "the learning rate is probably too high")
+                self.stop_message = (
+                    f"Epoch {epoch + 1}, batch {step + 1}: the loss became {loss}. Training stopped and "
+                    f"the weights from before this batch were kept: {cause}."
+                )
+                if verbose:
+                    print(self.stop_message, flush=True)
+                break
+            size = len(xb)
+            seen += size
+            loss_sum += loss * size
+            logs = {"loss": loss_sum / seen}
+            if accuracy:
+                acc_sum += acc * size
+                logs["accuracy"] = acc_sum / seen
+            cbs.on_train_batch_end(step, {**logs, "batch_loss": loss, "batch_accuracy": acc, "size": size})
+            if bar:
+                bar.update(step + 1, logs)
+            if self.stop_training:
+                break
+        return logs
 
     # ----- evaluate and predict ---------------------------------------------------------------
     def _evaluate(self, x, y, batch_size) -> dict:

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import numbers
+import threading
 
 import numpy as np
 
-from engine import activations, initializers
+from engine import activations, initializers, parallel
 from engine.layers.base import Buffer, Layer
 
 
@@ -20,6 +21,11 @@ class Dense(Layer):
         input_shape: the shape of one sample, e.g. ``(784,)``, for the first layer of a model.
 
     Shapes: input ``(batch, input_dim)`` float32, kernel ``(input_dim, units)``, output ``(batch, units)``.
+
+    During ``fit`` a big kernel shares its work with a helper thread (``use_helper``; see
+    ``engine.parallel``): each thread multiplies by half of the kernel's rows, and ``backward``
+    leaves the kernel's gradient to ``kernel_gradient(half)`` so that the model can compute each
+    half and update it on the same thread.
     """
 
     def __init__(
@@ -44,7 +50,10 @@ class Dense(Layer):
         self._initializer_names = (kernel_initializer, bias_initializer)
         self._out = Buffer()
         self._dx = Buffer()
+        self._partial = Buffer()
         self._x = self._y = None
+        self._helper = self._helper_thread = None
+        self._pending = None  # (x, dz) whose kernel gradient kernel_gradient() computes
         # set by the model when this Dense ends in softmax/sigmoid and the loss hands back the
         # gradient with respect to the pre-activation scores (the fused, stable form)
         self.loss_gives_logit_grad = False
@@ -63,9 +72,32 @@ class Dense(Layer):
     def compute_output_shape(self, input_shape):
         return (self.units,)
 
+    def use_helper(self, helper) -> bool:
+        """Share big products with ``helper`` (an ``engine.parallel.Helper``; None stops it).
+
+        Only calls from the thread that sets it use the helper; others (a UI thread predicting
+        with the same model) take the ordinary path. Returns whether this layer uses it.
+        """
+        use = helper is not None and self.built and parallel.splits(self.kernel)
+        self._helper = helper if use else None
+        self._helper_thread = threading.get_ident() if use else None
+        self._pending = None
+        return use
+
+    def _helped(self) -> bool:
+        return self._helper is not None and threading.get_ident() == self._helper_thread
+
     def forward(self, x, training=False):
         y = self._out.view(len(x), (self.units,), self.kernel.dtype)
-        np.matmul(x, self.kernel, out=y)
+        if self._helped():
+            # x @ W = x[:, :k] @ W[:k] + x[:, k:] @ W[k:], one term on each thread
+            k, kernel = parallel.split_row(self.kernel.shape[0]), self.kernel
+            other = self._partial.view(len(x), (self.units,), kernel.dtype)
+            self._helper.pair(lambda: np.matmul(x[:, :k], kernel[:k], out=y),
+                              lambda: np.matmul(x[:, k:], kernel[k:], out=other))
+            y += other
+        else:
+            np.matmul(x, self.kernel, out=y)
         if self.use_bias:
             y += self.bias
         self._x, self._y = x, self.activation.forward(y)
@@ -74,13 +106,29 @@ class Dense(Layer):
     def backward(self, dy):
         x, y = self._x, self._y
         dz = dy if self.loss_gives_logit_grad else self.activation.backward(dy, y)
-        np.matmul(x.T, dz, out=self.grads[0])  # dL/dkernel = x^T . dz
         if self.use_bias:
             np.sum(dz, axis=0, out=self.grads[1])  # dL/dbias = sum of dz over the batch
+        helped = self._helped()
+        if helped:
+            self._pending = (x, dz)  # dL/dkernel: kernel_gradient(0) and (1), called by the model
+        else:
+            np.matmul(x.T, dz, out=self.grads[0])  # dL/dkernel = x^T . dz
         if not self.need_input_grad:
             return None
         dx = self._dx.view(len(dz), (self.kernel.shape[0],), dz.dtype)
+        if helped:  # dx = dz . kernel^T, its columns k.. on the helper
+            k, kernel = parallel.split_row(self.kernel.shape[0]), self.kernel
+            self._helper.pair(lambda: np.matmul(dz, kernel[:k].T, out=dx[:, :k]),
+                              lambda: np.matmul(dz, kernel[k:].T, out=dx[:, k:]))
+            return dx
         return np.matmul(dz, self.kernel.T, out=dx)  # dL/dx = dz . kernel^T
+
+    def kernel_gradient(self, half: int) -> None:
+        """After a helped ``backward``: rows ``[0, k)`` (half 0) or ``[k, end)`` (half 1) of dL/dkernel."""
+        x, dz = self._pending
+        k = parallel.split_row(self.kernel.shape[0])
+        rows = slice(0, k) if half == 0 else slice(k, None)
+        np.matmul(x[:, rows].T, dz, out=self.grads[0][rows])
 
     def get_config(self):
         kernel_init, bias_init = self._initializer_names

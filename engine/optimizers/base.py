@@ -6,37 +6,20 @@ in place in ``update_step(gradient, variable, index)``. Everything is in place o
 arrays: one training step allocates nothing.
 
 Every update rule here is element-wise, so a large weight can be cut into pieces that are
-updated independently. The base class cuts weights of at least ``PARALLEL_MIN_SIZE`` elements in
-two and updates the halves on two threads (NumPy releases the GIL inside its loops); results are
-bit-for-bit the same as one pass. ``update_step`` therefore sees *parts* (flat views) of weights,
-and ``index`` numbers those parts.
+updated independently. Weights that ``engine.parallel.splits`` picks (the chapter's 784 x 512
+kernel) are cut into two halves of rows, and the halves are updated on two threads (NumPy releases
+the GIL inside its loops); results are bit-for-bit the same as one pass. ``update_step`` therefore
+sees *parts* of weights, and ``index`` numbers those parts. During ``fit`` the model updates each
+half right after computing that half's gradient, on the same thread (``update_parts``).
 """
 from __future__ import annotations
 
 import math
 import numbers
-import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-PARALLEL_MIN_SIZE = 1 << 17  # elements; below this a second thread costs more than it saves
-
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def _helper_thread() -> ThreadPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="engine-optimizer")
-        return _pool
-
-
-def _use_threads() -> bool:
-    return (os.cpu_count() or 1) > 1 and os.environ.get("ENGINE_OPTIMIZER_THREADS", "2") != "1"
+from engine import parallel
 
 
 def check_hyperparameter(name: str, value, low=0.0, high=None, low_inclusive=True, high_inclusive=True) -> float:
@@ -76,34 +59,27 @@ class Optimizer:
     def build(self, variables: list[np.ndarray]) -> None:
         """Create the slots for these weights (zeros, as Keras) and scratch space."""
         self._variables = list(variables)
-        self._cuts = []  # (variable index, slice of its flat view) for each part
+        self._cuts = []  # (variable index, rows of it) for each part; None: the whole weight
         for i, v in enumerate(self._variables):
-            if _use_threads() and v.size >= PARALLEL_MIN_SIZE and v.flags.c_contiguous:
-                half = v.size // 2
-                self._cuts += [(i, slice(0, half)), (i, slice(half, v.size))]
+            if parallel.splits(v):
+                k = parallel.split_row(v.shape[0])
+                self._cuts += [(i, slice(0, k)), (i, slice(k, v.shape[0]))]
             else:
-                self._cuts.append((i, slice(None)))
+                self._cuts.append((i, None))
         parts = self._parts(self._variables)
         self._scratch = [np.empty_like(p) for p in parts]
         self._part_variables = parts
         self._grad_source: list | None = None
-        # first halves on this thread with the small weights, second halves on the helper thread
-        self._helper_indices = [k for k, (i, cut) in enumerate(self._cuts) if cut.start]
+        # first halves (with the whole small weights) on the calling thread, second halves on the helper
+        self._helper_indices = [k for k, (i, cut) in enumerate(self._cuts) if cut is not None and cut.start]
         self._own_indices = [k for k in range(len(self._cuts)) if k not in self._helper_indices]
         self.build_slots(parts)
 
     def _parts(self, arrays: list[np.ndarray]) -> list[np.ndarray]:
-        return [arrays[i].reshape(-1)[cut] if cut.stop else arrays[i] for i, cut in self._cuts]
+        return [arrays[i] if cut is None else arrays[i][cut] for i, cut in self._cuts]
 
-    def _update_parts(self, indices) -> None:
-        for k in indices:
-            self.update_step(self._part_grads[k], self._part_variables[k], k)
-
-    def build_slots(self, variables: list[np.ndarray]) -> None:
-        pass
-
-    def apply(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
-        """One optimization step: ``update_step`` for each (gradient, weight) pair, then count it."""
+    def prepare(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
+        """Get ready to update ``params`` from ``grads`` (building slots on first use)."""
         if self._variables is None or len(self._variables) != len(params) or any(
             a is not b for a, b in zip(self._variables, params)
         ):
@@ -111,13 +87,37 @@ class Optimizer:
         if self._grad_source is None or any(a is not b for a, b in zip(self._grad_source, grads)):
             self._grad_source = list(grads)
             self._part_grads = self._parts(self._grad_source)
-        if self._helper_indices:
-            pending = _helper_thread().submit(self._update_parts, self._helper_indices)
-            self._update_parts(self._own_indices)
-            pending.result()
-        else:
-            self._update_parts(self._own_indices)
+
+    def update_parts(self, on_helper: bool) -> None:
+        """Update the parts that belong to one thread: the helper's halves, or all the others."""
+        for k in self._helper_indices if on_helper else self._own_indices:
+            self.update_step(self._part_grads[k], self._part_variables[k], k)
+
+    def finish_step(self) -> None:
+        """Count one step (``iterations``) once every part has been updated."""
         self.iterations += 1
+
+    def build_slots(self, variables: list[np.ndarray]) -> None:
+        pass
+
+    def apply(self, params: list[np.ndarray], grads: list[np.ndarray], helper=None) -> None:
+        """One optimization step: ``update_step`` for each (gradient, weight) pair, then count it.
+
+        Halves of big weights are updated on ``helper`` (an ``engine.parallel.Helper``), or on a
+        borrowed one when the machine has a second core.
+        """
+        self.prepare(params, grads)
+        if not self._helper_indices:
+            self.update_parts(on_helper=False)
+        elif helper is not None:
+            helper.pair(lambda: self.update_parts(False), lambda: self.update_parts(True))
+        elif parallel.enabled():
+            with parallel.borrowed_helper() as borrowed:
+                borrowed.pair(lambda: self.update_parts(False), lambda: self.update_parts(True))
+        else:
+            self.update_parts(False)
+            self.update_parts(True)
+        self.finish_step()
 
     def update_step(self, gradient: np.ndarray, variable: np.ndarray, index: int) -> None:
         raise NotImplementedError

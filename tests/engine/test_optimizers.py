@@ -326,7 +326,7 @@ def test_large_weights_follow_the_rule_too(case, monkeypatch):
     grads = [[rng.normal(size=w.shape).astype(np.float32) for w in weights] for _ in range(3)]
     results = {}
     for threads in ("2", "1"):
-        monkeypatch.setenv("ENGINE_OPTIMIZER_THREADS", threads)
+        monkeypatch.setenv("ENGINE_THREADS", threads)
         results[threads] = run(cls(**kwargs), weights, grads, np.float32)
     for a, b in zip(results["2"], results["1"]):
         np.testing.assert_array_equal(a, b)

@@ -1,0 +1,116 @@
+"""How many threads NumPy's matrix products may use: OpenBLAS's own switch, reached with ctypes.
+
+The engine trains on two cores by giving each core its own half of every big matrix product
+(see ``engine.parallel``). For that, each product must run on the thread that calls it, so during
+training OpenBLAS is asked to use one thread per call, and its setting is restored afterwards.
+
+NumPy's wheels bundle OpenBLAS (``libscipy_openblas64_`` since NumPy 2), which exports
+``scipy_openblas_set_num_threads64_``; other builds export ``openblas_set_num_threads``. This module
+finds whichever is loaded, without any dependency beyond NumPy and the standard library. When no
+OpenBLAS is found (an MKL or Accelerate build), ``available()`` is False and the engine keeps its
+one-thread-per-step path.
+"""
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import glob
+import os
+import re
+import sys
+import threading
+
+import numpy as np
+
+_NAMES = [(f"{prefix}_get_num_threads{suffix}", f"{prefix}_set_num_threads{suffix}")
+          for prefix in ("scipy_openblas", "openblas") for suffix in ("64_", "")]
+
+
+class _OpenBLAS:
+    def __init__(self, get, set_):
+        self.get, self.set = get, set_
+        self.get.restype, self.get.argtypes = ctypes.c_int, []
+        self.set.restype, self.set.argtypes = None, [ctypes.c_int]
+
+
+def _loaded_library_paths() -> list[str]:
+    """Paths of the shared libraries this process has loaded (Linux), else those NumPy ships."""
+    paths: list[str] = []
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
+            paths = re.findall(r"(/\S+\.(?:so|dylib|dll)[.\d]*)\s*$", maps.read(), flags=re.M)
+    except OSError:
+        pass
+    numpy_dir = os.path.dirname(np.__file__)
+    for folder in (numpy_dir + ".libs", os.path.join(numpy_dir, ".dylibs"), os.path.join(numpy_dir, "..", "numpy.libs")):
+        paths += glob.glob(os.path.join(folder, "*"))
+    seen, unique = set(), []
+    for path in paths:
+        if "blas" in os.path.basename(path).lower() and path not in seen:
+            seen.add(path)
+            unique.append(path)
+    return unique
+
+
+def _find() -> _OpenBLAS | None:
+    for path in _loaded_library_paths():
+        try:
+            library = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for get_name, set_name in _NAMES:
+            get, set_ = getattr(library, get_name, None), getattr(library, set_name, None)
+            if get is not None and set_ is not None:
+                return _OpenBLAS(get, set_)
+    return None
+
+
+_lock = threading.Lock()
+_openblas: _OpenBLAS | None | bool = False  # False: not looked for yet
+_holders = 0
+_saved_threads = 0
+
+
+def _library() -> _OpenBLAS | None:
+    global _openblas
+    if _openblas is False:
+        _openblas = _find() if sys.platform != "emscripten" else None
+    return _openblas
+
+
+def available() -> bool:
+    """True when the engine can set how many threads NumPy's BLAS uses."""
+    with _lock:
+        return _library() is not None
+
+
+def threads() -> int | None:
+    """How many threads OpenBLAS uses for one matrix product now (None if unknown)."""
+    with _lock:
+        library = _library()
+        return library.get() if library is not None else None
+
+
+@contextlib.contextmanager
+def single_threaded():
+    """Within this block, each matrix product runs on the thread that calls it.
+
+    Nested and concurrent uses are counted: the setting found on first entry comes back when the
+    last user leaves. Yields True when the setting took effect, False when it could not be set.
+    """
+    global _holders, _saved_threads
+    with _lock:
+        library = _library()
+        if library is not None:
+            if _holders == 0:
+                _saved_threads = library.get()
+                library.set(1)
+            _holders += 1
+    try:
+        yield library is not None
+    finally:
+        if library is not None:
+            with _lock:
+                _holders -= 1
+                if _holders == 0:
+                    library.set(_saved_threads)

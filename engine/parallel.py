@@ -1,0 +1,113 @@
+"""Two cores, one training step: a helper thread takes half of every big piece of work.
+
+The chapter's network spends most of a step in two matrix products with its 784 x 512 kernel
+and in the optimizer's update of that kernel. Both split cleanly by rows of the kernel:
+
+* forward, ``x @ W = x[:, :k] @ W[:k] + x[:, k:] @ W[k:]``: each core computes one term;
+* backward, ``dW[:k] = x[:, :k].T @ dz`` and ``dW[k:] = x[:, k:].T @ dz``: each core computes its
+  rows of the gradient and at once updates those rows of the weight (every update rule is
+  element-wise), while that memory is still in its cache.
+
+The calling thread does one half and a ``Helper`` thread the other; NumPy releases the GIL inside
+its loops and matrix products, so both run at the same time. Each product then runs on one thread
+(``engine.blas.single_threaded``), which is what OpenBLAS does best on small shapes, and the many
+small operations between products are shared out instead of leaving one core idle.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import threading
+
+import numpy as np
+
+from engine import blas
+
+SPLIT_MIN_SIZE = 1 << 17  # elements: below this, handing work to a second thread costs more than it saves
+
+
+def enabled() -> bool:
+    """Whether training may use a second core (``ENGINE_THREADS=1`` turns it off)."""
+    return (os.cpu_count() or 1) > 1 and os.environ.get("ENGINE_THREADS", "2") != "1"
+
+
+def splits(array: np.ndarray) -> bool:
+    """Whether work on this weight is cut in two halves of rows (see ``split_row``)."""
+    return array.size >= SPLIT_MIN_SIZE and array.shape[0] >= 2 and array.flags.c_contiguous
+
+
+def split_row(rows: int) -> int:
+    """Rows ``[0, k)`` go to the calling thread, rows ``[k, rows)`` to the helper."""
+    return rows // 2
+
+
+class Helper:
+    """A thread that runs one task at a time for whoever holds it: see ``pair``."""
+
+    def __init__(self):
+        self._tasks: queue.SimpleQueue = queue.SimpleQueue()
+        self._results: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="engine-helper", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            task = self._tasks.get()
+            if task is None:
+                return
+            try:
+                task()
+            except BaseException as error:  # handed back to the caller of pair()
+                self._results.put(error)
+            else:
+                self._results.put(None)
+
+    def pair(self, here, there) -> None:
+        """Run ``there()`` on the helper thread while ``here()`` runs on this one; wait for both.
+
+        An exception from either is raised here, after both have finished (so neither half is
+        still writing into shared buffers when the caller moves on).
+        """
+        self._tasks.put(there)
+        try:
+            here()
+        finally:
+            error = self._results.get()
+        if error is not None:
+            raise error
+
+    def close(self) -> None:
+        self._tasks.put(None)
+
+
+_idle: list[Helper] = []
+_idle_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def borrowed_helper():
+    """A helper thread for the duration of the block (kept for reuse afterwards)."""
+    with _idle_lock:
+        helper = _idle.pop() if _idle else None
+    if helper is None:
+        helper = Helper()
+    try:
+        yield helper
+    finally:
+        with _idle_lock:
+            _idle.append(helper)
+
+
+@contextlib.contextmanager
+def two_cores(wanted: bool = True):
+    """Yield a ``Helper`` with single-threaded BLAS, or None when two-core work is not possible.
+
+    None when ``wanted`` is False, when the machine has one core or ``ENGINE_THREADS=1``, or when
+    the BLAS in use cannot be told to stay on one thread (then OpenBLAS's own threads do the job).
+    """
+    if not (wanted and enabled() and blas.available()):
+        yield None
+        return
+    with blas.single_threaded() as single, borrowed_helper() as helper:
+        yield helper if single else None
