@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 import time
 
 import numpy as np
@@ -45,6 +46,8 @@ class Sequential:
         self.history: History | None = None
         self._fused = False
         self._helped_layers: list[Dense] = []
+        self._ahead_layer: Dense | None = None
+        self._measured = threading.Event()  # set by the helper once a batch's loss is known
         for layer in layers or []:
             self.add(layer)
 
@@ -173,9 +176,12 @@ class Sequential:
         return metrics_module.resolve_accuracy(self.loss.name, y.ndim, 2, self.output_shape[-1])
 
     # ----- forward and backward -------------------------------------------------------------
-    def _forward(self, x: np.ndarray, training: bool) -> np.ndarray:
+    def _forward(self, x: np.ndarray, training: bool, ahead=None) -> np.ndarray:
         for layer in self.layers:
-            x = layer.forward(x, training=training)
+            if ahead is not None and layer is self._ahead_layer:
+                x = layer.forward(x, training=training, ahead=ahead)
+            else:
+                x = layer.forward(x, training=training)
         return x
 
     def _backward(self, grad: np.ndarray) -> None:
@@ -184,49 +190,99 @@ class Sequential:
             if grad is None:
                 break
 
-    def _train_step(self, x: np.ndarray, y: np.ndarray, accuracy, helper=None, prefetch=None) -> tuple[float, float]:
+    def _train_step(self, x: np.ndarray, y: np.ndarray, accuracy, helper=None, prefetch=None, ahead=None) -> tuple[float, float]:
         """One step of mini-batch gradient descent; returns (loss, accuracy) of the batch.
 
         If the loss is NaN or infinite, nothing is updated: the weights stay as they were.
-        With a ``helper`` (see ``engine.parallel``), the big kernels' gradients are computed and
-        applied in two halves, one per thread, together with ``prefetch`` (two tasks that gather
-        the next batch).
+        With a ``helper`` (see ``engine.parallel``) the step runs on two threads: ``_helped_step``;
+        ``ahead`` names the batch when the first layer computed its product in the last step.
         """
-        output = self._forward(x, training=True)
+        output = self._forward(x, training=True, ahead=ahead)
+        if helper is not None:
+            return self._helped_step(x, y, output, accuracy, helper, prefetch)
         loss = self.loss(y, output)
         if not math.isfinite(loss):
             return loss, float("nan")
         acc = accuracy(y, output) if accuracy else float("nan")
+        self._backward(self._output_gradient(y, output))
+        self.optimizer.apply(self._params, self._grads)
+        for layer in self._helped_layers:
+            layer.weights_version += 1  # products computed ahead from the old weights are stale
+        if prefetch:
+            prefetch[0]()
+            prefetch[1]()
+        return loss, acc
+
+    def _output_gradient(self, y, output) -> np.ndarray:
         if self._fused:
-            grad = self.loss.logit_gradient(y, output, out=self._grad_buffer.view(len(x), output.shape[1:], output.dtype))
-        else:
-            grad = self.loss.gradient(y, output)
-        self._backward(grad)
-        if helper is None:
-            self.optimizer.apply(self._params, self._grads)
-            if prefetch:
-                prefetch[0]()
-                prefetch[1]()
-            return loss, acc
-        optimizer, helped = self.optimizer, self._helped_layers
+            return self.loss.logit_gradient(y, output, out=self._grad_buffer.view(len(y), output.shape[1:], output.dtype))
+        return self.loss.gradient(y, output)
+
+    def _helped_step(self, x, y, output, accuracy, helper, prefetch) -> tuple[float, float]:
+        """The backward half of a two-core step, after the (already shared) forward pass.
+
+        This thread backpropagates to every layer; then each thread computes its rows of the big
+        kernels' gradients and updates its rows of every big weight (this thread also the small
+        weights), and gathers half of the next batch. The helper first measures the batch's loss
+        and accuracy, so that, as on one core, a NaN or infinite loss updates nothing.
+        """
+        self._backward(self._output_gradient(y, output))
+        optimizer, helped, measured = self.optimizer, self._helped_layers, self._measured
         optimizer.prepare(self._params, self._grads)
+        measured.clear()
+        result = [float("nan"), float("nan")]
+
+        def measure():
+            try:
+                result[0] = self.loss(y, output)
+                if accuracy and math.isfinite(result[0]):
+                    result[1] = accuracy(y, output)
+            finally:
+                measured.set()
 
         def half(which: int):
             def run():
+                if which == 1:
+                    measure()
                 for layer in helped:
                     layer.kernel_gradient(which)  # this thread's rows of dL/dkernel...
-                optimizer.update_parts(on_helper=bool(which))  # ...then its rows of every big weight
-                if prefetch:
-                    prefetch[which]()
+                measured.wait()
+                if math.isfinite(result[0]):
+                    optimizer.update_parts(on_helper=bool(which))  # ...then its rows of every big weight
+                    if prefetch:
+                        prefetch[which]()
             return run
 
         helper.pair(half(0), half(1))
-        optimizer.finish_step()
-        return loss, acc
+        if math.isfinite(result[0]):
+            optimizer.finish_step()
+        return result[0], result[1]
 
     def _use_helper(self, helper) -> None:
         """Let the big Dense layers share their work with ``helper`` (None: stop)."""
         self._helped_layers = [layer for layer in self.layers if isinstance(layer, Dense) and layer.use_helper(helper)]
+        # the first layer with weights can compute its next product ahead when only Flatten precedes it
+        first = next((layer for layer in self.layers if not isinstance(layer, Flatten)), None)
+        self._ahead_layer = first if first in self._helped_layers else None
+
+    def _prefetch(self, feeder: BatchFeeder, step: int):
+        """The two tasks that prepare batch ``step`` during this step (see ``BatchFeeder.prefetch``),
+        and the token naming that batch when the first layer also computes its product ahead."""
+        layer = self._ahead_layer
+        if layer is None:
+            return feeder.prefetch(step), None
+        tasks = feeder.prefetch(step, columns_at=parallel.split_row(layer.kernel.shape[0]))
+        if tasks is None:
+            return None, None
+        token, x_next = (feeder.epoch, step), feeder.flat_buffer(step)
+
+        def then_product(half: int):
+            def run():
+                tasks[half]()
+                layer.compute_ahead(x_next, half, token)  # this thread's rows were just updated
+            return run
+
+        return (then_product(0), then_product(1)), token
 
     def train_on_batch(self, x, y):
         """One gradient step on one batch; returns ``[loss, accuracy]`` (or the loss alone)."""
@@ -318,11 +374,13 @@ class Sequential:
         loss_sum = acc_sum = 0.0
         seen = 0
         logs = None
+        ahead = None  # names this step's batch if its first product was computed in the last step
         for step in range(feeder.steps):
             xb, yb = feeder.batch(step)
             cbs.on_train_batch_begin(step)
-            prefetch = feeder.prefetch(step + 1) if helper is not None else None
-            loss, acc = self._train_step(xb, yb, accuracy, helper, prefetch)
+            prefetch, next_ahead = self._prefetch(feeder, step + 1) if helper is not None else (None, None)
+            loss, acc = self._train_step(xb, yb, accuracy, helper, prefetch, ahead)
+            ahead = next_ahead
             if not math.isfinite(loss):
                 self.stop_training, self.stop_reason = True, "nan"
                 cause = ("the input batch contains NaN or infinite values" if not np.isfinite(xb).all()

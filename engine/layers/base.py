@@ -54,6 +54,7 @@ class Layer:
         self.params: list[np.ndarray] = []  # the trainable weights, in Keras's order (kernel, bias)
         self.grads: list[np.ndarray] = []  # dLoss/dweight, same shapes, filled by backward
         self.weight_names: list[str] = []
+        self.weights_version = 0  # counts set_weights calls: work computed from older weights is stale
 
     # -- building --------------------------------------------------------------------------
     def build(self, input_shape: tuple[int, ...]) -> None:
@@ -105,6 +106,7 @@ class Layer:
                     f"Layer {self.name!r}: weight shape {value.shape} does not match {param.shape}"
                 )
             param[...] = value  # in place: optimizer slots and views stay valid
+        self.weights_version += 1
 
     def get_config(self) -> dict:
         config = {"name": self.name}

@@ -25,7 +25,9 @@ class Dense(Layer):
     During ``fit`` a big kernel shares its work with a helper thread (``use_helper``; see
     ``engine.parallel``): each thread multiplies by half of the kernel's rows, and ``backward``
     leaves the kernel's gradient to ``kernel_gradient(half)`` so that the model can compute each
-    half and update it on the same thread.
+    half and update it on the same thread. As the first layer, it can even compute its half of the
+    next batch's product right after that update (``compute_ahead``), so that the next forward
+    pass starts with both terms ready (``forward(x, ahead=token)``).
     """
 
     def __init__(
@@ -54,6 +56,8 @@ class Dense(Layer):
         self._x = self._y = None
         self._helper = self._helper_thread = None
         self._pending = None  # (x, dz) whose kernel gradient kernel_gradient() computes
+        self._ahead = [None, None]  # each thread's term of the next batch's x @ kernel
+        self._ahead_token = [None, None]  # (batch token, weights_version) each term was computed for
         # set by the model when this Dense ends in softmax/sigmoid and the loss hands back the
         # gradient with respect to the pre-activation scores (the fused, stable form)
         self.loss_gives_logit_grad = False
@@ -82,14 +86,17 @@ class Dense(Layer):
         self._helper = helper if use else None
         self._helper_thread = threading.get_ident() if use else None
         self._pending = None
+        self._ahead_token = [None, None]
         return use
 
     def _helped(self) -> bool:
         return self._helper is not None and threading.get_ident() == self._helper_thread
 
-    def forward(self, x, training=False):
+    def forward(self, x, training=False, ahead=None):
         y = self._out.view(len(x), (self.units,), self.kernel.dtype)
-        if self._helped():
+        if ahead is not None and self.ahead_ready(ahead, len(x)):
+            np.add(self._ahead[0][:len(x)], self._ahead[1][:len(x)], out=y)
+        elif self._helped():
             # x @ W = x[:, :k] @ W[:k] + x[:, k:] @ W[k:], one term on each thread
             k, kernel = parallel.split_row(self.kernel.shape[0]), self.kernel
             other = self._partial.view(len(x), (self.units,), kernel.dtype)
@@ -102,6 +109,25 @@ class Dense(Layer):
             y += self.bias
         self._x, self._y = x, self.activation.forward(y)
         return self._y
+
+    def compute_ahead(self, x, half: int, token) -> None:
+        """This thread's term of ``x @ kernel`` (rows ``[0, k)`` or ``[k, end)``) for a coming batch ``x``.
+
+        Called by the model right after this thread updated those rows; ``forward(x, ahead=token)``
+        then adds the two terms instead of multiplying, unless ``set_weights`` came in between.
+        """
+        k = parallel.split_row(self.kernel.shape[0])
+        rows = slice(0, k) if half == 0 else slice(k, None)
+        term = self._ahead[half]
+        if term is None or len(term) < len(x) or term.dtype != self.kernel.dtype:
+            term = self._ahead[half] = np.empty((len(x), self.units), self.kernel.dtype)
+        np.matmul(x[:, rows], self.kernel[rows], out=term[:len(x)])
+        self._ahead_token[half] = (token, self.weights_version)
+
+    def ahead_ready(self, token, n: int) -> bool:
+        """Whether both terms of a batch's product were computed ahead, from the current weights."""
+        key = (token, self.weights_version)
+        return self._ahead_token[0] == key and self._ahead_token[1] == key and len(self._ahead[0]) >= n
 
     def backward(self, dy):
         x, y = self._x, self._y
