@@ -223,8 +223,9 @@ class Sequential:
 
         This thread backpropagates to every layer; then each thread computes its rows of the big
         kernels' gradients and updates its rows of every big weight (this thread also the small
-        weights), and gathers half of the next batch. The helper first measures the batch's loss
-        and accuracy, so that, as on one core, a NaN or infinite loss updates nothing.
+        weights), and gathers its half of the next batch. This thread first measures the batch's
+        loss and accuracy, while the helper wakes up; as on one core, a NaN or infinite loss
+        updates nothing.
         """
         self._backward(self._output_gradient(y, output))
         optimizer, helped, measured = self.optimizer, self._helped_layers, self._measured
@@ -232,18 +233,15 @@ class Sequential:
         measured.clear()
         result = [float("nan"), float("nan")]
 
-        def measure():
-            try:
-                result[0] = self.loss(y, output)
-                if accuracy and math.isfinite(result[0]):
-                    result[1] = accuracy(y, output)
-            finally:
-                measured.set()
-
         def half(which: int):
             def run():
-                if which == 1:
-                    measure()
+                if which == 0:
+                    try:
+                        result[0] = self.loss(y, output)
+                        if accuracy and math.isfinite(result[0]):
+                            result[1] = accuracy(y, output)
+                    finally:
+                        measured.set()
                 for layer in helped:
                     layer.kernel_gradient(which)  # this thread's rows of dL/dkernel...
                 measured.wait()
