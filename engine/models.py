@@ -190,16 +190,17 @@ class Sequential:
             if grad is None:
                 break
 
-    def _train_step(self, x: np.ndarray, y: np.ndarray, accuracy, helper=None, prefetch=None, ahead=None) -> tuple[float, float]:
+    def _train_step(self, x: np.ndarray, y: np.ndarray, accuracy, helper=None, then=None, ahead=None) -> tuple[float, float]:
         """One step of mini-batch gradient descent; returns (loss, accuracy) of the batch.
 
         If the loss is NaN or infinite, nothing is updated: the weights stay as they were.
-        With a ``helper`` (see ``engine.parallel``) the step runs on two threads: ``_helped_step``;
-        ``ahead`` names the batch when the first layer computed its product in the last step.
+        With a ``helper`` (see ``engine.parallel``) the step runs on two threads: ``_helped_step``,
+        where ``then`` are two tasks for each thread to run after its update; ``ahead`` names the
+        batch when the first layer computed its product in the last step.
         """
         output = self._forward(x, training=True, ahead=ahead)
         if helper is not None:
-            return self._helped_step(x, y, output, accuracy, helper, prefetch)
+            return self._helped_step(x, y, output, accuracy, helper, then)
         loss = self.loss(y, output)
         if not math.isfinite(loss):
             return loss, float("nan")
@@ -208,9 +209,6 @@ class Sequential:
         self.optimizer.apply(self._params, self._grads)
         for layer in self._helped_layers:
             layer.weights_version += 1  # products computed ahead from the old weights are stale
-        if prefetch:
-            prefetch[0]()
-            prefetch[1]()
         return loss, acc
 
     def _output_gradient(self, y, output) -> np.ndarray:
@@ -218,12 +216,12 @@ class Sequential:
             return self.loss.logit_gradient(y, output, out=self._grad_buffer.view(len(y), output.shape[1:], output.dtype))
         return self.loss.gradient(y, output)
 
-    def _helped_step(self, x, y, output, accuracy, helper, prefetch) -> tuple[float, float]:
+    def _helped_step(self, x, y, output, accuracy, helper, then) -> tuple[float, float]:
         """The backward half of a two-core step, after the (already shared) forward pass.
 
         This thread backpropagates to every layer; then each thread computes its rows of the big
         kernels' gradients and updates its rows of every big weight (this thread also the small
-        weights), and gathers its half of the next batch. This thread first measures the batch's
+        weights), and runs its task of ``then``. This thread first measures the batch's
         loss and accuracy, while the helper wakes up; as on one core, a NaN or infinite loss
         updates nothing.
         """
@@ -247,8 +245,8 @@ class Sequential:
                 measured.wait()
                 if math.isfinite(result[0]):
                     optimizer.update_parts(on_helper=bool(which))  # ...then its rows of every big weight
-                    if prefetch:
-                        prefetch[which]()
+                    if then:
+                        then[which]()
             return run
 
         helper.pair(half(0), half(1))
@@ -263,24 +261,18 @@ class Sequential:
         first = next((layer for layer in self.layers if not isinstance(layer, Flatten)), None)
         self._ahead_layer = first if first in self._helped_layers else None
 
-    def _prefetch(self, feeder: BatchFeeder, step: int):
-        """The two tasks that prepare batch ``step`` during this step (see ``BatchFeeder.prefetch``),
-        and the token naming that batch when the first layer also computes its product ahead."""
+    def _ahead_tasks(self, feeder: BatchFeeder, step: int):
+        """Two tasks, one per thread, that compute the first layer's product for batch ``step``
+        right after this step's update, and the token that names that batch (or None, None)."""
         layer = self._ahead_layer
-        if layer is None:
-            return feeder.prefetch(step), None
-        tasks = feeder.prefetch(step, columns_at=parallel.split_row(layer.kernel.shape[0]))
-        if tasks is None:
+        if layer is None or not 0 <= step < feeder.steps:
             return None, None
-        token, x_next = (feeder.epoch, step), feeder.flat_buffer(step)
+        token = (feeder.epoch, step)
 
-        def then_product(half: int):
-            def run():
-                tasks[half]()
-                layer.compute_ahead(x_next, half, token)  # this thread's rows were just updated
-            return run
+        def product(half: int):
+            return lambda: layer.compute_ahead(feeder.flat_x(step), half, token)
 
-        return (then_product(0), then_product(1)), token
+        return (product(0), product(1)), token
 
     def train_on_batch(self, x, y):
         """One gradient step on one batch; returns ``[loss, accuracy]`` (or the loss alone)."""
@@ -376,8 +368,13 @@ class Sequential:
         for step in range(feeder.steps):
             xb, yb = feeder.batch(step)
             cbs.on_train_batch_begin(step)
-            prefetch, next_ahead = self._prefetch(feeder, step + 1) if helper is not None else (None, None)
-            loss, acc = self._train_step(xb, yb, accuracy, helper, prefetch, ahead)
+            next_ahead = tasks = None
+            if helper is not None:
+                gather = feeder.gather_later(step + 1)  # the helper gathers the next batch meanwhile
+                if gather is not None:
+                    helper.submit(gather)
+                tasks, next_ahead = self._ahead_tasks(feeder, step + 1)
+            loss, acc = self._train_step(xb, yb, accuracy, helper, tasks, ahead)
             ahead = next_ahead
             if not math.isfinite(loss):
                 self.stop_training, self.stop_reason = True, "nan"

@@ -43,11 +43,12 @@ def split_row(rows: int) -> int:
 
 
 class Helper:
-    """A thread that runs one task at a time for whoever holds it: see ``pair``."""
+    """A thread that runs tasks, in order, for whoever holds it: see ``pair`` and ``submit``."""
 
     def __init__(self):
         self._tasks: queue.SimpleQueue = queue.SimpleQueue()
         self._results: queue.SimpleQueue = queue.SimpleQueue()
+        self._pending = 0  # tasks handed over whose result has not been collected
         self._thread = threading.Thread(target=self._run, name="engine-helper", daemon=True)
         self._thread.start()
 
@@ -58,24 +59,41 @@ class Helper:
                 return
             try:
                 task()
-            except BaseException as error:  # handed back to the caller of pair()
+            except BaseException as error:  # handed back to the caller of pair() or join()
                 self._results.put(error)
             else:
                 self._results.put(None)
 
+    def submit(self, task) -> None:
+        """Start ``task()`` on the helper thread and return at once (``join`` waits for it)."""
+        self._pending += 1
+        self._tasks.put(task)
+
+    def join(self) -> None:
+        """Wait for every task handed over so far; raise the first exception among them."""
+        first = None
+        while self._pending:
+            error = self._results.get()
+            self._pending -= 1
+            first = first or error
+        if first is not None:
+            raise first
+
     def pair(self, here, there) -> None:
-        """Run ``there()`` on the helper thread while ``here()`` runs on this one; wait for both.
+        """Run ``there()`` on the helper thread while ``here()`` runs on this one; wait for both
+        (and for any task submitted before).
 
         An exception from either is raised here, after both have finished (so neither half is
         still writing into shared buffers when the caller moves on).
         """
-        self._tasks.put(there)
+        self.submit(there)
         try:
             here()
-        finally:
-            error = self._results.get()
-        if error is not None:
-            raise error
+        except BaseException:
+            with contextlib.suppress(BaseException):
+                self.join()
+            raise
+        self.join()
 
     def close(self) -> None:
         self._tasks.put(None)
@@ -95,6 +113,8 @@ def borrowed_helper():
     try:
         yield helper
     finally:
+        with contextlib.suppress(BaseException):
+            helper.join()  # nothing of the last user's may still be running
         with _idle_lock:
             _idle.append(helper)
 
