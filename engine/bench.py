@@ -4,7 +4,10 @@
 
 Prints one JSON line: seconds per epoch (median of epochs 2..5), samples/s, the achieved GFLOP/s
 (98.18 GFLOP per epoch: the matrix products of forward and backward passes only), the float32
-GEMM ceiling for the same shapes measured in this run, train/test accuracy, threads and BLAS.
+GEMM ceiling for the same shapes measured in this run (the best of short bursts before and after
+training), train/test accuracy, threads and BLAS. Epochs of the same products alone are timed
+between the training epochs too (``gemm_only_seconds_per_epoch``): on a shared machine whose speed
+drifts, they see the conditions the training epochs see, where the best burst sees the quietest.
 This is a script, not a test: timings on a shared machine vary from run to run.
 """
 from __future__ import annotations
@@ -33,8 +36,8 @@ def epoch_gflop(samples: int, batch_size: int) -> float:
     return per_sample * samples / 1e9
 
 
-def gemm_ceiling(batch_size: int = 128, repeats: int = 7, inner: int = 100) -> float:
-    """GFLOP/s of NumPy's float32 matrix products for one training step's shapes, nothing else."""
+def _gemm_step(batch_size: int):
+    """One training step's matrix products (forward, weight gradients, dL/dhidden), nothing else."""
     rng = np.random.default_rng(0)
     f32 = np.float32
     x = rng.random((batch_size, INPUT), dtype=f32)
@@ -49,10 +52,29 @@ def gemm_ceiling(batch_size: int = 128, repeats: int = 7, inner: int = 100) -> f
         np.matmul(z, w2.T, out=h)
         np.matmul(x.T, h, out=dw1)
 
+    return step
+
+
+def gemm_ceiling(batch_size: int = 128, repeats: int = 7, inner: int = 100) -> float:
+    """GFLOP/s of NumPy's float32 matrix products for one training step's shapes: the best burst."""
+    step = _gemm_step(batch_size)
     step()
     best = min(_timed(step, inner) for _ in range(repeats))
     flops = 2 * batch_size * (2 * INPUT * HIDDEN + 3 * HIDDEN * CLASSES)
     return flops / best / 1e9
+
+
+def gemm_epochs(samples: int, batch_size: int, epochs: int):
+    """Epochs of nothing but the step's matrix products, to interleave with the training epochs.
+
+    The best burst (``gemm_ceiling``) catches the machine at its quietest moment; an epoch of
+    products, timed between the training epochs, sees the same machine they see.
+    """
+    step, steps = _gemm_step(batch_size), -(-samples // batch_size)
+    step()
+    for _ in range(epochs):
+        yield _timed(step, steps) * steps
+    return {}
 
 
 def _timed(fn, n: int) -> float:
@@ -174,7 +196,8 @@ def main(argv=None) -> int:
     samples = len(data[0])
     info = blas_info()
     ceiling = gemm_ceiling(args.batch_size)
-    trainers = [engine_epochs(data, args.epochs, args.batch_size, args.seeds[0])]
+    trainers = [engine_epochs(data, args.epochs, args.batch_size, args.seeds[0]),
+                gemm_epochs(samples, args.batch_size, args.epochs)]
     if args.compare_torch:
         if importlib.util.find_spec("torch") is None:
             print("PyTorch is not installed: pip install torch", file=sys.stderr)
@@ -186,6 +209,7 @@ def main(argv=None) -> int:
         runs.append(run_interleaved(engine_epochs(data, args.epochs, args.batch_size, seed))[0][1])
     ceiling = max(ceiling, gemm_ceiling(args.batch_size))  # a ceiling: the better of before and after
     seconds = median_epoch(runs[0]["epoch_seconds"])
+    gemm_seconds = median_epoch(timed[1][0])
     gflop = epoch_gflop(samples, args.batch_size)
     result = {
         "engine": "numpy",
@@ -199,6 +223,8 @@ def main(argv=None) -> int:
         "achieved_gflops": round(gflop / seconds, 1),
         "gemm_ceiling_gflops": round(ceiling, 1),
         "fraction_of_ceiling": round(gflop / seconds / ceiling, 3),
+        "gemm_only_seconds_per_epoch": round(gemm_seconds, 4),
+        "fraction_of_gemm_only_epoch": round(gemm_seconds / seconds, 3),
         "train_accuracy": round(statistics.median(r["train_accuracy"] for r in runs), 4),
         "test_accuracy": round(statistics.median(r["test_accuracy"] for r in runs), 4),
         "test_accuracy_by_seed": {s: round(r["test_accuracy"], 4) for s, r in zip(args.seeds, runs)},
@@ -207,7 +233,7 @@ def main(argv=None) -> int:
         "numpy": np.__version__,
     }
     if args.compare_torch:
-        torch_seconds_per_epoch, torch_run = timed[1]
+        torch_seconds_per_epoch, torch_run = timed[2]
         torch_seconds = median_epoch(torch_seconds_per_epoch)
         result.update({
             "torch_version": torch_run["version"],

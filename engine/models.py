@@ -220,7 +220,7 @@ class Sequential:
         """The backward half of a two-core step, after the (already shared) forward pass.
 
         This thread backpropagates to every layer; then each thread computes its rows of the big
-        kernels' gradients and updates its rows of every big weight (this thread also the small
+        kernels' gradients and updates its rows of every big weight (the helper also the small
         weights), and runs its task of ``then``. This thread first measures the batch's
         loss and accuracy, while the helper wakes up; as on one core, a NaN or infinite loss
         updates nothing.
@@ -244,7 +244,7 @@ class Sequential:
                     layer.kernel_gradient(which)  # this thread's rows of dL/dkernel...
                 measured.wait()
                 if math.isfinite(result[0]):
-                    optimizer.update_parts(on_helper=bool(which))  # ...then its rows of every big weight
+                    optimizer.update_parts(on_helper=bool(which))  # ...then its rows (the helper: also the small weights)
                     if then:
                         then[which]()
             return run

@@ -95,8 +95,10 @@ class Dense(Layer):
     def forward(self, x, training=False, ahead=None):
         y = self._out.view(len(x), (self.units,), self.kernel.dtype)
         if ahead is not None and self.ahead_ready(ahead, len(x)):
-            np.add(self._ahead[0][:len(x)], self._ahead[1][:len(x)], out=y)
-        elif self._helped():
+            np.add(self._ahead[0][:len(x)], self._ahead[1][:len(x)], out=y)  # the bias is in term 1
+            self._x, self._y = x, self.activation.forward(y)
+            return self._y
+        if self._helped():
             # x @ W = x[:, :k] @ W[:k] + x[:, k:] @ W[k:], one term on each thread
             k, kernel = parallel.split_row(self.kernel.shape[0]), self.kernel
             other = self._partial.view(len(x), (self.units,), kernel.dtype)
@@ -122,6 +124,8 @@ class Dense(Layer):
         if term is None or len(term) < len(x) or term.dtype != self.kernel.dtype:
             term = self._ahead[half] = np.empty((len(x), self.units), self.kernel.dtype)
         np.matmul(x[:, rows], self.kernel[rows], out=term[:len(x)])
+        if half == 1 and self.use_bias:
+            term[:len(x)] += self.bias  # the helper updated it too, just before
         self._ahead_token[half] = (token, self.weights_version)
 
     def ahead_ready(self, token, n: int) -> bool:

@@ -70,9 +70,11 @@ class Optimizer:
         self._scratch = [np.empty_like(p) for p in parts]
         self._part_variables = parts
         self._grad_source: list | None = None
-        # first halves (with the whole small weights) on the calling thread, second halves on the helper
-        self._helper_indices = [k for k, (i, cut) in enumerate(self._cuts) if cut is not None and cut.start]
-        self._own_indices = [k for k in range(len(self._cuts)) if k not in self._helper_indices]
+        # first halves on the calling thread; second halves and the small weights on the helper,
+        # which starts its share a little later (it has to wake up) but has less else to do
+        self._split = any(cut is not None for _, cut in self._cuts)
+        self._own_indices = [k for k, (i, cut) in enumerate(self._cuts) if cut is not None and not cut.start]
+        self._helper_indices = [k for k in range(len(self._cuts)) if k not in self._own_indices]
         self.build_slots(parts)
 
     def _parts(self, arrays: list[np.ndarray]) -> list[np.ndarray]:
@@ -89,7 +91,8 @@ class Optimizer:
             self._part_grads = self._parts(self._grad_source)
 
     def update_parts(self, on_helper: bool) -> None:
-        """Update the parts that belong to one thread: the helper's halves, or all the others."""
+        """Update the parts that belong to one thread: first halves of big weights on the calling
+        thread (``on_helper=False``), everything else on the helper."""
         for k in self._helper_indices if on_helper else self._own_indices:
             self.update_step(self._part_grads[k], self._part_variables[k], k)
 
@@ -107,8 +110,8 @@ class Optimizer:
         borrowed one when the machine has a second core.
         """
         self.prepare(params, grads)
-        if not self._helper_indices:
-            self.update_parts(on_helper=False)
+        if not self._split:
+            self.update_parts(on_helper=True)  # all of it, here: nothing is worth a second thread
         elif helper is not None:
             helper.pair(lambda: self.update_parts(False), lambda: self.update_parts(True))
         elif parallel.enabled():
