@@ -47,7 +47,7 @@ class Sequential:
         self._fused = False
         self._helped_layers: list[Dense] = []
         self._ahead_layer: Dense | None = None
-        self._measured = threading.Event()  # set by the helper once a batch's loss is known
+        self._measured = threading.Event()  # set in a two-core step once the batch's loss is known
         for layer in layers or []:
             self.add(layer)
 
@@ -206,9 +206,11 @@ class Sequential:
             return loss, float("nan")
         acc = accuracy(y, output) if accuracy else float("nan")
         self._backward(self._output_gradient(y, output))
-        self.optimizer.apply(self._params, self._grads)
-        for layer in self._helped_layers:
+        for layer in self._helped_layers:  # train_on_batch from a callback during a two-core fit
+            layer.kernel_gradient(0)
+            layer.kernel_gradient(1)
             layer.weights_version += 1  # products computed ahead from the old weights are stale
+        self.optimizer.apply(self._params, self._grads)
         return loss, acc
 
     def _output_gradient(self, y, output) -> np.ndarray:

@@ -149,6 +149,30 @@ def test_weights_set_by_a_callback_are_used_by_the_next_batch(monkeypatch):
 
 
 @two_cores
+def test_a_callback_may_evaluate_and_train_on_a_batch_during_a_two_core_fit(monkeypatch):
+    x, y = digits_like()
+    results = []
+    for threads in ("2", "1"):
+        monkeypatch.setenv("ENGINE_THREADS", threads)
+        set_random_seed(0)
+        model = chapter_network()
+        scores = []
+
+        class Meddle(Callback):
+            def on_train_batch_end(self, batch, logs=None):
+                if batch == 1:
+                    scores.append(self.model.evaluate(x[:64], y[:64], batch_size=32))
+                    scores.append(self.model.train_on_batch(x[:32], y[:32]))
+
+        model.fit(x, y, batch_size=128, epochs=1, verbose=0, callbacks=[Meddle()])
+        results.append((model.get_weights(), scores))
+    (weights_2, scores_2), (weights_1, scores_1) = results
+    np.testing.assert_allclose(np.ravel(scores_2), np.ravel(scores_1), rtol=1e-5)
+    for a, b in zip(weights_2, weights_1):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+@two_cores
 def test_another_thread_may_predict_while_two_cores_train(monkeypatch):
     x, y = digits_like()
     answers, errors = [], []
