@@ -50,6 +50,10 @@ def test_the_benchmark_counts_98_gflop_per_epoch_and_prints_one_json_line(capsys
     assert result["seconds_per_epoch"] > 0 and 0 < result["fraction_of_ceiling"]
     assert np.isclose(result["achieved_gflops"], result["gflop_per_epoch"] / result["seconds_per_epoch"], rtol=0.01)
     assert result["test_accuracy"] > 0.8
+    # the GEMM-only epochs were timed alongside, and an epoch of products alone takes less time
+    assert 0 < result["gemm_only_seconds_per_epoch"] < result["seconds_per_epoch"]
+    assert np.isclose(result["fraction_of_gemm_only_epoch"],
+                      result["gemm_only_seconds_per_epoch"] / result["seconds_per_epoch"], atol=0.002)
 
 
 def test_fit_verbose_2_prints_one_line_per_epoch_with_seconds(capsys):
