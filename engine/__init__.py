@@ -17,10 +17,10 @@ It never imports Qt: the Neural Playground app drives it from a worker thread.
 import os as _os
 import sys as _sys
 
-# OpenBLAS keeps its idle threads spinning for ~0.1 s after each matrix product. Between two
-# products of a training step that spin steals the core from the optimizer's second thread (and,
-# in the app, from the UI thread). When NumPy is not loaded yet, ask OpenBLAS to let idle threads
-# sleep at once; an explicit setting in the environment wins.
+# OpenBLAS keeps its idle threads spinning for ~0.1 s after each matrix product, stealing the
+# core that other work needs (in the app, the UI thread). ``fit`` runs each product on one thread
+# anyway (engine.parallel), but predict and evaluate use OpenBLAS's threads. When NumPy is not
+# loaded yet, ask OpenBLAS to let idle threads sleep at once; an explicit setting wins.
 if "numpy" not in _sys.modules:
     _os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 from engine import activations, backend, callbacks, datasets, initializers, layers, losses, metrics, optimizers, utils
