@@ -71,6 +71,15 @@ _holders = 0
 _saved_threads = 0
 
 
+def _reset_in_a_forked_child() -> None:
+    global _lock, _holders
+    _lock, _holders = threading.Lock(), 0  # the threads that held it were not copied
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_in_a_forked_child)
+
+
 def _library() -> _OpenBLAS | None:
     global _openblas
     if _openblas is False:

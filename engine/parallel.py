@@ -103,12 +103,22 @@ _idle: list[Helper] = []
 _idle_lock = threading.Lock()
 
 
+def _forget_helpers_in_a_forked_child() -> None:
+    global _idle_lock
+    _idle.clear()  # their threads were not copied into this process
+    _idle_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_helpers_in_a_forked_child)
+
+
 @contextlib.contextmanager
 def borrowed_helper():
     """A helper thread for the duration of the block (kept for reuse afterwards)."""
     with _idle_lock:
         helper = _idle.pop() if _idle else None
-    if helper is None:
+    if helper is None or not helper._thread.is_alive():
         helper = Helper()
     try:
         yield helper

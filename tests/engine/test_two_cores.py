@@ -9,7 +9,9 @@ errors, and the BLAS thread setting afterwards.
 from __future__ import annotations
 
 import math
+import os
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -223,6 +225,32 @@ def test_stop_training_and_errors_leave_the_engine_ready_for_the_next_fit(monkey
     assert blas.threads() == threads_before
     assert all(layer._helper is None for layer in model.layers if isinstance(layer, Dense))
     assert_same_training(train("2", monkeypatch), train("1", monkeypatch))
+
+
+@two_cores
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_trains_with_its_own_helper(monkeypatch):
+    """A process forked after training (multiprocessing's default on Linux) has no helper threads:
+    it must start its own instead of waiting for the parent's forever."""
+    train("2", monkeypatch, epochs=1)  # leaves an idle helper in the pool
+    pid = os.fork()
+    if pid == 0:  # the child: train again, then report through the exit status
+        code = 1
+        try:
+            model, _, seen = train("2", monkeypatch, epochs=1)
+            code = 0 if seen.helped and seen.helped[0] == [512] else 2
+        finally:
+            os._exit(code)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            assert os.waitstatus_to_exitcode(status) == 0
+            return
+        time.sleep(0.05)
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+    pytest.fail("the forked child hung")
 
 
 # ----- the pieces ---------------------------------------------------------------------------
