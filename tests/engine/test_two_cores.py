@@ -91,6 +91,26 @@ def test_two_cores_train_exactly_like_one(model_kwargs, monkeypatch):
 
 
 @two_cores
+def test_a_layer_so_wide_that_its_bias_is_split_too(monkeypatch):
+    """131,072 units: the bias is itself cut in halves, so it cannot ride in the helper's term."""
+    rng = np.random.default_rng(0)
+    x, y = rng.random((64, 4), dtype=np.float32), to_categorical(rng.integers(0, 2, 64), 2)
+    weights = []
+    for threads in ("2", "1"):
+        monkeypatch.setenv("ENGINE_THREADS", threads)
+        set_random_seed(0)
+        model = engine.Sequential([Dense(1 << 17, activation="relu", input_shape=(4,), bias_initializer="ones"),
+                                   Dense(2, activation="softmax")])
+        model.compile(optimizer="sgd", loss="categorical_crossentropy")
+        seen = HelperSeen()
+        model.fit(x, y, batch_size=16, epochs=2, verbose=0, callbacks=[seen])
+        assert seen.helped[0] == ([1 << 17] if threads == "2" else [])
+        weights.append(model.get_weights())
+    for a, b in zip(*weights):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+@two_cores
 def test_the_same_seed_gives_identical_runs_on_two_cores(monkeypatch):
     first = train("2", monkeypatch)
     second = train("2", monkeypatch)
