@@ -19,7 +19,7 @@ difference), so switch the engine to float64 *before* building the model::
     assert gradcheck.max_relative_error(analytic, numeric) < 1e-6
     backend.set_floatx("float32")
 
-``model_gradients`` takes the same path as one training step (``Sequential._train_step``): a
+``model_gradients`` takes the same path as one training step (``engine.training.TrainingStep``): a
 forward pass in training mode, the loss's gradient (the fused ``logit_gradient`` when the last
 Dense layer's activation is the loss's partner, softmax or sigmoid) and the backward pass, but no
 optimizer update. Dropout layers draw a new mask at every forward pass; wrap the checks in
@@ -173,7 +173,7 @@ def model_loss(model, x, y, training: bool = True) -> float:
 def model_gradients(model, x, y, wrt_inputs: bool = False, training: bool = True):
     """Analytic gradients of the batch loss, by the model's own forward and backward passes.
 
-    This is ``Sequential._train_step`` without the optimizer: returns a list of copies of the
+    This is a ``TrainingStep`` on one core without the optimizer: returns a list of copies of the
     gradients, one per weight, in ``model.weights`` order; with ``wrt_inputs=True`` returns
     ``(weight_gradients, input_gradient)``. The weights are not changed.
     """

@@ -11,13 +11,13 @@ The chapter's network, in this engine::
 
 Training is gradient descent on mini-batches (chapter 2.4): for each batch, run the layers forward,
 measure the loss, run them backward to get every weight's gradient (backpropagation), and let the
-optimizer move each weight a little against its gradient.
+optimizer move each weight a little against its gradient. One such step, and one epoch of them,
+are in ``engine.training``; this module is the Keras-shaped container around them.
 """
 from __future__ import annotations
 
 import math
 import re
-import threading
 import time
 
 import numpy as np
@@ -26,8 +26,8 @@ from engine import backend, losses, metrics as metrics_module, optimizers, paral
 from engine.batches import BatchFeeder
 from engine.callbacks import CallbackList, History
 from engine.layers import Dense, Flatten, Layer, deserialize, serialize
-from engine.layers.base import Buffer
 from engine.progbar import Progbar, format_logs
+from engine.training import TrainingStep, run_epoch
 
 
 class Sequential:
@@ -45,9 +45,7 @@ class Sequential:
         self.stop_message: str | None = None
         self.history: History | None = None
         self._fused = False
-        self._helped_layers: list[Dense] = []
-        self._ahead_layer: Dense | None = None
-        self._measured = threading.Event()  # set in a two-core step once the batch's loss is known
+        self._step: TrainingStep | None = None  # while fit runs
         for layer in layers or []:
             self.add(layer)
 
@@ -176,12 +174,9 @@ class Sequential:
         return metrics_module.resolve_accuracy(self.loss.name, y.ndim, 2, self.output_shape[-1])
 
     # ----- forward and backward -------------------------------------------------------------
-    def _forward(self, x: np.ndarray, training: bool, ahead=None) -> np.ndarray:
+    def _forward(self, x: np.ndarray, training: bool) -> np.ndarray:
         for layer in self.layers:
-            if ahead is not None and layer is self._ahead_layer:
-                x = layer.forward(x, training=training, ahead=ahead)
-            else:
-                x = layer.forward(x, training=training)
+            x = layer.forward(x, training=training)
         return x
 
     def _backward(self, grad: np.ndarray) -> None:
@@ -190,100 +185,13 @@ class Sequential:
             if grad is None:
                 break
 
-    def _train_step(self, x: np.ndarray, y: np.ndarray, accuracy, helper=None, then=None, ahead=None) -> tuple[float, float]:
-        """One step of mini-batch gradient descent; returns (loss, accuracy) of the batch.
-
-        If the loss is NaN or infinite, nothing is updated: the weights stay as they were.
-        With a ``helper`` (see ``engine.parallel``) the step runs on two threads: ``_helped_step``,
-        where ``then`` are two tasks for each thread to run after its update; ``ahead`` names the
-        batch when the first layer computed its product in the last step.
-        """
-        output = self._forward(x, training=True, ahead=ahead)
-        if helper is not None:
-            return self._helped_step(x, y, output, accuracy, helper, then)
-        loss = self.loss(y, output)
-        if not math.isfinite(loss):
-            return loss, float("nan")
-        acc = accuracy(y, output) if accuracy else float("nan")
-        self._backward(self._output_gradient(y, output))
-        for layer in self._helped_layers:  # train_on_batch from a callback during a two-core fit
-            layer.kernel_gradient(0)
-            layer.kernel_gradient(1)
-            layer.weights_version += 1  # products computed ahead from the old weights are stale
-        self.optimizer.apply(self._params, self._grads)
-        return loss, acc
-
-    def _output_gradient(self, y, output) -> np.ndarray:
-        if self._fused:
-            return self.loss.logit_gradient(y, output, out=self._grad_buffer.view(len(y), output.shape[1:], output.dtype))
-        return self.loss.gradient(y, output)
-
-    def _helped_step(self, x, y, output, accuracy, helper, then) -> tuple[float, float]:
-        """The backward half of a two-core step, after the (already shared) forward pass.
-
-        This thread backpropagates to every layer; then each thread computes its rows of the big
-        kernels' gradients and updates its rows of every big weight (the helper also the small
-        weights), and runs its task of ``then``. This thread first measures the batch's
-        loss and accuracy, while the helper wakes up; as on one core, a NaN or infinite loss
-        updates nothing.
-        """
-        self._backward(self._output_gradient(y, output))
-        optimizer, helped, measured = self.optimizer, self._helped_layers, self._measured
-        optimizer.prepare(self._params, self._grads)
-        measured.clear()
-        result = [float("nan"), float("nan")]
-
-        def half(which: int):
-            def run():
-                if which == 0:
-                    try:
-                        result[0] = self.loss(y, output)
-                        if accuracy and math.isfinite(result[0]):
-                            result[1] = accuracy(y, output)
-                    finally:
-                        measured.set()
-                for layer in helped:
-                    layer.kernel_gradient(which)  # this thread's rows of dL/dkernel...
-                measured.wait()
-                if math.isfinite(result[0]):
-                    optimizer.update_parts(on_helper=bool(which))  # ...then its rows (the helper: also the small weights)
-                    if then:
-                        then[which]()
-            return run
-
-        helper.pair(half(0), half(1))
-        if math.isfinite(result[0]):
-            optimizer.finish_step()
-        return result[0], result[1]
-
-    def _use_helper(self, helper) -> None:
-        """Let the big Dense layers share their work with ``helper`` (None: stop)."""
-        self._helped_layers = [layer for layer in self.layers if isinstance(layer, Dense) and layer.use_helper(helper)]
-        # the first layer with weights can compute its next product ahead when only Flatten precedes it
-        first = next((layer for layer in self.layers if not isinstance(layer, Flatten)), None)
-        self._ahead_layer = first if first in self._helped_layers else None
-
-    def _ahead_tasks(self, feeder: BatchFeeder, step: int):
-        """Two tasks, one per thread, that compute the first layer's product for batch ``step``
-        right after this step's update, and the token that names that batch (or None, None)."""
-        layer = self._ahead_layer
-        if layer is None or not 0 <= step < feeder.steps:
-            return None, None
-        token = (feeder.epoch, step)
-
-        def product(half: int):
-            return lambda: layer.compute_ahead(feeder.flat_x(step), half, token)
-
-        return (product(0), product(1)), token
-
     def train_on_batch(self, x, y):
         """One gradient step on one batch; returns ``[loss, accuracy]`` (or the loss alone)."""
         self._check_compiled()
         x = self._inputs(x)
         y = self._targets(y, len(x))
-        self._grad_buffer = getattr(self, "_grad_buffer", Buffer())
         with np.errstate(all="ignore"):
-            loss, acc = self._train_step(x, y, self._accuracy_fn(y) if self.metrics else None)
+            loss, acc = TrainingStep(self)(x, y, self._accuracy_fn(y) if self.metrics else None)
         return [loss, acc] if self.metrics else loss
 
     # ----- fit ------------------------------------------------------------------------------
@@ -324,13 +232,13 @@ class Sequential:
         params = {"epochs": epochs, "steps": steps, "samples": n, "batch_size": batch_size, "verbose": verbose}
         cbs = CallbackList([*(callbacks or []), history], self, params)  # History last, as Keras
         self.stop_training, self.stop_reason, self.stop_message = False, None, None
-        feeder, self._grad_buffer = BatchFeeder(x, y, batch_size), Buffer()
+        feeder = BatchFeeder(x, y, batch_size)
         rng = backend.rng()
         logs: dict = {}
         cbs.on_train_begin()
         big_weights = any(parallel.splits(p) for p in self._params)
         with np.errstate(all="ignore"), parallel.two_cores(wanted=big_weights) as helper:
-            self._use_helper(helper)
+            self._step = step = TrainingStep(self, helper)
             try:
                 for epoch in range(initial_epoch, epochs):
                     cbs.on_epoch_begin(epoch)
@@ -339,7 +247,7 @@ class Sequential:
                         print(f"Epoch {epoch + 1}/{epochs}", flush=True)
                     feeder.start_epoch(rng.permutation(n) if shuffle else None)
                     bar = Progbar(steps) if verbose == 1 else None
-                    logs = self._fit_epoch(epoch, feeder, accuracy, cbs, verbose, bar, helper)
+                    logs = run_epoch(self, step, feeder, accuracy, cbs, epoch, verbose, bar)
                     if logs is None:  # not one batch trained
                         break
                     if x_val is not None and self.stop_reason != "nan":
@@ -354,54 +262,13 @@ class Sequential:
                     if self.stop_training:
                         break
             finally:
-                self._use_helper(None)
+                step.close()
+                self._step = None
             logs = logs or {}
         if self.stop_reason is None:
             self.stop_reason = "stopped" if self.stop_training else "completed"
         cbs.on_train_end(logs)
         return history
-
-    def _fit_epoch(self, epoch: int, feeder: BatchFeeder, accuracy, cbs: CallbackList, verbose, bar, helper) -> dict | None:
-        """Train on every batch of one epoch; returns the epoch's logs (None if no batch trained)."""
-        loss_sum = acc_sum = 0.0
-        seen = 0
-        logs = None
-        ahead = None  # names this step's batch if its first product was computed in the last step
-        for step in range(feeder.steps):
-            xb, yb = feeder.batch(step)
-            cbs.on_train_batch_begin(step)
-            next_ahead = tasks = None
-            if helper is not None:
-                gather = feeder.gather_later(step + 1)  # the helper gathers the next batch meanwhile
-                if gather is not None:
-                    helper.submit(gather)
-                tasks, next_ahead = self._ahead_tasks(feeder, step + 1)
-            loss, acc = self._train_step(xb, yb, accuracy, helper, tasks, ahead)
-            ahead = next_ahead
-            if not math.isfinite(loss):
-                self.stop_training, self.stop_reason = True, "nan"
-                cause = ("the input batch contains NaN or infinite values" if not np.isfinite(xb).all()
-                         else "the learning rate is probably too high")
-                self.stop_message = (
-                    f"Epoch {epoch + 1}, batch {step + 1}: the loss became {loss}. Training stopped and "
-                    f"the weights from before this batch were kept: {cause}."
-                )
-                if verbose:
-                    print(self.stop_message, flush=True)
-                break
-            size = len(xb)
-            seen += size
-            loss_sum += loss * size
-            logs = {"loss": loss_sum / seen}
-            if accuracy:
-                acc_sum += acc * size
-                logs["accuracy"] = acc_sum / seen
-            cbs.on_train_batch_end(step, {**logs, "batch_loss": loss, "batch_accuracy": acc, "size": size})
-            if bar:
-                bar.update(step + 1, logs)
-            if self.stop_training:
-                break
-        return logs
 
     # ----- evaluate and predict ---------------------------------------------------------------
     def _evaluate(self, x, y, batch_size) -> dict:

@@ -160,6 +160,13 @@ class Dense(Layer):
             return dx
         return np.matmul(dz, self.kernel.T, out=dx)  # dL/dx = dz . kernel^T
 
+    def finish_kernel_gradient(self) -> None:
+        """Compute dL/dkernel in full if a helped ``backward`` left it to ``kernel_gradient``
+        (``train_on_batch`` called by a callback in the middle of a two-core ``fit``)."""
+        if self._pending is not None and self._helped():
+            self.kernel_gradient(0)
+            self.kernel_gradient(1)
+
     def kernel_gradient(self, half: int) -> None:
         """After a helped ``backward``: rows ``[0, k)`` (half 0) or ``[k, end)`` (half 1) of dL/dkernel."""
         x, dz = self._pending

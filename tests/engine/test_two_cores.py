@@ -54,7 +54,7 @@ class HelperSeen(Callback):
         self.helped = []
 
     def on_train_batch_end(self, batch, logs=None):
-        self.helped.append([layer.units for layer in self.model._helped_layers])
+        self.helped.append([layer.units for layer in self.model._step.helped])
 
 
 def train(threads, monkeypatch, *, model_kwargs=None, data=None, callbacks=(), **fit_kwargs):

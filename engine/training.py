@@ -1,0 +1,181 @@
+"""One step of mini-batch gradient descent, and one epoch of them: what ``Sequential.fit`` runs.
+
+A step (chapter 2.4): run the layers forward on a batch, measure the loss, run them backward to
+get every weight's gradient (backpropagation), and let the optimizer move each weight a little
+against its gradient. If the loss is NaN or infinite, nothing is updated.
+
+``TrainingStep`` runs steps on one core, or on two with a ``Helper`` (``engine.parallel``): then
+each big Dense kernel's gradient is computed and applied in two halves of rows, one per thread,
+and the first layer multiplies the next batch by its freshly updated half right away, so that the
+next forward pass starts with its product ready.
+"""
+from __future__ import annotations
+
+import math
+import threading
+
+import numpy as np
+
+from engine.batches import BatchFeeder
+from engine.callbacks import CallbackList
+from engine.layers import Dense, Flatten
+from engine.layers.base import Buffer
+
+
+class TrainingStep:
+    """Training steps for ``model`` (compiled and built); with ``helper``, on two threads.
+
+    While it is open, the model's big Dense layers share their work with the helper; ``close``
+    lets them go.
+    """
+
+    def __init__(self, model, helper=None):
+        self.model = model
+        self.helper = helper
+        self._grad_buffer = Buffer()
+        self._measured = threading.Event()  # set in a two-core step once the batch's loss is known
+        # a one-core step (train_on_batch, maybe called during a two-core fit) leaves layers as they are
+        self.helped: list[Dense] = [] if helper is None else [
+            layer for layer in model.layers if isinstance(layer, Dense) and layer.use_helper(helper)
+        ]
+        # the first layer with weights can compute its next product ahead when only Flatten precedes it
+        first = next((layer for layer in model.layers if not isinstance(layer, Flatten)), None)
+        self.ahead_layer = first if first in self.helped else None
+
+    def close(self) -> None:
+        for layer in self.helped:
+            layer.use_helper(None)
+        self.helped, self.ahead_layer = [], None
+
+    def __call__(self, x: np.ndarray, y: np.ndarray, accuracy, then=None, ahead=None) -> tuple[float, float]:
+        """One step on the batch ``(x, y)``; returns its (loss, accuracy).
+
+        On two cores, ``then`` are two tasks (one per thread) to run after each thread's update,
+        and ``ahead`` names the batch when the first layer computed its product in the last step.
+        """
+        output = self._forward(x, ahead)
+        if self.helper is not None:
+            return self._two_core_rest(y, output, accuracy, then)
+        model = self.model
+        loss = model.loss(y, output)
+        if not math.isfinite(loss):
+            return loss, float("nan")
+        acc = accuracy(y, output) if accuracy else float("nan")
+        model._backward(self._output_gradient(y, output))
+        for layer in model.layers:
+            if isinstance(layer, Dense):
+                layer.finish_kernel_gradient()  # left to do by a layer that shares work with a helper
+        model.optimizer.apply(model._params, model._grads)
+        for layer in model.layers:
+            layer.weights_version += 1  # products computed ahead from the old weights are stale
+        return loss, acc
+
+    def _forward(self, x: np.ndarray, ahead) -> np.ndarray:
+        for layer in self.model.layers:
+            if ahead is not None and layer is self.ahead_layer:
+                x = layer.forward(x, training=True, ahead=ahead)
+            else:
+                x = layer.forward(x, training=True)
+        return x
+
+    def _output_gradient(self, y, output) -> np.ndarray:
+        loss = self.model.loss
+        if self.model._fused:
+            return loss.logit_gradient(y, output, out=self._grad_buffer.view(len(y), output.shape[1:], output.dtype))
+        return loss.gradient(y, output)
+
+    def _two_core_rest(self, y, output, accuracy, then) -> tuple[float, float]:
+        """The rest of a two-core step, after the (already shared) forward pass.
+
+        This thread backpropagates to every layer; then each thread computes its rows of the big
+        kernels' gradients and updates its rows of every big weight (the helper also the small
+        weights), and runs its task of ``then``. This thread first measures the batch's loss and
+        accuracy, while the helper wakes up; as on one core, a NaN or infinite loss updates nothing.
+        """
+        model = self.model
+        model._backward(self._output_gradient(y, output))
+        optimizer, helped, measured = model.optimizer, self.helped, self._measured
+        optimizer.prepare(model._params, model._grads)
+        measured.clear()
+        result = [float("nan"), float("nan")]
+
+        def half(which: int):
+            def run():
+                if which == 0:
+                    try:
+                        result[0] = model.loss(y, output)
+                        if accuracy and math.isfinite(result[0]):
+                            result[1] = accuracy(y, output)
+                    finally:
+                        measured.set()
+                for layer in helped:
+                    layer.kernel_gradient(which)  # this thread's rows of dL/dkernel...
+                measured.wait()
+                if math.isfinite(result[0]):
+                    optimizer.update_parts(on_helper=bool(which))  # ...then its rows (the helper: also the small weights)
+                    if then:
+                        then[which]()
+            return run
+
+        self.helper.pair(half(0), half(1))
+        if math.isfinite(result[0]):
+            optimizer.finish_step()
+        return result[0], result[1]
+
+    def ahead_tasks(self, feeder: BatchFeeder, step: int):
+        """Two tasks, one per thread, that compute the first layer's product for batch ``step``
+        right after this step's update, and the token that names that batch (or None, None)."""
+        layer = self.ahead_layer
+        if layer is None or not 0 <= step < feeder.steps:
+            return None, None
+        token = (feeder.epoch, step)
+
+        def product(half: int):
+            return lambda: layer.compute_ahead(feeder.flat_x(step), half, token)
+
+        return (product(0), product(1)), token
+
+
+def run_epoch(model, step: TrainingStep, feeder: BatchFeeder, accuracy, callbacks: CallbackList,
+              epoch: int, verbose, bar) -> dict | None:
+    """Train on every batch of one epoch; returns the epoch's logs (None if no batch trained)."""
+    loss_sum = acc_sum = 0.0
+    seen = 0
+    logs = None
+    helper = step.helper
+    ahead = None  # names this step's batch if its first product was computed in the last step
+    for index in range(feeder.steps):
+        xb, yb = feeder.batch(index)
+        callbacks.on_train_batch_begin(index)
+        next_ahead = tasks = None
+        if helper is not None:
+            gather = feeder.gather_later(index + 1)  # the helper gathers the next batch meanwhile
+            if gather is not None:
+                helper.submit(gather)
+            tasks, next_ahead = step.ahead_tasks(feeder, index + 1)
+        loss, acc = step(xb, yb, accuracy, tasks, ahead)
+        ahead = next_ahead
+        if not math.isfinite(loss):
+            model.stop_training, model.stop_reason = True, "nan"
+            cause = ("the input batch contains NaN or infinite values" if not np.isfinite(xb).all()
+                     else "the learning rate is probably too high")
+            model.stop_message = (
+                f"Epoch {epoch + 1}, batch {index + 1}: the loss became {loss}. Training stopped and "
+                f"the weights from before this batch were kept: {cause}."
+            )
+            if verbose:
+                print(model.stop_message, flush=True)
+            break
+        size = len(xb)
+        seen += size
+        loss_sum += loss * size
+        logs = {"loss": loss_sum / seen}
+        if accuracy:
+            acc_sum += acc * size
+            logs["accuracy"] = acc_sum / seen
+        callbacks.on_train_batch_end(index, {**logs, "batch_loss": loss, "batch_accuracy": acc, "size": size})
+        if bar:
+            bar.update(index + 1, logs)
+        if model.stop_training:
+            break
+    return logs
