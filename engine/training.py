@@ -88,9 +88,11 @@ class TrainingStep:
         """The rest of a two-core step, after the (already shared) forward pass.
 
         This thread backpropagates to every layer; then each thread computes its rows of the big
-        kernels' gradients and updates its rows of every big weight (the helper also the small
-        weights), and runs its task of ``then``. This thread first measures the batch's loss and
-        accuracy, while the helper wakes up; as on one core, a NaN or infinite loss updates nothing.
+        kernels' gradients, updates its rows of every big weight, and runs its task of ``then``.
+        The small weights go to whichever thread is done with its rows first: which one that is
+        depends on the machine's mood, and a thread that waits for the other costs a wake-up.
+        This thread first measures the batch's loss and accuracy, while the helper wakes up; as on
+        one core, a NaN or infinite loss updates nothing.
         """
         model = self.model
         model._backward(self._output_gradient(y, output))
@@ -98,6 +100,7 @@ class TrainingStep:
         optimizer.prepare(model._params, model._grads)
         measured.clear()
         result = [float("nan"), float("nan")]
+        small_weights = threading.Lock()  # taken by the thread that updates them
 
         def half(which: int):
             def run():
@@ -112,7 +115,9 @@ class TrainingStep:
                     layer.kernel_gradient(which)  # this thread's rows of dL/dkernel...
                 measured.wait()
                 if math.isfinite(result[0]):
-                    optimizer.update_parts(on_helper=bool(which))  # ...then its rows (the helper: also the small weights)
+                    optimizer.update_halves(which)  # ...then its rows of every big weight
+                    if small_weights.acquire(blocking=False):
+                        optimizer.update_small()  # element-wise: the same numbers on either thread
                     if then:
                         then[which]()
             return run

@@ -96,11 +96,7 @@ class Dense(Layer):
         y = self._out.view(len(x), (self.units,), self.kernel.dtype)
         if ahead is not None and self.ahead_ready(ahead, len(x)):
             np.add(self._ahead[0][:len(x)], self._ahead[1][:len(x)], out=y)
-            if self.use_bias and not self._bias_in_ahead():
-                y += self.bias
-            self._x, self._y = x, self.activation.forward(y)
-            return self._y
-        if self._helped():
+        elif self._helped():
             # x @ W = x[:, :k] @ W[:k] + x[:, k:] @ W[k:], one term on each thread
             k, kernel = parallel.split_row(self.kernel.shape[0]), self.kernel
             other = self._partial.view(len(x), (self.units,), kernel.dtype)
@@ -126,14 +122,7 @@ class Dense(Layer):
         if term is None or len(term) < len(x) or term.dtype != self.kernel.dtype:
             term = self._ahead[half] = np.empty((len(x), self.units), self.kernel.dtype)
         np.matmul(x[:, rows], self.kernel[rows], out=term[:len(x)])
-        if half == 1 and self._bias_in_ahead():
-            term[:len(x)] += self.bias  # a small weight: the helper updated it too, just before
         self._ahead_token[half] = (token, self.weights_version)
-
-    def _bias_in_ahead(self) -> bool:
-        # a small bias is updated whole on the helper (see Optimizer.update_parts), so term 1 can
-        # include it; a bias big enough to be split in halves is added in forward instead
-        return self.use_bias and not parallel.splits(self.bias)
 
     def ahead_ready(self, token, n: int) -> bool:
         """Whether both terms of a batch's product were computed ahead, from the current weights."""

@@ -10,7 +10,8 @@ updated independently. Weights that ``engine.parallel.splits`` picks (the chapte
 kernel) are cut into two halves of rows, and the halves are updated on two threads (NumPy releases
 the GIL inside its loops); results are bit-for-bit the same as one pass. ``update_step`` therefore
 sees *parts* of weights, and ``index`` numbers those parts. During ``fit`` the model updates each
-half right after computing that half's gradient, on the same thread (``update_parts``).
+half right after computing that half's gradient, on the same thread (``update_halves``), and the
+small weights on whichever thread gets there first (``update_small``).
 """
 from __future__ import annotations
 
@@ -70,11 +71,10 @@ class Optimizer:
         self._scratch = [np.empty_like(p) for p in parts]
         self._part_variables = parts
         self._grad_source: list | None = None
-        # first halves on the calling thread; second halves and the small weights on the helper,
-        # which starts its share a little later (it has to wake up) but has less else to do
-        self._split = any(cut is not None for _, cut in self._cuts)
-        self._own_indices = [k for k, (i, cut) in enumerate(self._cuts) if cut is not None and not cut.start]
-        self._helper_indices = [k for k in range(len(self._cuts)) if k not in self._own_indices]
+        # the first and second halves of big weights (one thread each), and the small weights
+        self._halves = [[k for k, (i, cut) in enumerate(self._cuts) if cut is not None and bool(cut.start) == bool(h)]
+                        for h in (0, 1)]
+        self._whole = [k for k, (i, cut) in enumerate(self._cuts) if cut is None]
         self.build_slots(parts)
 
     def _parts(self, arrays: list[np.ndarray]) -> list[np.ndarray]:
@@ -90,10 +90,14 @@ class Optimizer:
             self._grad_source = list(grads)
             self._part_grads = self._parts(self._grad_source)
 
-    def update_parts(self, on_helper: bool) -> None:
-        """Update the parts that belong to one thread: first halves of big weights on the calling
-        thread (``on_helper=False``), everything else on the helper."""
-        for k in self._helper_indices if on_helper else self._own_indices:
+    def update_halves(self, half: int) -> None:
+        """Update the first (``half=0``) or second halves of the big weights."""
+        for k in self._halves[half]:
+            self.update_step(self._part_grads[k], self._part_variables[k], k)
+
+    def update_small(self) -> None:
+        """Update the weights too small to be cut in halves."""
+        for k in self._whole:
             self.update_step(self._part_grads[k], self._part_variables[k], k)
 
     def finish_step(self) -> None:
@@ -110,16 +114,18 @@ class Optimizer:
         borrowed one when the machine has a second core.
         """
         self.prepare(params, grads)
-        if not self._split:
-            self.update_parts(on_helper=True)  # all of it, here: nothing is worth a second thread
+        first = lambda: self.update_halves(0)  # noqa: E731
+        rest = lambda: (self.update_halves(1), self.update_small())  # noqa: E731
+        if not self._halves[0]:
+            self.update_small()  # nothing here is worth a second thread
         elif helper is not None:
-            helper.pair(lambda: self.update_parts(False), lambda: self.update_parts(True))
+            helper.pair(first, rest)
         elif parallel.enabled():
             with parallel.borrowed_helper() as borrowed:
-                borrowed.pair(lambda: self.update_parts(False), lambda: self.update_parts(True))
+                borrowed.pair(first, rest)
         else:
-            self.update_parts(False)
-            self.update_parts(True)
+            first()
+            rest()
         self.finish_step()
 
     def update_step(self, gradient: np.ndarray, variable: np.ndarray, index: int) -> None:
