@@ -68,11 +68,17 @@ class TrainingController(QObject):
         self._runs = 0
         self._worker: TrainingWorker | None = None
         self._jobs: list[tuple[QThread, QObject]] = []  # live threads and their workers
-        self._cache = PreparedDataCache()
+        self._cache = PreparedDataCache()  # prepared in the background, ready before Train
         self._fit_base = 0.0  # run.position when this fit began
         self._fit_initial_epoch = 0
         self._evaluation_source = None  # the model whose on-demand evaluation is on its way
         state.evaluation_requested.connect(self.evaluate_current)
+        state.dataset_changed.connect(self._prepare_data_early)
+        state.settings_changed.connect(self._prepare_data_early)
+        self._prepare_data_early()
+
+    def _prepare_data_early(self) -> None:
+        self._cache.warm(self.state.dataset, self.state.settings)
 
     # -- queries --------------------------------------------------------------------------------
     @property

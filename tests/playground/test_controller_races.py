@@ -1,12 +1,19 @@
 """Button presses that cross the worker's signals in flight, and models that arrive from files."""
 from __future__ import annotations
 
+import dataclasses
+import threading
+import time
+
 import pytest
 from PySide6.QtCore import QSettings
 
 import engine
+import playground.training_data as training_data
 from engine.layers import Dense, Flatten
+from playground.data_loading import load_sample_dataset
 from playground.main_window import MainWindow
+from playground.specs import TrainSettings
 from playground.training_controller import PAUSED, STOPPING
 
 LONG = 120_000
@@ -99,3 +106,41 @@ def test_loading_a_model_without_a_dataset_says_so(qtbot, window, tmp_path, monk
     window.state._dataset = None  # as if no dataset could be opened
     assert window.load_model(path) is False
     assert errors == ["No dataset"]
+
+
+# ----- the data is prepared before Train is pressed ---------------------------------------------
+def test_the_data_is_prepared_in_the_background_before_train(qtbot, window, monkeypatch):
+    """Full MNIST as float32 takes ~0.4 s of fresh memory: the window prepares it while the learner
+    is still designing, and Train then finds it ready (prepared once, not twice)."""
+    cache, state = window.controller._cache, window.state
+    qtbot.waitUntil(lambda: cache.holds(state.dataset, state.settings), timeout=10_000)
+    calls = []
+    real = training_data.prepare_data
+    monkeypatch.setattr(training_data, "prepare_data", lambda *a: calls.append(a) or real(*a))
+    before = cache.get(state.dataset, state.settings)
+    assert calls == []  # ready: nothing to prepare
+    state.set_settings(dataclasses.replace(state.settings, train_size=1000))
+    qtbot.waitUntil(lambda: cache.holds(state.dataset, state.settings), timeout=10_000)
+    assert len(calls) == 1 and len(cache.get(state.dataset, state.settings).x_train) == 1000
+    assert cache.get(state.dataset, state.settings) is not before
+
+
+def test_warm_requests_that_pile_up_prepare_only_the_newest(monkeypatch):
+    gate, prepared = threading.Event(), []
+    real = training_data.prepare_data
+
+    def slow_prepare(dataset, settings):
+        gate.wait(10)
+        prepared.append(settings.train_size)
+        return real(dataset, settings)
+
+    monkeypatch.setattr(training_data, "prepare_data", slow_prepare)
+    dataset, cache = load_sample_dataset(), training_data.PreparedDataCache()
+    for size in (100, 200, 300, 400):  # the first starts at once; the others fold into the newest
+        cache.warm(dataset, TrainSettings(train_size=size))
+    gate.set()
+    deadline = time.monotonic() + 10
+    while not cache.holds(dataset, TrainSettings(train_size=400)) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert prepared == [100, 400]
+    assert len(cache.get(dataset, TrainSettings(train_size=400)).x_train) == 400
