@@ -27,7 +27,7 @@ from engine.batches import BatchFeeder
 from engine.callbacks import CallbackList, History
 from engine.layers import Dense, Flatten, Layer, deserialize, serialize
 from engine.progbar import Progbar, format_logs
-from engine.training import TrainingStep, run_epoch
+from engine.training import TrainingStep, run_epoch, training_steps
 
 
 class Sequential:
@@ -96,9 +96,12 @@ class Sequential:
             layer.need_input_grad = needed
             needed = needed or bool(layer.params)
         self.built = True
+        self._collect_weights()
+        self._configure_fusion()
+
+    def _collect_weights(self) -> None:
         self._params = [p for layer in self.layers for p in layer.params]
         self._grads = [g for layer in self.layers for g in layer.grads]
-        self._configure_fusion()
 
     def _configure_fusion(self) -> None:
         last = self.layers[-1] if self.layers else None
@@ -237,8 +240,9 @@ class Sequential:
         logs: dict = {}
         cbs.on_train_begin()
         big_weights = any(parallel.splits(p) for p in self._params)
-        with np.errstate(all="ignore"), parallel.two_cores(wanted=big_weights) as helper:
-            self._step = step = TrainingStep(self, helper)
+        nested = self._step is not None  # fit called by a callback of a running fit: one core
+        with np.errstate(all="ignore"), training_steps(self, feeder, big_weights and not nested) as step:
+            outer, self._step = self._step, step
             try:
                 for epoch in range(initial_epoch, epochs):
                     cbs.on_epoch_begin(epoch)
@@ -246,6 +250,7 @@ class Sequential:
                     if verbose:
                         print(f"Epoch {epoch + 1}/{epochs}", flush=True)
                     feeder.start_epoch(rng.permutation(n) if shuffle else None)
+                    step.start_epoch(feeder)
                     bar = Progbar(steps) if verbose == 1 else None
                     logs = run_epoch(self, step, feeder, accuracy, cbs, epoch, verbose, bar)
                     if logs is None:  # not one batch trained
@@ -262,8 +267,7 @@ class Sequential:
                     if self.stop_training:
                         break
             finally:
-                step.close()
-                self._step = None
+                self._step = outer
             logs = logs or {}
         if self.stop_reason is None:
             self.stop_reason = "stopped" if self.stop_training else "completed"

@@ -11,11 +11,13 @@ next forward pass starts with its product ready.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 
 import numpy as np
 
+from engine import blas, parallel, second_process
 from engine.batches import BatchFeeder
 from engine.callbacks import CallbackList
 from engine.layers import Dense, Flatten
@@ -69,6 +71,19 @@ class TrainingStep:
         for layer in model.layers:
             layer.weights_version += 1  # products computed ahead from the old weights are stale
         return loss, acc
+
+    def train_batch(self, feeder: BatchFeeder, index: int, x, y, accuracy) -> tuple[float, float]:
+        """One step of ``fit`` on batch ``index`` of ``feeder`` (which is ``(x, y)``)."""
+        tasks = None
+        if self.helper is not None:
+            gather = feeder.gather_later(index + 1)  # the helper gathers the next batch meanwhile
+            if gather is not None:
+                self.helper.submit(gather)
+            tasks, _ = self.ahead_tasks(feeder, index + 1)
+        return self(x, y, accuracy, tasks, ahead=(feeder.epoch, index))
+
+    def start_epoch(self, feeder: BatchFeeder) -> None:
+        """Called once ``feeder`` knows the epoch's order."""
 
     def _forward(self, x: np.ndarray, ahead) -> np.ndarray:
         for layer in self.model.layers:
@@ -141,25 +156,140 @@ class TrainingStep:
         return (product(0), product(1)), token
 
 
+class ForkedTrainingStep(TrainingStep):
+    """Training steps on two cores, the second one in a forked process (``engine.second_process``).
+
+    The second process owns rows ``[k, end)`` of the first layer's kernel: their gradient, their
+    update, and their term of the next batch's product. This process does everything else,
+    including rows ``[0, k)`` and their term. Results are the same as on one core.
+    """
+
+    def __init__(self, model, feeder: BatchFeeder):
+        super().__init__(model)
+        self.first = layer = self.first_layer(model)
+        optimizer = model.optimizer
+        optimizer.prepare(model._params, model._grads)  # builds the slots on the first fit
+        kernel, capacity = layer.kernel, feeder.batch_size
+        which = next(i for i, p in enumerate(model._params) if p is kernel)
+        self.part = optimizer.part_index(which, parallel.split_row(kernel.shape[0]))
+        slots = [slot[self.part] for name in optimizer.slot_names for slot in [getattr(optimizer, name)] if slot]
+        arena = second_process.SharedArena(second_process.SharedArena.bytes_for(
+            (kernel.shape, kernel.dtype), *((slot.shape, slot.dtype) for slot in slots),
+            ((len(feeder.x),), np.int64), ((capacity, layer.units), kernel.dtype),
+            ((capacity, layer.units), kernel.dtype), *second_process.SecondProcess.shared_arrays(optimizer),
+        ))
+        # the kernel moves into shared memory (same values), and so do the slots of its rows [k, end)
+        layer.kernel = layer.params[0] = arena.copy(kernel)
+        model._collect_weights()
+        optimizer.move_variables(model._params)
+        optimizer.prepare(model._params, model._grads)
+        optimizer.move_slots(self.part, arena.copy)
+        self.parts = [p for p in range(len(optimizer._cuts)) if p != self.part]  # ours to update
+        self.order = arena.empty((len(feeder.x),), np.int64)
+        self.order[:] = np.arange(len(feeder.x))
+        self.dz = arena.empty((capacity, layer.units), layer.kernel.dtype)
+        term = arena.empty((capacity, layer.units), layer.kernel.dtype)
+        self.ahead_layer = layer
+        layer.defer_kernel_gradient(True)
+        try:
+            self.process = second_process.SecondProcess(
+                arena, layer, optimizer, self.part, feeder.x, capacity, self.order, self.dz, term)
+        except BaseException:
+            layer.defer_kernel_gradient(False)
+            raise
+
+    @staticmethod
+    def first_layer(model):
+        """The model's first Dense layer if only Flatten precedes it and it is big enough to share."""
+        first = next((layer for layer in model.layers if not isinstance(layer, Flatten)), None)
+        if isinstance(first, Dense) and first.built and parallel.splits(first.kernel):
+            return first
+        return None
+
+    def close(self) -> None:
+        try:
+            self.process.close()
+        finally:
+            self.first.defer_kernel_gradient(False)
+            self.first._ahead = [None, None]
+            super().close()
+
+    def start_epoch(self, feeder: BatchFeeder) -> None:
+        if feeder._order is not None:
+            self.order[:] = feeder._order
+            feeder._order = self.order
+        else:
+            self.order[:] = np.arange(len(feeder.x))
+
+    def train_batch(self, feeder: BatchFeeder, index: int, x, y, accuracy) -> tuple[float, float]:
+        model, layer, process = self.model, self.first, self.process
+        token = (feeder.epoch, index)
+        output = self._forward(x, token)
+        model._backward(self._output_gradient(y, output))
+        _, dz = layer._pending
+        n = len(x)
+        np.copyto(self.dz[:n], dz)
+        after = index + 1 if index + 1 < feeder.steps else -1
+        lo, hi = feeder.bounds(after) if after >= 0 else (0, 0)
+        after_rows = hi - lo
+        process.post_step(feeder.epoch, index, n, after, after_rows)
+        loss = acc = float("nan")
+        try:
+            loss = model.loss(y, output)
+            if accuracy and math.isfinite(loss):
+                acc = accuracy(y, output)
+        finally:
+            process.post_go(math.isfinite(loss))
+        optimizer = model.optimizer
+        if math.isfinite(loss):
+            layer.kernel_gradient(0)
+            optimizer.update_parts(self.parts)
+        if after >= 0:
+            feeder.batch(after)  # gathered now, into the buffer that the last batch used
+            layer.compute_ahead(feeder.flat_x(after), 0, (feeder.epoch, after))
+        process.wait_done()
+        if after >= 0:
+            layer.take_ahead(1, process.term, (feeder.epoch, after))
+        if math.isfinite(loss):
+            optimizer.finish_step()
+        return loss, acc
+
+
+@contextlib.contextmanager
+def training_steps(model, feeder: BatchFeeder, wanted: bool = True):
+    """The steps ``fit`` runs: on two processes, two threads or one core (see the modules
+    ``engine.second_process`` and ``engine.parallel``), whichever this machine and model allow."""
+    if (wanted and second_process.supported() and blas.available() and model._step is None
+            and ForkedTrainingStep.first_layer(model) is not None):
+        with blas.single_threaded() as single:
+            step = None
+            if single:
+                with contextlib.suppress(OSError):  # no fork (out of memory?): use threads
+                    step = ForkedTrainingStep(model, feeder)
+            if step is not None:
+                try:
+                    yield step
+                finally:
+                    step.close()
+                return
+    with parallel.two_cores(wanted) as helper:
+        step = TrainingStep(model, helper)
+        try:
+            yield step
+        finally:
+            step.close()
+
+
 def run_epoch(model, step: TrainingStep, feeder: BatchFeeder, accuracy, callbacks: CallbackList,
               epoch: int, verbose, bar) -> dict | None:
     """Train on every batch of one epoch; returns the epoch's logs (None if no batch trained)."""
     loss_sum = acc_sum = 0.0
     seen = 0
     logs = None
-    helper = step.helper
-    ahead = None  # names this step's batch if its first product was computed in the last step
     for index in range(feeder.steps):
         xb, yb = feeder.batch(index)
         callbacks.on_train_batch_begin(index)
-        next_ahead = tasks = None
-        if helper is not None:
-            gather = feeder.gather_later(index + 1)  # the helper gathers the next batch meanwhile
-            if gather is not None:
-                helper.submit(gather)
-            tasks, next_ahead = step.ahead_tasks(feeder, index + 1)
-        loss, acc = step(xb, yb, accuracy, tasks, ahead)
-        ahead = next_ahead
+        loss, acc = step.train_batch(feeder, index, xb, yb, accuracy)
         if not math.isfinite(loss):
             model.stop_training, model.stop_reason = True, "nan"
             cause = ("the input batch contains NaN or infinite values" if not np.isfinite(xb).all()

@@ -55,6 +55,7 @@ class Dense(Layer):
         self._partial = Buffer()
         self._x = self._y = None
         self._helper = self._helper_thread = None
+        self._deferring_thread = None  # see defer_kernel_gradient
         self._pending = None  # (x, dz) whose kernel gradient kernel_gradient() computes
         self._ahead = [None, None]  # each thread's term of the next batch's x @ kernel
         self._ahead_token = [None, None]  # (batch token, weights_version) each term was computed for
@@ -92,6 +93,16 @@ class Dense(Layer):
     def _helped(self) -> bool:
         return self._helper is not None and threading.get_ident() == self._helper_thread
 
+    def defer_kernel_gradient(self, on: bool) -> None:
+        """While on, ``backward`` on this thread leaves dL/dkernel to ``kernel_gradient(half)``
+        (``engine.second_process`` computes one half in another process)."""
+        self._deferring_thread = threading.get_ident() if on else None
+        self._pending = None
+        self._ahead_token = [None, None]
+
+    def _defers(self) -> bool:
+        return self._helped() or (self._deferring_thread is not None and threading.get_ident() == self._deferring_thread)
+
     def forward(self, x, training=False, ahead=None):
         y = self._out.view(len(x), (self.units,), self.kernel.dtype)
         if ahead is not None and self.ahead_ready(ahead, len(x)):
@@ -124,6 +135,12 @@ class Dense(Layer):
         np.matmul(x[:, rows], self.kernel[rows], out=term[:len(x)])
         self._ahead_token[half] = (token, self.weights_version)
 
+    def take_ahead(self, half: int, term: np.ndarray, token) -> None:
+        """Use ``term``, computed elsewhere from the current weights, as half ``half``'s term of
+        batch ``token``'s product."""
+        self._ahead[half] = term
+        self._ahead_token[half] = (token, self.weights_version)
+
     def ahead_ready(self, token, n: int) -> bool:
         """Whether both terms of a batch's product were computed ahead, from the current weights."""
         key = (token, self.weights_version)
@@ -135,7 +152,7 @@ class Dense(Layer):
         if self.use_bias:
             np.sum(dz, axis=0, out=self.grads[1])  # dL/dbias = sum of dz over the batch
         helped = self._helped()
-        if helped:
+        if self._defers():
             self._pending = (x, dz)  # dL/dkernel: kernel_gradient(0) and (1), called by the model
         else:
             np.matmul(x.T, dz, out=self.grads[0])  # dL/dkernel = x^T . dz
@@ -152,7 +169,7 @@ class Dense(Layer):
     def finish_kernel_gradient(self) -> None:
         """Compute dL/dkernel in full if a helped ``backward`` left it to ``kernel_gradient``
         (``train_on_batch`` called by a callback in the middle of a two-core ``fit``)."""
-        if self._pending is not None and self._helped():
+        if self._pending is not None and self._defers():
             self.kernel_gradient(0)
             self.kernel_gradient(1)
 

@@ -17,6 +17,7 @@ class Adagrad(Optimizer):
     """
 
     name = "Adagrad"
+    slot_names = ("accumulators",)
 
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7):
         super().__init__(learning_rate)

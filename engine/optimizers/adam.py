@@ -24,6 +24,7 @@ class Adam(Optimizer):
     """
 
     name = "Adam"
+    slot_names = ("momentums", "velocities")
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
         super().__init__(learning_rate)

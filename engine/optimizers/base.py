@@ -43,6 +43,7 @@ class Optimizer:
     """Base optimizer. ``apply(params, grads)`` performs one step on every weight."""
 
     name = "optimizer"
+    slot_names: tuple[str, ...] = ()  # the attributes that hold one slot array per part
 
     def __init__(self, learning_rate=0.001):
         self.learning_rate = learning_rate
@@ -99,6 +100,33 @@ class Optimizer:
         """Update the weights too small to be cut in halves."""
         for k in self._whole:
             self.update_step(self._part_grads[k], self._part_variables[k], k)
+
+    def update_parts(self, parts) -> None:
+        """Update the parts numbered ``parts`` (see ``part_index``)."""
+        for k in parts:
+            self.update_step(self._part_grads[k], self._part_variables[k], k)
+
+    def part_index(self, variable: int, first_row: int = 0) -> int:
+        """The number of the part of weight ``variable`` that starts at row ``first_row``."""
+        for k, (i, cut) in enumerate(self._cuts):
+            start = 0 if cut is None else cut.start or 0
+            if i == variable and start == first_row:
+                return k
+        raise ValueError(f"weight {variable} has no part starting at row {first_row}")
+
+    def move_variables(self, params: list[np.ndarray]) -> None:
+        """The weights moved to new arrays of the same shapes (and values): keep the slots."""
+        if self._variables is None or [v.shape for v in self._variables] != [p.shape for p in params]:
+            raise ValueError("move_variables needs the weights this optimizer was built for")
+        self._variables = list(params)
+        self._part_variables = self._parts(self._variables)
+
+    def move_slots(self, part: int, allocate) -> None:
+        """Move part ``part``'s slots into ``allocate(slot)``, a copy of it (in shared memory)."""
+        for name in self.slot_names:
+            slots = getattr(self, name, None)
+            if slots:
+                slots[part] = allocate(slots[part])
 
     def finish_step(self) -> None:
         """Count one step (``iterations``) once every part has been updated."""

@@ -26,6 +26,7 @@ class RMSprop(Optimizer):
     """
 
     name = "RMSprop"
+    slot_names = ("velocities", "momentums")
 
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7):
         super().__init__(learning_rate)

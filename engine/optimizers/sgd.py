@@ -23,6 +23,7 @@ class SGD(Optimizer):
     """
 
     name = "SGD"
+    slot_names = ("momentums",)
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False):
         super().__init__(learning_rate)

@@ -5,6 +5,9 @@ multiplies by half of its rows and updates those rows. These tests train such ne
 ways (``ENGINE_THREADS=1`` turns the helper off) and check that nothing a user can see differs:
 weights, history, NaN handling, callbacks that change weights, predictions from other threads,
 errors, and the BLAS thread setting afterwards.
+
+On Linux x86-64 ``fit`` prefers a second *process* (``engine.second_process``, tested in
+``test_second_process.py``); here ``ENGINE_PROCESSES=0`` keeps it to the helper thread.
 """
 from __future__ import annotations
 
@@ -22,6 +25,11 @@ from engine.batches import BatchFeeder
 from engine.callbacks import Callback, LambdaCallback
 from engine.layers import Dense, Flatten
 from engine.utils import set_random_seed, to_categorical
+
+@pytest.fixture(autouse=True)
+def threads_not_processes(monkeypatch):
+    monkeypatch.setenv("ENGINE_PROCESSES", "0")
+
 
 two_cores = pytest.mark.skipif(
     not (parallel.enabled() and blas.available()),
