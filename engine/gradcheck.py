@@ -219,7 +219,7 @@ def pre_activations(model, x, training: bool = True) -> list[np.ndarray]:
     out = []
     for layer in model.layers:
         if isinstance(layer, Dense):
-            z = layer._x @ layer.kernel
+            z = layer._last.x @ layer.kernel
             if layer.use_bias:
                 z = z + layer.bias
             out.append(z)

@@ -22,7 +22,7 @@ import time
 
 import numpy as np
 
-from engine import backend, losses, metrics as metrics_module, optimizers, parallel
+from engine import backend, blas, losses, metrics as metrics_module, optimizers, parallel
 from engine.batches import BatchFeeder
 from engine.callbacks import CallbackList, History
 from engine.layers import Dense, Flatten, Layer, deserialize, serialize
@@ -193,7 +193,7 @@ class Sequential:
         self._check_compiled()
         x = self._inputs(x)
         y = self._targets(y, len(x))
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), blas.in_use():
             loss, acc = TrainingStep(self)(x, y, self._accuracy_fn(y) if self.metrics else None)
         return [loss, acc] if self.metrics else loss
 
@@ -297,7 +297,7 @@ class Sequential:
         y = self._targets(y, len(x))
         if len(x) == 0:
             raise ValueError("evaluate() received no samples")
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), blas.in_use():
             result = self._evaluate(x, y, batch_size)
         if verbose:
             print(f"{math.ceil(len(x) / batch_size)}/{math.ceil(len(x) / batch_size)} - {format_logs(result)}")
@@ -310,7 +310,7 @@ class Sequential:
         batch_size = _positive_int("batch_size", batch_size)
         x = self._inputs(x)
         out = np.empty((len(x), *self.output_shape), dtype=x.dtype)
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), blas.in_use():
             for lo in range(0, len(x), batch_size):
                 out[lo:lo + batch_size] = self._forward(x[lo:lo + batch_size], training=False)
         return out

@@ -51,6 +51,7 @@ import numpy as np
 from engine import parallel
 
 SPIN_SECONDS = 0.003  # how long the second process spins for the next batch before it sleeps
+STALL_SECONDS = 30.0  # a step that takes longer than this means the second process is stuck
 
 # the control block: one int64 each
 _COMMAND_SEQ, _COMMAND, _EPOCH, _STEP, _ROWS, _NEXT, _NEXT_ROWS, _GO_SEQ, _FINITE, _DONE_SEQ, _FAILED = range(11)
@@ -110,16 +111,19 @@ class SharedArena:
         return shared
 
 
-def _spin_until(read, at_least: int, alive, give_up_seconds: float | None = None) -> bool:
+def _spin_until(read, at_least: int, alive, give_up_seconds: float | None = None, share: bool = False) -> bool:
     """Spin until ``read() >= at_least``; calls ``alive()`` now and then (False stops the wait).
 
     After ``give_up_seconds`` (None: never) returns False, so that the caller can sleep instead.
     After a millisecond it yields the core between checks, in case both processes share one.
+    ``share``: yield at every check, which also lets this process's other threads take the GIL.
     """
     start = None
     spins = 0
     while read() < at_least:
         spins += 1
+        if share:
+            os.sched_yield()  # releases the GIL
         if spins & 1023 == 0:
             now = time.perf_counter()
             start = start or now
@@ -203,18 +207,25 @@ class SecondProcess:
     def wait_done(self) -> None:
         """Wait until the second process has finished the step; raise if it failed or died."""
         c, seq = self.control, self._seq
-        if not _spin_until(lambda: c[_DONE_SEQ], seq, self._alive):
+        if not _spin_until(lambda: c[_DONE_SEQ], seq, self._alive, STALL_SECONDS, share=True):
+            if self._alive():
+                self.close(kill=True)
+                raise SecondProcessError(
+                    f"the engine's second process stopped responding (no step done in {STALL_SECONDS:.0f} s)")
             self._exited = True
             raise SecondProcessError("the engine's second process died during training (killed, or out of memory?)")
         if c[_FAILED]:
             message = bytes(self.error).rstrip(b"\0").decode("utf-8", "replace")
             raise SecondProcessError(f"the engine's second process failed:\n{message}")
 
-    def close(self) -> None:
-        """Let the second process exit and wait for it."""
+    def close(self, kill: bool = False) -> None:
+        """Let the second process exit and wait for it (``kill``: do not wait)."""
         if self._exited:
             return
         self._exited = True
+        if kill:
+            with contextlib.suppress(OSError):
+                os.kill(self.pid, signal.SIGKILL)
         self.control[_COMMAND] = _EXIT_COMMAND
         with contextlib.suppress(OSError):
             self._post()

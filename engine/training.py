@@ -263,16 +263,18 @@ def training_steps(model, feeder: BatchFeeder, wanted: bool = True):
             and ForkedTrainingStep.first_layer(model) is not None):
         with blas.single_threaded() as single:
             step = None
-            if single:
-                with contextlib.suppress(OSError):  # no fork (out of memory?): use threads
+            # no fork while another thread runs a product (then: threads); nor if it fails
+            with blas.quiet_for_fork() as quiet, contextlib.suppress(OSError):
+                if single and quiet:
                     step = ForkedTrainingStep(model, feeder)
             if step is not None:
                 try:
-                    yield step
+                    with blas.in_use():
+                        yield step
                 finally:
                     step.close()
                 return
-    with parallel.two_cores(wanted) as helper:
+    with parallel.two_cores(wanted) as helper, blas.in_use():
         step = TrainingStep(model, helper)
         try:
             yield step

@@ -55,6 +55,9 @@ class Layer:
         self.grads: list[np.ndarray] = []  # dLoss/dweight, same shapes, filled by backward
         self.weight_names: list[str] = []
         self.weights_version = 0  # counts set_weights calls: work computed from older weights is stale
+        # what forward saw, kept for backward; per thread, so that predicting on one thread never
+        # disturbs a training step on another (the app's canvas predicts while the model trains)
+        self._last = threading.local()
 
     # -- building --------------------------------------------------------------------------
     def build(self, input_shape: tuple[int, ...]) -> None:

@@ -19,11 +19,11 @@ class Flatten(Layer):
         return (int(np.prod(input_shape)),)
 
     def forward(self, x, training=False):
-        self._shape = x.shape
+        self._last.shape = x.shape
         return x.reshape(len(x), -1)
 
     def backward(self, dy):
-        return dy.reshape(self._shape) if self.need_input_grad else None
+        return dy.reshape(self._last.shape) if self.need_input_grad else None
 
 
 class Activation(Layer):
@@ -37,11 +37,11 @@ class Activation(Layer):
     def forward(self, x, training=False):
         y = self._out.view(len(x), x.shape[1:], x.dtype)
         np.copyto(y, x)
-        self._y = self.activation.forward(y)
-        return self._y
+        self._last.y = y = self.activation.forward(y)
+        return y
 
     def backward(self, dy):
-        return self.activation.backward(dy, self._y) if self.need_input_grad else None
+        return self.activation.backward(dy, self._last.y) if self.need_input_grad else None
 
     def get_config(self):
         return {**super().get_config(), "activation": self.activation.name}
@@ -63,15 +63,14 @@ class Dropout(Layer):
         self._rng = None
         self._mask = Buffer()
         self._out = Buffer()
-        self._active = False
 
     def build(self, input_shape):
         self._rng = np.random.default_rng(self.seed) if self.seed is not None else backend.rng()
         super().build(input_shape)
 
     def forward(self, x, training=False):
-        self._active = training and self.rate > 0
-        if not self._active:
+        self._last.active = training and self.rate > 0
+        if not self._last.active:
             return x
         mask = self._mask.view(len(x), x.shape[1:], x.dtype)
         self._rng.random(out=mask, dtype=mask.dtype)
@@ -83,7 +82,7 @@ class Dropout(Layer):
     def backward(self, dy):
         if not self.need_input_grad:
             return None
-        if self._active:
+        if self._last.active:
             dy *= self._mask.view(len(dy), dy.shape[1:], dy.dtype)
         return dy
 

@@ -53,7 +53,6 @@ class Dense(Layer):
         self._out = Buffer()
         self._dx = Buffer()
         self._partial = Buffer()
-        self._x = self._y = None
         self._helper = self._helper_thread = None
         self._deferring_thread = None  # see defer_kernel_gradient
         self._pending = None  # (x, dz) whose kernel gradient kernel_gradient() computes
@@ -118,8 +117,9 @@ class Dense(Layer):
             np.matmul(x, self.kernel, out=y)
         if self.use_bias:
             y += self.bias
-        self._x, self._y = x, self.activation.forward(y)
-        return self._y
+        last = self._last
+        last.x, last.y = x, self.activation.forward(y)
+        return last.y
 
     def compute_ahead(self, x, half: int, token) -> None:
         """This thread's term of ``x @ kernel`` (rows ``[0, k)`` or ``[k, end)``) for a coming batch ``x``.
@@ -147,7 +147,7 @@ class Dense(Layer):
         return self._ahead_token[0] == key and self._ahead_token[1] == key and len(self._ahead[0]) >= n
 
     def backward(self, dy):
-        x, y = self._x, self._y
+        x, y = self._last.x, self._last.y
         dz = dy if self.loss_gives_logit_grad else self.activation.backward(dy, y)
         if self.use_bias:
             np.sum(dz, axis=0, out=self.grads[1])  # dL/dbias = sum of dz over the batch
