@@ -42,6 +42,7 @@ import platform
 import select
 import signal
 import sys
+import threading
 import time
 import traceback
 import warnings
@@ -60,10 +61,29 @@ _STEP_COMMAND, _EXIT_COMMAND = 1, 2
 _ERROR_BYTES = 4096
 
 
+_this_thread = threading.local()
+
+
+@contextlib.contextmanager
+def disabled():
+    """Within this block, ``fit`` on this thread keeps to the helper thread (``engine.parallel``).
+
+    The app trains this way: a second process that spins on the other core leaves the UI thread
+    no core of its own, and its frames come late (measured by ``python -m playground.bench``).
+    """
+    before = getattr(_this_thread, "off", False)
+    _this_thread.off = True
+    try:
+        yield
+    finally:
+        _this_thread.off = before
+
+
 def supported() -> bool:
     """Whether this machine can train with a second process (see the module's docstring)."""
     return (
-        sys.platform.startswith("linux")
+        not getattr(_this_thread, "off", False)
+        and sys.platform.startswith("linux")
         and platform.machine().lower() in ("x86_64", "amd64")
         and hasattr(os, "fork")
         and os.environ.get("ENGINE_PROCESSES", "2") != "0"
@@ -276,7 +296,8 @@ class SecondProcess:
         seq = 0
         while True:
             seq += 1
-            while not _spin_until(lambda: c[_COMMAND_SEQ], seq, alive, SPIN_SECONDS):
+            # yielding while spinning gives the core to any thread that wants it (the app's UI)
+            while not _spin_until(lambda: c[_COMMAND_SEQ], seq, alive, SPIN_SECONDS, share=True):
                 if not alive():
                     return 0
                 _sleep_on(wake, lambda: c[_COMMAND_SEQ] >= seq)

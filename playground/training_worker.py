@@ -31,6 +31,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
 import engine
+from engine import second_process
 from playground.training_data import PreparedData, evaluate_model, shaped_for
 
 PROGRESS_INTERVAL = 0.05  # seconds between progress signals: ~20 Hz
@@ -233,11 +234,12 @@ class TrainingWorker(QObject):
             data = job.prepare()
             callback = ProgressCallback(self, self.control)
             callback.initial_epoch, callback.final_epoch = job.initial_epoch, job.epochs
-            job.model.fit(
-                shaped_for(job.model, data.x_train), data.y_train, batch_size=job.batch_size, epochs=job.epochs,
-                verbose=0, callbacks=[callback], validation_split=job.validation_split,
-                shuffle=True, initial_epoch=job.initial_epoch,
-            )
+            with second_process.disabled():  # two threads: a spinning second process slows the UI's frames
+                job.model.fit(
+                    shaped_for(job.model, data.x_train), data.y_train, batch_size=job.batch_size, epochs=job.epochs,
+                    verbose=0, callbacks=[callback], validation_split=job.validation_split,
+                    shuffle=True, initial_epoch=job.initial_epoch,
+                )
             reason = getattr(job.model, "stop_reason", None) or "completed"
             message = getattr(job.model, "stop_message", "") or ""
             self.fit_ended.emit(reason, message, job.model.get_weights())

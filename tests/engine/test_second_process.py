@@ -274,3 +274,13 @@ def test_what_a_forked_child_writes_to_the_arena_the_parent_reads():
     assert a[1].tolist() == [7.0] * 4 and b.tolist() == [1, 2] and private.tolist() == [0, 0]
     with pytest.raises(MemoryError, match="full"):
         arena.empty((100,), np.float64)
+
+
+def test_disabled_keeps_fit_on_this_thread_to_threads(monkeypatch):
+    monkeypatch.setenv("ENGINE_THREADS", "2")
+    with second_process.disabled():
+        assert not second_process.supported()
+        inside = train(2, monkeypatch)
+    assert set(inside[2].kinds) == {"TrainingStep"}
+    assert second_process.supported()  # only within the block
+    assert set(train(2, monkeypatch)[2].kinds) == {"ForkedTrainingStep"}
