@@ -7,7 +7,9 @@ against its gradient. If the loss is NaN or infinite, nothing is updated.
 ``TrainingStep`` runs steps on one core, or on two with a ``Helper`` (``engine.parallel``): then
 each big Dense kernel's gradient is computed and applied in two halves of rows, one per thread,
 and the first layer multiplies the next batch by its freshly updated half right away, so that the
-next forward pass starts with its product ready.
+next forward pass starts with its product ready. ``ForkedTrainingStep`` does the same with a
+forked second process instead of a thread (``engine.second_process``), on Linux x86-64;
+``training_steps`` picks the kind this machine and model allow.
 """
 from __future__ import annotations
 
