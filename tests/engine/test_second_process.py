@@ -19,31 +19,16 @@ import pytest
 import engine
 from engine import blas, second_process
 from engine.callbacks import Callback, LambdaCallback
-from engine.layers import Dense, Flatten
+from engine.layers import Dense
 from engine.optimizers import SGD, Adagrad, Adam, RMSprop
 from engine.training import ForkedTrainingStep
-from engine.utils import set_random_seed, to_categorical
+from engine.utils import set_random_seed
+from tests.engine.test_two_cores import chapter_network as network, digits_like
 
 pytestmark = pytest.mark.skipif(
     not (second_process.supported() and blas.available()),
     reason="needs Linux on x86-64, two cores and an OpenBLAS whose thread count can be set",
 )
-
-
-def digits_like(n=600, shape=(784,), seed=1):
-    rng = np.random.default_rng(seed)
-    return rng.random((n, *shape), dtype=np.float32), to_categorical(rng.integers(0, 10, n), 10)
-
-
-def network(optimizer="rmsprop", flatten=False, extra_hidden=False):
-    layers = [Flatten(input_shape=(28, 28)), Dense(512, activation="relu")] if flatten else [
-        Dense(512, activation="relu", input_shape=(784,))]
-    if extra_hidden:
-        layers.append(Dense(512, activation="relu"))
-    layers.append(Dense(10, activation="softmax"))
-    model = engine.Sequential(layers)
-    model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"])
-    return model
 
 
 class StepSeen(Callback):
@@ -63,7 +48,7 @@ class StepSeen(Callback):
 def train(cores, monkeypatch, *, optimizer="rmsprop", model_kwargs=None, data=None, callbacks=(), fits=1, **fit_kwargs):
     monkeypatch.setenv("ENGINE_THREADS", "1" if cores == 1 else "2")
     set_random_seed(0)
-    model = network(optimizer() if callable(optimizer) else optimizer, **(model_kwargs or {}))
+    model = network(optimizer=optimizer() if callable(optimizer) else optimizer, **(model_kwargs or {}))
     x, y = data if data is not None else digits_like()
     seen = StepSeen()
     fit = {"batch_size": 128, "epochs": 2, "verbose": 0, **fit_kwargs}
