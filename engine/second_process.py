@@ -246,6 +246,7 @@ class SecondProcess:
         if kill:
             with contextlib.suppress(OSError):
                 os.kill(self.pid, signal.SIGKILL)
+        self.post_go(False)  # in case a step was posted and then abandoned (an exception in between)
         self.control[_COMMAND] = _EXIT_COMMAND
         with contextlib.suppress(OSError):
             self._post()

@@ -266,7 +266,7 @@ def training_steps(model, feeder: BatchFeeder, wanted: bool = True):
         with blas.single_threaded() as single:
             step = None
             # no fork while another thread runs a product (then: threads); nor if it fails
-            with blas.quiet_for_fork() as quiet, contextlib.suppress(OSError):
+            with blas.quiet_for_fork() as quiet, contextlib.suppress(OSError, MemoryError):
                 if single and quiet:
                     step = ForkedTrainingStep(model, feeder)
             if step is not None:
