@@ -332,12 +332,12 @@ class Sequential:
 
     def set_weights(self, weights) -> None:
         weights = list(weights)
-        expected = sum(len(layer.params) for layer in self.layers)
+        expected = sum(len(layer.all_weights) for layer in self.layers)
         if len(weights) != expected:
             raise ValueError(f"The model expects {expected} weight arrays, got {len(weights)}")
         i = 0
         for layer in self.layers:
-            k = len(layer.params)
+            k = len(layer.all_weights)
             layer.set_weights(weights[i:i + k])
             i += k
 
@@ -370,7 +370,9 @@ class Sequential:
             lines.append(f"{' ' + name + ' (' + cls + ')':<{width[0]}}{shape_text:<{width[1]}}{params:,}")
             lines.append(rule if i < len(self.layers) - 1 else "=" * 65)
         total = self.count_params()
-        lines += [f"Total params: {total:,}", f"Trainable params: {total:,}", "Non-trainable params: 0", rule]
+        trainable = sum(layer.count_trainable_params() for layer in self.layers)
+        lines += [f"Total params: {total:,}", f"Trainable params: {trainable:,}",
+                  f"Non-trainable params: {total - trainable:,}", rule]
         for line in lines:
             print_fn(line)
 

@@ -181,7 +181,7 @@ class ForkedTrainingStep(TrainingStep):
             ((capacity, layer.units), kernel.dtype), *second_process.SecondProcess.shared_arrays(optimizer),
         ))
         # the kernel moves into shared memory (same values), and so do the slots of its rows [k, end)
-        layer.kernel = layer.params[0] = arena.copy(kernel)
+        layer.kernel = layer.params[0] = layer.all_weights[0] = arena.copy(kernel)
         model._collect_weights()
         optimizer.move_variables(model._params)
         optimizer.prepare(model._params, model._grads)

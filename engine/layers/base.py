@@ -53,7 +53,11 @@ class Layer:
         self.need_input_grad = True  # the first layers of a model need no gradient for their input
         self.params: list[np.ndarray] = []  # the trainable weights, in Keras's order (kernel, bias)
         self.grads: list[np.ndarray] = []  # dLoss/dweight, same shapes, filled by backward
-        self.weight_names: list[str] = []
+        self.weight_names: list[str] = []  # the trainable weights' names
+        # every weight, trainable or not (BatchNormalization's moving statistics), in creation
+        # order: what get_weights / set_weights / save use, as Keras
+        self.all_weights: list[np.ndarray] = []
+        self.all_weight_names: list[str] = []
         self.weights_version = 0  # counts set_weights calls: work computed from older weights is stale
         # what forward saw, kept for backward; per thread, so that predicting on one thread never
         # disturbs a training step on another (the app's canvas predicts while the model trains)
@@ -68,12 +72,17 @@ class Layer:
     def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         return tuple(input_shape)
 
-    def add_weight(self, name: str, shape, initializer) -> np.ndarray:
+    def add_weight(self, name: str, shape, initializer, trainable: bool = True) -> np.ndarray:
+        """Create a weight. A trainable one gets a gradient and is moved by the optimizer; a
+        non-trainable one (a moving statistic) is saved, loaded and counted, never optimized."""
         dtype = self.dtype or backend.floatx()
         weight = np.ascontiguousarray(initializer(tuple(shape), dtype=dtype))
-        self.params.append(weight)
-        self.grads.append(np.zeros_like(weight))
-        self.weight_names.append(name)
+        if trainable:
+            self.params.append(weight)
+            self.grads.append(np.zeros_like(weight))
+            self.weight_names.append(name)
+        self.all_weights.append(weight)
+        self.all_weight_names.append(name)
         return weight
 
     # -- computing -------------------------------------------------------------------------
@@ -92,17 +101,21 @@ class Layer:
 
     # -- weights ---------------------------------------------------------------------------
     def count_params(self) -> int:
+        """Every weight's size, trainable or not (Keras's ``count_params``)."""
+        return int(sum(w.size for w in self.all_weights))
+
+    def count_trainable_params(self) -> int:
         return int(sum(p.size for p in self.params))
 
     def get_weights(self) -> list[np.ndarray]:
-        return [p.copy() for p in self.params]
+        return [w.copy() for w in self.all_weights]
 
     def set_weights(self, weights) -> None:
-        if len(weights) != len(self.params):
+        if len(weights) != len(self.all_weights):
             raise ValueError(
-                f"Layer {self.name!r} expects {len(self.params)} weight arrays, got {len(weights)}"
+                f"Layer {self.name!r} expects {len(self.all_weights)} weight arrays, got {len(weights)}"
             )
-        for param, value in zip(self.params, weights):
+        for param, value in zip(self.all_weights, weights):
             value = np.asarray(value)
             if value.shape != param.shape:
                 raise ValueError(
