@@ -14,6 +14,7 @@ class Adagrad(Optimizer):
 
     Args:
         learning_rate: default 0.001. initial_accumulator_value: default 0.1. epsilon: default 1e-7.
+        epsilon may be 0 only when initial_accumulator_value > 0 (else 0 / 0 for zero gradients).
     """
 
     name = "Adagrad"
@@ -25,6 +26,12 @@ class Adagrad(Optimizer):
             "initial_accumulator_value", initial_accumulator_value
         )
         self.epsilon = check_hyperparameter("epsilon", epsilon)
+        if self.epsilon == 0 and np.float32(self.initial_accumulator_value) == 0:
+            # a weight whose gradient stays 0 (an always-black pixel's) would get 0 / sqrt(0)
+            raise ValueError(
+                "epsilon must be > 0 when initial_accumulator_value is 0 "
+                "(Adagrad would divide 0 by 0 for weights whose gradient is always 0)"
+            )
 
     def build_slots(self, variables):
         self.accumulators = [np.full_like(v, self.initial_accumulator_value) for v in variables]

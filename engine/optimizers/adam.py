@@ -20,7 +20,7 @@ class Adam(Optimizer):
 
     Args:
         learning_rate: default 0.001. beta_1: default 0.9. beta_2: default 0.999.
-        epsilon: default 1e-7.
+        epsilon: > 0, default 1e-7 (0 would divide 0 by 0 for weights whose gradient is always 0).
     """
 
     name = "Adam"
@@ -30,7 +30,7 @@ class Adam(Optimizer):
         super().__init__(learning_rate)
         self.beta_1 = check_hyperparameter("beta_1", beta_1, 0.0, 1.0, high_inclusive=False)
         self.beta_2 = check_hyperparameter("beta_2", beta_2, 0.0, 1.0, high_inclusive=False)
-        self.epsilon = check_hyperparameter("epsilon", epsilon)
+        self.epsilon = check_hyperparameter("epsilon", epsilon, low_inclusive=False)  # 0 / 0 on zero gradients
 
     def build_slots(self, variables):
         self.momentums = [np.zeros_like(v) for v in variables]

@@ -24,7 +24,11 @@ from engine import parallel
 
 
 def check_hyperparameter(name: str, value, low=0.0, high=None, low_inclusive=True, high_inclusive=True) -> float:
-    """Validate a float hyperparameter and name it in the error (``learning_rate must be ...``)."""
+    """Validate a float hyperparameter and name it in the error (``learning_rate must be ...``).
+
+    ``low_inclusive=False`` with ``low=0`` asks for a strictly positive value (``epsilon``, which
+    the update rules divide by): then values that round to 0 in float32 are refused too.
+    """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, got {value!r}")
     value = float(value)
@@ -33,9 +37,14 @@ def check_hyperparameter(name: str, value, low=0.0, high=None, low_inclusive=Tru
     if high is not None:
         bad = bad or (value > high if high_inclusive else value >= high)
     if bad:
-        lo = "[" if low_inclusive else "("
-        hi = ("]" if high_inclusive else ")") if high is not None else ")"
-        raise ValueError(f"{name} must be a finite number in {lo}{low}, {high if high is not None else 'inf'}{hi}, got {value!r}")
+        if high is None:
+            allowed = f"{'>=' if low_inclusive else '>'} {low:g}"
+        else:
+            allowed = f"in {'[' if low_inclusive else '('}{low:g}, {high:g}{']' if high_inclusive else ')'}"
+        raise ValueError(f"{name} must be a finite number {allowed}, got {value!r}")
+    if not low_inclusive and low == 0 and np.float32(value) == 0:
+        # a positive value that float32 weights round to 0 would divide by zero all the same
+        raise ValueError(f"{name} must be a finite number > 0 that float32 can hold (at least 1.4e-45), got {value!r}")
     return value
 
 

@@ -20,7 +20,8 @@ class RMSprop(Optimizer):
         learning_rate: float >= 0, default 0.001.
         rho: discounting factor of the average, in [0, 1], default 0.9.
         momentum: float in [0, 1], default 0.
-        epsilon: small constant for numerical stability, default 1e-7.
+        epsilon: small constant > 0 for numerical stability, default 1e-7 (0 would divide 0 by 0
+            for weights whose gradient is always 0, such as those of MNIST's always-black pixels).
 
     Reference: Hinton, Srivastava, Swersky, "Neural Networks for Machine Learning", lecture 6e.
     """
@@ -32,7 +33,7 @@ class RMSprop(Optimizer):
         super().__init__(learning_rate)
         self.rho = check_hyperparameter("rho", rho, 0.0, 1.0)
         self.momentum = check_hyperparameter("momentum", momentum, 0.0, 1.0)
-        self.epsilon = check_hyperparameter("epsilon", epsilon)
+        self.epsilon = check_hyperparameter("epsilon", epsilon, low_inclusive=False)  # 0 / 0 on zero gradients
 
     def build_slots(self, variables):
         self.velocities = [np.zeros_like(v) for v in variables]

@@ -310,6 +310,38 @@ def test_invalid_hyperparameters_name_the_argument(make, error, argument):
         make()
 
 
+@pytest.mark.parametrize("make", [
+    lambda: RMSprop(epsilon=0), lambda: RMSprop(epsilon=0.0), lambda: Adam(epsilon=0),
+    lambda: RMSprop(epsilon=1e-50), lambda: Adam(epsilon=1e-60),  # 0 once in float32
+    lambda: Adagrad(initial_accumulator_value=0, epsilon=0),
+    lambda: Adagrad(initial_accumulator_value=1e-50, epsilon=0),
+], ids=["rmsprop", "rmsprop-float", "adam", "rmsprop-float32-zero", "adam-float32-zero", "adagrad", "adagrad-tiny"])
+def test_an_epsilon_that_would_divide_zero_by_zero_is_refused(make):
+    with pytest.raises(ValueError, match=r"epsilon must be .*> 0"):
+        make()
+
+
+@pytest.mark.parametrize("cls, kwargs", [
+    (RMSprop, {"epsilon": 1e-30}), (Adam, {"epsilon": 1e-30}),
+    (Adagrad, {"initial_accumulator_value": 0.1, "epsilon": 0}), (Adagrad, {"initial_accumulator_value": 0.0}),
+])
+def test_weights_whose_gradient_is_always_zero_stay_finite(cls, kwargs):
+    """MNIST's always-black pixels: their kernel rows get a zero gradient on every step."""
+    weights = [np.ones((3, 2), np.float32)]
+    zero_grads = [[np.zeros((3, 2), np.float32)] for _ in range(3)]
+    (after,) = run(cls(learning_rate=0.1, **kwargs), weights, zero_grads, np.float32)
+    np.testing.assert_array_equal(after, weights[0])
+
+
+def test_epsilon_range_message_is_plain():
+    with pytest.raises(ValueError, match=r"^epsilon must be a finite number > 0, got 0.0$"):
+        RMSprop(epsilon=0)
+    with pytest.raises(ValueError, match=r"^learning_rate must be a finite number >= 0, got -1.0$"):
+        SGD(learning_rate=-1)
+    with pytest.raises(ValueError, match=r"^momentum must be a finite number in \[0, 1\], got 1.5$"):
+        SGD(momentum=1.5)
+
+
 @pytest.mark.parametrize("name", ["adadelta", "", "sgd2", None, 3])
 def test_unknown_optimizer(name):
     with pytest.raises(ValueError, match="Unknown optimizer"):
