@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import math
 
-from playground.specs import MAX_UNITS, LayerSpec
+from playground.specs import ACTIVATIONS, MAX_UNITS, LayerSpec
 
-NOT_A_NUMBER = float("nan")  # one shared object, so equal specs compare equal
+FIX_FIRST = "# Fix the layers marked red first."
 
 
 def parse_units(text: str):
@@ -25,12 +25,13 @@ def parse_units(text: str):
     return int(number) if number.is_integer() else number
 
 
-def parse_dropout(text: str) -> float:
-    """'0.5' -> 0.5; text that is not a number -> NaN (state reports it as out of range)."""
+def parse_dropout(text: str):
+    """'0.5' -> 0.5; '' -> 0.0; 'x' -> 'x' (kept as typed, so every message quotes what was typed)."""
+    text = text.strip()
     try:
-        return float(text.strip() or "0")
+        return float(text or "0")
     except ValueError:
-        return NOT_A_NUMBER
+        return text
 
 
 def units_valid(units) -> bool:
@@ -38,7 +39,12 @@ def units_valid(units) -> bool:
 
 
 def dropout_valid(rate) -> bool:
-    return isinstance(rate, (int, float)) and 0.0 <= rate < 1.0
+    return isinstance(rate, (int, float)) and not isinstance(rate, bool) and 0.0 <= rate < 1.0
+
+
+def layer_valid(spec: LayerSpec) -> bool:
+    """Every cell of this hidden layer holds a value the engine can build."""
+    return units_valid(spec.units) and spec.activation in ACTIVATIONS and dropout_valid(spec.dropout)
 
 
 def layer_summary(layers, input_shape=(28, 28), classes: int = 10) -> list[tuple[str, tuple, int | None]]:
@@ -60,7 +66,13 @@ def layer_summary(layers, input_shape=(28, 28), classes: int = 10) -> list[tuple
 
 
 def r_code(layers, input_shape=(28, 28), classes: int = 10) -> str:
-    """The same network written the way the book builds it in R."""
+    """The same network written the way the book builds it in R (``FIX_FIRST`` while a cell is invalid).
+
+    Only valid designs are written: an invalid cell (units ``abc``, dropout ``1``) never reaches
+    code the learner might copy.
+    """
+    if not all(layer_valid(spec) for spec in layers):
+        return FIX_FIRST
     dims = " * ".join(str(side) for side in input_shape)
     lines = ["model <- keras_model_sequential() %>%"]
     for i, spec in enumerate(list(layers) + [LayerSpec(classes, "softmax", 0.0)]):

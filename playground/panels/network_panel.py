@@ -11,7 +11,8 @@ was built from this design. The pure helpers (parsing, ``layer_summary``, ``r_co
 ``playground.network_text``.
 
 The panel only writes ``state.set_layers(...)``; invalid values (units 0, text, dropout 1) are
-kept in the table, marked red, and passed on so ``state.network_errors()`` can name them.
+kept in the table as typed, marked red, and passed on so ``state.network_errors()`` can name
+them: its words are the ones every panel shows. The R code waits until the design is valid.
 """
 from __future__ import annotations
 
@@ -248,7 +249,7 @@ class NetworkPanel(LocksWhileTraining, QWidget):
         else:
             total = sum(params)
             self.total_label.setText(f"Total params: {total:,}  ({total * 4 / 1e6:.1f} MB of float32)")
-        errors = self._describe_errors()
+        errors = self.state.network_errors()  # the one source of this text (the Training panel shows it too)
         self.error_label.setText("\n".join(errors))
         self.error_label.setVisible(bool(errors))
         matches = [i for i, preset in enumerate(PRESETS.values()) if preset == layers]
@@ -261,18 +262,6 @@ class NetworkPanel(LocksWhileTraining, QWidget):
         invalid.setAlpha(INVALID_ALPHA)
         item.setData(Qt.BackgroundRole, None if ok else invalid)
         item.setToolTip("Double-click to edit" if ok else f"Invalid: expected {expected}")
-
-    def _describe_errors(self) -> list[str]:
-        """``state.network_errors()``, quoting what was typed when it was not a number."""
-        messages = []
-        for message in self.state.network_errors():
-            for row in self._hidden_rows():
-                for column, word in ((UNITS, "units"), (DROPOUT, "dropout")):
-                    text = self.table.item(row, column).text()
-                    if message.startswith(f"Layer {row}: {word}") and isinstance(parse_units(text), str):
-                        message = message.rsplit("got ", 1)[0] + f"got {text!r}"
-            messages.append(message)
-        return messages
 
     # ----- table -> state ---------------------------------------------------------------
     def _on_item_changed(self, item: QTableWidgetItem) -> None:

@@ -222,3 +222,31 @@ def test_r_code_for_logistic_regression_puts_input_shape_on_the_output_layer():
         "model <- keras_model_sequential() %>%\n"
         '  layer_dense(units = 10, activation = "softmax", input_shape = c(28 * 28))'
     )
+
+
+@pytest.mark.parametrize("column, text", [(UNITS, "abc"), (UNITS, "0"), (UNITS, "12.5"), (DROPOUT, "x"), (DROPOUT, "1")])
+def test_an_invalid_cell_never_reaches_the_r_code(panel, column, text):
+    edit(panel, 1, column, text)
+    code = panel.code_label.text()
+    assert "layer_dense" not in code and f"= {text}" not in code  # no `units = abc`, no `rate = 1`
+    assert code.startswith("# ") and "fix the layers marked red" in code.lower()
+    edit(panel, 1, column, "512" if column == UNITS else "0")
+    assert 'layer_dense(units = 512, activation = "relu"' in panel.code_label.text()
+
+
+@pytest.mark.parametrize("column, text, typed", [(DROPOUT, "x", "got 'x'"), (DROPOUT, "half", "got 'half'"),
+                                                 (UNITS, "abc", "got 'abc'")])
+def test_every_panel_quotes_what_was_typed_from_one_message(qtbot, column, text, typed):
+    from playground.panels.training_panel import TrainingPanel
+    from playground.training_controller import TrainingController
+
+    x, y = np.zeros((20, 28, 28), dtype=np.uint8), np.arange(20, dtype=np.uint8) % 10
+    panel = NetworkPanel(AppState(Dataset("tiny", "test", x, y, x, y)))
+    qtbot.addWidget(panel)
+    training = TrainingPanel(panel.state, TrainingController(panel.state))
+    qtbot.addWidget(training)
+    edit(panel, 1, column, text)
+    message = panel.state.network_errors()[0]  # the one source of the design's error text
+    assert typed in message and "nan" not in message
+    assert panel.error_label.text() == message
+    assert message in training.reason_label.text() and "nan" not in training.reason_label.text()
