@@ -47,6 +47,15 @@ def layer_valid(spec: LayerSpec) -> bool:
     return units_valid(spec.units) and spec.activation in ACTIVATIONS and dropout_valid(spec.dropout)
 
 
+def byte_size(n_bytes: float) -> str:
+    """Bytes in the unit that reads best, two significant digits: 850 bytes, 31 KB, 1.6 MB, 80 MB."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if n_bytes >= scale:
+            value = n_bytes / scale
+            return f"{value:.1f} {unit}" if value < 9.95 else f"{value:,.0f} {unit}"
+    return f"{n_bytes:,.0f} bytes"
+
+
 def layer_summary(layers, input_shape=(28, 28), classes: int = 10) -> list[tuple[str, tuple, int | None]]:
     """``model.summary()`` by arithmetic: (class name, output shape, params) for every engine layer.
 

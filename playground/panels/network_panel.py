@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from playground.network_text import dropout_valid, layer_summary, parse_dropout, parse_units, r_code, units_valid
+from playground.network_text import byte_size, dropout_valid, layer_summary, parse_dropout, parse_units, r_code, units_valid
 from playground.state import ACTIVATIONS, MAX_UNITS, PRESETS, AppState, LayerSpec
 from playground.theme import error_colour
 from playground.widgets import LocksWhileTraining
@@ -248,7 +248,7 @@ class NetworkPanel(LocksWhileTraining, QWidget):
             self.total_label.setText("Total params: –  (fix the layers marked red)")
         else:
             total = sum(params)
-            self.total_label.setText(f"Total params: {total:,}  ({total * 4 / 1e6:.1f} MB of float32)")
+            self.total_label.setText(f"Total params: {total:,}  ({byte_size(4 * total)} of float32)")
         errors = self.state.network_errors()  # the one source of this text (the Training panel shows it too)
         self.error_label.setText("\n".join(errors))
         self.error_label.setVisible(bool(errors))

@@ -6,7 +6,7 @@ from PySide6.QtWidgets import QAbstractItemView, QLineEdit
 
 import engine
 from engine.layers import Dense, Dropout, Flatten
-from playground.network_text import layer_summary, r_code
+from playground.network_text import byte_size, layer_summary, r_code
 from playground.panels.network_panel import ACTIVATION, DROPOUT, PARAMS, SHAPE, UNITS, NetworkPanel
 from playground.state import CHAPTER_NETWORK, MAX_UNITS, PRESETS, AppState, Dataset, LayerSpec
 
@@ -250,3 +250,16 @@ def test_every_panel_quotes_what_was_typed_from_one_message(qtbot, column, text,
     assert typed in message and "nan" not in message
     assert panel.error_label.text() == message
     assert message in training.reason_label.text() and "nan" not in training.reason_label.text()
+
+
+@pytest.mark.parametrize("n_bytes, text", [(0, "0 bytes"), (850, "850 bytes"), (3_220, "3.2 KB"), (31_400, "31 KB"),
+                                           (1_628_200, "1.6 MB"), (9_960_000, "10 MB"), (80_000_000, "80 MB"),
+                                           (2.5e9, "2.5 GB")])
+def test_byte_sizes_read_like_a_file_manager(n_bytes, text):
+    assert byte_size(n_bytes) == text
+
+
+def test_the_total_says_how_much_memory_the_weights_take(panel):
+    assert "(1.6 MB of float32)" in panel.total_label.text()  # 407,050 x 4 bytes
+    panel.state.set_layers(())
+    assert panel.total_label.text() == "Total params: 7,850  (31 KB of float32)"  # never "0.0 MB"
