@@ -30,6 +30,7 @@ from playground.panels.evaluate_panel import EvaluatePanel
 from playground.panels.network_panel import NetworkPanel
 from playground.panels.optimizer_panel import OptimizerPanel
 from playground.panels.training_panel import TrainingPanel
+from playground.settings_writer import SettingsWriter
 from playground.state import AppState
 from playground.theme import apply_theme, is_dark
 from playground.training_controller import TrainingController
@@ -78,7 +79,7 @@ class MainWindow(FileActions, QMainWindow):
             except (ValueError, OSError) as exc:  # a broken install: say so, open empty
                 problem = f"The bundled MNIST sample could not be loaded: {exc}"
         self.state = AppState(dataset, parent=self)
-        persistence.restore_layers(self.state, self.store.value(persistence.LAYERS_KEY))
+        restore_note = persistence.restore_layers(self.state, self.store.value(persistence.LAYERS_KEY))
         persistence.restore_settings(self.state, self.store.value(persistence.SETTINGS_KEY))
         self.controller = TrainingController(self.state, parent=self)
         self.panels = {
@@ -116,6 +117,9 @@ class MainWindow(FileActions, QMainWindow):
         self.controller.failed.connect(lambda text: self.statusBar().showMessage("Error: " + text, 15000))
         self.state.training_finished.connect(self._on_training_finished)
         self._restore_window()
+        self.settings_writer = SettingsWriter.watching(self)  # written soon after each change
+        if restore_note:
+            self.statusBar().showMessage(restore_note, 30000)
         if problem:
             self.show_error("No dataset", problem + "\nUse File > Open dataset… to open an mnist.npz.")
 
@@ -217,7 +221,7 @@ class MainWindow(FileActions, QMainWindow):
 
     def closeEvent(self, event) -> None:
         """Save, then stop training and any download cleanly (no hang, no dangling thread)."""
-        self.save_settings()
+        self.settings_writer.write_now()
         self.controller.shutdown()
         for panel in self.panels.values():
             shutdown = getattr(panel, "shutdown", None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from playground.persistence import MAX_HIDDEN_LAYERS
 from playground.specs import Dataset, LayerSpec
 
 
@@ -27,7 +28,10 @@ def incompatibility(model, dataset: Dataset) -> str | None:
 
 def layer_specs_of(model, dataset: Dataset) -> tuple[LayerSpec, ...] | None:
     """The hidden layers as ``LayerSpec``s if ``state.build_model()`` would rebuild this very
-    architecture (Flatten, then Dense [Dropout] ..., then Dense softmax); otherwise None."""
+    architecture (Flatten, then Dense [Dropout] ..., then Dense softmax) with at most
+    ``MAX_HIDDEN_LAYERS`` hidden layers (a longer table would stall the Network panel); otherwise None."""
+    if len(model.layers) > 2 * MAX_HIDDEN_LAYERS + 2:  # each hidden Dense may be followed by a Dropout
+        return None
     configs = [(type(layer).__name__, layer.get_config()) for layer in model.layers]
     if len(configs) < 2 or configs[0][0] != "Flatten":
         return None
@@ -44,4 +48,4 @@ def layer_specs_of(model, dataset: Dataset) -> tuple[LayerSpec, ...] | None:
             specs[-1] = LayerSpec(specs[-1].units, specs[-1].activation, float(config["rate"]))
         else:
             return None
-    return tuple(specs)
+    return tuple(specs) if len(specs) <= MAX_HIDDEN_LAYERS else None

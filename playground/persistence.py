@@ -3,6 +3,10 @@
 Settings files get edited by hand, truncated, or written by an older version. Everything here
 is read defensively: a value of the wrong type is skipped, a value that would make the design
 invalid is skipped, and in the worst case the chapter's defaults stay. Nothing raises.
+
+What is restored is capped: a value longer than ``MAX_SAVED_TEXT`` characters is ignored, and at
+most ``MAX_HIDDEN_LAYERS`` hidden layers come back (a settings file with 20,000 layers once froze
+start-up for 30 s while the Network panel built its table); the learner is told what was dropped.
 """
 from __future__ import annotations
 
@@ -14,6 +18,8 @@ from playground.state import AppState, LayerSpec, TrainSettings
 
 SETTINGS_KEY = "state/settings"
 LAYERS_KEY = "state/layers"
+MAX_HIDDEN_LAYERS = 100  # the most hidden layers restored from a file (settings or a model)
+MAX_SAVED_TEXT = 4_000_000  # characters: 20,000 layers take 1 MB; json reads 4 MB in ~50 ms
 
 
 def settings_to_text(settings: TrainSettings) -> str:
@@ -46,7 +52,7 @@ def _coerce(value, like):
 
 
 def _loads(text):
-    if not isinstance(text, str):
+    if not isinstance(text, str) or len(text) > MAX_SAVED_TEXT:
         return None
     try:
         return json.loads(text)
@@ -77,24 +83,37 @@ def restore_settings(state: AppState, text) -> int:
     return applied
 
 
-def restore_layers(state: AppState, text) -> bool:
-    """Apply the saved hidden layers if every one of them is valid; True when applied."""
+def restore_layers(state: AppState, text) -> str | None:
+    """Apply the saved hidden layers if every one of them is valid, at most ``MAX_HIDDEN_LAYERS``.
+
+    Returns a sentence for the learner when a saved design could not be restored as it was saved
+    (too many layers: the first ``MAX_HIDDEN_LAYERS`` are kept; unreadable or invalid: the
+    current design stays), or None when it was (or nothing was saved).
+    """
+    if text is None:
+        return None
+    unreadable = "The saved network could not be read, so the chapter's network is open."
     data = _loads(text)
     if not isinstance(data, list):
-        return False
+        return unreadable
+    note = None
+    if len(data) > MAX_HIDDEN_LAYERS:
+        note = (f"The saved network had {len(data):,} hidden layers; the playground restores at most "
+                f"{MAX_HIDDEN_LAYERS}, so the first {MAX_HIDDEN_LAYERS} are open.")
+        data = data[:MAX_HIDDEN_LAYERS]
     specs = []
     for item in data:
         if not isinstance(item, dict):
-            return False
+            return unreadable
         units = _coerce(item.get("units"), 1)
         activation = _coerce(item.get("activation"), "")
         dropout = _coerce(item.get("dropout", 0.0), 0.0)
         if units is None or activation is None or dropout is None:
-            return False
+            return unreadable
         specs.append(LayerSpec(units, activation, dropout))
     before = state.layers
     state.set_layers(specs)
     if state.network_errors():
         state.set_layers(before)
-        return False
-    return True
+        return unreadable
+    return note
