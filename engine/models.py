@@ -43,6 +43,8 @@ class Sequential:
         self.stop_training = False
         self.stop_reason: str | None = None  # "completed", "stopped", "early_stopping" or "nan"
         self.stop_message: str | None = None
+        # why a "nan" stop happened (see engine.training.explain_non_finite_loss), else None
+        self.stop_cause: str | None = None
         self.history: History | None = None
         self._fused = False
         self._step: TrainingStep | None = None  # while fit runs
@@ -205,7 +207,9 @@ class Sequential:
         Returns a ``History`` whose ``.history`` maps "loss", "accuracy", "val_loss",
         "val_accuracy" to per-epoch lists. ``validation_split`` holds out the *last* fraction of the
         data before shuffling, as Keras does. If the loss becomes NaN or infinite, training stops,
-        the weights from before that batch are kept, and ``model.stop_reason == "nan"``.
+        the weights from before that batch are kept, and ``model.stop_reason == "nan"``; then
+        ``stop_message`` says why (``stop_cause`` names it) and ``weights_finite`` tells whether
+        those weights are usable (an earlier update may have made them NaN).
         """
         self._check_compiled()
         batch_size = _positive_int("batch_size", batch_size)
@@ -234,7 +238,7 @@ class Sequential:
         self.history = history
         params = {"epochs": epochs, "steps": steps, "samples": n, "batch_size": batch_size, "verbose": verbose}
         cbs = CallbackList([*(callbacks or []), history], self, params)  # History last, as Keras
-        self.stop_training, self.stop_reason, self.stop_message = False, None, None
+        self.stop_training, self.stop_reason, self.stop_message, self.stop_cause = False, None, None, None
         feeder = BatchFeeder(x, y, batch_size)
         rng = backend.rng()
         logs: dict = {}
@@ -344,6 +348,12 @@ class Sequential:
     @property
     def weights(self) -> list[np.ndarray]:
         return list(self._params) if self.built else []
+
+    @property
+    def weights_finite(self) -> bool:
+        """False when any weight is NaN or infinite: the model's outputs are meaningless until the
+        weights are reset (after training diverged, ``stop_reason == "nan"``, check this)."""
+        return all(np.isfinite(w).all() for layer in self.layers for w in layer.all_weights)
 
     def count_params(self) -> int:
         if not self.built:

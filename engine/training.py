@@ -296,12 +296,7 @@ def run_epoch(model, step: TrainingStep, feeder: BatchFeeder, accuracy, callback
         loss, acc = step.train_batch(feeder, index, xb, yb, accuracy)
         if not math.isfinite(loss):
             model.stop_training, model.stop_reason = True, "nan"
-            cause = ("the input batch contains NaN or infinite values" if not np.isfinite(xb).all()
-                     else "the learning rate is probably too high")
-            model.stop_message = (
-                f"Epoch {epoch + 1}, batch {index + 1}: the loss became {loss}. Training stopped and "
-                f"the weights from before this batch were kept: {cause}."
-            )
+            model.stop_cause, model.stop_message = explain_non_finite_loss(model, epoch, index, loss, xb, yb)
             if verbose:
                 print(model.stop_message, flush=True)
             break
@@ -318,3 +313,38 @@ def run_epoch(model, step: TrainingStep, feeder: BatchFeeder, accuracy, callback
         if model.stop_training:
             break
     return logs
+
+
+def explain_non_finite_loss(model, epoch: int, index: int, loss: float, xb, yb) -> tuple[str, str]:
+    """Why batch ``index`` of ``epoch`` gave a NaN or infinite ``loss``: ``(cause, message)``.
+
+    The step updated nothing, so the weights are those from before this batch, but an earlier
+    update (whose loss was finite) may already have made them NaN or infinite: the weights are
+    checked before the message says they were kept. ``cause`` is one of "inputs", "targets",
+    "learning_rate", "overflow" (weights finite), or "weights_before_run", "optimizer_division",
+    "update_overflow" (weights not finite: unusable until they are reset).
+    """
+    where = f"Epoch {epoch + 1}, batch {index + 1}: the loss became {loss}."
+    first_batch = index == 0 and not (model.history is not None and model.history.epoch)
+    if not model.weights_finite:
+        optimizer = model.optimizer
+        if first_batch:
+            cause, why = "weights_before_run", "they were already NaN or infinite when this run started"
+        elif getattr(optimizer, "epsilon", None) == 0 and not getattr(optimizer, "initial_accumulator_value", 0):
+            cause, why = "optimizer_division", (
+                "the optimizer divided 0 by 0 in the last update (epsilon is 0 and some weights, such as "
+                "those of always-black pixels, always get a zero gradient); use an epsilon > 0")
+        else:
+            cause, why = "update_overflow", (
+                "the last update, from a finite loss, overflowed: the learning rate is probably too high")
+        return cause, (f"{where} Training stopped: the weights are NaN or infinite and cannot be used; "
+                       f"reset them before training again. Cause: {why}.")
+    if not np.isfinite(xb).all():
+        cause, why = "inputs", "the input batch contains NaN or infinite values"
+    elif np.issubdtype(yb.dtype, np.inexact) and not np.isfinite(yb).all():
+        cause, why = "targets", "the targets (labels) of this batch contain NaN or infinite values"
+    elif first_batch:
+        cause, why = "overflow", "the network's outputs overflowed before any update in this run (very large weights or inputs)"
+    else:
+        cause, why = "learning_rate", "the learning rate is probably too high"
+    return cause, f"{where} Training stopped and the weights from before this batch were kept: {why}."

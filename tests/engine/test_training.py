@@ -519,6 +519,91 @@ def test_huge_rmsprop_learning_rate_on_the_chapter_network_stops_with_nan():
         np.testing.assert_array_equal(now, before)
 
 
+def test_nan_loss_keeps_finite_weights_and_says_so():
+    model, x, y = diverging_regression()
+    model.fit(x, y, epochs=20, batch_size=8, verbose=0)
+    assert model.stop_reason == "nan" and model.stop_cause == "learning_rate"
+    assert model.weights_finite and "were kept" in model.stop_message
+
+
+def black_pixel_images(n=32, seed=0):
+    """Images whose first and last pixels are always black, as MNIST's borders are."""
+    x, labels = blobs(n=n, features=6, seed=seed)
+    x[:, 0] = x[:, -1] = 0
+    return x, to_categorical(labels)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: RMSprop(), lambda: Adam(), lambda: engine.optimizers.Adagrad(initial_accumulator_value=0.1),
+], ids=["rmsprop", "adam", "adagrad"])
+def test_an_optimizer_that_divides_zero_by_zero_is_named_and_the_weights_are_not_called_kept(make):
+    """Issue 12, item 19: epsilon 0 turned the black pixels' kernel rows to NaN after a batch
+    whose loss was finite; the message claimed the weights were kept and blamed the learning rate."""
+    x, y = black_pixel_images()
+    optimizer = make()
+    optimizer.epsilon = 0.0  # what the constructors now refuse (an older settings file, a subclass)
+    if hasattr(optimizer, "initial_accumulator_value"):
+        optimizer.initial_accumulator_value = 0.0
+    model = classifier(features=6, optimizer=optimizer)
+    model.fit(x, y, epochs=2, batch_size=8, verbose=0)
+    assert model.stop_reason == "nan"
+    assert model.stop_cause == "optimizer_division"
+    assert not model.weights_finite
+    message = model.stop_message
+    assert "were kept" not in message and "learning rate" not in message
+    assert "epsilon" in message and "cannot be used" in message and "reset" in message
+
+
+def test_an_update_that_overflows_the_weights_is_named():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(32, 4)).astype("float32")
+    y = (1e3 * rng.normal(size=(32, 1))).astype("float32")
+    model = engine.Sequential([Dense(1, input_shape=(4,))])
+    model.compile(optimizer=SGD(learning_rate=1e37), loss="mse")
+    model.fit(x, y, epochs=3, batch_size=8, verbose=0, shuffle=False)
+    assert model.stop_reason == "nan" and model.stop_cause == "update_overflow"
+    assert not model.weights_finite
+    assert "learning rate is probably too high" in model.stop_message and "were kept" not in model.stop_message
+
+
+def test_weights_that_were_nan_before_the_run_are_named():
+    model, x, y = diverging_regression()
+    model.set_weights([np.full((4, 1), np.nan, dtype="float32"), np.zeros(1, dtype="float32")])
+    model.fit(x, y, epochs=1, batch_size=8, verbose=0)
+    assert model.stop_cause == "weights_before_run" and not model.weights_finite
+    assert "already NaN" in model.stop_message and "learning rate" not in model.stop_message
+
+
+def test_nan_targets_are_named_as_the_cause_not_the_learning_rate():
+    x, labels = blobs(n=32)
+    y = to_categorical(labels)
+    y[13, 0] = np.nan
+    model = classifier()
+    model.fit(x, y, epochs=1, batch_size=8, verbose=0, shuffle=False)
+    assert model.stop_reason == "nan" and model.stop_cause == "targets" and model.weights_finite
+    assert "batch 2" in model.stop_message and "targets" in model.stop_message
+    assert "learning rate" not in model.stop_message
+
+
+def test_nan_inputs_are_named_as_the_cause():
+    x, labels = blobs(n=32)
+    x[20, 1] = np.inf
+    model = classifier()
+    model.fit(x, to_categorical(labels), epochs=1, batch_size=8, verbose=0, shuffle=False)
+    assert model.stop_cause == "inputs" and "input batch" in model.stop_message
+    assert "learning rate" not in model.stop_message
+
+
+def test_a_new_fit_clears_the_stop_cause():
+    model, x, y = diverging_regression()
+    model.fit(x, y, epochs=20, batch_size=8, verbose=0)
+    assert model.stop_cause == "learning_rate"
+    model.set_weights([np.zeros((4, 1), "float32"), np.zeros(1, "float32")])
+    model.optimizer.learning_rate = 0.01
+    model.fit(x, y, epochs=1, batch_size=8, verbose=0)
+    assert model.stop_reason == "completed" and model.stop_cause is None
+
+
 def test_nan_message_is_printed_when_verbose(capsys):
     model, x, y = diverging_regression()
     model.fit(x, y, epochs=20, batch_size=8, verbose=2)
