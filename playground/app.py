@@ -10,6 +10,8 @@ import sys
 
 from PySide6.QtWidgets import QApplication
 
+from playground import system_check
+
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
@@ -20,8 +22,20 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+CANNOT_START = 3  # the exit code when the desktop lacks what Qt needs (Qt's own abort gives 134)
+
+
+def qt_is_running() -> bool:
+    return QApplication.instance() is not None
+
+
 def main(argv=None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if not qt_is_running():  # before Qt loads its platform plugin (and may abort)
+        problem = system_check.platform_problem()
+        if problem:
+            print(problem, file=sys.stderr)
+            return CANNOT_START
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setApplicationName("Neural Playground")
     app.setOrganizationName("NeuralPlayground")

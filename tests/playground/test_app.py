@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QMessageBox, QWidget
 import engine
 import playground
 from playground import app as app_module
-from playground import persistence
+from playground import persistence, system_check
 from playground.main_window import DOCKS, MainWindow, about_html
 from playground.state import CHAPTER_NETWORK, AppState, LayerSpec, TrainSettings
 from playground.theme import ERROR_RED_ON_DARK, ERROR_RED_ON_LIGHT, apply_theme, is_dark
@@ -253,3 +253,41 @@ def test_main_parses_data_and_survives_a_bad_file(qtbot, monkeypatch, tmp_path, 
     assert "bad.npz" in windows[0].last_message and "bundled sample" in windows[0].last_message
     assert len(windows[0].state.dataset.x_train) == 6000
     windows[0].close()
+
+
+# -- a Linux desktop without Qt's X11 libraries (issue 12, item 25) ---------------------------------
+def _without(*missing):
+    def load(name):
+        if name in missing:
+            raise OSError(f"{name}: cannot open shared object file: No such file or directory")
+    return load
+
+
+def test_a_missing_xcb_library_is_named_with_the_apt_line_that_installs_it():
+    desktop = {"DISPLAY": ":0"}
+    problem = system_check.platform_problem("linux", desktop, _without("libxcb-cursor.so.0", "libxcb-icccm.so.4"))
+    assert "sudo apt install libxcb-cursor0 libxcb-icccm4\n" in problem
+    assert "libxcb-keysyms1" in problem.splitlines()[-1]  # and the whole list, for a fresh machine
+    assert system_check.platform_problem("linux", desktop, _without()) is None
+
+
+def test_the_library_check_runs_only_where_qt_would_load_xcb():
+    nothing = _without(*system_check.XCB_LIBRARIES)
+    assert system_check.platform_problem("linux", {"QT_QPA_PLATFORM": "offscreen"}, nothing) is None
+    assert system_check.platform_problem("linux", {"WAYLAND_DISPLAY": "wayland-0"}, nothing) is None
+    assert system_check.platform_problem("darwin", {}, nothing) is None
+    assert system_check.platform_problem("win32", {}, nothing) is None
+    assert "libxcb1" in system_check.platform_problem("linux", {"QT_QPA_PLATFORM": "xcb", "DISPLAY": ":0"}, nothing)
+    assert "DISPLAY is not set" in system_check.platform_problem("linux", {}, _without())
+
+
+def test_main_prints_the_hint_and_exits_before_qt_can_abort(monkeypatch, capsys):
+    monkeypatch.setattr(system_check.sys, "platform", "linux")
+    monkeypatch.setattr(system_check, "_loadable", lambda name, load=None: name != "libxcb-cursor.so.0")
+    monkeypatch.delenv("QT_QPA_PLATFORM")
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.setattr(app_module, "qt_is_running", lambda: False)  # as in a fresh process
+    assert app_module.main([]) == app_module.CANNOT_START  # a second QApplication would raise instead
+    err = capsys.readouterr().err
+    assert "cannot open its window" in err and "sudo apt install libxcb-cursor0" in err
