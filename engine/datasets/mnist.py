@@ -74,6 +74,8 @@ from typing import Any, Union
 
 import numpy as np
 
+from . import npz_file
+
 __all__ = [
     "MNIST_URL",
     "MNIST_SHA256",
@@ -100,6 +102,9 @@ APP_NAME = "neural-playground"
 IMAGE_SHAPE = (28, 28)
 NUM_CLASSES = 10
 FULL_SIZES = {"train": 60_000, "test": 10_000}
+#: The most images a file may declare per set (train or test): five times the full MNIST's
+#: training set, 235 MB. Files that declare more are refused before anything is read.
+MAX_DIGITS = 300_000
 KEYS = ("x_train", "y_train", "x_test", "y_test")
 CHUNK_SIZE = 64 * 1024
 
@@ -168,7 +173,12 @@ def _configured_sha256() -> str:
 
 
 def _read_npz(path: Path) -> dict[str, np.ndarray]:
-    """Read the four MNIST arrays from ``path``, or say clearly why not."""
+    """Read the four MNIST arrays from ``path``, or say clearly why not.
+
+    The archive is not trusted: the ``.npy`` headers of the four arrays are read and checked
+    (dtype, shapes, counts, :data:`MAX_DIGITS`, sizes) before any array is allocated; the
+    labels are read and checked before the images; other members are never read.
+    """
 
     def bad(problem: str) -> DatasetError:
         return DatasetError(f"{path} is not a valid MNIST file: {problem}")
@@ -177,21 +187,65 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
         raise DatasetError(f"{path} does not exist")
     if not path.is_file():
         raise DatasetError(f"{path} is not a file")
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as exc:
+        raise DatasetError(f"{path} cannot be read ({exc.strerror or exc})") from exc
     if not zipfile.is_zipfile(path):
         raise bad("not a .npz archive (is it corrupt or truncated?)")
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            missing = [key for key in KEYS if key not in npz.files]
+        with zipfile.ZipFile(path) as archive:
+            found = npz_file.members(archive)
+            missing = [key for key in KEYS if key not in found]
             if missing:
-                found = ", ".join(repr(k) for k in npz.files) or "nothing"
+                names = ", ".join(repr(k) for k in found) or "nothing"
                 noun = "key" if len(missing) == 1 else "keys"
-                names = ", ".join(repr(k) for k in missing)
-                raise bad(f"missing {noun} {names} (found {found})")
-            return {key: npz[key] for key in KEYS}
+                raise bad(f"missing {noun} {', '.join(repr(k) for k in missing)} (found {names})")
+            headers = {key: npz_file.declared(archive, key, found[key]) for key in KEYS}
+            problem = _layout_problem({k: (h.shape, h.dtype) for k, h in headers.items()})
+            problem = problem or next(filter(None, (h.size_problem() for h in headers.values())), None)
+            if problem:
+                raise bad(problem)
+            arrays = {key: npz_file.read(archive, headers[key]) for key in ("y_train", "y_test")}
+            problem = _labels_problem(arrays)
+            if problem:
+                raise bad(problem)
+            arrays.update({key: npz_file.read(archive, headers[key]) for key in ("x_train", "x_test")})
+            return {key: arrays[key] for key in KEYS}
     except DatasetError:
         raise
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
+    except npz_file.READ_ERRORS as exc:
         raise bad(f"could not read it ({exc}); is it corrupt?") from exc
+    except MemoryError as exc:
+        raise bad("its arrays do not fit in memory") from exc
+
+
+def _layout_problem(layout: Mapping[str, tuple[tuple[int, ...], np.dtype]]) -> str | None:
+    """What is wrong with the four arrays' ``(shape, dtype)``, or None (nothing is read)."""
+    for key in KEYS:
+        if layout[key][1] != np.uint8:
+            return f"{key} has dtype {layout[key][1]}, expected uint8"
+    for split in ("train", "test"):
+        (x_shape, _), (y_shape, _) = layout[f"x_{split}"], layout[f"y_{split}"]
+        if len(x_shape) != 3 or tuple(x_shape[1:]) != IMAGE_SHAPE:
+            return f"x_{split} has shape {tuple(x_shape)}, expected (n, 28, 28)"
+        if len(y_shape) != 1:
+            return f"y_{split} has shape {tuple(y_shape)}, expected (n,)"
+        if y_shape[0] != x_shape[0]:
+            return f"y_{split} has {y_shape[0]} labels but x_{split} has {x_shape[0]} images"
+        if x_shape[0] > MAX_DIGITS:
+            return (f"x_{split} declares {x_shape[0]:,} images; "
+                    f"at most {MAX_DIGITS:,} per set are accepted (the full MNIST has {FULL_SIZES[split]:,})")
+    return None
+
+
+def _labels_problem(arrays: Mapping[str, np.ndarray]) -> str | None:
+    for split in ("train", "test"):
+        y = arrays[f"y_{split}"]
+        if len(y) and int(y.max()) >= NUM_CLASSES:
+            return f"y_{split} contains label {int(y.max())}; labels must be 0..9"
+    return None
 
 
 def _check_arrays(arrays: Mapping[str, Any], name: str, expect_full: bool) -> None:
@@ -206,25 +260,17 @@ def _check_arrays(arrays: Mapping[str, Any], name: str, expect_full: bool) -> No
         value = arrays[key]
         if not isinstance(value, np.ndarray):
             raise bad(f"{key} is a {type(value).__name__}, not a NumPy array")
-        if value.dtype != np.uint8:
-            raise bad(f"{key} has dtype {value.dtype}, expected uint8")
-    splits = [(split, arrays[f"x_{split}"], arrays[f"y_{split}"]) for split in ("train", "test")]
-    for split, x, y in splits:
-        if x.ndim != 3 or x.shape[1:] != IMAGE_SHAPE:
-            raise bad(f"x_{split} has shape {x.shape}, expected (n, 28, 28)")
-        if y.ndim != 1:
-            raise bad(f"y_{split} has shape {y.shape}, expected (n,)")
-        if len(y) != len(x):
-            raise bad(f"y_{split} has {len(y)} labels but x_{split} has {len(x)} images")
-        if len(y) and int(y.max()) >= NUM_CLASSES:
-            raise bad(f"y_{split} contains label {int(y.max())}; labels must be 0..9")
+    problem = _layout_problem({key: (arrays[key].shape, arrays[key].dtype) for key in KEYS})
+    problem = problem or _labels_problem(arrays)
+    if problem:
+        raise bad(problem)
     if expect_full:
-        for split, x, _ in splits:
-            if len(x) != FULL_SIZES[split]:
+        for split in ("train", "test"):
+            count = len(arrays[f"x_{split}"])
+            if count != FULL_SIZES[split]:
                 raise bad(
-                    f"x_{split} has {len(x)} images, but the full MNIST has "
-                    f"{FULL_SIZES[split]} (load subsets with load_sample() "
-                    "or validate(..., expect_full=False))"
+                    f"x_{split} has {count} images, but the full MNIST has {FULL_SIZES[split]} "
+                    "(for a subset, use validate(..., expect_full=False) or load_sample())"
                 )
 
 

@@ -13,14 +13,16 @@ import hashlib
 import http.server
 import importlib.util
 import io
+import os
 import socket
 import threading
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from engine.datasets import mnist
+from engine.datasets import mnist, npz_file
 
 REPO = Path(__file__).resolve().parents[2]
 FULL_MNIST = REPO.parent / "shared" / "data" / "mnist.npz"
@@ -527,3 +529,117 @@ def test_load_data_offline_with_nothing_local_says_what_to_do():
         mnist.load_data()
     assert "load_sample()" in str(info.value)
     assert not mnist.cache_path().exists()
+
+
+# --------------------------------------------------------------------------
+# Hostile files: headers are checked before anything big is read
+# --------------------------------------------------------------------------
+
+
+def npy_bytes(shape, descr="|u1", data: bytes = b"") -> bytes:
+    """A .npy member whose header declares ``shape`` and whose data is ``data`` (maybe much less)."""
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, {"descr": descr, "fortran_order": False, "shape": shape})
+    return buffer.getvalue() + data
+
+
+def hostile_npz(path: Path, **members: bytes) -> Path:
+    """An archive with the four MNIST keys (small and valid unless overridden) plus ``members``."""
+    arrays = small_arrays()
+    contents = {f"{key}.npy": npy_bytes(a.shape, data=a.tobytes()) for key, a in arrays.items()}
+    contents.update({f"{key}.npy": data for key, data in members.items()})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in contents.items():
+            archive.writestr(name, data)
+    return path
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """The keys whose data the loader reads (headers aside), in order."""
+    seen: list[str] = []
+    real_read = npz_file.read
+
+    def read(archive, header):
+        seen.append(header.key)
+        return real_read(archive, header)
+
+    monkeypatch.setattr(npz_file, "read", read)
+    return seen
+
+
+def test_a_small_file_declaring_millions_of_images_is_refused_before_anything_is_read(tmp_path, reads):
+    # the attack: 2.7 million blank images compress to ~2 MB, and NumPy would allocate 2.1 GB for them
+    path = hostile_npz(tmp_path / "evil.npz", x_train=npy_bytes((2_700_000, 28, 28)),
+                       y_train=npy_bytes((2_700_000,)))
+    with pytest.raises(mnist.DatasetError, match=r"declares 2,700,000 images; at most 300,000") as info:
+        mnist.load_data(path=path)
+    assert str(info.value).startswith(f"{path} is not a valid MNIST file: ")
+    assert reads == []
+
+
+def test_the_limit_applies_to_files_that_really_hold_the_images(tmp_path, monkeypatch, reads):
+    monkeypatch.setattr(mnist, "MAX_DIGITS", 15)
+    with pytest.raises(mnist.DatasetError, match="x_train declares 20 images; at most 15"):
+        mnist.validate(hostile_npz(tmp_path / "many.npz"), expect_full=False)
+    assert reads == []
+
+
+def test_a_member_holding_less_than_its_header_declares_is_refused_unread(tmp_path, reads):
+    path = hostile_npz(tmp_path / "short.npz", x_test=npy_bytes((10, 28, 28), data=bytes(100)))
+    with pytest.raises(mnist.DatasetError, match="x_test declares 7,840 bytes of data but holds 100 bytes"):
+        mnist.validate(path, expect_full=False)
+    assert reads == []
+
+
+def test_an_object_array_is_refused_from_its_header_and_never_unpickled(tmp_path, reads):
+    path = hostile_npz(tmp_path / "pickle.npz", y_train=npy_bytes((20,), descr="|O", data=b"\x80\x04junk"))
+    with pytest.raises(mnist.DatasetError, match="y_train has dtype object, expected uint8"):
+        mnist.validate(path, expect_full=False)
+    assert reads == []
+
+
+def test_labels_are_checked_before_the_images_are_read(tmp_path, reads):
+    labels = (np.arange(20) % 10 + 3).astype(np.uint8)
+    path = hostile_npz(tmp_path / "labels.npz", y_train=npy_bytes((20,), data=labels.tobytes()))
+    with pytest.raises(mnist.DatasetError, match="y_train contains label 12"):
+        mnist.validate(path, expect_full=False)
+    assert reads == ["y_train", "y_test"]
+
+
+def test_keys_the_loader_does_not_need_are_never_read(tmp_path, reads):
+    path = hostile_npz(tmp_path / "extra.npz", junk=npy_bytes((10**12,), descr="<f8"))
+    (x_train, _), _ = mnist.validate(path, expect_full=False)
+    assert len(x_train) == 20
+    assert sorted(reads) == sorted(mnist.KEYS)
+
+
+def test_damaged_archives_raise_dataset_errors_not_python_internals(tmp_path):
+    plain = write(tmp_path / "digits.npy", b"")
+    np.save(plain, np.zeros((3, 28, 28), np.uint8))
+    not_npy = hostile_npz(tmp_path / "text.npz", x_train=b"hello, these are not digits")
+    unsupported = bytearray(hostile_npz(tmp_path / "method.npz").read_bytes())
+    for signature, offset in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):  # compression method 99
+        at = unsupported.find(signature)
+        while at >= 0:
+            unsupported[at + offset : at + offset + 2] = (99).to_bytes(2, "little")
+            at = unsupported.find(signature, at + 4)
+    method = write(tmp_path / "method.npz", bytes(unsupported))
+    negative = hostile_npz(tmp_path / "negative.npz", x_train=npy_bytes((-5, 28, 28)), y_train=npy_bytes((-5,)))
+    for path, message in ((plain, "not a .npz archive"), (not_npy, "x_train is not a NumPy array"),
+                          (method, "could not read it"), (negative, "impossible shape")):
+        with pytest.raises(mnist.DatasetError, match=message):
+            mnist.validate(path, expect_full=False)
+
+
+def test_an_unreadable_file_is_a_dataset_error(tmp_path):
+    path = write(tmp_path / "locked.npz", npz_bytes(**small_arrays()))
+    path.chmod(0)
+    try:
+        if os.access(path, os.R_OK):
+            pytest.skip("running as root: permissions are not enforced")
+        with pytest.raises(mnist.DatasetError, match="cannot be read"):
+            mnist.validate(path, expect_full=False)
+    finally:
+        path.chmod(0o600)
