@@ -63,18 +63,15 @@ import hashlib
 import http.client
 import os
 import tempfile
-import urllib.error
-import urllib.request
 import warnings
 import zipfile
-import zlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Union
 
 import numpy as np
 
-from . import npz_file
+from . import http_fetch, npz_file
 
 __all__ = [
     "MNIST_URL",
@@ -106,7 +103,9 @@ FULL_SIZES = {"train": 60_000, "test": 10_000}
 #: training set, 235 MB. Files that declare more are refused before anything is read.
 MAX_DIGITS = 300_000
 KEYS = ("x_train", "y_train", "x_test", "y_test")
-CHUNK_SIZE = 64 * 1024
+#: A download slower than this (bytes per second) over a whole :data:`STALL_WINDOW` is abandoned.
+MIN_RATE = 10_000
+STALL_WINDOW = 30.0  # seconds
 
 Arrays = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 Progress = Callable[[int, Union[int, None]], Any]
@@ -118,7 +117,17 @@ class DatasetError(ValueError):
 
 
 class DownloadError(OSError):
-    """Fetching MNIST failed; nothing was written to the cache."""
+    """Fetching MNIST failed; nothing was written to the cache.
+
+    Besides the message, it says what happened in fields an app can word for its own
+    users: ``url``, ``reason`` (the technical cause) and ``kind``, one of ``"offline"``,
+    ``"http"``, ``"slow"``, ``"interrupted"``, ``"hash"``, ``"not_mnist"``,
+    ``"cancelled"`` or ``"failed"``.
+    """
+
+    def __init__(self, message: str, *, url: str = "", reason: str = "", kind: str = "failed"):
+        super().__init__(message)
+        self.url, self.reason, self.kind = url, reason, kind
 
 
 class DownloadCancelled(DownloadError):
@@ -362,64 +371,45 @@ def cached_file_is_trusted(path: Path, expected: str) -> bool:
 # --------------------------------------------------------------------------
 
 
-def _download_error(url: str, reason: object, offline: bool) -> DownloadError:
-    """Build a DownloadError whose message tells the user what to do next."""
+def _download_error(url: str, reason: object, offline: bool, kind: str = "failed") -> DownloadError:
+    """Build a DownloadError whose message tells a script's user what to do next."""
     hint = "You appear to be offline" if offline else "Nothing was saved; try again"
     return DownloadError(
         f"Could not download MNIST from {url} ({reason}). {hint}: "
         "download mnist.npz on another machine and pass it with --data PATH "
         "or set PLAYGROUND_MNIST=/path/to/mnist.npz, "
-        "or use the bundled sample (load_sample())."
+        "or use the bundled sample (load_sample()).",
+        url=url, reason=str(reason), kind="offline" if offline else kind,
     )
 
 
-def _is_cancelled(cancel: Any) -> bool:
-    if cancel is None:
-        return False
-    if hasattr(cancel, "is_set"):
-        return bool(cancel.is_set())
-    return bool(cancel())
-
-
-def _stream(
-    url: str, out: Any, progress: Progress | None, timeout: float, cancel: Any
-) -> str:
+def _stream(url: str, out: Any, progress: Progress | None, timeout: float, cancel: Any,
+            min_rate: float, stall_window: float, poll_interval: float) -> str:
     """Copy ``url`` into the open file ``out``; return the SHA-256 of the bytes."""
-    hasher = hashlib.sha256()
-    request = urllib.request.Request(url, headers={"User-Agent": APP_NAME})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            length = response.headers.get("Content-Length", "")
-            total = int(length) if length.strip().isdigit() else None
-            done = 0
-            if progress is not None:
-                progress(0, total)
-            while True:
-                if _is_cancelled(cancel):
-                    raise DownloadCancelled("MNIST download cancelled; nothing was saved.")
-                chunk = response.read(CHUNK_SIZE)
-                if not chunk:
-                    break
-                out.write(chunk)
-                hasher.update(chunk)
-                done += len(chunk)
-                if progress is not None:
-                    progress(done, total)
-    except DownloadError:
-        raise
-    except urllib.error.HTTPError as exc:
-        raise _download_error(url, f"HTTP {exc.code} {exc.reason}", offline=False) from exc
-    except urllib.error.URLError as exc:
-        raise _download_error(url, exc.reason, offline=True) from exc
-    except (TimeoutError, ConnectionError, http.client.HTTPException) as exc:
+        digest, done, total = http_fetch.fetch(
+            url, out, user_agent=APP_NAME, timeout=timeout, cancel=cancel, progress=progress,
+            min_rate=min_rate, stall_window=stall_window, poll_interval=poll_interval)
+    except http_fetch.Cancelled:
+        raise DownloadCancelled("MNIST download cancelled; nothing was saved.", url=url, kind="cancelled") from None
+    except http_fetch.TooSlow as exc:
+        received = exc.args[0] if exc.args else 0
+        raise _download_error(
+            url, f"too slow: {received:,} bytes in the last {stall_window:g} s, "
+            f"below the minimum of {min_rate:,.0f} bytes per second", offline=False, kind="slow") from None
+    except http_fetch.HTTPStatusError as exc:
+        raise _download_error(url, str(exc), offline=False, kind="http") from exc
+    except http_fetch.CannotConnect as exc:
+        raise _download_error(url, exc, offline=True) from exc
+    except (TimeoutError, OSError, http.client.HTTPException, ValueError) as exc:
         reason = f"connection lost: {exc}" if str(exc) else type(exc).__name__
         raise _download_error(url, reason, offline=False) from exc
-    # urllib returns b"" at EOF even if the server promised more bytes.
+    # a connection that closes early reads as the end: compare with what the server promised
     if total is not None and done != total:
         raise _download_error(
-            url, f"transfer interrupted after {done:,} of {total:,} bytes", offline=False
+            url, f"transfer interrupted after {done:,} of {total:,} bytes", offline=False, kind="interrupted"
         )
-    return hasher.hexdigest()
+    return digest
 
 
 def download(
@@ -429,6 +419,9 @@ def download(
     progress: Progress | None = None,
     timeout: float = 30,
     cancel: Any = None,
+    min_rate: float = MIN_RATE,
+    stall_window: float = STALL_WINDOW,
+    poll_interval: float = 0.1,
 ) -> Path:
     """Download ``url`` to ``dest`` (default :func:`cache_path`), safely.
 
@@ -440,8 +433,13 @@ def download(
     half a download. (``sha256=None`` skips the hash and validates the
     contents as MNIST instead, e.g. for a mirror with its own packaging.)
 
-    ``cancel`` is polled between chunks: a callable returning True, or a
-    :class:`threading.Event`-like object with ``is_set()``.
+    ``cancel`` is a callable returning True, or a :class:`threading.Event`-like
+    object with ``is_set()``. It is checked between reads and, while a read
+    waits, every ``poll_interval`` seconds by a watchdog thread that then closes
+    the connection: a cancel takes effect within about ``poll_interval``.
+    A transfer that brings fewer than ``min_rate`` bytes per second over a whole
+    ``stall_window`` seconds is abandoned (a stalled or trickling server);
+    ``timeout`` bounds connecting and each read.
 
     On any failure - network error, timeout, short transfer, wrong hash,
     cancellation - the temporary file is deleted, nothing is left behind, and
@@ -454,19 +452,19 @@ def download(
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as out:
-            digest = _stream(url, out, progress, timeout, cancel)
+            digest = _stream(url, out, progress, timeout, cancel, min_rate, stall_window, poll_interval)
         if sha256 is not None and digest != sha256.lower():
             raise _download_error(
                 url,
                 f"the file's SHA-256 is {digest}, expected {sha256.lower()}; "
                 "the transfer was corrupted or the server's file changed",
-                offline=False,
+                offline=False, kind="hash",
             )
         if sha256 is None:
             try:
                 validate(tmp)
             except DatasetError as exc:
-                raise _download_error(url, f"not an MNIST file: {exc}", offline=False) from exc
+                raise _download_error(url, f"not an MNIST file: {exc}", offline=False, kind="not_mnist") from exc
         os.replace(tmp, dest)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -113,6 +113,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     """Serves ``server.files``; under /truncated/ it promises more than it sends."""
 
     def do_GET(self) -> None:
+        if self.path.startswith("/moved/"):
+            self.send_response(302)
+            self.send_header("Location", self.path.removeprefix("/moved"))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if self.path.startswith(("/stall/", "/trickle/")):
+            self.send_slowly(self.server.files.get(self.path[self.path.index("/", 1):], b""))  # type: ignore[attr-defined]
+            return
         truncated = self.path.startswith("/truncated/")
         name = self.path.removeprefix("/truncated")
         body = self.server.files.get(name)  # type: ignore[attr-defined]
@@ -132,6 +141,27 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             pass  # the client cancelled; that is what some tests want
         self.close_connection = True
 
+    def send_slowly(self, body: bytes) -> None:
+        """/stall/: 1 KB, then nothing until ``server.release``; /trickle/: 10 bytes every 20 ms."""
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        try:
+            if self.path.startswith("/stall/"):
+                self.wfile.write(body[:1024])
+                self.wfile.flush()
+                self.server.release.wait(120)  # type: ignore[attr-defined]
+                self.wfile.write(body[1024:])
+            else:
+                for start in range(0, len(body), 10):
+                    self.wfile.write(body[start : start + 10])
+                    self.wfile.flush()
+                    if self.server.release.wait(0.02):  # type: ignore[attr-defined]
+                        break
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        self.close_connection = True
+
     def log_message(self, *args) -> None:
         pass
 
@@ -141,6 +171,7 @@ class LocalServer:
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.httpd.daemon_threads = True
         self.httpd.files = {}  # type: ignore[attr-defined]
+        self.release = self.httpd.release = threading.Event()  # type: ignore[attr-defined]
         self.files: dict[str, bytes] = self.httpd.files  # type: ignore[attr-defined]
         self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
@@ -149,6 +180,7 @@ class LocalServer:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
 
     def close(self) -> None:
+        self.release.set()
         self.httpd.shutdown()
         self.httpd.server_close()
         self.thread.join(timeout=5)
@@ -472,6 +504,70 @@ def test_failed_download_keeps_the_previous_file(server, payload, tmp_path):
         mnist.download(server.url("/truncated/mnist.npz"), dest, sha256(payload))
     assert dest.read_bytes() == b"previous"
     assert [p.name for p in dest.parent.iterdir()] == ["mnist.npz"]
+
+
+def run_in_thread(function, *args, **kwargs) -> tuple[threading.Thread, list]:
+    """Start ``function`` on a thread; the list receives its result or the exception it raised."""
+    outcome: list = []
+
+    def target():
+        try:
+            outcome.append(function(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - handed to the test
+            outcome.append(exc)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    return thread, outcome
+
+
+def test_cancel_during_a_stalled_read_answers_without_waiting_for_the_server(server, payload, tmp_path):
+    server.files["/mnist.npz"] = payload
+    folder, stop, started = tmp_path / "dl", threading.Event(), threading.Event()
+    progress = lambda done, total: done and started.set()  # noqa: E731
+    thread, outcome = run_in_thread(mnist.download, server.url("/stall/mnist.npz"), folder / "mnist.npz",
+                                    sha256(payload), progress=progress, timeout=120, cancel=stop)
+    assert started.wait(30)  # the first kilobyte arrived; the server now stalls for 120 s
+    stop.set()
+    thread.join(60)  # far less than the stall and the socket timeout: only the cancel can end it
+    assert not server.release.is_set() and not thread.is_alive()
+    assert isinstance(outcome[0], mnist.DownloadCancelled) and outcome[0].kind == "cancelled"
+    assert list(folder.iterdir()) == []
+
+
+@pytest.mark.parametrize("route", ["/stall", "/trickle"])
+def test_a_stalled_or_trickling_transfer_fails_as_too_slow(server, payload, tmp_path, route):
+    server.files["/mnist.npz"] = payload
+    folder = tmp_path / "dl"
+    with pytest.raises(mnist.DownloadError, match="too slow") as info:
+        mnist.download(server.url(f"{route}/mnist.npz"), folder / "mnist.npz", sha256(payload), timeout=120,
+                       min_rate=100_000, stall_window=0.3, poll_interval=0.02)
+    assert info.value.kind == "slow" and not server.release.is_set()
+    assert "bytes per second" in str(info.value)
+    assert list(folder.iterdir()) == []
+
+
+def test_a_slow_but_steady_transfer_is_not_abandoned(server, tmp_path):
+    data = bytes(range(256)) * 4  # 1 KB in 10-byte pieces every 20 ms: ~2 s
+    server.files["/small.bin"] = data
+    dest = mnist.download(server.url("/trickle/small.bin"), tmp_path / "small.bin", sha256(data),
+                          min_rate=1, stall_window=1.0, poll_interval=0.02)
+    assert dest.read_bytes() == data
+
+
+def test_redirects_are_followed(server, payload, tmp_path):
+    server.files["/mnist.npz"] = payload
+    dest = mnist.download(server.url("/moved/mnist.npz"), tmp_path / "mnist.npz", sha256(payload))
+    assert dest.read_bytes() == payload
+
+
+def test_download_errors_say_what_happened_in_fields_an_app_can_word(server, tmp_path):
+    with pytest.raises(mnist.DownloadError) as offline:
+        mnist.download(closed_port_url(), tmp_path / "a.npz", timeout=5)
+    with pytest.raises(mnist.DownloadError) as missing:
+        mnist.download(server.url("/missing.npz"), tmp_path / "b.npz")
+    assert (offline.value.kind, missing.value.kind) == ("offline", "http")
+    assert missing.value.reason == "HTTP 404 Not Found" and missing.value.url.endswith("/missing.npz")
 
 
 def test_offline_gives_an_actionable_error(tmp_path):
