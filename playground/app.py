@@ -42,19 +42,20 @@ def main(argv=None) -> int:
     app.setStyle("Fusion")  # follows the palette everywhere (light and dark themes)
 
     from playground.data_loading import load_dataset_file
+    from playground.error_messages import open_dataset_failed
     from playground.main_window import MainWindow
 
     dataset, problem = None, None
     if args.data:
         try:
             dataset = load_dataset_file(args.data)
-        except (ValueError, OSError) as exc:
-            problem = str(exc)
-            print(f"neural-playground: {problem}; using the bundled sample instead", file=sys.stderr)
+        except Exception as exc:  # noqa: BLE001 - any bad file: fall back to the sample, say why
+            problem = open_dataset_failed(args.data, exc, kept="The bundled sample is open instead.")
+            print(f"neural-playground: {problem}", file=sys.stderr)
     window = MainWindow(dataset=dataset)
     window.show()
     if problem:
-        window.show_error("Could not open the dataset", problem + "\n\nThe bundled sample is open instead.")
+        window.show_error("Could not open the dataset", problem)
     return app.exec()
 
 

@@ -1,20 +1,27 @@
 """The File menu's actions: open a dataset, save and load a model, export the plots.
 
-Each action is a method that takes a path and returns whether it worked (tests call them
-directly); the menu's ``_ask_*`` wrappers only add the file dialog. Every failure becomes a clear,
-non-blocking message box (the engine's own error text, e.g. "... is not a valid MNIST file:
-missing key 'x_test'") and leaves the app as it was: the old dataset, the old model.
+Each action is a method that takes a path (tests call them directly); the menu's ``_ask_*``
+wrappers only add the file dialog. Opening a dataset and loading a model read the file on a
+worker thread (``file_loader``): the window stays responsive however big, slow or stuck the
+file is, and the file is read and checked completely before anything is adopted. Those two
+return True when the read started; ``file_loader.finished(kind, ok)`` says how it ended.
+
+Every failure, whatever the exception (a hostile file can raise MemoryError, RecursionError,
+TypeError...), becomes a clear, non-blocking message in the app's words (``error_messages``):
+what happened and what to do. The app stays as it was: the old dataset, the old model.
 """
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-import engine
+from playground import error_messages
 from playground.data_loading import load_dataset_file, load_sample_dataset
-from playground.model_files import incompatibility, layer_specs_of
+from playground.file_loading_worker import FileLoader
+from playground.model_files import ModelUnusable, read_model
 
 MODEL_FILTER = "Neural Playground model (*.npz);;All files (*)"
 
@@ -25,27 +32,48 @@ class FileActions:
 
     last_message = ""  # the text of the last message box (tests read it)
     _message_box: QMessageBox | None = None
+    _file_loader: FileLoader | None = None
+
+    @property
+    def file_loader(self) -> FileLoader:
+        """Reads dataset and model files on worker threads (created on first use)."""
+        if self._file_loader is None:
+            self._file_loader = FileLoader(self)
+        return self._file_loader
 
     def open_dataset(self, path) -> bool:
-        """Open a local ``mnist.npz``; on any problem say why and keep the current dataset."""
+        """Start reading a local ``mnist.npz`` on a worker thread; when it is read and checked it
+        becomes the dataset. On any problem say why and keep the current dataset."""
         if self.controller.is_busy:
             return self.show_error("Training is running", "Stop training before opening another dataset.")
-        try:
-            dataset = load_dataset_file(path)
-        except (ValueError, OSError) as exc:
-            return self.show_error("Could not open the dataset", str(exc))
+        self.statusBar().showMessage(f"Opening {Path(path).name}…")
+        self.file_loader.start("dataset", partial(load_dataset_file, path),
+                               partial(self._adopt_dataset, path), partial(self._dataset_failed, path))
+        return True
+
+    def _adopt_dataset(self, path, dataset) -> bool:
+        if self.controller.is_busy:
+            return self.show_error("Training is running",
+                                   f"Training started while {Path(path).name} was being read, so it was not "
+                                   "opened. Stop training and open it again.")
         self.state.set_dataset(dataset)
         self._remember_folder(path)
         self.statusBar().showMessage(f"Opened {path}", 8000)
         return True
+
+    def _dataset_failed(self, path, exc: Exception) -> bool:
+        return self.show_error("Could not open the dataset", error_messages.open_dataset_failed(path, exc))
 
     def use_sample_dataset(self) -> bool:
         if self.controller.is_busy:
             return self.show_error("Training is running", "Stop training before switching datasets.")
         try:
             dataset = load_sample_dataset()
-        except (ValueError, OSError) as exc:
-            return self.show_error("Could not open the sample", str(exc))
+        except Exception as exc:  # noqa: BLE001 - a broken install: say so, keep what is open
+            return self.show_error("Could not open the sample",
+                                   "The bundled MNIST sample could not be read, so the dataset you had stays "
+                                   f"open. Reinstalling Neural Playground restores it.\n\n"
+                                   f"({error_messages.plain(str(exc)) or type(exc).__name__})")
         self.state.set_dataset(dataset)
         return True
 
@@ -53,29 +81,36 @@ class FileActions:
         """Save the current network (architecture and weights) with the engine's ``model.save``."""
         model = self.state.model
         if model is None:
-            return self.show_error("Nothing to save", "Train a network (or load a model) first.")
+            return self.show_error("Nothing to save", "Train a network (or load a model) first, then save it.")
         try:
+            if not Path(path).parent.is_dir():
+                raise FileNotFoundError(2, "No such folder", str(Path(path).parent))
             model.save(path)
-        except (ValueError, OSError) as exc:
-            return self.show_error("Could not save the model", str(exc))
+        except Exception as exc:  # noqa: BLE001 - whatever it is, the learner gets a message
+            return self.show_error("Could not save the model", error_messages.save_model_failed(path, exc))
         self._remember_folder(path)
         self.statusBar().showMessage(f"Saved the model to {path}", 8000)
         return True
 
     def load_model(self, path) -> bool:
-        """Load a saved model; if it fits the data it becomes the current network and is evaluated."""
+        """Start reading a saved model on a worker thread; once it is read and checked against the
+        data it becomes the current network and is evaluated. On any problem say why, keep the old."""
         if self.controller.is_busy:
             return self.show_error("Training is running", "Stop training before loading a model.")
-        try:
-            model = engine.models.load_model(path)
-        except (ValueError, OSError) as exc:
-            return self.show_error("Could not load the model", str(exc))
-        if self.state.dataset is None:
+        dataset = self.state.dataset
+        if dataset is None:
             return self.show_error("No dataset", "Open a dataset first: a model is checked against its data.")
-        problem = incompatibility(model, self.state.dataset)
-        if problem:
-            return self.show_error("This model does not fit the data", problem)
-        specs = layer_specs_of(model, self.state.dataset)
+        self.statusBar().showMessage(f"Loading {Path(path).name}…")
+        self.file_loader.start("model", partial(read_model, path, dataset),
+                               partial(self._adopt_model, path, dataset), partial(self._model_failed, path))
+        return True
+
+    def _adopt_model(self, path, dataset, read) -> bool:
+        if self.controller.is_busy or self.state.dataset is not dataset:
+            what = "training started" if self.controller.is_busy else "the dataset changed"
+            return self.show_error("Model not loaded", f"While {Path(path).name} was being read, {what}, so it "
+                                   "was not loaded. Load it again when training has ended.")
+        model, specs = read.model, read.specs
         if specs is not None:
             self.state.set_layers(specs)
             self.controller.adopt_model(model, f"loaded {Path(path).name}")
@@ -87,14 +122,19 @@ class FileActions:
         self.statusBar().showMessage(f"Loaded {path}; evaluating it on the test set…", 8000)
         return True
 
+    def _model_failed(self, path, exc: Exception) -> bool:
+        if isinstance(exc, ModelUnusable):
+            return self.show_error("This model does not fit the data", error_messages.model_unusable(path, str(exc)))
+        return self.show_error("Could not load the model", error_messages.load_model_failed(path, exc))
+
     def export_plots(self, folder) -> list[Path]:
         """Write loss.png, accuracy.png and the per-batch and per-epoch CSV files to ``folder``."""
         folder = Path(folder)
         try:
             folder.mkdir(parents=True, exist_ok=True)
             paths = self.training_panel.plots.export_png(folder) + self.training_panel.plots.export_csv(folder)
-        except (OSError, RuntimeError, ValueError) as exc:
-            self.show_error("Could not export the plots", str(exc))
+        except Exception as exc:  # noqa: BLE001 - whatever it is, the learner gets a message
+            self.show_error("Could not export the plots", error_messages.export_failed(folder, exc))
             return []
         self.statusBar().showMessage(f"Exported {len(paths)} files to {folder}", 8000)
         return paths

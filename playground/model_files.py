@@ -3,14 +3,56 @@
 ``model.save("mnist.npz")`` writes the architecture and the weights; ``load_model`` brings them
 back. Before the app uses a loaded network it checks that it *fits the data* (it takes 784
 pixels and gives 10 class probabilities), and tries to read it back as Network-panel layers so
-the learner can see it and continue training it.
+the learner can see it and continue training it. ``read_model`` does all of it, reading and
+checking a file before the app adopts anything (it blocks: the app runs it on a worker thread).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
+import engine
+
 from playground.persistence import MAX_HIDDEN_LAYERS
-from playground.specs import Dataset, LayerSpec
+from playground.specs import Dataset, LayerSpec, prepare_images
+
+
+class ModelUnusable(ValueError):
+    """A model file that loads but cannot classify the dataset's digits; the message says why."""
+
+
+@dataclass(frozen=True)
+class ReadModel:
+    model: object  # engine.Sequential
+    specs: tuple[LayerSpec, ...] | None  # the Network panel's layers, or None when it cannot show them
+
+
+def read_model(path, dataset: Dataset) -> ReadModel:
+    """Load ``path`` and check it can classify ``dataset``'s digits: the right numbers of inputs
+    and outputs, and a prediction on two test digits that gives one row of real numbers per digit.
+
+    Raises what ``engine.models.load_model`` raises for a bad file, ``ModelUnusable`` for a model
+    that is not fit for these digits.
+    """
+    return check_model(engine.models.load_model(path), dataset)
+
+
+def check_model(model, dataset: Dataset) -> ReadModel:
+    """``read_model``'s checks on a model already in memory."""
+    problem = incompatibility(model, dataset)
+    if problem:
+        raise ModelUnusable(problem)
+    probe = prepare_images(dataset.x_test[:2])
+    shape = tuple(getattr(model, "input_shape", None) or ())
+    try:
+        probabilities = np.asarray(model.predict(probe.reshape(len(probe), *shape), verbose=0))
+    except Exception as exc:  # noqa: BLE001 - any failure means the model is unusable here
+        raise ModelUnusable(f"it fails to predict a digit ({type(exc).__name__}).") from exc
+    if probabilities.shape != (len(probe), dataset.num_classes) or not np.issubdtype(probabilities.dtype, np.floating):
+        raise ModelUnusable(f"its predictions have shape {probabilities.shape} and type {probabilities.dtype}, "
+                            f"not one row of {dataset.num_classes} real numbers per digit.")
+    return ReadModel(model, layer_specs_of(model, dataset))
 
 
 def incompatibility(model, dataset: Dataset) -> str | None:

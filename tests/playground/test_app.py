@@ -158,28 +158,37 @@ def test_garbage_settings_do_not_crash_and_keep_what_is_valid(make_window, ini):
         assert state.settings == TrainSettings() and state.layers == CHAPTER_NETWORK
 
 
-# -- file actions --------------------------------------------------------------------------------
-def test_open_dataset_keeps_the_old_one_on_a_corrupt_file(make_window, tmp_path):
+# -- file actions ----------------------------------------------------------------------------------
+def finish(qtbot, window, kind, action) -> bool:
+    """Run a File action that reads on a worker thread; wait until it is done; True if adopted."""
+    with qtbot.waitSignal(window.file_loader.finished, timeout=LONG,
+                          check_params_cb=lambda done, ok: done == kind) as blocker:
+        assert action() is True  # the read started
+    return blocker.args[1]
+
+
+def test_open_dataset_keeps_the_old_one_on_a_corrupt_file(qtbot, make_window, tmp_path):
     w = make_window()
     before = w.state.dataset
     corrupt = tmp_path / "mnist.npz"
     corrupt.write_bytes(b"PK\x03\x04 this is not really a zip file")
-    assert w.open_dataset(corrupt) is False
+    assert finish(qtbot, w, "dataset", lambda: w.open_dataset(corrupt)) is False
     assert w.state.dataset is before
-    assert "not a valid MNIST file" in w.last_message
+    assert "not a valid MNIST file" in w.last_message and "Open dataset" in w.last_message
     box = w.findChild(QMessageBox, "errorMessageBox")
     assert box is not None and box.isVisible() and box.text() == w.last_message
-    assert w.open_dataset(tmp_path / "missing.npz") is False and "does not exist" in w.last_message
+    assert finish(qtbot, w, "dataset", lambda: w.open_dataset(tmp_path / "missing.npz")) is False
+    assert "does not exist" in w.last_message
     assert w.state.dataset is before
 
 
-def test_open_dataset_loads_a_full_size_file(make_window, tmp_path):
+def test_open_dataset_loads_a_full_size_file(qtbot, make_window, tmp_path):
     w = make_window()
     sample = w.state.dataset
     path = tmp_path / "mnist.npz"
     np.savez(path, x_train=np.tile(sample.x_train, (10, 1, 1)), y_train=np.tile(sample.y_train, 10),
              x_test=np.tile(sample.x_test, (10, 1, 1)), y_test=np.tile(sample.y_test, 10))
-    assert w.open_dataset(path) is True
+    assert finish(qtbot, w, "dataset", lambda: w.open_dataset(path)) is True
     assert len(w.state.dataset.x_train) == 60000 and "60,000" in w.dataset_label.text()
 
 
@@ -207,15 +216,16 @@ def test_save_and_load_model_round_trip(qtbot, make_window, tmp_path):
     assert other.controller.run.label == "loaded model.npz"
 
 
-def test_corrupt_or_incompatible_model_files_are_refused_with_a_message(make_window, tmp_path):
+def test_corrupt_or_incompatible_model_files_are_refused_with_a_message(qtbot, make_window, tmp_path):
     w = make_window()
     corrupt = tmp_path / "broken.npz"
     corrupt.write_bytes(b"\x00" * 100)
-    assert w.load_model(corrupt) is False and "not a model file" in w.last_message
+    assert finish(qtbot, w, "model", lambda: w.load_model(corrupt)) is False
+    assert "not a model file" in w.last_message
     assert w.state.model is None
     small = engine.Sequential([engine.layers.Flatten(input_shape=(14, 14)), engine.layers.Dense(3)])
     small.save(tmp_path / "small.npz")
-    assert w.load_model(tmp_path / "small.npz") is False
+    assert finish(qtbot, w, "model", lambda: w.load_model(tmp_path / "small.npz")) is False
     assert "196 inputs and gives 3 outputs" in w.last_message
     assert w.state.model is None
 

@@ -1,0 +1,84 @@
+"""Read model and dataset files off the UI thread, so a big, slow or stuck file never freezes it.
+
+``FileLoader.start(kind, read, adopt, refuse)`` runs ``read()`` on a daemon thread; back on the
+UI thread it calls ``adopt(result)`` or ``refuse(exception)`` (every ``Exception``: a hostile file
+may raise MemoryError, RecursionError, TypeError...), then emits ``finished(kind, ok)``.
+
+One load per kind at a time, the newest wins: opening another dataset while one is still being
+read drops the first one's result. A read that never returns (a FIFO, a hung network drive) keeps
+only its own daemon thread: the UI goes on, a later load of the same kind replaces it, and
+quitting does not wait for it.
+"""
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+
+class FileLoader(QObject):
+    """Runs file reads on worker threads and hands their results to the UI thread."""
+
+    finished = Signal(str, bool)  # (kind, ok): after adopt() or refuse() ran on the UI thread
+    running_changed = Signal(bool)
+    _delivered = Signal(int, object, object)  # (ticket, result, exception), from a worker thread
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.setObjectName("fileLoader")
+        self._tickets = itertools.count(1)
+        self._current: dict[str, int] = {}  # kind -> the ticket whose result is still wanted
+        self._handlers: dict[int, tuple[str, Callable, Callable]] = {}
+        self._delivered.connect(self._deliver)  # queued: the signal is emitted on a worker thread
+
+    @property
+    def is_loading(self) -> bool:
+        return bool(self._current)
+
+    def loading(self, kind: str) -> bool:
+        return kind in self._current
+
+    def start(self, kind: str, read: Callable[[], object], adopt: Callable[[object], object],
+              refuse: Callable[[Exception], object]) -> None:
+        """Run ``read()`` on a worker thread; then ``adopt(result)`` or ``refuse(error)`` here."""
+        was_loading = self.is_loading
+        ticket = next(self._tickets)
+        old = self._current.get(kind)
+        if old is not None:
+            self._handlers.pop(old, None)  # superseded: its result will be dropped
+        self._current[kind] = ticket
+        self._handlers[ticket] = (kind, adopt, refuse)
+        threading.Thread(target=self._run, args=(ticket, read), name=f"load-{kind}", daemon=True).start()
+        if not was_loading:
+            self.running_changed.emit(True)
+
+    def _run(self, ticket: int, read: Callable[[], object]) -> None:  # on the worker thread
+        result, error = None, None
+        try:
+            result = read()
+        except Exception as exc:  # noqa: BLE001 - every failure reaches the learner as a message
+            error = exc
+        try:
+            self._delivered.emit(ticket, result, error)
+        except RuntimeError:  # the window (and this loader) closed while the file was read
+            pass
+
+    @Slot(int, object, object)
+    def _deliver(self, ticket: int, result, error) -> None:
+        handlers = self._handlers.pop(ticket, None)
+        if handlers is None:
+            return  # superseded by a newer load of the same kind
+        kind, adopt, refuse = handlers
+        del self._current[kind]
+        ok = False
+        try:
+            if error is None:
+                ok = adopt(result) is not False
+            else:
+                refuse(error)
+        finally:
+            if not self.is_loading:
+                self.running_changed.emit(False)
+            self.finished.emit(kind, ok)
