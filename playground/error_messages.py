@@ -1,16 +1,16 @@
-"""What the app tells the learner when a file or a download fails: what happened, what to do.
+"""What the app tells the learner when a File menu action fails: what happened, what to do.
 
 The engine's errors are written for programmers (they name ``load_sample()``, ``allow_pickle=``,
 environment variables, temporary file names); the learner sees menus and panels. Each function
 here turns an exception into the app's words: a first sentence saying what happened, then what
 to do, in terms of File menu items and panels. No Qt here: pure text, tested on its own.
+(A failed download is worded by ``data_loading.download_failed_text``.)
 """
 from __future__ import annotations
 
 import errno
 import re
 from pathlib import Path
-from urllib.error import HTTPError, URLError
 
 # words that only make sense to someone calling the engine from Python (or to its author)
 DEVELOPER_WORDS = (
@@ -151,33 +151,3 @@ def export_failed(folder, exc: BaseException) -> str:
         reason = getattr(exc, "strerror", None) or plain(str(exc))
         what = f"The plots could not be written to {folder}" + (f" ({reason})." if reason else ".")
     return f"{what}\n\nChoose another folder and export again."
-
-
-DOWNLOAD_PROBLEMS = {  # DownloadError.kind -> what happened, in the learner's words
-    "offline": "You appear to be offline.",
-    "http": "The server refused it.",
-    "slow": "The connection was too slow, so the download was stopped.",
-    "interrupted": "The connection broke off during the download.",
-    "hash": "The file that arrived is not Keras's MNIST (its checksum differs), so it was thrown away.",
-    "not_mnist": "The file that arrived is not Keras's MNIST, so it was thrown away.",
-}
-
-
-def download_failed(exc: BaseException) -> str:
-    """The Data panel's download failed: what happened, and how to get MNIST without it."""
-    kind = getattr(exc, "kind", None)
-    reason = plain(getattr(exc, "reason", "") or "")
-    if kind is None:  # an engine without DownloadError.kind: read its message
-        text = str(exc)
-        match = re.search(r"Could not download MNIST from \S+ \((.*?)\)\.", text)
-        reason = plain(match.group(1)) if match else ""
-        cause = exc.__cause__
-        offline = "offline" in text or (isinstance(cause, URLError) and not isinstance(cause, HTTPError))
-        kind = "offline" if offline else "not_mnist" if type(exc).__name__ == "DatasetError" else "failed"
-    if not isinstance(exc, (OSError, ValueError)):
-        reason = f"an unexpected {type(exc).__name__}"
-    what = DOWNLOAD_PROBLEMS.get(kind, "Nothing was saved; try again later.")
-    return (f"Could not download MNIST{f' ({reason})' if reason else ''}. {what}\n"
-            "To get it another way: download mnist.npz (Keras's MNIST, 11 MB) on a computer that is "
-            f"online, copy it to this one and use {OPEN_DATASET} to open it. "
-            "Until then the bundled sample works offline.")

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import QApplication
 
 import engine
 import playground.data_loading as data_loading
-from engine.datasets import mnist
 from playground import app as app_module
 from playground import error_messages, file_actions, model_files
 from playground.file_loading_worker import FileLoader
@@ -85,16 +84,6 @@ def test_the_engines_own_save_error_is_worded_for_the_app(qtbot, window, tmp_pat
     monkeypatch.setattr(model, "save", vanished)
     assert window.save_model(tmp_path / "model.npz") is False
     assert "does not exist" in window.last_message and speaks_the_apps_words(window.last_message)
-
-
-def test_offline_download_guidance_names_the_menu_not_environment_variables(tmp_path):
-    dead_port = "http://127.0.0.1:9/mnist.npz"
-    with pytest.raises(mnist.DownloadError) as caught:
-        mnist.download(url=dead_port, dest=tmp_path / "mnist.npz", timeout=5)
-    message = error_messages.download_failed(caught.value)
-    assert message.startswith("Could not download MNIST") and "You appear to be offline" in message
-    assert "File > Open dataset…" in message and "bundled sample" in message
-    assert speaks_the_apps_words(message), message
 
 
 def test_dataset_messages_drop_the_engines_programmer_hints(tmp_path):
