@@ -8,9 +8,14 @@ only then moves it into place). The ``Dataset`` goes back to the UI thread; the 
 
 Threading, in short (see /work/shared/STACK.md): ``DownloadWorker`` is moved to a new
 ``QThread`` whose ``started`` runs ``worker.run``. The busy worker runs no event loop, so
-Cancel is a direct, thread-safe call that sets a ``threading.Event``; ``download`` polls it
-between chunks. When ``run`` ends the thread quits, and ``shutdown()`` (called when the app
-closes) cancels and waits for it, so a QThread is never destroyed while running.
+Cancel is a direct, thread-safe call that sets a ``threading.Event``; ``download`` checks it
+between reads, and its watchdog closes the connection within ``poll_interval`` while a read
+waits, so Cancel and closing the window answer at once even when the server stalls. A transfer
+slower than ``min_rate`` bytes per second for ``stall_window`` seconds fails with a message.
+When ``run`` ends the thread quits, and ``shutdown()`` (called when the app closes) cancels
+and waits for it, so a QThread is never destroyed while running.
+
+Progress travels as 64-bit integers: a ``Content-Length`` above 2**31 does not overflow.
 
 The view (the button, the progress bar, the messages) is ``playground.widgets.dataset_source_bar``.
 """
@@ -22,7 +27,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from engine.datasets import mnist
-from playground.data_loading import load_full_dataset
+from playground.data_loading import download_failed_text, load_full_dataset
 
 #: Pass as ``sha256`` to use the engine's default (the hash of Keras's file).
 DEFAULT_SHA256 = mnist.MNIST_SHA256
@@ -35,18 +40,20 @@ class DownloadWorker(QObject):
     then ``finished()``.
     """
 
-    progressed = Signal(int, int)  # bytes done, total bytes (-1 when the server does not say)
+    progressed = Signal("qint64", "qint64")  # bytes done, total bytes (-1 when the server does not say)
     succeeded = Signal(object)  # playground.state.Dataset
     failed = Signal(str)
     cancelled = Signal()
     finished = Signal()
 
-    def __init__(self, url: str | None = None, dest: str | Path | None = None, sha256: str | None = DEFAULT_SHA256, timeout: float = 15.0):
+    def __init__(self, url: str | None = None, dest: str | Path | None = None, sha256: str | None = DEFAULT_SHA256,
+                 timeout: float = 15.0, **transfer):
         super().__init__()
         self.url = url  # None: Keras's URL
         self.dest = Path(dest) if dest is not None else mnist.cache_path()
         self.sha256 = sha256
         self.timeout = timeout
+        self.transfer = transfer  # min_rate, stall_window, poll_interval for mnist.download
         self._cancel = threading.Event()
         self._last_step = -1
 
@@ -63,7 +70,7 @@ class DownloadWorker(QObject):
 
     def _load(self):
         return load_full_dataset(url=self.url, dest=self.dest, sha256=self.sha256, progress=self._report,
-                                 timeout=self.timeout, cancel=self._cancel)
+                                 timeout=self.timeout, cancel=self._cancel, **self.transfer)
 
     @Slot()
     def run(self) -> None:
@@ -72,7 +79,9 @@ class DownloadWorker(QObject):
         except mnist.DownloadCancelled:
             self.cancelled.emit()
         except (mnist.DownloadError, mnist.DatasetError) as exc:
-            self.failed.emit(str(exc))
+            self.failed.emit(download_failed_text(exc))
+        except MemoryError:
+            self.failed.emit("There was not enough memory to load the full MNIST. Close other programs and try again.")
         except Exception as exc:  # noqa: BLE001 - never let a worker thread die silently
             self.failed.emit(f"Unexpected error while getting MNIST: {type(exc).__name__}: {exc}")
         else:
@@ -90,7 +99,7 @@ class Downloader(QObject):
     The signals below are re-emitted on the UI thread, so slots may touch widgets and state.
     """
 
-    progressed = Signal(int, int)
+    progressed = Signal("qint64", "qint64")
     succeeded = Signal(object)
     failed = Signal(str)
     cancelled = Signal()
@@ -104,14 +113,16 @@ class Downloader(QObject):
     def is_running(self) -> bool:
         return self._thread is not None
 
-    def start(self, url: str | None = None, dest: str | Path | None = None, sha256: str | None = DEFAULT_SHA256) -> bool:
-        """Start downloading (``url``/``dest``/``sha256`` override the defaults, e.g. in tests).
+    def start(self, url: str | None = None, dest: str | Path | None = None, sha256: str | None = DEFAULT_SHA256,
+              **transfer) -> bool:
+        """Start downloading (``url``/``dest``/``sha256`` override the defaults, e.g. in tests;
+        ``transfer`` may set ``timeout``, ``min_rate``, ``stall_window``, ``poll_interval``).
 
         Returns False (and does nothing) if a download is already running.
         """
         if self._thread is not None:
             return False
-        worker = DownloadWorker(url=url, dest=dest, sha256=sha256)
+        worker = DownloadWorker(url=url, dest=dest, sha256=sha256, **transfer)
         thread = QThread()
         thread.setObjectName("mnistDownload")
         worker.moveToThread(thread)
@@ -143,7 +154,7 @@ class Downloader(QObject):
         self._on_thread_finished()
 
     # ----- worker -> UI thread ----------------------------------------------------------
-    @Slot(int, int)
+    @Slot("qint64", "qint64")
     def _on_progressed(self, done: int, total: int) -> None:
         self.progressed.emit(done, total)
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Derive the bundled offline sample ``assets/mnist_sample.npz`` from full MNIST.
+"""Derive the bundled offline sample ``engine/datasets/data/mnist_sample.npz`` from full MNIST.
 
 The sample is *stratified*: exactly 600 training and 100 test digits of each
 class 0..9 (6,000 + 1,000 in all), so a model trained on it sees every digit
@@ -10,7 +10,7 @@ full file were taken, so anyone can check or rebuild the subset.
 
 Usage::
 
-    python scripts/make_mnist_sample.py [--source mnist.npz] [--out assets/mnist_sample.npz]
+    python scripts/make_mnist_sample.py [--source mnist.npz] [--out engine/datasets/data/mnist_sample.npz]
 
 ``--source`` defaults to ``$PLAYGROUND_MNIST``, else ``../shared/data/mnist.npz``
 next to the repository. Running the script twice gives identical arrays.
@@ -34,7 +34,7 @@ from engine.datasets import mnist  # noqa: E402
 SEED = 2026
 TRAIN_PER_CLASS = 600
 TEST_PER_CLASS = 100
-DEFAULT_OUT = REPO / "assets" / "mnist_sample.npz"
+DEFAULT_OUT = REPO / "engine" / "datasets" / "data" / "mnist_sample.npz"
 MAX_BYTES = 3_000_000
 
 

@@ -38,7 +38,7 @@ point at are *validated* (right arrays, shapes, dtypes, labels); the cached
 download is *hashed* (SHA-256) so a damaged or half-written file is never used.
 
 Offline? :func:`load_sample` returns a 7,000-digit stratified subset that ships
-with the app in ``assets/mnist_sample.npz`` - enough to train a small network
+with the app in ``engine/datasets/data/mnist_sample.npz`` - enough to train a small network
 to roughly 90 % accuracy in seconds.
 
 Licence
@@ -61,6 +61,7 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import importlib.resources
 import os
 import tempfile
 import warnings
@@ -82,8 +83,10 @@ __all__ = [
     "DownloadCancelled",
     "load_data",
     "load_sample",
+    "sample_path",
     "download",
     "validate",
+    "is_mnist",
     "cache_path",
     "data_dir",
 ]
@@ -92,8 +95,14 @@ __all__ = [
 MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
 #: SHA-256 of the file at :data:`MNIST_URL`; a download must match it exactly.
 MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
-#: The small offline subset shipped with the app (see assets/README.md).
-SAMPLE_PATH = Path(__file__).resolve().parents[2] / "assets" / "mnist_sample.npz"
+#: SHA-256 of the contents of Keras's file: the bytes of ``x_train``, ``y_train``, ``x_test`` and
+#: ``y_test``, in that order, row-major. Unlike :data:`MNIST_SHA256` it does not change when the
+#: same arrays are saved again or recompressed; :func:`is_mnist` compares with it.
+MNIST_CONTENT_SHA256 = "06b0d1f124c4e5fa796686ade41a9b778edacc8622f2195a352ef479ad44fc16"
+#: The small offline subset, shipped inside this package as package data (see assets/README.md).
+SAMPLE_RESOURCE = importlib.resources.files(__package__) / "data" / "mnist_sample.npz"
+#: Where that file is in an ordinary (unzipped) install or checkout.
+SAMPLE_PATH = Path(str(SAMPLE_RESOURCE))
 
 APP_NAME = "neural-playground"
 IMAGE_SHAPE = (28, 28)
@@ -318,6 +327,22 @@ def validate(
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
 
 
+def is_mnist(arrays: Arrays) -> bool:
+    """True if ``((x_train, y_train), (x_test, y_test))`` are exactly Keras's MNIST.
+
+    Same digits, labels and order, however the file was saved: the arrays' bytes are hashed
+    (about 0.1 s) and compared with :data:`MNIST_CONTENT_SHA256`. A subset, a shuffled copy
+    or another dataset of the same shapes (Fashion-MNIST, say) is not MNIST.
+    """
+    (x_train, y_train), (x_test, y_test) = arrays
+    if len(x_train) != FULL_SIZES["train"] or len(x_test) != FULL_SIZES["test"]:
+        return False
+    hasher = hashlib.sha256()
+    for array in (x_train, y_train, x_test, y_test):
+        hasher.update(memoryview(np.ascontiguousarray(array, dtype=np.uint8)).cast("B"))
+    return hasher.hexdigest() == MNIST_CONTENT_SHA256
+
+
 # --------------------------------------------------------------------------
 # Hashing the cache
 # --------------------------------------------------------------------------
@@ -520,8 +545,19 @@ def load_sample(path: PathLike | None = None) -> Arrays:
 
     6,000 training and 1,000 test digits (600 and 100 of each class), drawn
     reproducibly from the full MNIST by ``scripts/make_mnist_sample.py``.
-    Reads ``path``, else ``PLAYGROUND_SAMPLE``, else :data:`SAMPLE_PATH`.
+    Reads ``path``, else ``PLAYGROUND_SAMPLE``, else the file shipped in this package
+    (:data:`SAMPLE_RESOURCE`, found with :mod:`importlib.resources`, so it works from any
+    folder after ``pip install``).
     """
     if path is None:
-        path = os.environ.get("PLAYGROUND_SAMPLE") or SAMPLE_PATH
-    return validate(path, expect_full=False)
+        path = os.environ.get("PLAYGROUND_SAMPLE")
+    if path:
+        return validate(path, expect_full=False)
+    with importlib.resources.as_file(SAMPLE_RESOURCE) as shipped:
+        return validate(shipped, expect_full=False)
+
+
+def sample_path() -> Path:
+    """The file :func:`load_sample` reads when given no path (``PLAYGROUND_SAMPLE`` overrides)."""
+    override = os.environ.get("PLAYGROUND_SAMPLE")
+    return Path(override).expanduser() if override else SAMPLE_PATH

@@ -12,15 +12,17 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from engine.datasets import mnist
+from playground.data_loading import is_full_mnist
 from playground.download_worker import DEFAULT_SHA256, Downloader
 from playground.widgets import wrapped_label
 from playground.widgets.theming import follow_theme, refresh_error_styles, show_error_style
 
 
 def short_path(path: str) -> str:
-    """``assets/mnist_sample.npz`` for files in the project, ``~/...`` for the home folder."""
-    file, root = Path(path), mnist.SAMPLE_PATH.parents[1]
-    return str(file.relative_to(root)) if file.is_relative_to(root) else str(file).replace(str(Path.home()), "~", 1)
+    """"the file that comes with the app" for the shipped sample, ``~/...`` in the home folder."""
+    if Path(path) == mnist.SAMPLE_PATH:
+        return "the file that comes with the app"
+    return str(path).replace(str(Path.home()), "~", 1) if str(path).startswith(str(Path.home())) else str(path)
 
 
 class DatasetSourceBar(QWidget):
@@ -37,6 +39,7 @@ class DatasetSourceBar(QWidget):
         self.url: str | None = None  # None: Keras's URL
         self.dest: str | Path | None = None  # None: the engine's cache file (reused if its hash is sha256)
         self.sha256: str | None = DEFAULT_SHA256
+        self.transfer: dict = {}  # timeout, min_rate, stall_window, poll_interval (tests use small values)
         self._pending = None
         self.downloader = Downloader(self)
         self.source_label = wrapped_label(objectName="datasetSource")
@@ -58,6 +61,7 @@ class DatasetSourceBar(QWidget):
 
         state.dataset_changed.connect(self.refresh)
         state.training_started.connect(self.refresh)
+        state.download_requested.connect(self.button.click)  # e.g. the Evaluate panel's; a disabled button ignores it
         state.training_finished.connect(self._on_training_finished)
         self.downloader.progressed.connect(self._on_progress)
         self.downloader.succeeded.connect(self._on_succeeded)
@@ -76,13 +80,13 @@ class DatasetSourceBar(QWidget):
         else:
             self.source_label.setText(f"<b>{ds.name}</b> · {len(ds.x_train):,} train / {len(ds.x_test):,} test digits"
                                       f"<br><small>from {short_path(ds.source)}</small>")
-        full = ds is not None and len(ds.x_train) == mnist.FULL_SIZES["train"]
+        full = is_full_mnist(ds)
         self.button.setText("Full MNIST loaded" if full else "Download full MNIST (11 MB)")
         self.button.setEnabled(not full and not self.downloader.is_running() and not self.state.is_training)
 
     def start_download(self) -> None:
         self.show_message("")
-        self.downloader.start(url=self.url, dest=self.dest, sha256=self.sha256)
+        self.downloader.start(url=self.url, dest=self.dest, sha256=self.sha256, **self.transfer)
 
     def shutdown(self) -> None:
         """Cancel a running download and wait for its thread (safe to call any time)."""
@@ -100,18 +104,19 @@ class DatasetSourceBar(QWidget):
         self.refresh()
 
     def _on_progress(self, done: int, total: int) -> None:
-        if total > 0:
-            self.progress.setRange(0, total)
-            self.progress.setValue(done)
+        if total > 0:  # per mille: a QProgressBar holds 32-bit ints, a file may be larger
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(min(done * 1000 // total, 1000))
         self.progress.setFormat(f"{done / 1e6:.1f} of {total / 1e6:.1f} MB" if total > 0 else f"{done / 1e6:.1f} MB")
 
     def _on_succeeded(self, dataset) -> None:
+        what = "Full MNIST" if is_full_mnist(dataset) else dataset.name
         if self.state.is_training:  # never swap the data under a running training
             self._pending = dataset
-            self.show_message("Full MNIST downloaded: it replaces the current data when training ends.")
+            self.show_message(f"{what} downloaded: it replaces the current data when training ends.")
             return
         self.state.set_dataset(dataset)
-        self.show_message(f"Full MNIST loaded: {len(dataset.x_train):,} training and {len(dataset.x_test):,} test digits.")
+        self.show_message(f"{what} loaded: {len(dataset.x_train):,} training and {len(dataset.x_test):,} test digits.")
 
     def _on_training_finished(self, _reason: str = "") -> None:
         dataset, self._pending = self._pending, None

@@ -11,8 +11,9 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QPushButton, QScrollArea, QTabBar
 
+from engine.datasets import mnist
 from playground import tensor_text
-from playground.download_worker import Downloader
+from playground.download_worker import Downloader, DownloadWorker
 from playground.panels.data_panel import DataPanel
 from playground.state import AppState, Dataset
 from playground.theme import error_colour
@@ -234,7 +235,7 @@ def full_npz() -> bytes:
 
 @pytest.fixture
 def server(full_npz):
-    """127.0.0.1 serving /mnist.npz at once and /slow.npz that stalls after 64 KB until released."""
+    """127.0.0.1 serving /mnist.npz at once and /slow.npz that stalls after 64 KB until released (or 2 minutes)."""
     release = threading.Event()
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -246,7 +247,7 @@ def server(full_npz):
                 if self.path == "/slow.npz":
                     self.wfile.write(full_npz[:65536])
                     self.wfile.flush()
-                    release.wait(10)
+                    release.wait(120)
                     self.wfile.write(full_npz[65536:])
                 else:
                     self.wfile.write(full_npz)
@@ -268,7 +269,14 @@ def server(full_npz):
     thread.join(5)
 
 
-def test_download_success_loads_the_full_dataset(panel, qtbot, server, tmp_path):
+def content_sha256(npz: bytes) -> str:
+    """The content hash ``mnist.is_mnist`` compares with, for the arrays in ``npz``."""
+    with np.load(io.BytesIO(npz)) as arrays:
+        return hashlib.sha256(b"".join(arrays[k].tobytes() for k in mnist.KEYS)).hexdigest()
+
+
+def test_download_success_loads_the_full_dataset(panel, qtbot, server, tmp_path, full_npz, monkeypatch):
+    monkeypatch.setattr(mnist, "MNIST_CONTENT_SHA256", content_sha256(full_npz))  # take the fake for MNIST
     bar = panel.source_bar
     bar.url, bar.dest, bar.sha256 = f"{server.url}/mnist.npz", tmp_path / "mnist.npz", None
     with qtbot.waitSignal(panel.state.dataset_changed, timeout=10000):
@@ -283,7 +291,7 @@ def test_download_success_loads_the_full_dataset(panel, qtbot, server, tmp_path)
     assert (tmp_path / "mnist.npz").is_file()
 
 
-def test_download_offline_shows_the_engines_message(panel, qtbot, tmp_path):
+def test_download_offline_says_what_to_do_in_the_apps_words(panel, qtbot, tmp_path):
     with socket.socket() as probe:  # a port nobody listens on: connection refused at once
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -293,25 +301,50 @@ def test_download_offline_shows_the_engines_message(panel, qtbot, tmp_path):
         panel.start_download()
     qtbot.waitUntil(lambda: not bar.downloader.is_running())
     message = bar.message.text()
-    assert "Could not download MNIST" in message and "You appear to be offline" in message
+    assert "Could not reach the download server" in message and "seems to be offline" in message
+    assert "File > Open dataset…" in message and "Nothing was saved" in message
+    for developer_words in ("PLAYGROUND_MNIST", "load_sample()", "--data", "validate("):
+        assert developer_words not in message
     assert error_colour() in bar.message.styleSheet()
     assert bar.button.isEnabled() and len(panel.state.dataset.x_train) == 300
     assert list(tmp_path.iterdir()) == []
 
 
-def test_download_cancel_saves_nothing(qtbot, server, tmp_path):
+def test_download_cancel_during_a_stall_answers_without_the_server_and_saves_nothing(qtbot, server, tmp_path):
     downloader = Downloader()
     dest = tmp_path / "mnist.npz"
     try:
         with qtbot.waitSignal(downloader.progressed, timeout=10000, check_params_cb=lambda done, total: done > 0):
-            downloader.start(url=f"{server.url}/slow.npz", dest=dest, sha256=None)
-        with qtbot.waitSignal(downloader.cancelled, timeout=10000):
+            downloader.start(url=f"{server.url}/slow.npz", dest=dest, sha256=None, timeout=120)
+        # the server now stalls for 2 minutes and the socket timeout is as long: only the cancel can end it
+        with qtbot.waitSignal(downloader.cancelled, timeout=30000):
             downloader.cancel()
-            server.release.set()
+        assert not server.release.is_set()
         qtbot.waitUntil(lambda: not downloader.is_running())
     finally:
         downloader.shutdown()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_stalled_download_fails_as_too_slow_in_the_apps_words(panel, qtbot, server, tmp_path):
+    bar = panel.source_bar
+    bar.url, bar.dest, bar.sha256 = f"{server.url}/slow.npz", tmp_path / "m.npz", None
+    bar.transfer = {"timeout": 120, "min_rate": 1_000_000, "stall_window": 0.3, "poll_interval": 0.02}
+    with qtbot.waitSignal(bar.downloader.failed, timeout=30000):
+        panel.start_download()
+    assert not server.release.is_set()
+    assert "stopped because it was too slow" in bar.message.text() and "Nothing was saved" in bar.message.text()
+    qtbot.waitUntil(lambda: not bar.downloader.is_running())
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_progress_beyond_two_gigabytes_does_not_overflow(qtbot, panel):
+    worker, big = DownloadWorker(), 3 * 2**31  # a Content-Length of 6 GiB
+    with qtbot.waitSignal(worker.progressed, timeout=1000) as progressed:
+        worker._report(big, 2 * big)
+    assert progressed.args == [big, 2 * big]
+    panel.source_bar._on_progress(big, 2 * big)
+    assert panel.source_bar.progress.value() == 500 and panel.source_bar.progress.maximum() == 1000
 
 
 def test_an_earlier_download_is_reused_without_the_network(qtbot, full_npz, tmp_path):
@@ -350,18 +383,15 @@ def test_cancel_button_and_shutdown_stop_a_running_download(panel, qtbot, server
         panel.start_download()
     assert not bar.button.isEnabled()
     bar.cancel_button.click()
-    server.release.set()
-    qtbot.waitUntil(lambda: "cancelled" in bar.message.text(), timeout=10000)
+    qtbot.waitUntil(lambda: "cancelled" in bar.message.text(), timeout=30000)
+    assert not server.release.is_set()
     qtbot.waitUntil(lambda: not bar.downloader.is_running())
     assert len(panel.state.dataset.x_train) == 300
 
-    server.release.clear()
     with qtbot.waitSignal(bar.downloader.progressed, timeout=10000, check_params_cb=lambda done, total: done > 0):
         panel.start_download()
-    worker = bar.downloader._worker  # the stalled server resumes only once shutdown() has cancelled
-    threading.Thread(target=lambda: (worker._cancel.wait(10), server.release.set()), daemon=True).start()
-    panel.shutdown()
-    assert not bar.downloader.is_running()
+    panel.shutdown()  # as when the window closes: the server still stalls, the thread has ended
+    assert not server.release.is_set() and not bar.downloader.is_running()
     assert not any(tmp_path.iterdir())
 
 
