@@ -2,9 +2,11 @@
 
 ``LayerSpec`` and ``TrainSettings`` are the Network and Optimizer panels' values; ``Dataset`` is
 MNIST as the book loads it; ``Evaluation`` is what the Evaluate panel draws. ``network_errors``
-and ``settings_errors`` say, in words a learner understands, why a design or recipe can't train.
-The ranges here are the panels' ranges too, so a value restored from a settings file can never
-be one the panels cannot show.
+and ``settings_errors`` say, in words a learner understands, why a design or recipe can't train:
+a setting outside its range (``setting_error`` names the range), epsilon 0 where it divides 0
+by 0, or a validation split that leaves no digits to train or validate on. The ranges here are
+the panels' ranges too, so a value restored from a settings file can never be one the panels
+cannot show.
 """
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from playground.number_text import number_text
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "softmax", "linear", "leaky_relu", "elu")
 OPTIMIZERS = ("rmsprop", "sgd", "adam", "adagrad")
@@ -129,7 +133,8 @@ class Evaluation:
 
 MAX_PARAMS = 20_000_000  # 80 MB of float32 weights: beyond this, building and copying stall the app
 
-# (low, high) of each numeric setting, shared by the Optimizer panel and the checks below
+# (low, high) of each numeric setting, shared by the Optimizer panel and the checks below. The
+# training digits go up to the loaded dataset's size (``setting_range``).
 SETTING_RANGES: dict[str, tuple[float, float]] = {
     "learning_rate": (0.0, 1e6),  # huge on purpose: watching the loss blow up to NaN teaches something
     "momentum": (0.0, 1.0),
@@ -148,8 +153,103 @@ SETTING_LABELS = {
     "learning_rate": "Learning rate", "momentum": "Momentum", "rho": "Rho", "beta_1": "Beta 1",
     "beta_2": "Beta 2", "epsilon": "Epsilon", "initial_accumulator_value": "Initial accumulator value",
     "validation_split": "Validation split", "batch_size": "Batch size", "epochs": "Epochs",
-    "train_size": "Training-set size", "seed": "Seed",
+    "train_size": "Training digits", "seed": "Seed",
 }
+WHOLE_NUMBER_SETTINGS = ("batch_size", "epochs", "train_size", "seed")
+RECIPE_SETTINGS = ("batch_size", "epochs", "validation_split", "train_size", "seed")  # every optimizer's
+OPTIMIZER_LABELS = {"rmsprop": "RMSprop", "sgd": "SGD", "adam": "Adam", "adagrad": "Adagrad"}
+
+
+def setting_range(name: str, train_count: int | None = None) -> tuple[float, float]:
+    """(low, high) of setting ``name``; with ``train_count`` (the dataset's training digits),
+    the training digits go up to it. (A batch larger than the digits is one batch of them all,
+    as in Keras.)"""
+    low, high = SETTING_RANGES[name]
+    if train_count is not None and name == "train_size":
+        high = max(int(train_count), 1)
+    return low, high
+
+
+def checked_settings(settings: TrainSettings) -> tuple[str, ...]:
+    """The settings that matter for this optimizer: its hyperparameters, then the recipe.
+
+    The hidden ones (Adam's beta_1 while RMSprop is chosen) are never used, so never checked.
+    """
+    try:
+        own = tuple(k for k in settings.optimizer_kwargs() if k in SETTING_RANGES)
+    except ValueError:  # unknown optimizer: reported on its own
+        own = ("learning_rate",)
+    return own + RECIPE_SETTINGS
+
+
+def setting_error(settings: TrainSettings, name: str, train_count: int | None = None) -> str | None:
+    """Why setting ``name`` cannot be used, with its allowed range, or None when it can.
+
+    ``train_count`` is the loaded dataset's number of training digits (None: no dataset).
+    """
+    value, label = getattr(settings, name), SETTING_LABELS[name]
+    low, high = setting_range(name, train_count)
+    whole = name in WHOLE_NUMBER_SETTINGS
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer) if whole else (int, float, np.number)):
+        kind = "whole number" if whole else "number"
+        return f"{label} must be a {kind} between {_shown(low)} and {_shown(high)}, got {value!r}"
+    if not whole and not math.isfinite(value):
+        return f"{label} must be a number between {_shown(low)} and {_shown(high)}, got {_shown(value)}"
+    if name == "learning_rate" and not 0 < value <= high:
+        return f"Learning rate must be positive and at most {_shown(high)}, got {_shown(value)}"
+    if name == "train_size" and not low <= value <= high:
+        return f"Training digits must be between 1 and {_shown(high)} (0 for all of them), got {_shown(value)}"
+    if name == "epsilon":
+        return _epsilon_error(settings, low, high)
+    if not low <= value <= high:
+        return f"{label} must be between {_shown(low)} and {_shown(high)}, got {_shown(value)}"
+    if name == "validation_split" and train_count is not None:
+        return _split_error(settings, train_count)
+    return None
+
+
+def _epsilon_error(settings: TrainSettings, low: float, high: float) -> str | None:
+    """Epsilon 0 divides 0 by 0 for weights whose gradient is always 0 (MNIST's black border
+    pixels): in RMSprop's and Adam's denominators always, in Adagrad's when its accumulator
+    starts at 0. The engine computes in float32, where below about 1e-45 is 0 too."""
+    eps, opt = settings.epsilon, settings.optimizer
+    zero_divides = opt in ("rmsprop", "adam") or (
+        opt == "adagrad" and not np.float32(settings.initial_accumulator_value) > 0)
+    if low <= eps <= high and (np.float32(eps) > 0 or not zero_divides):
+        return None
+    got = _shown(eps) + (", which is 0 in float32" if 0 < eps and not np.float32(eps) > 0 else "")
+    if not zero_divides:
+        return f"Epsilon must be between {_shown(low)} and {_shown(high)}, got {got}"
+    why = "" if np.float32(eps) > 0 else (
+        ": at 0, weights whose gradient is always 0, like MNIST's black border pixels, get 0 / 0 = NaN")
+    when = f"for {OPTIMIZER_LABELS[opt]}" if opt != "adagrad" else "when Adagrad's initial accumulator value is 0"
+    return f"Epsilon must be above 0 and at most {_shown(high)} {when}, got {got}{why}"
+
+
+def split_sizes(digits: int, validation_split: float) -> tuple[int, int]:
+    """(training, validation) samples of ``digits`` as ``fit(validation_split=...)`` cuts them:
+    the engine (like Keras) trains on the first ``int(digits * (1 - validation_split))``."""
+    if not validation_split:
+        return digits, 0
+    train = int(digits * (1 - validation_split))
+    return train, digits - train
+
+
+def _split_error(settings: TrainSettings, train_count: int) -> str | None:
+    """A split that leaves nothing to train on or nothing to validate on cannot train."""
+    size_ok = setting_error(settings, "train_size", train_count) is None
+    split = settings.validation_split
+    if not split or not size_ok:
+        return None
+    digits = settings.train_size or train_count
+    train, validate = split_sizes(digits, split)
+    if train and validate:
+        return None
+    fewest = next((n for n in range(digits + 1, train_count + 1) if all(split_sizes(n, split))), None)
+    remedy = f"use at least {fewest:,} training digits or a different split" if fewest else "use a different split"
+    what = "nothing to train on" if not train else "nothing to validate on"
+    noun = "digit" if digits == 1 else "digits"
+    return f"Validation split {_shown(split)} of {digits:,} training {noun} leaves {what}: {remedy}"
 
 
 def parameter_count(layers, input_size: int = 784, classes: int = 10) -> int:
@@ -179,27 +279,22 @@ def network_errors(layers, input_size: int = 784, classes: int = 10) -> list[str
     return errors
 
 
-def settings_errors(settings: TrainSettings) -> list[str]:
-    """Why this recipe cannot train (empty when it can)."""
+def settings_errors(settings: TrainSettings, train_count: int | None = None) -> list[str]:
+    """Why this recipe cannot train (empty when it can): each used setting out of its range, and
+    a recipe that leaves no digits to train or validate on. ``train_count``: the dataset's
+    training digits (None: no dataset loaded, the fixed ranges apply)."""
     errors = []
     if settings.optimizer not in OPTIMIZERS:
         errors.append(f"Unknown optimizer {settings.optimizer!r}")
     if settings.loss not in LOSSES:
         errors.append(f"Unknown loss {settings.loss!r}")
-    for name, (low, high) in SETTING_RANGES.items():
-        value = getattr(settings, name)
-        label = SETTING_LABELS[name]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or (
-            isinstance(value, float) and not math.isfinite(value)
-        ):
-            errors.append(f"{label} must be a number, got {value!r}")
-        elif name == "learning_rate" and not 0 < value <= high:
-            errors.append(f"Learning rate must be a positive number up to {high:g}, got {_shown(value)}")
-        elif not low <= value <= high:
-            errors.append(f"{label} must be between {low:g} and {high:g}, got {_shown(value)}")
+    for name in checked_settings(settings):
+        error = setting_error(settings, name, train_count)
+        if error:
+            errors.append(error)
     return errors
 
 
 def _shown(value) -> str:
-    text = f"{value:g}" if isinstance(value, float) else str(value)
+    text = number_text(value) if isinstance(value, (int, float, np.number)) and not isinstance(value, bool) else repr(value)
     return text if len(text) <= 20 else text[:17] + "..."

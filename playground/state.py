@@ -88,7 +88,8 @@ class AppState(QObject):
             self.settings_changed.emit()
 
     def settings_errors(self) -> list[str]:
-        return settings_errors(self._settings)
+        """Why the recipe cannot train on the loaded dataset (its size bounds the training digits)."""
+        return settings_errors(self._settings, None if self._dataset is None else len(self._dataset.x_train))
 
     def training_errors(self) -> list[str]:
         """Everything that stops Train from starting; the Training panel shows the first."""
