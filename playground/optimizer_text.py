@@ -1,25 +1,33 @@
 """The Optimizer panel's words and code, without Qt: names, update rules, Keras's defaults and calls.
 
-Which hyperparameters each optimizer has (in Keras's order), Keras's default learning rates,
-a one-line reminder of each update rule, and the ``compile``/``fit`` recipe written as the book
-writes it in R, plus the Python spelling (``keras_code``).
+Which hyperparameters each optimizer has (in Keras's order) and their defaults are asked of the
+engine's optimizers (``get_config()``: the engine follows Keras), never restated here. Each
+optimizer keeps its own hyperparameters (``OptimizerMemory``): SGD's momentum 0.9 does not follow
+the learner to RMSprop. Also a one-line reminder of each update rule, and the ``compile``/``fit``
+recipe written as the book writes it in R, plus the Python spelling (``keras_code``).
 """
 from __future__ import annotations
 
 from dataclasses import fields
 
-from playground.specs import TrainSettings
+import engine
+from playground.number_text import number_text
+from playground.specs import OPTIMIZER_LABELS, OPTIMIZERS, TrainSettings, settings_errors
 
-LABELS = {"rmsprop": "RMSprop", "sgd": "SGD", "adam": "Adam", "adagrad": "Adagrad"}
-HYPERPARAMETERS = {  # the arguments of each engine (and Keras) optimizer, in Keras's order
-    "rmsprop": ("learning_rate", "rho", "momentum", "epsilon"),
-    "sgd": ("learning_rate", "momentum", "nesterov"),
-    "adam": ("learning_rate", "beta_1", "beta_2", "epsilon"),
-    "adagrad": ("learning_rate", "initial_accumulator_value", "epsilon"),
-}
+LABELS = OPTIMIZER_LABELS
+_SETTINGS = {f.name for f in fields(TrainSettings)}
+
+
+def keras_defaults(optimizer: str) -> dict:
+    """Every hyperparameter of ``optimizer`` at its Keras default, as the engine's optimizer has it."""
+    config = engine.optimizers.get(optimizer).get_config()
+    return {k: v for k, v in config.items() if k in _SETTINGS}
+
+
+HYPERPARAMETERS = {name: tuple(keras_defaults(name)) for name in OPTIMIZERS}  # in Keras's order
 ALL_HYPERPARAMETERS = ("learning_rate", "momentum", "nesterov", "rho", "beta_1", "beta_2", "epsilon",
                        "initial_accumulator_value")
-DEFAULT_LEARNING_RATE = {"sgd": 0.01, "rmsprop": 0.001, "adam": 0.001, "adagrad": 0.001}
+DEFAULT_LEARNING_RATE = {name: keras_defaults(name)["learning_rate"] for name in OPTIMIZERS}
 RULES = {
     "rmsprop": "RMSprop divides each step by a running average of recent gradient magnitudes, "
     "so every weight gets its own step size (rho = how long that average remembers).",
@@ -37,31 +45,50 @@ LOSS_LABELS = {
 }
 
 
-def keras_defaults(optimizer: str) -> dict:
-    """Every hyperparameter at Keras's default for this optimizer (learning rate included)."""
-    base = TrainSettings()
-    names = {n for names in HYPERPARAMETERS.values() for n in names}
-    values = {f.name: getattr(base, f.name) for f in fields(TrainSettings) if f.name in names}
-    return {**values, "learning_rate": DEFAULT_LEARNING_RATE[optimizer]}
+def hyperparameters(settings: TrainSettings) -> dict:
+    """The chosen optimizer's hyperparameters and their values in ``settings``."""
+    return {k: getattr(settings, k) for k in HYPERPARAMETERS.get(settings.optimizer, ("learning_rate",))}
+
+
+class OptimizerMemory:
+    """Each optimizer's own hyperparameters, kept while the learner tries another one.
+
+    The first time an optimizer is chosen it starts from Keras's defaults; coming back to it
+    brings back what the learner had set (SGD's momentum 0.9 stays SGD's).
+    """
+
+    def __init__(self):
+        self._kept: dict[str, dict] = {}
+
+    def switch(self, settings: TrainSettings, optimizer: str) -> dict:
+        """The changes to ``settings`` that choose ``optimizer`` with its own hyperparameters."""
+        self._kept[settings.optimizer] = hyperparameters(settings)
+        return {"optimizer": optimizer, **keras_defaults(optimizer), **self._kept.get(optimizer, {})}
 
 
 def keras_calls(settings: TrainSettings) -> tuple[str, str]:
     """(R call, Python call) creating this optimizer: the learning rate plus any non-defaults."""
     name = settings.optimizer
     defaults = keras_defaults(name)
-    args = [(k, getattr(settings, k)) for k in HYPERPARAMETERS.get(name, ("learning_rate",))]
-    args = [(k, v) for k, v in args if k == "learning_rate" or v != defaults[k]]
+    args = [(k, v) for k, v in hyperparameters(settings).items() if k == "learning_rate" or v != defaults[k]]
     r_value = {True: "TRUE", False: "FALSE"}
-    r_args = ", ".join(f"{k} = {r_value[v] if isinstance(v, bool) else f'{v:g}'}" for k, v in args)
-    py_args = ", ".join(f"{k}={v if isinstance(v, bool) else f'{v:g}'}" for k, v in args)
+    r_args = ", ".join(f"{k} = {r_value[v] if isinstance(v, bool) else number_text(v)}" for k, v in args)
+    py_args = ", ".join(f"{k}={v if isinstance(v, bool) else number_text(v)}" for k, v in args)
     return f"optimizer_{name}({r_args})", f"keras.optimizers.{LABELS.get(name, name)}({py_args})"
 
 
-def keras_code(settings: TrainSettings) -> str:
-    """The optimizer, ``compile`` and ``fit`` calls of this recipe, in R as in the book, then Python."""
+def keras_code(settings: TrainSettings, train_count: int | None = None) -> str:
+    """The optimizer, ``compile`` and ``fit`` calls of this recipe, in R as in the book, then Python.
+
+    A recipe that cannot train has no code: the first reason is shown instead, so an invalid
+    value never reaches code a learner might copy.
+    """
     s = settings
+    errors = settings_errors(s, train_count)
+    if errors:
+        return f"# No code until the recipe can train:\n# {errors[0]}"
     r_call, py_call = keras_calls(s)
-    split = f", validation_split = {s.validation_split:g}" if s.validation_split else ""
+    split = f", validation_split = {number_text(s.validation_split)}" if s.validation_split else ""
     return (
         f"# R, as in the book\nopt <- {r_call}\n"
         f'compile(model, optimizer = opt,\n        loss = "{s.loss}",\n        metrics = "accuracy")\n'

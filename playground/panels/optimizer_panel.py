@@ -5,18 +5,20 @@ and fits with ``epochs = 5, batch_size = 128``. Here the learner picks the optim
 ONLY the hyperparameters that optimizer really has, with Keras's defaults, a one-line reminder
 of its update rule, and the equivalent Keras call in R and Python.
 
-Switching optimizer resets the learning rate to that optimizer's Keras default (SGD 0.01, the
-others 0.001): a rate tuned for one rule is rarely right for another. "Keras defaults" resets
-every hyperparameter. The panel writes ``state.set_settings(...)`` and shows
-``state.settings_errors()`` inline; it is locked while training runs. The words and the code
-it shows (names, update rules, Keras's defaults and calls) come from ``playground.optimizer_text``.
+Each optimizer keeps its own hyperparameters: the first time one is chosen it starts from Keras's
+defaults (SGD's learning rate 0.01, the others 0.001), and coming back to it brings back what was
+set. "Keras defaults" resets every hyperparameter of the chosen optimizer. Every number field
+shows exactly the value used and takes what is typed as it is: a value outside its range, or one
+that cannot train (epsilon 0 for RMSprop, a split that leaves no digits to train on), is marked
+on its field with the reason and the range, and Train is disabled (``state.training_errors()``).
+The panel writes ``state.set_settings(...)``; it is locked while training runs. The words and the
+code it shows come from ``playground.optimizer_text``, the checks from ``playground.specs``.
 """
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFontDatabase, QPalette
+from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
-    QAbstractSpinBox,
     QCheckBox,
     QComboBox,
     QFormLayout,
@@ -24,16 +26,16 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QLabel,
     QPushButton,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from playground.optimizer_text import (
-    ALL_HYPERPARAMETERS, DEFAULT_LEARNING_RATE, HYPERPARAMETERS, LABELS, LOSS_LABELS, RULES, keras_code, keras_defaults,
+    ALL_HYPERPARAMETERS, DEFAULT_LEARNING_RATE, HYPERPARAMETERS, LABELS, LOSS_LABELS, RULES, OptimizerMemory,
+    keras_code, keras_defaults,
 )
+from playground.specs import checked_settings, setting_error, setting_range
 from playground.state import LOSSES, OPTIMIZERS, SETTING_RANGES, AppState
-from playground.theme import error_colour
 from playground.widgets import LocksWhileTraining, NumberSpinBox
 from playground.widgets.theming import follow_theme, refresh_error_styles, show_error_style
 
@@ -58,20 +60,6 @@ INT_FIELDS = (  # settings field, objectName, label, range (shared with state), 
 )
 
 
-def mark_invalid(widget: QWidget, invalid: bool, theme: QPalette) -> None:
-    """Tint the field red, blended into the theme's base colour so light and dark both work."""
-    if not invalid:
-        widget.setPalette(QPalette())  # empty palette: inherit the theme again
-        return
-    palette = QPalette(theme)
-    base = palette.color(QPalette.Base)
-    red = QColor(error_colour(theme))
-    palette.setColor(QPalette.Base, QColor(
-        (base.red() + red.red()) // 2, (base.green() + red.green()) // 2, (base.blue() + red.blue()) // 2
-    ))
-    widget.setPalette(palette)
-
-
 class OptimizerPanel(LocksWhileTraining, QWidget):
     """Optimizer, its hyperparameters, loss and the fit() recipe; writes ``state.set_settings``."""
 
@@ -79,6 +67,7 @@ class OptimizerPanel(LocksWhileTraining, QWidget):
         super().__init__(parent)
         self.setObjectName("optimizerPanel")
         self.state = state
+        self.memory = OptimizerMemory()  # each optimizer's own hyperparameters
         self._build_ui()
         state.settings_changed.connect(self._sync_from_state)
         state.dataset_changed.connect(self._sync_dataset)
@@ -93,7 +82,6 @@ class OptimizerPanel(LocksWhileTraining, QWidget):
         self.rule_label = QLabel(self)
         self.rule_label.setObjectName("optimizerExplanation")
         self.rule_label.setWordWrap(True)
-        self.learning_rate_error = self._error_label("learningRateError")
         self.nesterov_check = QCheckBox("nesterov", self)
         self.nesterov_check.setObjectName("nesterovCheck")
         self.nesterov_check.setToolTip("Nesterov momentum: look ahead along the velocity, then take the gradient")
@@ -103,13 +91,13 @@ class OptimizerPanel(LocksWhileTraining, QWidget):
         self.defaults_button.clicked.connect(self.reset_to_keras_defaults)
 
         self._fields: dict[str, QWidget] = {}  # TrainSettings field -> its widget
+        self._errors: dict[str, QLabel] = {}  # TrainSettings field -> the label under it saying what is wrong
         self.hyper_form = QFormLayout()
         self.hyper_form.addRow("Optimizer", self.optimizer_combo)
         self.hyper_form.addRow(self.rule_label)
         for name, object_name, low, high, step, tip in FLOAT_FIELDS[:-1]:
             self._add_row(self.hyper_form, name, self._float_spin(object_name, low, high, step, tip), name)
-            if name == "learning_rate":
-                self.hyper_form.addRow("", self.learning_rate_error)
+            self.hyper_form.addRow("", self._field_error(name, object_name))
             if name == "momentum":
                 self._add_row(self.hyper_form, "", self.nesterov_check, "nesterov")
         self.hyper_form.addRow("", self.defaults_button)
@@ -121,13 +109,14 @@ class OptimizerPanel(LocksWhileTraining, QWidget):
         recipe.addWidget(QLabel("Loss", self), 0, 0)
         recipe.addWidget(self.loss_combo, 0, 1, 1, 3)
         name, object_name, low, high, step, tip = FLOAT_FIELDS[-1]
-        split = ("Validation split", self._float_spin(object_name, low, high, step, tip), name)
-        pairs = [(label, self._int_spin(object_name, low, high, tip), name)
+        split = ("Validation split", self._float_spin(object_name, low, high, step, tip), name, object_name)
+        pairs = [(label, self._int_spin(object_name, low, high, tip), name, object_name)
                  for name, object_name, label, low, high, tip in INT_FIELDS]
-        for i, (label, widget, name) in enumerate(pairs[:2] + [split] + pairs[2:]):
-            row, column = 1 + i // 2, 2 * (i % 2)
+        for i, (label, widget, name, object_name) in enumerate(pairs[:2] + [split] + pairs[2:]):
+            row, column = 1 + 2 * (i // 2), 2 * (i % 2)  # each pair's reasons go on the row below it
             recipe.addWidget(QLabel(label, self), row, column)
             recipe.addWidget(widget, row, column + 1)
+            recipe.addWidget(self._field_error(name, object_name), row + 1, column, 1, 2)
             self._connect_field(widget, name)
         recipe.setColumnStretch(1, 1)
         recipe.setColumnStretch(3, 1)
@@ -138,6 +127,7 @@ class OptimizerPanel(LocksWhileTraining, QWidget):
         self.accumulator_spin, self.validation_spin = f["initial_accumulator_value"], f["validation_split"]
         self.batch_size_spin, self.epochs_spin = f["batch_size"], f["epochs"]
         self.train_size_spin, self.seed_spin = f["train_size"], f["seed"]
+        self.learning_rate_error = self._errors["learning_rate"]
         self.train_size_spin.setSpecialValueText("All")
         self.train_size_spin.setSingleStep(1000)
 
@@ -147,6 +137,7 @@ class OptimizerPanel(LocksWhileTraining, QWidget):
         self.code_label.setFont(QFontDatabase.systemFont(QFontDatabase.FixedFont))
         self.code_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.code_label.setWordWrap(True)
+        self.code_label.setAlignment(Qt.AlignLeft | Qt.AlignTop)
         self._lock_label("optimizerLockLabel")
 
         self.form_box = QWidget(self)  # everything editable: disabled as one while training
@@ -178,23 +169,30 @@ class OptimizerPanel(LocksWhileTraining, QWidget):
         show_error_style(label)
         return label
 
+    def _field_error(self, name: str, spin_name: str) -> QLabel:
+        """The label under field ``name`` that says why its value cannot be used (hidden when it can)."""
+        label = self._error_label(spin_name.removesuffix("Spin") + "Error")  # learningRateSpin -> learningRateError
+        label.setVisible(False)
+        self._errors[name] = label
+        return label
+
     def _float_spin(self, object_name: str, low: float, high: float, step, tip: str) -> NumberSpinBox:
         spin = NumberSpinBox(self, log_steps=step is None)
         spin.setSingleStep(step or 1.0)
         self._spin_common(spin, object_name, low, high, tip)
         return spin
 
-    def _spin_common(self, spin: QAbstractSpinBox, object_name: str, low, high, tip: str) -> None:
+    def _int_spin(self, object_name: str, low: int, high: int, tip: str) -> NumberSpinBox:
+        spin = NumberSpinBox(self, whole=True)
+        self._spin_common(spin, object_name, low, high, tip)
+        return spin
+
+    def _spin_common(self, spin: NumberSpinBox, object_name: str, low, high, tip: str) -> None:
         spin.setObjectName(object_name)
         spin.setToolTip(tip)
         spin.setRange(low, high)
         spin.setKeyboardTracking(False)  # write on Enter / focus out, not on every keystroke
         spin.setMinimumWidth(90)
-
-    def _int_spin(self, object_name: str, low: int, high: int, tip: str) -> QSpinBox:
-        spin = QSpinBox(self)
-        self._spin_common(spin, object_name, low, high, tip)
-        return spin
 
     def _add_row(self, form: QFormLayout, label: str, widget: QWidget, name: str) -> None:
         form.addRow(label, widget)
@@ -213,20 +211,19 @@ class OptimizerPanel(LocksWhileTraining, QWidget):
     def _on_optimizer_chosen(self, index: int) -> None:
         name = self.optimizer_combo.itemData(index)
         if name != self.state.settings.optimizer:
-            self._write(optimizer=name, learning_rate=DEFAULT_LEARNING_RATE[name])
+            self._write(**self.memory.switch(self.state.settings, name))
 
     def reset_to_keras_defaults(self) -> None:
         """Every hyperparameter of the chosen optimizer back to Keras's default."""
         self._write(**keras_defaults(self.state.settings.optimizer))
 
     # ----- state -> widgets -------------------------------------------------------------
-    def _sync_dataset(self) -> None:
+    def _train_count(self) -> int | None:
         ds = self.state.dataset
-        n = len(ds.x_train) if ds is not None else 60000
-        for spin in (self.train_size_spin, self.batch_size_spin):
-            spin.blockSignals(True)
-            spin.setMaximum(max(n, 1))
-            spin.blockSignals(False)
+        return None if ds is None else len(ds.x_train)
+
+    def _sync_dataset(self) -> None:
+        self.train_size_spin.setRange(*setting_range("train_size", self._train_count()))  # beyond: marked
         self._sync_from_state()
 
     def _sync_from_state(self) -> None:
@@ -238,7 +235,7 @@ class OptimizerPanel(LocksWhileTraining, QWidget):
         self.loss_combo.setCurrentIndex(self.loss_combo.findData(s.loss))
         for name, widget in self._fields.items():
             value = getattr(s, name)
-            widget.setChecked(bool(value)) if isinstance(widget, QCheckBox) else widget.setValue(value)
+            widget.setChecked(bool(value)) if isinstance(widget, QCheckBox) else self._show_value(widget, value)
         for widget in widgets:
             widget.blockSignals(False)
         shown = HYPERPARAMETERS.get(s.optimizer, ("learning_rate",))
@@ -248,20 +245,34 @@ class OptimizerPanel(LocksWhileTraining, QWidget):
         self._show_errors()
         self._show_code()
 
+    @staticmethod
+    def _show_value(spin: NumberSpinBox, value) -> None:
+        try:
+            spin.setValue(value)
+        except (TypeError, ValueError, OverflowError):  # not a number at all: its error says so
+            pass
+
     def _show_errors(self) -> None:
-        s = self.state.settings
-        errors = self.state.settings_errors()
-        lr_bad = any(e.startswith("Learning rate") for e in errors)
-        default = DEFAULT_LEARNING_RATE.get(s.optimizer, 0.001)
-        self.learning_rate_error.setText(f"Learning rate must be positive (Keras default: {default:g})")
-        self.hyper_form.setRowVisible(self.learning_rate_error, lr_bad)
-        mark_invalid(self.learning_rate_spin, lr_bad, self.palette())
-        others = [e for e in errors if not e.startswith("Learning rate")]
+        """Each used field's problem on the field (tint, tooltip) and under it; the rest below."""
+        s, count = self.state.settings, self._train_count()
+        used = set(checked_settings(s))
+        for name, label in self._errors.items():
+            problem = setting_error(s, name, count) if name in used else None
+            if problem and name == "learning_rate":
+                problem += f" (Keras default for {LABELS.get(s.optimizer, s.optimizer)}: " \
+                           f"{DEFAULT_LEARNING_RATE.get(s.optimizer, 0.001):g})"
+            self._fields[name].set_problem(problem)
+            label.setText(problem or "")
+            label.setVisible(bool(problem))
+            if name in ALL_HYPERPARAMETERS:
+                self.hyper_form.setRowVisible(label, bool(problem))
+        on_fields = {setting_error(s, name, count) for name in used}
+        others = [e for e in self.state.settings_errors() if e not in on_fields]
         self.error_label.setText("\n".join(others))
         self.error_label.setVisible(bool(others))
 
     def _show_code(self) -> None:
-        self.code_label.setText(keras_code(self.state.settings))
+        self.code_label.setText(keras_code(self.state.settings, self._train_count()))
 
     def _restyle(self) -> None:
         """Light <-> dark: the error labels' red and the invalid fields' tint follow."""

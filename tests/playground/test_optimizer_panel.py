@@ -1,6 +1,7 @@
 """Optimizer panel: each control writes state.settings; only the chosen optimizer's knobs show."""
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
 
 import engine
 from playground.optimizer_text import (
@@ -117,13 +118,16 @@ def test_letters_cannot_be_typed_into_a_rate(panel, qtbot):
     assert panel.state.settings.learning_rate == pytest.approx(0.001)
 
 
-def test_other_settings_errors_are_listed(panel):
+def test_other_settings_errors_are_shown_under_their_fields(panel):
     panel.state.set_settings(validation_split=1.0, batch_size=0)
-    text = panel.error_label.text()
-    assert not panel.error_label.isHidden()
-    assert "Validation split must be between 0 and 0.9" in text and "Batch size must be between 1 and 60000" in text
+    split, batch = panel.findChild(QLabel, "validationSplitError"), panel.findChild(QLabel, "batchSizeError")
+    assert not split.isHidden() and "Validation split must be between 0 and 0.9" in split.text()
+    assert not batch.isHidden() and "Batch size must be between 1 and 60,000" in batch.text()
+    assert panel.validation_spin.property("invalid") and panel.batch_size_spin.property("invalid")
+    assert panel.error_label.isHidden()  # said once, on the field
     panel.state.set_settings(validation_split=0.1, batch_size=64)
-    assert panel.error_label.isHidden()
+    assert split.isHidden() and batch.isHidden() and panel.error_label.isHidden()
+    assert not panel.validation_spin.property("invalid")
 
 
 def test_learning_rate_arrows_step_on_a_log_scale(panel):
@@ -166,7 +170,7 @@ def test_keras_code_in_r_and_python(panel):
     assert "optimizer_sgd(learning_rate = 0.01, momentum = 0.9, nesterov = TRUE)" in text
     assert "keras.optimizers.SGD(learning_rate=0.01, momentum=0.9, nesterov=True)" in text
     assert keras_calls(TrainSettings(optimizer="adam", epsilon=1e-8))[1] == (
-        "keras.optimizers.Adam(learning_rate=0.001, epsilon=1e-08)"
+        "keras.optimizers.Adam(learning_rate=0.001, epsilon=1e-8)"
     )
 
 
@@ -215,15 +219,60 @@ def test_invalid_tint_follows_a_theme_switch(panel, qtbot):
     app = QApplication.instance()
     original = app.palette()
     panel.state.set_settings(learning_rate=0.0)
-    light_tint = panel.learning_rate_spin.palette().color(QPalette.Base)
+    light_tint = panel.learning_rate_spin.lineEdit().palette().color(QPalette.Base)
     assert light_tint != panel.palette().color(QPalette.Base)
     dark = QPalette(original)
     dark.setColor(QPalette.Base, QColor("#1e1f22"))
     try:
         app.setPalette(dark)
-        qtbot.waitUntil(lambda: panel.learning_rate_spin.palette().color(QPalette.Base) != light_tint)
-        assert panel.learning_rate_spin.palette().color(QPalette.Base).lightness() < 128  # dark red
+        qtbot.waitUntil(lambda: panel.learning_rate_spin.lineEdit().palette().color(QPalette.Base) != light_tint)
+        assert panel.learning_rate_spin.lineEdit().palette().color(QPalette.Base).lightness() < 128  # dark red
         panel.state.set_settings(learning_rate=0.01)
-        assert panel.learning_rate_spin.palette().color(QPalette.Base) == QColor("#1e1f22")
+        assert panel.learning_rate_spin.lineEdit().palette().color(QPalette.Base) == QColor("#1e1f22")
     finally:
         app.setPalette(original)
+
+
+# -- each optimizer keeps its own hyperparameters (issue 12, item 3) ---------------------------
+def test_sgd_momentum_does_not_follow_the_learner_to_rmsprop_and_comes_back_with_sgd(panel):
+    choose(panel.optimizer_combo, "sgd")
+    panel.momentum_spin.setValue(0.9)
+    panel.learning_rate_spin.setValue(0.05)
+    choose(panel.optimizer_combo, "rmsprop")
+    rmsprop = engine.optimizers.RMSprop().get_config()
+    assert panel.state.settings.momentum == rmsprop["momentum"] == 0.0  # once carried over as 0.9
+    assert panel.momentum_spin.value() == 0.0
+    assert panel.state.settings.learning_rate == rmsprop["learning_rate"]
+    assert panel.state.settings.optimizer_kwargs() == {k: v for k, v in rmsprop.items() if k != "name"}
+    panel.rho_spin.setValue(0.8)
+    choose(panel.optimizer_combo, "sgd")
+    assert (panel.state.settings.momentum, panel.state.settings.learning_rate) == (0.9, 0.05)
+    choose(panel.optimizer_combo, "rmsprop")
+    assert panel.state.settings.rho == 0.8  # RMSprop kept its own too
+
+
+@pytest.mark.parametrize("name", ["sgd", "adam", "adagrad"])
+def test_an_optimizer_chosen_first_starts_from_the_engines_keras_defaults(panel, name):
+    panel.state.set_settings(momentum=0.5, epsilon=0.5, rho=0.5, learning_rate=0.5)  # RMSprop's, changed
+    choose(panel.optimizer_combo, name)
+    config = engine.optimizers.get(name).get_config()
+    assert panel.state.settings.optimizer_kwargs() == {k: v for k, v in config.items() if k != "name"}
+
+
+# -- epsilon 0 where it divides 0 by 0 (issue 12, item 19) --------------------------------------
+@pytest.mark.parametrize("name, accumulator, refused", [
+    ("rmsprop", 0.1, True), ("adam", 0.1, True), ("adagrad", 0.0, True), ("adagrad", 0.1, False),
+])
+def test_epsilon_zero_is_refused_where_it_divides_zero_by_zero(panel, qtbot, name, accumulator, refused):
+    panel.show()
+    qtbot.waitExposed(panel)
+    choose(panel.optimizer_combo, name)
+    panel.state.set_settings(initial_accumulator_value=accumulator)
+    type_into(qtbot, panel.epsilon_spin, "0")
+    assert panel.state.settings.epsilon == 0.0
+    error = panel.findChild(QLabel, "epsilonError")
+    assert bool(panel.state.settings_errors()) is refused
+    assert error.isVisible() is refused and bool(panel.epsilon_spin.property("invalid")) is refused
+    if refused:
+        assert "above 0 and at most 1" in error.text() and "0 / 0" in error.text()
+        assert "No code until the recipe can train" in panel.code_label.text()
