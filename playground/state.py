@@ -37,6 +37,7 @@ class AppState(QObject):
     training_finished = Signal(str)  # reason: "completed", "stopped", "early_stopping", "nan", "error"
     digit_requested = Signal(str, int)  # ("train" | "test", index): show this digit in the Data panel
     evaluation_requested = Signal()  # a panel asks for the test set to be evaluated (off the UI thread)
+    download_requested = Signal()  # a panel asks for the full MNIST (the Data panel's download bar fetches it)
 
     def __init__(self, dataset: Dataset | None = None, parent: QObject | None = None):
         super().__init__(parent)
@@ -160,3 +161,6 @@ class AppState(QObject):
 
     def request_evaluation(self) -> None:
         self.evaluation_requested.emit()
+
+    def request_download(self) -> None:
+        self.download_requested.emit()
