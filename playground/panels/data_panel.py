@@ -6,8 +6,9 @@ into batches (2.2.7). This panel does each of those by hand on the loaded datase
 
 * the four tensors summarised like ``str()`` (``tensor_text.describe``);
 * one digit at a time, big, with its label and each pixel's value under the mouse;
-* a slice box that takes NumPy slicing (``x_train[9:99]``; parsed safely by ``slicing.py``)
-  and shows the result's shape and its digits, with the R spelling of the same selection;
+* a slice box that takes the book's R (``train_images[10:99,,]``) or NumPy's slicing
+  (``x_train[9:99]``), parsed safely by ``slicing.py``, and shows the result's shape and its
+  digits with the same selection in the other language; a mistake clears the old result;
 * a batch navigator: batch ``k`` of size ``b`` is samples ``b*k .. b*(k+1)-1``;
 * the dataset's source, and a button that downloads the full MNIST on a worker thread.
 
@@ -26,17 +27,24 @@ from PySide6.QtWidgets import (
 )
 
 from playground import tensor_text
-from playground.slicing import SliceError, batch_count, batch_range, describe_batch, evaluate_slice, sample_ids, to_r
+from playground.slicing import SliceError, batch_count, batch_range, describe_batch, select, to_r
 from playground.widgets import DigitGrid, DigitView, FitsShortDock, hint_label, scroll_area, wrapped_label
 from playground.widgets.dataset_source_bar import DatasetSourceBar
 from playground.widgets.theming import follow_theme, refresh_error_styles, show_error_style
 
 SLICE_EXAMPLES = ("x_train[4]", "x_train[9:99]", "x_train[:, 14:, 14:]", "x_train[10:100:2, ::2]", "y_train[:20]", "x_test[-1]")
+R_SLICE_EXAMPLES = ("train_images[10:99,,]", "train_images[, 15:28, 15:28]", "train_labels[5]", "train_images[10:99]")
+SLICE_HINT = "R counts from 1 and includes the end: train_images[10:99,,] is x_train[9:99]"
 R_NAMES = ("train_images", "train_labels", "test_images", "test_labels")
 MAX_GRID = 100  # images drawn for a slice
 MAX_BATCH_GRID = 256  # images drawn for a batch
 NEIGHBOURS = 40  # digits in the strip under the big one
 INVALID_EDIT = "QLineEdit { border: 1px solid {red}; border-radius: 2px; }"
+
+
+def batch_count_text(count: int) -> str:
+    """``of 0 … 46 (47 batches)``, ``of 0 … 0 (1 batch)``: non-breaking spaces keep it on one line."""
+    return f"of 0 … {count - 1:,} ({count:,} batch{'es' if count != 1 else ''})".replace(" ", "\u00a0")
 
 
 def _set_bold(widget: QWidget, bold: bool) -> None:
@@ -139,7 +147,11 @@ class DataPanel(FitsShortDock, QWidget):
         self.slice_edit = QLineEdit(objectName="sliceEdit", placeholderText="x_train[9:99]", clearButtonEnabled=True)
         self.slice_edit.setFont(self._mono)
         self.slice_edit.textChanged.connect(self._update_slice)
-        examples = wrapped_label("Try " + " · ".join(f'<a href="{e}">{e}</a>' for e in SLICE_EXAMPLES))
+        def links(examples):
+            return " · ".join(f'<a href="{e}">{e}</a>' for e in examples)
+
+        examples = wrapped_label(f"NumPy: {links(SLICE_EXAMPLES)}<br>R, as in the book: {links(R_SLICE_EXAMPLES)}",
+                                 objectName="sliceExamples")
         examples.linkActivated.connect(self.slice_edit.setText)
         self.slice_error = wrapped_label(objectName="sliceError", visible=False)
         show_error_style(self.slice_error)  # the same red as the download errors
@@ -162,7 +174,8 @@ class DataPanel(FitsShortDock, QWidget):
         layout = QVBoxLayout(tab)
         self.batch_size = QSpinBox(objectName="batchNavSize", minimum=1, maximum=60000, value=128)
         self.batch_index = QSpinBox(objectName="batchNavIndex", minimum=0)
-        self.batch_count_label = hint_label()
+        self.batch_count_label = hint_label(objectName="batchCountHint")
+        self.batch_count_label.setWordWrap(False)  # one line: never "(47 / batches)"
         index_row = QHBoxLayout()
         index_row.addWidget(self.batch_index)
         index_row.addWidget(self.batch_count_label, 1)
@@ -220,7 +233,7 @@ class DataPanel(FitsShortDock, QWidget):
     def _update_split(self) -> None:
         n = len(self._pair()[0])
         self.digit_index.setMaximum(max(n - 1, 0))
-        self.index_range.setText(f"of 0 … {n - 1:,}" if n else "no digits")
+        self.index_range.setText(f"of 0 … {n - 1:,}".replace(" ", "\u00a0") if n else "no digits")  # one line
         self.batch_size.setMaximum(max(n, 1))
         self._show_current_digit()
         self._update_batches()
@@ -270,21 +283,24 @@ class DataPanel(FitsShortDock, QWidget):
     def _update_slice(self) -> None:
         expr, tensors = self.slice_edit.text() or self.slice_edit.placeholderText(), self.tensors()
         try:
-            name, result = evaluate_slice(expr, tensors)
-        except SliceError as exc:
+            selection = select(expr, tensors)
+        except SliceError as exc:  # say what is wrong, and show nothing that could pass for its result
             self.slice_error.setText(str(exc))
             self.slice_error.setVisible(True)
             show_error_style(self.slice_edit, True, INVALID_EDIT)
-            if self.slice_result.text() and not self.slice_result.text().startswith("Last valid result"):
-                self.slice_result.setText("Last valid result: " + self.slice_result.text())
+            self.slice_result.setText("")
+            self.slice_r_hint.setText(SLICE_HINT)
+            self.slice_grid.clear()
+            self.slice_values.setPlainText("")
             return
         self.slice_error.setVisible(False)
         show_error_style(self.slice_edit, False)
-        r_form = to_r(expr, tensors)
-        self.slice_r_hint.setText((f"In R: {r_form}   " if r_form else "") +
-                                  "(R counts from 1 and includes the end: train_images[10:99,,] is x_train[9:99])")
+        other = "R" if selection.language == "NumPy" else "NumPy"
+        lines = [f"In {other}: {selection.other_form}" if selection.other_form else f"({other} has no short form for this)"]
+        self.slice_r_hint.setText("\n".join(lines + [selection.note or SLICE_HINT]))
+        result = selection.result
         summary = f"{tensor_text.shape_and_dtype(result)} · {tensor_text.rank_name(result.ndim)}"
-        self.slice_result.setText(summary + self._show_slice(name, result, sample_ids(expr, tensors), tensors))
+        self.slice_result.setText(summary + self._show_slice(selection.name, result, selection.ids, tensors))
 
     def _show_slice(self, name: str, result: np.ndarray, ids: np.ndarray, tensors: dict) -> str:
         """Draw a slice result (images as a grid, labels and pixel rows as text); returns a note."""
@@ -319,7 +335,7 @@ class DataPanel(FitsShortDock, QWidget):
         self.batch_index.setMaximum(count - 1)
         k = self.batch_index.value()
         start, stop = batch_range(len(x), size, k)
-        self.batch_count_label.setText(f"of 0 … {count - 1:,} ({count:,} batches)")
+        self.batch_count_label.setText(batch_count_text(count))
         self.batch_range_label.setText(describe_batch(name, len(x), size, k))
         self.batch_code.setText(f"{name}[{start}:{stop}]   R: {to_r(f'{name}[{start}:{stop}]', self.tensors())}")
         end = min(stop, start + MAX_BATCH_GRID)

@@ -141,20 +141,53 @@ def test_slice_box_shows_shape_dtype_and_grid(panel):
     assert panel.slice_values.toPlainText().split() == [str(i % 10) for i in range(12)]
 
 
-def test_slice_box_shows_inline_errors_and_recovers(panel):
+def test_slice_box_shows_inline_errors_clears_the_old_result_and_recovers(panel):
     panel.tabs.setCurrentIndex(1)
+    assert "In R: train_images[10:99,,]" in panel.slice_r_hint.text()  # the default x_train[9:99]
     panel.slice_edit.setText("x_train[300]")
     assert panel.slice_error.isVisible()
     assert "out of range for axis 0 of x_train (size 300" in panel.slice_error.text()
     assert error_colour() in panel.slice_edit.styleSheet()
-    assert panel.slice_result.text().startswith("Last valid result: (90, 28, 28) uint8")  # the default x_train[9:99]
+    # nothing of x_train[9:99] stays to pass for a translation or a picture of what was just typed
+    assert panel.slice_result.text() == "" and "In R:" not in panel.slice_r_hint.text()
+    assert panel.slice_grid.count() == 0 and panel.slice_values.toPlainText() == ""
     panel.slice_edit.setText("x_train[::0]")
     assert "step cannot be zero" in panel.slice_error.text()
-    assert panel.slice_result.text().count("Last valid result") == 1
     panel.slice_edit.setText("x_train[2:5]")
     assert not panel.slice_error.isVisible() and panel.slice_edit.styleSheet() == ""
     assert panel.slice_result.text().startswith("(3, 28, 28) uint8")
-    assert panel.slice_grid.count() == 3
+    assert panel.slice_grid.count() == 3 and "In R: train_images[3:5,,]" in panel.slice_r_hint.text()
+
+
+def test_slice_box_takes_the_books_r_and_shows_the_numpy_form(panel):
+    panel.tabs.setCurrentIndex(1)
+    panel.slice_edit.setText("train_images[10:99,,]")  # what the hint shows, as typed in the book
+    assert not panel.slice_error.isVisible()
+    assert panel.slice_result.text().startswith("(90, 28, 28) uint8")
+    assert panel.slice_grid.count() == 90 and panel.slice_grid.key(0) == 9 and panel.slice_grid.caption(0) == "9: 9"
+    assert "In NumPy: x_train[9:99]" in panel.slice_r_hint.text()
+    panel.slice_edit.setText("train_images[, 15:28, 15:28]")
+    assert panel.slice_result.text().startswith("(300, 14, 14) uint8")
+    assert "In NumPy: x_train[:, 14:, 14:]" in panel.slice_r_hint.text()
+    panel.slice_edit.setText("train_labels[5]")
+    assert panel.slice_values.toPlainText().strip() == "4" and "In NumPy: y_train[4]" in panel.slice_r_hint.text()
+    panel.slice_edit.setText("train_images[10:99]")  # one index: R's column-major order, pixel [1, 1] of 90 digits
+    assert panel.slice_result.text().startswith("(90,) uint8")
+    assert "In NumPy: x_train[9:99, 0, 0]" in panel.slice_r_hint.text() and "column-major" in panel.slice_r_hint.text()
+    first_pixels = panel.state.dataset.x_train[9:99, 0, 0]
+    assert panel.slice_values.toPlainText().split() == [str(v) for v in first_pixels]
+
+
+def test_the_batch_count_stays_on_one_line_and_says_batch_for_one(panel):
+    from playground.panels.data_panel import batch_count_text
+
+    assert batch_count_text(47) == "of\u00a00\u00a0…\u00a046\u00a0(47\u00a0batches)"
+    assert batch_count_text(1).endswith("(1\u00a0batch)")
+    panel.tabs.setCurrentIndex(2)
+    panel.batch_size.setValue(300)
+    label = panel.findChild(type(panel.batch_count_label), "batchCountHint")
+    assert label.text().replace("\u00a0", " ") == "of 0 … 0 (1 batch)"
+    assert not label.wordWrap() and " " not in label.text()
 
 
 def test_batch_navigator_ranges_and_the_short_last_batch(panel):

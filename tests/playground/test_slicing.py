@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from playground.slicing import (
-    SliceError, batch_count, batch_range, evaluate_slice, parse_slice, sample_ids, to_r,
+    SliceError, batch_count, batch_range, evaluate_slice, parse_slice, sample_ids, select, to_r,
 )
 
 rng = np.random.default_rng(0)
@@ -14,6 +14,7 @@ TENSORS = {
     "y_test": rng.integers(0, 10, size=30, dtype=np.uint8),
 }
 X = TENSORS["x_train"]
+Y = TENSORS["y_train"]
 
 
 @pytest.mark.parametrize(
@@ -153,3 +154,88 @@ def test_batch_description_names_the_samples():
     assert describe_batch("x_test", 6000, 128, 46) == (
         "batch 46 = samples 5,888..5,999 of x_test (112 digits: the last batch is short, 6,000 − 5,888 = 112)")
     assert describe_batch("x_train", 5, 2, 2) == "batch 2 = samples 4..4 of x_train (1 digit: the last batch is short, 5 − 4 = 1)"
+
+
+# ----- the book's R, as typed in section 2.2.6 ---------------------------------------------------
+@pytest.mark.parametrize(
+    "r, expected, numpy",
+    [
+        ("train_images[10:99,,]", X[9:99], "x_train[9:99]"),  # the hint's own example
+        ("train_images[, 15:28, 15:28]", X[:, 14:, 14:], "x_train[:, 14:, 14:]"),
+        ("train_images[5,,]", X[4], "x_train[4]"),
+        ("train_images[5:5,,]", X[4], "x_train[4]"),  # R drops a dimension of extent 1
+        ("train_images[1:3, 1:2, 1]", X[:3, :2, 0], "x_train[:3, :2, 0]"),
+        ("train_images[5:1,,]", X[4::-1], "x_train[4::-1]"),  # a descending range
+        ("train_images[seq(11, 99, by = 2), seq(1, 27, by = 2),]", X[10:99:2, :27:2], "x_train[10:99:2, :27:2]"),
+        ("train_images", X, "x_train"),
+        ("train_images[]", X, "x_train"),
+        ("train_labels[5]", Y[4], "y_train[4]"),
+        ("train_labels[1:20]", Y[:20], "y_train[:20]"),
+        ("test_labels[30]", TENSORS["y_test"][29], "y_test[29]"),
+        ("  train_images [ 10 : 99 , , ]  ", X[9:99], "x_train[9:99]"),
+        ("mnist$train$x[10:99,,]", X[9:99], "x_train[9:99]"),  # the book's other spelling
+        # one index on a 3D tensor counts its elements in column-major order: pixel [1, 1] of digits 10..99
+        ("train_images[10:99]", X[9:99, 0, 0], "x_train[9:99, 0, 0]"),
+        ("train_images[121]", X.ravel(order="F")[120], 'x_train.ravel(order="F")[120]'),
+    ],
+)
+def test_the_books_r_selects_what_r_would_and_shows_the_numpy_form(r, expected, numpy):
+    selection = select(r, TENSORS)
+    assert selection.language == "R" and selection.other_form == numpy
+    assert selection.result.shape == np.shape(expected)
+    np.testing.assert_array_equal(selection.result, expected)
+    if "ravel" not in numpy:  # the NumPy form, typed in the box, selects the same
+        np.testing.assert_array_equal(select(numpy, TENSORS).result, expected)
+
+
+@pytest.mark.parametrize("numpy", ["x_train[9:99]", "x_train[:, 14:, 14:]", "x_train[4]", "x_train[-1]",
+                                   "x_train[10:100:2, ::2]", "y_train[:20]", "y_test[5]", "x_train[..., 0]"])
+def test_numpy_shows_the_r_form_and_the_r_form_selects_the_same(numpy):
+    selection = select(numpy, TENSORS)
+    assert selection.language == "NumPy" and selection.other_form == to_r(numpy, TENSORS)
+    np.testing.assert_array_equal(select(selection.other_form, TENSORS).result, selection.result)
+
+
+def test_r_selections_know_which_digit_each_element_came_from():
+    np.testing.assert_array_equal(select("train_images[10:99,,]", TENSORS).ids[:, 0, 0], np.arange(9, 99))
+    np.testing.assert_array_equal(select("train_images[10:99]", TENSORS).ids, np.arange(9, 99))
+    assert np.all(select("train_images[5,,]", TENSORS).ids == 4)
+
+
+@pytest.mark.parametrize(
+    "r, message",
+    [
+        ("train_images[0,,]", "R counts from 1"),
+        ("train_images[121,,]", "Index 121 is out of bounds for dimension 1 of train_images (R counts 1..120)"),
+        ("train_images[1, 29,]", "out of bounds for dimension 2"),
+        ("train_images[1:10,]", "train_images has 3 dimensions: give 3 positions separated by commas"),
+        ("train_images[-1,,]", "a negative index leaves elements out"),
+        ("train_images[c(1, 2),,]", "c(...) picks a list of positions"),
+        ("train_images[10:99,,", "a ] is missing"),
+        ("train_images[:, 1]", "':' needs a number on each side"),
+        ("train_images[1.5,,]", "whole numbers, got 1.5"),
+        ("train_images[seq(1, 10, by = 0),,]", "goes nowhere"),
+        ("train_images[seq(10, 1, by = 2),,]", "goes nowhere"),
+        ("train_images[10:99,,] + 1", "unexpected '+'"),
+        ("train_images[system('ls'),,]", "unexpected \"'\" at column 21"),
+        ("train_images[i,,]", "not names like 'i'"),
+        ("train_images[1:94081]", "out of bounds for the 94,080 elements of train_images"),
+        ("train_labels[1][1]", "single value"),
+    ],
+)
+def test_bad_r_raises_a_clear_slice_error(r, message):
+    with pytest.raises(SliceError) as info:
+        select(r, TENSORS)
+    assert message in str(info.value)
+
+
+def test_r_on_a_tensor_that_is_not_loaded_and_unknown_names():
+    with pytest.raises(SliceError, match="train_images is not loaded"):
+        select("train_images[1,,]", {})
+    with pytest.raises(SliceError, match=r"or the book's train_images, train_labels, test_images, test_labels \(R\)"):
+        select("images[1]", TENSORS)
+
+
+def test_numpy_names_with_rs_empty_positions_get_a_hint_not_just_a_column():
+    with pytest.raises(SliceError, match=r"empty positions like \[10:99,,\] are R.*train_images\[10:99,,\]"):
+        select("x_train[10:99,,]", TENSORS)
