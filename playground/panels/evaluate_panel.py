@@ -7,6 +7,11 @@ results and looks further: the confusion matrix (which digit is mistaken for whi
 misclassified digits themselves, most confidently wrong first. Click a digit to open it in
 the Data panel (``state.request_digit``); click a matrix cell to see only those mistakes.
 
+The book's numbers (97.8%, ``7 2 1 0 4 1 4 9 5 9``) are those of the full MNIST test set. On any
+other test set (the bundled sample's 1,000 digits begin ``7 9 5 9 ...``) a note says so, with a
+"Download full MNIST" button that asks for it (``state.request_download``; the Data panel's
+download bar fetches it).
+
 Thin view over ``AppState``: it draws ``state.evaluation`` on ``evaluation_changed`` and asks
 for a new evaluation with ``state.request_evaluation()`` (the controller computes it off the
 UI thread).
@@ -15,9 +20,10 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFontDatabase, QPainter, QPalette, QPen
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QFontMetricsF, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
-    QBoxLayout, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QStackedWidget, QToolTip, QVBoxLayout, QWidget,
+    QBoxLayout, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QStackedWidget, QToolTip, QVBoxLayout,
+    QWidget,
 )
 
 from playground.theme import error_colour
@@ -26,6 +32,28 @@ from playground.widgets.theming import follow_theme
 
 MAX_MISTAKES_SHOWN = 100
 PLACEHOLDER = "Train the network or load a model, then its test results appear here."
+BOOK_FIRST_TEN = (7, 2, 1, 0, 4, 1, 4, 9, 5, 9)  # test_labels[1:10] of the full MNIST, as the book predicts them
+BOOK_TEST_DIGITS = 10_000
+MIN_MISTAKES_WIDTH = 340  # beside the matrix: room for a few misclassified digits per row
+COUNT_SCALE = 0.9  # the counts' font, relative to the widget's
+CELL_PADDING = 3  # pixels either side of the widest count
+MIN_COUNT_POINTS = 5.0  # a matrix squeezed below its minimum size shrinks its counts down to this
+
+
+def is_the_books_test_set(dataset) -> bool:
+    """True for the full MNIST test set the book evaluates on (10,000 digits starting 7 2 1 0 ...)."""
+    return (dataset is not None and len(dataset.y_test) == BOOK_TEST_DIGITS
+            and tuple(int(v) for v in dataset.y_test[:10]) == BOOK_FIRST_TEN)
+
+
+def book_note(dataset) -> str:
+    """Why this test set's numbers differ from the book's ("" on the book's test set)."""
+    if dataset is None or is_the_books_test_set(dataset):
+        return ""
+    first = " ".join(str(int(v)) for v in dataset.y_test[:10])
+    return (f"The book's 97.8% and first ten predictions ({' '.join(map(str, BOOK_FIRST_TEN))}) are on the full "
+            f"MNIST's {BOOK_TEST_DIGITS:,} test digits; this test set has {len(dataset.y_test):,}"
+            + (f", beginning {first}" if first else "") + ". Download the full MNIST to compare.")
 
 
 class ConfusionMatrix(QWidget):
@@ -42,7 +70,6 @@ class ConfusionMatrix(QWidget):
     def __init__(self, parent: QWidget | None = None, **qt_properties):
         super().__init__(parent, **qt_properties)
         self.setMouseTracking(True)
-        self.setMinimumSize(220, 200)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self._matrix = np.zeros((0, 0), dtype=np.int64)
         self._hover: tuple[int, int] | None = None
@@ -52,10 +79,42 @@ class ConfusionMatrix(QWidget):
     def set_matrix(self, matrix: np.ndarray | None) -> None:
         self._matrix = np.zeros((0, 0), dtype=np.int64) if matrix is None else np.asarray(matrix)
         self._hover = self.selected = None
+        self.updateGeometry()  # four-digit counts need wider cells than three-digit ones
         self.update()
 
+    # ----- sizes from the font: every count fits its cell -----------------------------------
+    def _base_count_font(self) -> QFont:
+        font = QFont(self.font())
+        font.setPointSizeF(font.pointSizeF() * COUNT_SCALE)
+        return font
+
+    def _widest_count(self, font: QFont) -> float:
+        """Pixels of the widest count in ``font`` (three digits before there is a matrix)."""
+        metrics = QFontMetricsF(font)
+        counts = {str(int(v)) for v in self._matrix.ravel()} or {"888"}
+        return max(metrics.horizontalAdvance(text) for text in counts)
+
+    def minimum_cell(self) -> int:
+        """The smallest cell that shows the widest count in the counts' normal font."""
+        font = self._base_count_font()
+        return int(np.ceil(max(self._widest_count(font), QFontMetricsF(font).height()))) + 2 * CELL_PADDING
+
+    def count_font(self) -> QFont:
+        """The counts' font: normal, or smaller when the widget is squeezed below its minimum size."""
+        font = self._base_count_font()
+        room = self.cell_rect(0, 0).width() - 2 * CELL_PADDING if len(self._matrix) else 0
+        need = self._widest_count(font)
+        if len(self._matrix) and need > room:
+            font.setPointSizeF(max(MIN_COUNT_POINTS, font.pointSizeF() * room / need))
+        return font
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt name)
+        k, cell = len(self._matrix) or 10, self.minimum_cell()
+        left, top, right = self._margins()
+        return QSize(left + right + k * cell, top + 4 + k * cell)
+
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt name)
-        return QSize(360, 340)
+        return self.minimumSizeHint().expandedTo(QSize(360, 340))
 
     # ----- geometry -----------------------------------------------------------------------
     def _margins(self) -> tuple[int, int, int]:
@@ -116,9 +175,7 @@ class ConfusionMatrix(QWidget):
         off = self._matrix.copy()
         np.fill_diagonal(off, 0)
         worst = max(int(off.max()), 1)
-        font = painter.font()
-        font.setPointSizeF(font.pointSizeF() * (0.8 if self.cell_rect(0, 0).width() < 34 else 0.9))
-        painter.setFont(font)
+        painter.setFont(self.count_font())
         for t in range(k):
             for p in range(k):
                 rect, count = self.cell_rect(t, p), int(self._matrix[t, p])
@@ -174,6 +231,7 @@ class EvaluatePanel(FitsShortDock, QWidget):
         layout.addLayout(self._build_header())
         self.summary_label = hint_label(objectName="evaluationSummary")
         layout.addWidget(self.summary_label)
+        layout.addWidget(self._build_book_note())
         self.pages = QStackedWidget()
         self.placeholder = wrapped_label(PLACEHOLDER, objectName="evaluationPlaceholder")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -188,6 +246,8 @@ class EvaluatePanel(FitsShortDock, QWidget):
         state.evaluation_changed.connect(self.refresh)
         state.model_changed.connect(self._update_button)
         state.dataset_changed.connect(self.refresh)
+        state.training_started.connect(self._update_book_note)
+        state.training_finished.connect(self._update_book_note)
         self.refresh()
         follow_theme(self, self._show_first_ten)  # their mistakes in the theme's red
 
@@ -211,6 +271,27 @@ class EvaluatePanel(FitsShortDock, QWidget):
         header.addWidget(self.evaluate_button)
         return header
 
+    def _build_book_note(self) -> QFrame:
+        """Where the book's numbers come from, and the button that fetches the full MNIST."""
+        self.book_note = QFrame(objectName="bookNote", frameShape=QFrame.Shape.StyledPanel)
+        self.book_note_label = wrapped_label(objectName="bookNoteText")
+        self.download_button = QPushButton("Download full MNIST (11 MB)", objectName="downloadFullMnistButton")
+        self.download_button.clicked.connect(self.state.request_download)
+        row = QHBoxLayout(self.book_note)
+        row.setContentsMargins(8, 6, 8, 6)
+        row.addWidget(self.book_note_label, 1)
+        row.addWidget(self.download_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        return self.book_note
+
+    def _update_book_note(self, *_) -> None:
+        note = book_note(self.state.dataset)
+        self.book_note_label.setText(note)
+        self.book_note.setVisible(bool(note))
+        training = self.state.is_training
+        self.download_button.setEnabled(not training)
+        self.download_button.setToolTip("After training: the data never changes under a running fit" if training else
+                                        "60,000 training and 10,000 test digits: Keras's mnist.npz, in the Data panel")
+
     def _build_results(self, mono) -> QWidget:
         """The first ten predictions, the confusion matrix and the grid of mistakes."""
         results = QWidget()
@@ -231,7 +312,7 @@ class EvaluatePanel(FitsShortDock, QWidget):
         self.confusion.cell_clicked.connect(self.filter_mistakes)
         mistakes = QVBoxLayout()
         mistakes_row = QHBoxLayout()
-        self.mistakes_label = QLabel(objectName="misclassifiedCount")
+        self.mistakes_label = wrapped_label(objectName="misclassifiedCount")
         self.show_all_button = QPushButton("Show all mistakes", objectName="showAllMistakes", visible=False)
         self.show_all_button.clicked.connect(lambda: self.filter_mistakes(None, None))
         mistakes_row.addWidget(self.mistakes_label, 1)
@@ -250,13 +331,13 @@ class EvaluatePanel(FitsShortDock, QWidget):
         return results
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
-        """Matrix beside the mistakes in a wide, short dock; above them in a tall one."""
+        """Matrix beside the mistakes when there is room for both side by side; above them otherwise."""
         super().resizeEvent(event)
-        wide = self.width() > 1.3 * self.height()
+        wide = self.width() >= self.confusion.minimumSizeHint().width() + MIN_MISTAKES_WIDTH or self.width() > 1.3 * self.height()
         direction = QBoxLayout.Direction.LeftToRight if wide else QBoxLayout.Direction.TopToBottom
         if direction != self.matrix_and_mistakes.direction():
             self.matrix_and_mistakes.setDirection(direction)
-            self.matrix_and_mistakes.setStretch(0, 0 if wide else 3)  # wide: the square matrix, mistakes take the rest
+            self.matrix_and_mistakes.setStretch(0, 1 if wide else 3)  # wide: half each (the matrix stays square)
             self.matrix_and_mistakes.setStretch(1, 1 if wide else 2)
             for widget in (self.pages.widget(1), self.pages, self):  # their cached minimum sizes are stale now
                 widget.layout().invalidate()
@@ -266,6 +347,7 @@ class EvaluatePanel(FitsShortDock, QWidget):
     def refresh(self) -> None:
         ev = self.state.evaluation
         self._update_button()
+        self._update_book_note()
         if ev is None:
             self.accuracy_label.setText("Test accuracy –")
             self.loss_label.setText("")

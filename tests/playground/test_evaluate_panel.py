@@ -2,10 +2,11 @@
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QFontMetricsF
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QBoxLayout, QLabel, QPushButton
 
-from playground.panels.evaluate_panel import PLACEHOLDER, EvaluatePanel
+from playground.panels.evaluate_panel import BOOK_FIRST_TEN, PLACEHOLDER, ConfusionMatrix, EvaluatePanel
 from playground.state import AppState, Dataset, Evaluation
 from playground.theme import error_colour
 
@@ -150,3 +151,73 @@ def test_matrix_sits_beside_the_mistakes_in_a_wide_dock_and_above_them_in_a_tall
     panel.resize(500, 900)
     qtbot.waitUntil(lambda: panel.matrix_and_mistakes.direction() == QBoxLayout.Direction.TopToBottom)
     qtbot.waitUntil(lambda: left(panel.confusion).y() + panel.confusion.height() <= left(grid_area).y())
+
+
+def full_mnist_like_evaluation() -> tuple[Dataset, Evaluation]:
+    """10,000 test digits that begin like the full MNIST's, with four-digit counts (1125, 1009) on the diagonal."""
+    y_true = np.repeat(np.arange(10), [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]).astype(np.int64)
+    y_true[:10] = BOOK_FIRST_TEN
+    y_pred = y_true.copy()
+    y_pred[10:20] = (y_true[10:20] + 1) % 10  # ten mistakes
+    probabilities = np.eye(10, dtype=np.float32)[y_pred]
+    images = np.zeros((len(y_true), 28, 28), dtype=np.uint8)
+    labels = y_true.astype(np.uint8)
+    dataset = Dataset("MNIST", "mnist.npz", images[:100], labels[:100], images, labels)
+    return dataset, Evaluation(loss=0.07, accuracy=float(np.mean(y_true == y_pred)), y_true=y_true, y_pred=y_pred,
+                               probabilities=probabilities)
+
+
+def count_fits(view, true, predicted) -> bool:
+    text = str(int(view._matrix[true, predicted]))
+    return QFontMetricsF(view.count_font()).horizontalAdvance(text) <= view.cell_rect(true, predicted).width() - 2
+
+
+def test_four_digit_counts_fit_their_cells(qtbot):
+    dataset, evaluation = full_mnist_like_evaluation()
+    panel = EvaluatePanel(AppState(dataset))
+    qtbot.addWidget(panel)
+    view = panel.confusion
+    three_digits = view.minimumSizeHint()
+    panel.state.set_evaluation(evaluation)
+    assert view._matrix.max() >= 1000
+    assert view.minimumSizeHint().width() > three_digits.width()  # cells sized for the widest count
+    for size in ((520, 900), (900, 560)):
+        panel.resize(*size)
+        panel.show()
+        qtbot.waitUntil(lambda: view.isVisible() and view.width() >= view.minimumSizeHint().width()
+                        and view.height() >= view.minimumSizeHint().height())  # laid out at this size
+        assert view.count_font().pointSizeF() == pytest.approx(view.font().pointSizeF() * 0.9)  # not shrunk
+        assert all(count_fits(view, t, p) for t in range(10) for p in range(10))
+
+
+def test_a_squeezed_matrix_shrinks_its_counts_until_they_fit(qtbot):
+    view = ConfusionMatrix()
+    qtbot.addWidget(view)
+    view.set_matrix(full_mnist_like_evaluation()[1].confusion)
+    view.resize(view.minimumSizeHint() * 0.8)
+    assert view.count_font().pointSizeF() < view.font().pointSizeF() * 0.9
+    assert all(count_fits(view, t, p) for t in range(10) for p in range(10))
+
+
+def test_the_book_note_says_the_sample_is_not_the_books_test_set(panel, qtbot):
+    note = panel.findChild(QLabel, "bookNoteText")
+    assert not panel.book_note.isHidden()
+    assert "97.8%" in note.text() and "7 2 1 0 4 1 4 9 5 9" in note.text()
+    assert "has 200" in note.text() and "beginning 0 1 2 3" in note.text()
+    button = panel.findChild(QPushButton, "downloadFullMnistButton")
+    assert button.isEnabled()
+    with qtbot.waitSignal(panel.state.download_requested, timeout=1000):
+        button.click()
+    panel.state.set_training(True)
+    assert not button.isEnabled()  # the data never changes under a running fit
+    panel.state.set_training(False, "completed")
+    assert button.isEnabled()
+
+
+def test_on_the_full_mnist_the_book_note_goes(panel):
+    dataset, evaluation = full_mnist_like_evaluation()
+    panel.state.set_dataset(dataset)
+    assert panel.book_note.isHidden()
+    panel.state.set_evaluation(evaluation)
+    assert panel.findChild(QLabel, "firstPredictions").text().startswith("7 2 1 0 4 1 4 9 5 9")
+    assert panel.book_note.isHidden()
