@@ -196,7 +196,7 @@ def setting_error(settings: TrainSettings, name: str, train_count: int | None = 
     if not whole and not math.isfinite(value):
         return f"{label} must be a number between {_shown(low)} and {_shown(high)}, got {_shown(value)}"
     if name == "learning_rate" and not 0 < value <= high:
-        return f"Learning rate must be positive and at most {_shown(high)}, got {_shown(value)}"
+        return f"Learning rate must be a positive number up to {_shown(high)}, got {_shown(value)}"
     if name == "train_size" and not low <= value <= high:
         return f"Training digits must be between 1 and {_shown(high)} (0 for all of them), got {_shown(value)}"
     if name == "epsilon":

@@ -54,7 +54,7 @@ OUT_OF_RANGE = [  # optimizer, objectName, setting, typed, value used, what the 
     ("rmsprop", "epochsSpin", "epochs", "5000", 5000, "5,000", "between 1 and 1,000"),
     ("rmsprop", "trainSizeSpin", "train_size", "7000", 7000, "7,000", "between 1 and 6,000"),
     ("rmsprop", "seedSpin", "seed", "-1", -1, "-1", "between 0 and 2,147,483,647"),
-    ("rmsprop", "learningRateSpin", "learning_rate", "2e6", 2e6, "2e6", "positive and at most 1e6"),
+    ("rmsprop", "learningRateSpin", "learning_rate", "2e6", 2e6, "2e6", "positive number up to 1e6"),
     ("rmsprop", "rhoSpin", "rho", "1.5", 1.5, "1.5", "between 0 and 1"),
     ("rmsprop", "momentumSpin", "momentum", "-0.1", -0.1, "-0.1", "between 0 and 1"),
     ("rmsprop", "epsilonSpin", "epsilon", "2", 2.0, "2", "at most 1"),

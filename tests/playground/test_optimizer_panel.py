@@ -104,7 +104,7 @@ def test_zero_learning_rate_is_refused_with_an_inline_message(panel, qtbot):
     assert panel.state.settings.learning_rate == 0
     assert panel.state.training_errors()  # Train stays disabled
     assert panel.learning_rate_error.isVisible()
-    assert "learning rate must be positive" in panel.learning_rate_error.text().lower()
+    assert "learning rate must be a positive number" in panel.learning_rate_error.text().lower()
     type_into(qtbot, panel.learning_rate_spin, "2e-4")  # scientific notation is fine
     assert panel.state.settings.learning_rate == pytest.approx(2e-4)
     assert not panel.learning_rate_error.isVisible()
