@@ -11,6 +11,7 @@ import json
 import os
 import re
 import struct
+import time
 import zipfile
 
 import numpy as np
@@ -287,3 +288,275 @@ def test_a_directory_is_not_a_model(tmp_path):
     (tmp_path / "folder.npz").mkdir()
     with pytest.raises(ValueError, match="folder.npz"):
         engine.load_model(tmp_path / "folder.npz")
+
+
+def test_no_message_speaks_of_pickles(tmp_path):
+    """Random bytes reached NumPy's pickle path: "Cannot load file containing pickled data when
+    allow_pickle=False" is not something an app user can act on."""
+    path = tmp_path / "random.npz"
+    path.write_bytes(np.random.default_rng(1).integers(0, 256, 5000, dtype=np.uint8).tobytes())
+    with pytest.raises(ValueError) as info:
+        engine.load_model(path)
+    message = str(info.value)
+    assert message == f"{path} is not a model file saved by Neural Playground (it is not a NumPy .npz archive)"
+
+
+# ----- hostile files (issue 12, items 20 and 21) --------------------------------------------------
+def npy_header(shape, descr="<f4", fortran=False):
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, {"descr": descr, "fortran_order": fortran, "shape": tuple(shape)})
+    return buffer.getvalue()
+
+
+def zip_bytes(members: dict) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def good_members(tmp_path):
+    path, document, weights = good_parts(tmp_path)
+    with zipfile.ZipFile(path) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def hostile(tmp_path, name, data):
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(ValueError) as info:
+        engine.load_model(path)
+    assert str(path) in str(info.value)
+    return str(info.value)
+
+
+@pytest.mark.parametrize("declared_bytes", [30 * 2**30, 2**50])
+def test_a_small_file_declaring_a_huge_weight_is_refused_from_its_header(tmp_path, declared_bytes):
+    members = good_members(tmp_path)
+    members["weight_0.npy"] = npy_header((declared_bytes // 4,)) + b"\0" * 1024
+    data = zip_bytes(members)
+    assert len(data) < 8000
+    assert "has shape" in hostile(tmp_path, "huge.npz", data)
+
+
+@pytest.mark.parametrize("declared_bytes", [30 * 2**30, 2**50])
+def test_a_huge_description_is_refused_from_its_header(tmp_path, declared_bytes):
+    data = zip_bytes({"__model__.npy": npy_header((declared_bytes,), "|u1") + b"{}"})
+    assert "more than the 1,048,576 allowed" in hostile(tmp_path, "huge.npz", data)
+
+
+def test_an_unused_huge_member_is_never_read(tmp_path):
+    """A model file with an extra key declaring a petabyte still loads: only the model's keys are read."""
+    members = good_members(tmp_path)
+    members["junk.npy"] = npy_header((2**50,)) + b"\0" * 1024
+    path = tmp_path / "extra.npz"
+    path.write_bytes(zip_bytes(members))
+    loaded = engine.load_model(path)
+    x, _ = digits()
+    np.testing.assert_array_equal(loaded.predict(x), engine.load_model(tmp_path / "good.npz").predict(x))
+
+
+def test_a_description_nested_5000_deep_is_refused(tmp_path):
+    deep = ("[" * 5000 + "]" * 5000).encode()
+    data = npz_bytes(__model__=np.frombuffer(deep, dtype=np.uint8))
+    assert "nested too deeply" in hostile(tmp_path, "deep.npz", data)
+    _, document, weights = good_parts(tmp_path)
+    nested = '{"a": ' * 5000 + "{}" + "}" * 5000
+    text = json.dumps(document)[:-1] + ', "deep": ' + nested + "}"
+    hostile(tmp_path, "deep2.npz", npz_bytes(__model__=np.frombuffer(text.encode(), np.uint8), **weights))
+
+
+def test_a_single_npy_array_is_refused(tmp_path):
+    buffer = io.BytesIO()
+    np.save(buffer, np.zeros((3, 4), np.float32))
+    assert "single NumPy array (.npy)" in hostile(tmp_path, "array.npy", buffer.getvalue())
+
+
+def dense_config(units, inputs, extra_layers=()):
+    return {"format": serialization.FORMAT, "version": 1, "compile": None, "config": {
+        "name": "sequential", "input_shape": [inputs],
+        "layers": [{"class_name": "Dense", "config": {"name": "dense", "units": units, "input_shape": [inputs]}},
+                   *extra_layers]}}
+
+
+@pytest.mark.parametrize("units, inputs", [(200_000, 200_000), (50_000_000, 1), (8, 60_000_000)])
+def test_a_config_declaring_too_many_parameters_is_refused_before_building(tmp_path, units, inputs):
+    data = npz_bytes(__model__=document_array(dense_config(units, inputs)))
+    assert "allowed" in hostile(tmp_path, "wide.npz", data)
+
+
+def test_too_many_layers_are_refused(tmp_path):
+    many = [{"class_name": "Activation", "config": {"activation": "relu"}}] * (serialization.MAX_LAYERS + 1)
+    data = npz_bytes(__model__=document_array(dense_config(2, 3, many)))
+    assert "layers, more than the 1,000 allowed" in hostile(tmp_path, "deep.npz", data)
+
+
+def test_load_model_on_a_fifo_refuses_at_once(tmp_path):
+    """Opening a FIFO for reading blocks until a writer comes: load_model must not open it. (The
+    writer thread lets the old behaviour end, so that this test fails rather than hangs.)"""
+    import threading
+
+    fifo = tmp_path / "model.npz"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: os.close(os.open(fifo, os.O_WRONLY)), daemon=True)
+    writer.start()
+    try:
+        with pytest.raises(ValueError, match="not a regular file") as info:
+            engine.load_model(fifo)
+        assert str(fifo) in str(info.value)
+    finally:
+        reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # lets the writer's open return
+        try:
+            writer.join()
+        finally:
+            os.close(reader)
+
+
+@pytest.mark.parametrize("dtype", ["S8", "object", "int32", "complex64", "float16", "<U3"])
+def test_a_layer_dtype_that_cannot_compute_is_refused(tmp_path, dtype):
+    def change(document):
+        document["config"]["layers"][1]["config"]["dtype"] = dtype
+        return document
+    message = hostile(tmp_path, f"dtype.npz", with_document(change)(tmp_path))
+    assert repr(dtype) in message and "float32 or float64" in message
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", None])
+def test_a_float_layer_dtype_still_loads(tmp_path, dtype):
+    def change(document):
+        document["config"]["layers"][1]["config"]["dtype"] = dtype
+        return document
+    (tmp_path / "m.npz").write_bytes(with_document(change)(tmp_path))
+    assert engine.load_model(tmp_path / "m.npz").layers[1].kernel.dtype == (dtype or "float32")
+
+
+def test_a_flatten_input_shape_whose_product_overflows_to_784_is_refused(tmp_path):
+    """16 * (2**60 + 49) = 2**64 + 784, which int64 arithmetic wraps around to 784."""
+    def change(document):
+        document["config"]["layers"][0]["config"]["input_shape"] = [16, 2**60 + 49]
+        document["config"]["input_shape"] = [16, 2**60 + 49]
+        return document
+    assert np.prod([16, 2**60 + 49]) == 784  # what made it look like an MNIST model
+    model = engine.Sequential([Flatten(input_shape=(28, 28)), Dense(8), Dense(3)])
+    model.save(tmp_path / "flat.npz")
+    with np.load(tmp_path / "flat.npz") as archive:
+        arrays = {k: archive[k] for k in archive.files}
+    document = change(json.loads(arrays.pop("__model__").tobytes()))
+    data = npz_bytes(__model__=document_array(document), **arrays)
+    assert "input_shape" in hostile(tmp_path, "overflow.npz", data)
+
+
+@pytest.mark.parametrize("dtype", [np.complex64, np.complex128, np.int32, np.bool_])
+def test_weights_that_are_not_real_floats_are_refused_not_cast(tmp_path, dtype):
+    def change(weights):
+        weights["weight_0"] = weights["weight_0"].astype(dtype)
+    message = hostile(tmp_path, "complex.npz", with_weights(change)(tmp_path))
+    assert "weight_0 holds" in message and np.dtype(dtype).name in message
+
+
+def test_object_weights_are_refused_without_unpickling(tmp_path):
+    members = good_members(tmp_path)
+    members["weight_0.npy"] = npy_header((20, 8), "|O") + b"\x80\x04garbage"
+    assert "weight_0 holds object values" in hostile(tmp_path, "object.npz", zip_bytes(members))
+
+
+def test_weights_declaring_more_data_than_their_member_holds_are_refused(tmp_path):
+    members = good_members(tmp_path)
+    members["weight_0.npy"] = npy_header((20, 8)) + b"\0" * 100
+    assert "weight_0 is truncated" in hostile(tmp_path, "short.npz", zip_bytes(members))
+
+
+def test_nan_weights_in_a_file_are_refused(tmp_path):
+    def change(weights):
+        weights["weight_1"] = np.full_like(weights["weight_1"], np.nan)
+    assert "weight_1 holds NaN" in hostile(tmp_path, "nan.npz", with_weights(change)(tmp_path))
+
+
+def test_fortran_ordered_weights_load_with_their_values(tmp_path):
+    path, document, weights = good_parts(tmp_path)
+    weights["weight_0"] = np.asfortranarray(weights["weight_0"])
+    (tmp_path / "f.npz").write_bytes(npz_bytes(__model__=document_array(document), **weights))
+    np.testing.assert_array_equal(engine.load_model(tmp_path / "f.npz").get_weights()[0], weights["weight_0"])
+
+
+@pytest.mark.parametrize("case", ["version-text", "model-name-number", "layer-name-list", "no-layers",
+                                  "no-input-shape", "compile-list", "unknown-argument"])
+def test_odd_descriptions_raise_the_documented_value_error(tmp_path, case):
+    def change(document):
+        config = document["config"]
+        if case == "version-text":
+            document["version"] = "1"
+        elif case == "model-name-number":
+            config["name"] = 5
+        elif case == "layer-name-list":
+            config["layers"][1]["config"]["name"] = ["a"]
+        elif case == "no-layers":
+            config["layers"] = []
+        elif case == "no-input-shape":
+            config["input_shape"] = None
+            del config["layers"][0]["config"]["input_shape"]
+        elif case == "compile-list":
+            document["compile"] = [1]
+        else:
+            config["layers"][1]["config"]["kernel_size"] = 3
+        return document
+    hostile(tmp_path, f"{case}.npz", with_document(change)(tmp_path))
+
+
+# ----- saving: messages and leftovers (issue 12, items 11 and 24) -------------------------------------
+def test_saving_into_a_missing_folder_names_the_folder_not_a_temporary_file(tmp_path):
+    target = tmp_path / "missing" / "m.npz"
+    with pytest.raises(FileNotFoundError) as info:
+        trained_model().save(target)
+    message = str(info.value)
+    assert message == f"Cannot save m.npz: the folder {tmp_path / 'missing'} does not exist"
+    assert ".tmp" not in message
+
+
+def test_saving_over_a_folder_says_so(tmp_path):
+    (tmp_path / "m.npz").mkdir()
+    with pytest.raises(IsADirectoryError, match="it is a folder") as info:
+        trained_model().save(tmp_path / "m.npz")
+    assert ".tmp" not in str(info.value)
+
+
+def test_a_failed_write_names_the_target_not_the_temporary_file(tmp_path, monkeypatch):
+    def full(*args):
+        raise OSError(28, "No space left on device", str(tmp_path / ".m.npz.abcdefgh.tmp"))
+
+    monkeypatch.setattr(os, "replace", full)
+    with pytest.raises(OSError) as info:
+        trained_model().save(tmp_path / "m.npz")
+    assert str(info.value) == f"Cannot save {tmp_path / 'm.npz'}: No space left on device"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_model_with_nan_weights_is_not_saved(tmp_path):
+    model = trained_model()
+    weights = model.get_weights()
+    weights[0][0, 0] = np.nan
+    model.set_weights(weights)
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        model.save(tmp_path / "m.npz")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_later_save_removes_the_temporary_files_of_killed_saves(tmp_path):
+    """A save killed mid-write (kill -9) leaves .m.npz.xxxxxxxx.tmp behind; the next save of m.npz
+    removes those old enough to be dead, and nothing else."""
+    old = time.time() - 2 * serialization.STALE_TEMP_SECONDS
+    stale = [tmp_path / ".m.npz.k1ll3d_1.tmp", tmp_path / ".m.npz.abcdefgh.tmp"]
+    fresh = tmp_path / ".m.npz.wr1t1ng_.tmp"  # another save, writing right now
+    other = tmp_path / ".other.npz.abcdefgh.tmp"  # another file's save
+    odd = [tmp_path / ".m.npz.abc.tmp", tmp_path / "m.npz.abcdefgh.tmp"]  # not names we make
+    folder_like = tmp_path / ".m.npz.f0lder__.tmp"
+    folder_like.mkdir()
+    for path in [*stale, fresh, other, *odd]:
+        path.write_bytes(b"half a model")
+    for path in [*stale, other, *odd, folder_like]:
+        os.utime(path, (old, old))
+    trained_model().save(tmp_path / "m.npz")
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == sorted(["m.npz", fresh.name, other.name, *(p.name for p in odd), folder_like.name])
+    engine.load_model(tmp_path / "m.npz")
