@@ -17,6 +17,7 @@ are in ``engine.training``; this module is the Keras-shaped container around the
 from __future__ import annotations
 
 import math
+import numbers
 import re
 import time
 
@@ -26,6 +27,7 @@ from engine import backend, blas, losses, metrics as metrics_module, optimizers,
 from engine.batches import BatchFeeder
 from engine.callbacks import CallbackList, History
 from engine.layers import Dense, Flatten, Layer, deserialize, serialize
+from engine.layers.base import _as_shape
 from engine.progbar import Progbar, format_logs
 from engine.training import TrainingStep, run_epoch, training_steps
 
@@ -80,7 +82,7 @@ class Sequential:
         shape = input_shape if input_shape is not None else self.layers[0].input_shape
         if shape is None:
             raise ValueError("The model's input shape is unknown: give the first layer input_shape=...")
-        shape = tuple(int(d) for d in shape)
+        shape = _as_shape(shape, "input_shape")
         self._input_shape = shape
         for layer in self.layers:
             if not layer.built:
@@ -143,6 +145,8 @@ class Sequential:
         x = np.asarray(x)
         if not np.issubdtype(x.dtype, np.number) or x.dtype == np.bool_:
             raise TypeError(f"inputs must be numeric, got dtype {x.dtype}")
+        if np.issubdtype(x.dtype, np.complexfloating):
+            raise TypeError(f"inputs must be real numbers, got complex numbers (dtype {x.dtype})")
         dtype = self._params[0].dtype if self.built and self._params else np.dtype(backend.floatx())
         x = np.ascontiguousarray(x, dtype=dtype)
         if x.ndim < 2:
@@ -162,11 +166,17 @@ class Sequential:
         return x
 
     def _targets(self, y, n: int) -> np.ndarray:
+        if y is None:
+            raise ValueError("y is required: the targets (labels) to learn, one per sample of x")
         y = np.asarray(y)
+        if y.ndim == 0:
+            raise ValueError(f"y must hold one target per sample of x, got the single value {y!r}")
         if len(y) != n:
             raise ValueError(f"x and y have different numbers of samples: {n} and {len(y)}")
         if not np.issubdtype(y.dtype, np.number):
             raise TypeError(f"targets must be numeric, got dtype {y.dtype}")
+        if np.issubdtype(y.dtype, np.complexfloating):
+            raise TypeError(f"targets must be real numbers, got complex numbers (dtype {y.dtype})")
         self.loss.check_targets(y, self.output_shape, n)
         if self.loss.name == "sparse_categorical_crossentropy":
             return np.ascontiguousarray(y.reshape(-1), dtype=np.intp)
@@ -214,11 +224,18 @@ class Sequential:
         self._check_compiled()
         batch_size = _positive_int("batch_size", batch_size)
         epochs = _positive_int("epochs", epochs, allow_zero=True)
-        if not (isinstance(validation_split, (int, float)) and 0 <= validation_split < 1):
+        initial_epoch = _positive_int("initial_epoch", initial_epoch, allow_zero=True)
+        if (isinstance(validation_split, bool) or not isinstance(validation_split, numbers.Real)
+                or not 0 <= validation_split < 1):
             raise ValueError(f"validation_split must be in [0, 1), got {validation_split!r}")
+        validation_split = float(validation_split)
         x = self._inputs(x)
         y = self._targets(y, len(x))
         if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+                got = (f"a {type(validation_data).__name__} of {len(validation_data)} item(s)"
+                       if isinstance(validation_data, (tuple, list)) else repr(type(validation_data).__name__))
+                raise ValueError(f"validation_data must be a tuple (x_val, y_val), got {got}")
             x_val, y_val = validation_data[:2]
             x_val = self._inputs(x_val)
             y_val = self._targets(y_val, len(x_val))
@@ -239,7 +256,7 @@ class Sequential:
         params = {"epochs": epochs, "steps": steps, "samples": n, "batch_size": batch_size, "verbose": verbose}
         cbs = CallbackList([*(callbacks or []), history], self, params)  # History last, as Keras
         self.stop_training, self.stop_reason, self.stop_message, self.stop_cause = False, None, None, None
-        feeder = BatchFeeder(x, y, batch_size)
+        feeder = BatchFeeder(x, y, min(batch_size, n))  # batch buffers never outgrow the data
         rng = backend.rng()
         logs: dict = {}
         cbs.on_train_begin()

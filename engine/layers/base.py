@@ -12,6 +12,8 @@ the array ``forward`` returns is only valid until the next call. ``backward`` ma
 """
 from __future__ import annotations
 
+import math
+import numbers
 import threading
 
 import numpy as np
@@ -140,12 +142,19 @@ class Layer:
 
 
 def _as_shape(shape, what: str) -> tuple[int, ...]:
-    if isinstance(shape, (int, np.integer)):
-        shape = (int(shape),)
+    """``shape`` as a tuple of positive ints; a non-integer (7.9) is refused, never truncated."""
+    given = shape
+    if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
+        shape = (shape,)
     try:
-        shape = tuple(int(d) for d in shape)
-    except (TypeError, ValueError):
-        raise TypeError(f"{what} must be a tuple of positive integers, got {shape!r}") from None
-    if not shape or any(d <= 0 for d in shape):
-        raise ValueError(f"{what} must be a tuple of positive integers, got {shape!r}")
-    return shape
+        dims = tuple(shape)
+    except TypeError:
+        raise TypeError(f"{what} must be a tuple of positive integers, got {given!r}") from None
+    if any(isinstance(d, bool) or not isinstance(d, numbers.Integral) for d in dims):
+        raise TypeError(f"{what} must be a tuple of positive integers, got {given!r}")
+    dims = tuple(int(d) for d in dims)
+    if not dims or any(d <= 0 for d in dims):
+        raise ValueError(f"{what} must be a tuple of positive integers, got {given!r}")
+    if math.prod(dims) > np.iinfo(np.intp).max:
+        raise ValueError(f"{what} {dims} describes more values per sample than NumPy can index")
+    return dims
