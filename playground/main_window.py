@@ -2,12 +2,17 @@
 
 Layout (draggable; View > Reset layout puts it back)::
 
-    +-----------+---------------------------------------+
-    | Network   |  Training (buttons, curves, log)      |
-    |           |                                       |
-    |-----------|---------------------------------------|
-    | Optimizer |  [Data | Evaluate | Draw] (tabs)      |
-    +-----------+---------------------------------------+
+    +--[Data|Network|Optimizer]--+--[Training|Evaluate|Draw]---------+
+    |  what the chapter sets up: |  what it produces: the curves,    |
+    |  the tensors, the design,  |  the test results, your digits    |
+    |  the compile/fit recipe    |                                   |
+    +----------------------------+-----------------------------------+
+
+Two tab groups, each panel the full height of the window: at 1366x768 the Optimizer's Keras
+code, a 13-layer design with its total, the slice results and the confusion matrix of the
+full MNIST all fit without scrolling, and the Evaluate panel sits beside the Data panel it
+opens digits in. The columns keep their shares of the width when the window is resized
+(``widgets.dock_columns``).
 
 The window owns the shared ``AppState`` and the ``TrainingController``; panels only see the
 state (and the Training panel the controller). File actions are methods (``open_dataset``,
@@ -19,7 +24,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QFrame, QLabel, QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import QDockWidget, QFrame, QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
 
 import engine
 from playground import data_loading, persistence
@@ -35,12 +40,17 @@ from playground.state import AppState
 from playground.theme import apply_theme, is_dark
 from playground.training_controller import TrainingController
 from playground.widgets import scroll_area
+from playground.widgets.dock_columns import ColumnShares
+from playground.widgets.status_bar import StatusBar
 
 APP_NAME, ORGANISATION = "Neural Playground", "NeuralPlayground"
 DOCKS = (  # (title, objectName of the dock)
     ("Network", "networkDock"), ("Optimizer", "optimizerDock"), ("Training", "trainingDock"),
     ("Data", "dataDock"), ("Evaluate", "evaluateDock"), ("Draw", "drawDock"),
 )
+LEFT_TABS, RIGHT_TABS = ("Data", "Network", "Optimizer"), ("Training", "Evaluate", "Draw")
+LEFT_SHARE = 0.4  # of the width: the Network table and the Optimizer fit, the plots get the rest
+DEFAULT_SIZE = (1400, 900)  # or the screen's free space, if smaller
 
 
 def about_html() -> str:
@@ -104,14 +114,18 @@ class MainWindow(FileActions, QMainWindow):
         placeholder.hide()
         self.setDockNestingEnabled(True)
         self.setDockOptions(QMainWindow.AnimatedDocks | QMainWindow.AllowNestedDocks | QMainWindow.AllowTabbedDocks)
+        self.setTabPosition(Qt.AllDockWidgetAreas, QTabWidget.North)  # tabs read like a notebook's
+        self.setStatusBar(StatusBar(self))  # long messages end in "…" before the dataset's name
         self._default_layout()
         self._default_state = self.saveState()
+        self.column_shares = ColumnShares(self, LEFT_SHARE)
         self._build_menus()
         self.dataset_label = QLabel()
         self.dataset_label.setObjectName("datasetStatus")
         self.statusBar().addPermanentWidget(self.dataset_label)
         self._show_dataset_name()
         self.state.dataset_changed.connect(self._show_dataset_name)
+        self.state.download_requested.connect(self._show_download)
         self.state.training_finished.connect(self.training_finished)
         self.controller.message.connect(lambda text: self.statusBar().showMessage(text, 10000))
         self.controller.failed.connect(lambda text: self.statusBar().showMessage("Error: " + text, 15000))
@@ -129,22 +143,24 @@ class MainWindow(FileActions, QMainWindow):
         for dock in d.values():
             dock.setFloating(False)
             dock.show()
-        self.addDockWidget(Qt.LeftDockWidgetArea, d["Network"])
-        self.splitDockWidget(d["Network"], d["Optimizer"], Qt.Vertical)
-        self.addDockWidget(Qt.RightDockWidgetArea, d["Training"])
-        self.splitDockWidget(d["Training"], d["Data"], Qt.Vertical)
-        self.tabifyDockWidget(d["Data"], d["Evaluate"])
-        self.tabifyDockWidget(d["Evaluate"], d["Draw"])
-        d["Data"].raise_()
-        self.resize(1400, 900)
-        self.resizeDocks([d["Network"], d["Training"]], [590, 810], Qt.Horizontal)
-        self.resizeDocks([d["Network"], d["Optimizer"]], [380, 520], Qt.Vertical)
-        self.resizeDocks([d["Training"], d["Data"]], [470, 430], Qt.Vertical)
+        for area, tabs in ((Qt.LeftDockWidgetArea, LEFT_TABS), (Qt.RightDockWidgetArea, RIGHT_TABS)):
+            self.addDockWidget(area, d[tabs[0]])
+            for before, after in zip(tabs, tabs[1:]):
+                self.tabifyDockWidget(d[before], d[after])
+        d["Network"].raise_()
+        d["Training"].raise_()
+        screen = self.screen().availableGeometry()
+        width, height = min(DEFAULT_SIZE[0], screen.width()), min(DEFAULT_SIZE[1], screen.height())
+        self.resize(width, height)
+        self.resizeDocks([d["Network"], d["Training"]], [round(LEFT_SHARE * width), round((1 - LEFT_SHARE) * width)],
+                         Qt.Horizontal)
 
     def reset_layout(self) -> None:
         self.restoreState(self._default_state)
         for dock in self.docks.values():
             dock.show()
+        self.column_shares.share = LEFT_SHARE
+        self.column_shares.apply()
 
     # -- menus ---------------------------------------------------------------------------------------
     def _build_menus(self) -> None:
@@ -197,6 +213,11 @@ class MainWindow(FileActions, QMainWindow):
         if reason == "nan":  # after the evaluation's message, so this one stays visible
             self.statusBar().showMessage("The loss became NaN: the learning rate is probably too high.", 30000)
 
+    def _show_download(self) -> None:
+        """Another panel asked for the full MNIST: show the Data panel, whose bar downloads it."""
+        self.docks["Data"].show()
+        self.docks["Data"].raise_()
+
     # -- persistence -------------------------------------------------------------------------------
     def _restore_window(self) -> None:
         geometry = self.store.value("window/geometry")
@@ -206,6 +227,8 @@ class MainWindow(FileActions, QMainWindow):
         if isinstance(dock_state, QByteArray) and not dock_state.isEmpty():
             if not self.restoreState(dock_state):
                 self.reset_layout()
+            else:
+                self.column_shares.share = None  # the learner's proportions: measured, then kept
         dark = self.store.value("view/dark_theme", False)
         dark = dark is True or (isinstance(dark, str) and dark.lower() == "true")
         if dark or is_dark():

@@ -74,11 +74,12 @@ def layer_summary(layers, input_shape=(28, 28), classes: int = 10) -> list[tuple
     return rows
 
 
-def r_code(layers, input_shape=(28, 28), classes: int = 10) -> str:
+def r_code(layers, input_shape=(28, 28), classes: int = 10, width: int | None = None) -> str:
     """The same network written the way the book builds it in R (``FIX_FIRST`` while a cell is invalid).
 
     Only valid designs are written: an invalid cell (units ``abc``, dropout ``1``) never reaches
-    code the learner might copy.
+    code the learner might copy. ``width`` (characters) breaks longer calls after a comma, the
+    arguments lined up under the first one, as R code is usually wrapped.
     """
     if not all(layer_valid(spec) for spec in layers):
         return FIX_FIRST
@@ -90,4 +91,21 @@ def r_code(layers, input_shape=(28, 28), classes: int = 10) -> str:
         if isinstance(spec.dropout, (int, float)) and spec.dropout > 0:
             lines.append(f"  layer_dropout(rate = {spec.dropout:g}) %>%")
     lines[-1] = lines[-1].removesuffix(" %>%")
-    return "\n".join(lines)
+    return "\n".join(wrapped for line in lines for wrapped in wrap_call(line, width))
+
+
+def wrap_call(line: str, width: int | None) -> list[str]:
+    """``line`` cut after the commas of its call so that each piece fits ``width`` where it can."""
+    if width is None or len(line) <= width or "(" not in line:
+        return [line]
+    indent = " " * (line.index("(") + 1)
+    pieces, rest = [], line
+    while len(rest) > width:
+        cut = rest.rfind(", ", len(indent) + 1, width)  # the last argument boundary that fits,
+        if cut < 0:
+            cut = rest.find(", ", len(indent) + 1)  # else the first one (one long argument per line)
+        if cut < 0:
+            break
+        pieces.append(rest[: cut + 1])
+        rest = indent + rest[cut + 2:]
+    return pieces + [rest]

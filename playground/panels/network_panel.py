@@ -16,8 +16,8 @@ them: its words are the ones every panel shows. The R code waits until the desig
 """
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont, QFontDatabase, QPalette
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QFontMetricsF, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -34,17 +35,62 @@ from PySide6.QtWidgets import (
 from playground.network_text import byte_size, dropout_valid, layer_summary, parse_dropout, parse_units, r_code, units_valid
 from playground.state import ACTIVATIONS, MAX_UNITS, PRESETS, AppState, LayerSpec
 from playground.theme import error_colour
-from playground.widgets import LocksWhileTraining
+from playground.widgets import FitsShortDock, LocksWhileTraining
 from playground.widgets.theming import follow_theme, refresh_error_styles, show_error_style
 
 COLUMNS = ("Layer", "Units", "Activation", "Dropout", "Output shape", "Params")
 UNITS, ACTIVATION, DROPOUT, SHAPE, PARAMS = 1, 2, 3, 4, 5
 NEW_LAYER = LayerSpec(64, "relu", 0.0)
 INVALID_ALPHA = 110  # invalid cells: the error red, translucent so it shows on light and dark bases
+MIN_ROWS_SHOWN = 4  # a short dock scrolls the table's rows, never the total below it
 
 
-class NetworkPanel(LocksWhileTraining, QWidget):
-    """Layer table + presets + parameter total; writes ``state.set_layers``."""
+class LayerTable(QTableWidget):
+    """The layer table: it asks for the height of all its rows and makes do with a few, and
+    hides its ``optional_column`` when the other columns would not fit beside it."""
+
+    optional_column = SHAPE  # (None, units): what Units already says
+
+    def sizeHint(self):  # noqa: N802 (Qt name)
+        hint = super().sizeHint()
+        hint.setHeight(self._height_for(self.rowCount()))
+        return hint
+
+    def minimumSizeHint(self):  # noqa: N802 (Qt name)
+        hint = super().minimumSizeHint()
+        hint.setHeight(self._height_for(min(self.rowCount(), MIN_ROWS_SHOWN)))
+        return hint
+
+    def _height_for(self, rows: int) -> int:
+        return (rows * self.verticalHeader().defaultSectionSize() + self.horizontalHeader().sizeHint().height()
+                + 2 * self.frameWidth())
+
+    def natural_width(self, column: int) -> int:
+        """The width ``column`` needs for its header and its widest cell."""
+        return max(self.horizontalHeader().sectionSizeHint(column), self.sizeHintForColumn(column))
+
+    def fit_columns(self) -> None:
+        """Show the optional column only when every column fits at its natural width."""
+        needed = sum(self.natural_width(column) for column in range(self.columnCount()))
+        narrow = needed > self.viewport().width()
+        if narrow != self.isColumnHidden(self.optional_column):
+            self.setColumnHidden(self.optional_column, narrow)
+            # the Layer column takes the room the hidden one leaves
+            mode = QHeaderView.Stretch if narrow else QHeaderView.ResizeToContents
+            self.horizontalHeader().setSectionResizeMode(0, mode)
+
+    def viewportEvent(self, event) -> bool:  # noqa: N802 (Qt name)
+        if event.type() == QEvent.Type.Resize:  # the dock's width, or the scroll bar came or went
+            self.fit_columns()
+        return super().viewportEvent(event)
+
+
+class NetworkPanel(FitsShortDock, LocksWhileTraining, QWidget):
+    """Layer table + presets + parameter total; writes ``state.set_layers``.
+
+    In a narrow dock the Output shape column (always ``(None, units)``) gives way so the other
+    columns keep their full width, and the R code wraps its long calls.
+    """
 
     def __init__(self, state: AppState, parent: QWidget | None = None):
         super().__init__(parent)
@@ -70,7 +116,7 @@ class NetworkPanel(LocksWhileTraining, QWidget):
         presets.addWidget(QLabel("Preset", self))
         presets.addWidget(self.preset_combo, 1)
 
-        self.table = QTableWidget(0, len(COLUMNS), self)
+        self.table = LayerTable(0, len(COLUMNS), self)
         self.table.setObjectName("layerTable")
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.verticalHeader().setVisible(False)
@@ -111,6 +157,8 @@ class NetworkPanel(LocksWhileTraining, QWidget):
         self.code_label.setFont(QFontDatabase.systemFont(QFontDatabase.FixedFont))
         self.code_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.code_label.setToolTip("The same network in R, as the book builds it")
+        # never wider than the dock: the code wraps to the width it is given (see resizeEvent)
+        self.code_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 10, 10, 10)
@@ -170,7 +218,7 @@ class NetworkPanel(LocksWhileTraining, QWidget):
         self.table.setRowCount(len(layers) + 2)
         flat = " x ".join(str(side) for side in input_shape)
         inputs = layer_summary((), input_shape)[0][1][1]  # 28 x 28 = 784
-        self._fixed_row(0, f"Input: Flatten {flat}", str(inputs), "–", "–")
+        self._fixed_row(0, f"Input {flat}", str(inputs), "–", "–")
         for row, spec in enumerate(layers, start=1):
             self.table.setItem(row, 0, self._item(f"Dense {row}", editable=False))
             self.table.setItem(row, UNITS, self._item(self._text(spec.units), editable=True))
@@ -178,7 +226,7 @@ class NetworkPanel(LocksWhileTraining, QWidget):
             self.table.setItem(row, SHAPE, self._item("", editable=False))
             self.table.setItem(row, PARAMS, self._item("", editable=False))
             self.table.setCellWidget(row, ACTIVATION, self._activation_combo(spec.activation))
-        self._fixed_row(len(layers) + 1, "Output: Dense", str(classes), "softmax", "–")
+        self._fixed_row(len(layers) + 1, "Output", str(classes), "softmax", "–")
         self.table.blockSignals(False)
         row = self._select_after_rebuild
         self._select_after_rebuild = None
@@ -188,13 +236,27 @@ class NetworkPanel(LocksWhileTraining, QWidget):
         self._refresh_derived()
         self._sync_lock()
 
-    def _fit_table_height(self, max_rows: int = 9) -> None:
-        """Show every row without empty space below (scroll only past ``max_rows`` rows)."""
+    def _fit_table_height(self) -> None:
+        """Every row without empty space below when there is room; down to a few rows (which then
+        scroll) when the dock is short, so the total and the code below stay in view."""
         row_height = max(self.preset_combo.sizeHint().height(), self.fontMetrics().height()) + 4
         self.table.verticalHeader().setDefaultSectionSize(row_height)  # a combo fits in every row
-        height = min(self.table.rowCount(), max_rows) * row_height
-        height += self.table.horizontalHeader().sizeHint().height() + 2 * self.table.frameWidth()
-        self.table.setFixedHeight(height)
+        self.table.setMaximumHeight(self.table.sizeHint().height())
+        self.table.updateGeometry()
+        self.table.fit_columns()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().resizeEvent(event)
+        self._show_code()
+
+    def _show_code(self) -> None:
+        """The R code, wrapped to the characters that fit the panel's width."""
+        input_shape, classes = self._shape()
+        columns = None  # not laid out yet: no width to wrap to
+        if self.isVisible():
+            advance = QFontMetricsF(self.code_label.font()).horizontalAdvance("m" * 10) / 10  # fractional pixels
+            columns = max(20, int(self.code_label.contentsRect().width() / advance))
+        self.code_label.setText(r_code(self.state.layers, input_shape, classes, width=columns))
 
     @staticmethod
     def _text(value) -> str:
@@ -209,7 +271,9 @@ class NetworkPanel(LocksWhileTraining, QWidget):
         return item
 
     def _fixed_row(self, row: int, name: str, units: str, activation: str, dropout: str) -> None:
-        why = "Fixed by the data: 28x28 images become 784 inputs" if row == 0 else "Fixed: one unit per class"
+        flat = " x ".join(str(side) for side in self._shape()[0])
+        why = (f"Fixed by the data: each {flat} image is flattened to {units} inputs (a Flatten layer; the book "
+               "reshapes the images with array_reshape)" if row == 0 else "Fixed: a Dense layer with one unit per class")
         for column, text in enumerate((name, units, activation, dropout, "", "")):
             item = QTableWidgetItem(text)
             item.setFlags(Qt.ItemIsEnabled)  # shown, not selectable or editable
@@ -254,7 +318,8 @@ class NetworkPanel(LocksWhileTraining, QWidget):
         self.error_label.setVisible(bool(errors))
         matches = [i for i, preset in enumerate(PRESETS.values()) if preset == layers]
         self.preset_combo.setCurrentIndex(matches[0] if matches else -1)
-        self.code_label.setText(r_code(layers, input_shape, classes))
+        self._show_code()
+        self.table.fit_columns()  # wider numbers may no longer leave room for Output shape
         self._sync_buttons()
 
     def _mark(self, item: QTableWidgetItem, ok: bool, expected: str) -> None:

@@ -6,7 +6,7 @@ from PySide6.QtGui import QFontMetricsF
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QBoxLayout, QLabel, QPushButton
 
-from playground.panels.evaluate_panel import BOOK_FIRST_TEN, PLACEHOLDER, ConfusionMatrix, EvaluatePanel
+from playground.panels.evaluate_panel import BOOK_FIRST_TEN, COUNT_SCALE, PLACEHOLDER, ConfusionMatrix, EvaluatePanel
 from playground.state import AppState, Dataset, Evaluation
 from playground.theme import error_colour
 
@@ -186,7 +186,7 @@ def test_four_digit_counts_fit_their_cells(qtbot):
         panel.show()
         qtbot.waitUntil(lambda: view.isVisible() and view.width() >= view.minimumSizeHint().width()
                         and view.height() >= view.minimumSizeHint().height())  # laid out at this size
-        assert view.count_font().pointSizeF() == pytest.approx(view.font().pointSizeF() * 0.9)  # not shrunk
+        assert view.count_font().pointSizeF() == pytest.approx(view.font().pointSizeF() * COUNT_SCALE)  # not shrunk
         assert all(count_fits(view, t, p) for t in range(10) for p in range(10))
 
 
@@ -195,7 +195,7 @@ def test_a_squeezed_matrix_shrinks_its_counts_until_they_fit(qtbot):
     qtbot.addWidget(view)
     view.set_matrix(full_mnist_like_evaluation()[1].confusion)
     view.resize(view.minimumSizeHint() * 0.8)
-    assert view.count_font().pointSizeF() < view.font().pointSizeF() * 0.9
+    assert view.count_font().pointSizeF() < view.font().pointSizeF() * COUNT_SCALE
     assert all(count_fits(view, t, p) for t in range(10) for p in range(10))
 
 
@@ -221,3 +221,24 @@ def test_on_the_full_mnist_the_book_note_goes(panel):
     panel.state.set_evaluation(evaluation)
     assert panel.findChild(QLabel, "firstPredictions").text().startswith("7 2 1 0 4 1 4 9 5 9")
     assert panel.book_note.isHidden()
+
+
+def test_in_the_window_the_button_starts_the_data_panels_download(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtCore import QSettings
+
+    from playground.main_window import MainWindow
+
+    window = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
+    qtbot.addWidget(window)
+    window.resize(1366, 768)
+    window.show()
+    qtbot.waitExposed(window)
+    bar = window.panels["Data"].source_bar
+    started = []
+    monkeypatch.setattr(bar.downloader, "start", lambda **where: started.append(where))  # no network in tests
+    window.docks["Network"].raise_()
+    window.docks["Evaluate"].raise_()
+    window.findChild(QPushButton, "downloadFullMnistButton").click()
+    assert len(started) == 1  # the bar's own download, with its URL, cache file and checksum
+    qtbot.waitUntil(lambda: not window.docks["Data"].visibleRegion().isEmpty())  # its progress is in view
+    assert not window.docks["Evaluate"].visibleRegion().isEmpty()  # beside it, not replaced by it

@@ -263,3 +263,31 @@ def test_the_total_says_how_much_memory_the_weights_take(panel):
     assert "(1.6 MB of float32)" in panel.total_label.text()  # 407,050 x 4 bytes
     panel.state.set_layers(())
     assert panel.total_label.text() == "Total params: 7,850  (31 KB of float32)"  # never "0.0 MB"
+
+
+def test_long_r_calls_wrap_after_a_comma_with_the_arguments_lined_up():
+    code = r_code((LayerSpec(512, "relu"),), width=50)
+    assert code.splitlines() == [
+        "model <- keras_model_sequential() %>%",
+        '  layer_dense(units = 512, activation = "relu",',
+        "              input_shape = c(28 * 28)) %>%",
+        '  layer_dense(units = 10, activation = "softmax")',
+    ]
+    assert r_code((LayerSpec(512, "relu"),)) == r_code((LayerSpec(512, "relu"),), width=200)  # one line each when wide
+
+
+def test_a_narrow_panel_drops_output_shape_and_wraps_the_code(qtbot):
+    panel = NetworkPanel(AppState())
+    qtbot.addWidget(panel)
+    panel.state.set_layers((LayerSpec(8192, "leaky_relu", 0.5),))
+    for width, shape_shown in ((700, True), (360, False)):
+        panel.resize(width, 600)
+        panel.show()
+        qtbot.waitUntil(lambda: panel.table.isColumnHidden(SHAPE) != shape_shown)
+        header, table = panel.table.horizontalHeader(), panel.table
+        shown = [c for c in range(table.columnCount()) if not table.isColumnHidden(c)]
+        assert sum(header.sectionSize(c) for c in shown) <= table.viewport().width()  # nothing cut off
+        code = panel.code_label
+        longest = max(code.fontMetrics().horizontalAdvance(line) for line in code.text().splitlines())
+        assert longest <= code.contentsRect().width()
+        assert "leaky_relu" in code.text() and "input_shape = c(28 * 28)" in code.text()
