@@ -23,12 +23,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QButtonGroup, QDockWidget, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit,
-    QPushButton, QSpinBox, QStackedWidget, QTabWidget, QVBoxLayout, QWidget,
+    QPushButton, QStackedWidget, QTabWidget, QVBoxLayout, QWidget,
 )
 
 from playground import tensor_text
 from playground.slicing import SliceError, batch_count, batch_range, describe_batch, select, to_r
-from playground.widgets import DigitGrid, DigitView, FitsShortDock, hint_label, scroll_area, wrapped_label
+from playground.widgets import (
+    DigitGrid, DigitView, FitsShortDock, NumberSpinBox, hint_label, scroll_area, wrapped_label,
+)
 from playground.widgets.dataset_source_bar import DatasetSourceBar
 from playground.widgets.theming import follow_theme, refresh_error_styles, show_error_style
 
@@ -118,8 +120,8 @@ class DataPanel(FitsShortDock, QWidget):
         font.setBold(True)
         self.label_text.setFont(font)
         index_row = QHBoxLayout()
-        self.digit_index = QSpinBox(objectName="digitIndex", accelerated=True)
-        self.digit_index.valueChanged.connect(self._show_current_digit)
+        self.digit_index = NumberSpinBox(whole=True, follows_range=True, objectName="digitIndex", accelerated=True)
+        self.digit_index.validValueChanged.connect(self._show_current_digit)  # out of range: marked, not shown
         self.index_range = hint_label()
         for widget, stretch in ((QLabel("Index"), 0), (self.digit_index, 0), (self.index_range, 1)):
             index_row.addWidget(widget, stretch)
@@ -172,8 +174,9 @@ class DataPanel(FitsShortDock, QWidget):
     def _build_batch_tab(self) -> QWidget:
         tab = QWidget()
         layout = QVBoxLayout(tab)
-        self.batch_size = QSpinBox(objectName="batchNavSize", minimum=1, maximum=60000, value=128)
-        self.batch_index = QSpinBox(objectName="batchNavIndex", minimum=0)
+        self.batch_size = NumberSpinBox(whole=True, follows_range=True, objectName="batchNavSize", minimum=1,
+                                        maximum=60000, value=128)
+        self.batch_index = NumberSpinBox(whole=True, follows_range=True, objectName="batchNavIndex", minimum=0)
         self.batch_count_label = hint_label(objectName="batchCountHint")
         self.batch_count_label.setWordWrap(False)  # one line: never "(47 / batches)"
         index_row = QHBoxLayout()
@@ -190,8 +193,8 @@ class DataPanel(FitsShortDock, QWidget):
         layout.addWidget(self.batch_range_label)
         layout.addWidget(self.batch_code)
         layout.addWidget(scroll_area(self.batch_grid), 1)
-        self.batch_size.valueChanged.connect(self._update_batches)
-        self.batch_index.valueChanged.connect(self._update_batches)
+        self.batch_size.validValueChanged.connect(self._update_batches)
+        self.batch_index.validValueChanged.connect(self._update_batches)
         return tab
 
     # ----- the dataset and the split ---------------------------------------------------------

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -30,6 +29,7 @@ from playground.drawing import to_mnist
 from playground.probability_chart import ProbabilityChart
 from playground.state import AppState
 from playground.training_data import shaped_for
+from playground.widgets import NumberSpinBox
 from playground.widgets.theming import follow_theme, refresh_error_styles, show_error_style
 
 PREDICT_DELAY_MS = 30  # wait this long after the last bit of ink before predicting
@@ -95,13 +95,13 @@ class DrawPanel(QWidget):
 
     # ----- layout -----------------------------------------------------------------------
     def _build_ui(self) -> None:
-        self.width_spin = QSpinBox(self)
+        self.width_spin = NumberSpinBox(self, whole=True)
         self.width_spin.setObjectName("strokeWidthSpin")
         self.width_spin.setRange(6, 40)
         self.width_spin.setSuffix(" px")
         self.width_spin.setValue(int(DEFAULT_STROKE_WIDTH))
         self.width_spin.setToolTip("Pen width in canvas pixels (10 canvas pixels = 1 MNIST pixel)")
-        self.width_spin.valueChanged.connect(self.canvas.set_stroke_width)
+        self.width_spin.validValueChanged.connect(self.canvas.set_stroke_width)  # out of range: marked, not used
         self.undo_button = QPushButton("Undo", self)
         self.undo_button.setObjectName("undoButton")
         self.undo_button.setToolTip("Remove the last stroke (Ctrl+Z)")

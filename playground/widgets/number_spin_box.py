@@ -15,8 +15,13 @@ is used. This field instead
   the value in use, so the text and the value always agree;
 - steps with the arrows inside its range, on a 1-2-5 log ladder for rates (``log_steps=True``).
 
-``valueChanged(value)`` carries an ``int`` (``whole=True``) or a ``float``. With keyboard tracking
-off, a typed value is taken on Enter or when the field loses focus.
+``valueChanged(value)`` carries an ``int`` (``whole=True``) or a ``float``, in range or not (the
+Optimizer panel writes it to the state, whose checks stop Train); ``validValueChanged(value)``
+only a value inside the range (a view that navigates, such as the Data panel's batch index, uses
+that one). Keyboard tracking is off unless turned on: a typed value is taken on Enter or when the
+field loses focus, so a view never acts on the ``999`` typed on the way to ``9999``. ``follows_range=True`` moves the value into the range when the program sets it or the
+range (an index into a list that got shorter), as Qt's spin boxes do; a typed value is still
+never moved.
 """
 from __future__ import annotations
 
@@ -34,32 +39,54 @@ class NumberSpinBox(QAbstractSpinBox):
     """A number field with an allowed range it marks but never enforces on typed values."""
 
     valueChanged = Signal(object)  # noqa: N815 (Qt name)
+    validValueChanged = Signal(object)  # noqa: N815 (Qt name): only values inside the range
 
-    def __init__(self, parent: QWidget | None = None, log_steps: bool = False, whole: bool = False):
-        super().__init__(parent)
+    def __init__(self, parent: QWidget | None = None, log_steps: bool = False, whole: bool = False,
+                 follows_range: bool = False, **qt_properties):
+        numbers = {k: qt_properties.pop(k) for k in ("minimum", "maximum", "value", "singleStep", "suffix")
+                   if k in qt_properties}
+        super().__init__(parent, **qt_properties)
         self._whole = whole
         self._log_steps = log_steps
+        self._follows_range = follows_range
         self._value = 0 if whole else 0.0
         self._minimum, self._maximum = (0, 99) if whole else (0.0, 99.0)
         self._step = 1 if whole else 1.0
+        self._suffix = ""
         self._problem: str | None = None  # set by the panel; None: only the range is checked
         self._tip = ""
+        self.setKeyboardTracking(False)  # never act on the 999 on the way to 9999: Enter or focus out takes it
         self.editingFinished.connect(self._commit)
         self.lineEdit().textEdited.connect(self._on_text_edited)
-        self._show_value()
+        self.setRange(numbers.get("minimum", self._minimum), numbers.get("maximum", self._maximum))
+        self.setSingleStep(numbers.get("singleStep", self._step))
+        self.setSuffix(numbers.get("suffix", ""))
+        self.setValue(numbers.get("value", self._value))
 
     # ----- value and range ------------------------------------------------------------------
     def value(self):
         return self._value
 
     def setValue(self, value) -> None:  # noqa: N802 (Qt name)
-        """Show ``value`` as it is, even outside the range (then marked invalid)."""
+        """Show ``value`` as it is, even outside the range (then marked invalid); with
+        ``follows_range`` the program's values are moved into the range, as in Qt's spin boxes."""
+        if self._follows_range:
+            value = min(max(value, self._minimum), self._maximum)
+        self._take(value)
+
+    def _take(self, value) -> None:
+        """The value typed or set, as it is."""
         value = int(value) if self._whole else float(value)
         changed = value != self._value or type(value) is not type(self._value)
         self._value = value
         self._show_value()
         if changed:
-            self.valueChanged.emit(value)
+            self._emit(value)
+
+    def _emit(self, value) -> None:
+        self.valueChanged.emit(value)
+        if self.in_range():
+            self.validValueChanged.emit(value)
 
     def minimum(self):
         return self._minimum
@@ -77,6 +104,8 @@ class NumberSpinBox(QAbstractSpinBox):
         """The allowed range: the arrows stay in it; a value outside it is kept and marked."""
         cast = int if self._whole else float
         self._minimum, self._maximum = cast(low), cast(high)
+        if self._follows_range and not self.in_range():
+            self.setValue(min(max(self._value, self._minimum), self._maximum))
         self._show_value()
 
     def singleStep(self):  # noqa: N802 (Qt name)
@@ -84,6 +113,14 @@ class NumberSpinBox(QAbstractSpinBox):
 
     def setSingleStep(self, step) -> None:  # noqa: N802 (Qt name)
         self._step = int(step) if self._whole else float(step)
+
+    def suffix(self) -> str:
+        return self._suffix
+
+    def setSuffix(self, suffix: str) -> None:  # noqa: N802 (Qt name)
+        """Text shown after the number (``" px"``); typing it is optional."""
+        self._suffix = suffix
+        self._show_value()
 
     def in_range(self) -> bool:
         return self._minimum <= self._value <= self._maximum
@@ -139,10 +176,13 @@ class NumberSpinBox(QAbstractSpinBox):
     def textFromValue(self, value) -> str:  # noqa: N802 (Qt name)
         if self.specialValueText() and value == self._minimum:
             return self.specialValueText()
-        return number_text(value)
+        return number_text(value) + self._suffix
 
     def valueFromText(self, text: str):  # noqa: N802 (Qt name)
         """The number ``text`` spells, or None."""
+        suffix = self._suffix.strip()
+        if suffix and text.rstrip().endswith(suffix):
+            text = text.rstrip()[: -len(suffix)]
         special = self.specialValueText()
         if special and text.strip().lower() == special.lower():
             return self._minimum
@@ -151,8 +191,13 @@ class NumberSpinBox(QAbstractSpinBox):
     def validate(self, text: str, pos: int):
         if self.valueFromText(text) is not None:
             return QValidator.Acceptable, text, pos
-        special = self.specialValueText().lower()
-        partial = could_become_number(text, self._whole) or (special and special.startswith(text.strip().lower()))
+        special, suffix = self.specialValueText().lower(), self._suffix.strip()
+        number = text.rstrip()
+        for end in range(len(suffix), 0, -1):  # "12 p" while the suffix is being typed or deleted
+            if number.endswith(suffix[:end]):
+                number = number[:-end]
+                break
+        partial = could_become_number(number, self._whole) or (special and special.startswith(text.strip().lower()))
         return (QValidator.Intermediate if partial else QValidator.Invalid), text, pos
 
     def fixup(self, text: str) -> str:
@@ -171,7 +216,7 @@ class NumberSpinBox(QAbstractSpinBox):
         if value is None:
             self._show_value()
         else:
-            self.setValue(value)
+            self._take(value)
             self._show_value()  # in this field's own spelling: 0,5 -> 0.5, 6000 -> 6,000
 
     def _on_text_edited(self, text: str) -> None:
@@ -180,7 +225,7 @@ class NumberSpinBox(QAbstractSpinBox):
             if value is not None and value != self._value:
                 self._value = value
                 self._mark()
-                self.valueChanged.emit(value)
+                self._emit(value)
 
     # ----- arrows -------------------------------------------------------------------------------
     def stepEnabled(self):  # noqa: N802 (Qt name)

@@ -7,7 +7,7 @@ value used (``state.settings``), the field's marking and Train's reason must all
 """
 import pytest
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QLabel, QPushButton
+from PySide6.QtWidgets import QLabel, QPushButton, QWidget
 
 from playground.main_window import MainWindow
 from playground.number_text import parse_number
@@ -197,3 +197,42 @@ def test_a_recipe_with_nothing_to_train_on_disables_train_before_it_is_pressed(w
     assert field(window, "validationSplitSpin").property("invalid") is True
     type_into(qtbot, field(window, "trainSizeSpin"), "11")
     assert train_reason(window) == "" and not error.isVisible()
+
+
+# -- the other panels' number fields --------------------------------------------------------------
+@pytest.mark.parametrize("object_name, typed, shown, allowed", [
+    ("batchNavSize", "99999", "99,999", "1 to 6,000"),  # once cut to 999
+    ("batchNavIndex", "99999", "99,999", "0 to 46"),
+    ("digitIndex", "-1", "-1", "0 to 5,999"),  # once read as 1
+    ("digitIndex", "99999", "99,999", "0 to 5,999"),
+])
+def test_the_data_panels_fields_mark_a_value_out_of_range_and_keep_the_view(window, qtbot, object_name, typed,
+                                                                             shown, allowed):
+    panel = window.findChild(QWidget, "dataPanel")
+    spin = field(window, object_name)
+    panel.tabs.setCurrentIndex(0 if object_name == "digitIndex" else panel.tabs.count() - 1)
+    before = (panel.label_text.text(), panel.batch_range_label.text())
+    type_into(qtbot, spin, typed)
+    assert spin.text() == shown and spin.value() == parse_number(typed, whole=True)
+    assert spin.property("invalid") is True and allowed in spin.toolTip()
+    assert (panel.label_text.text(), panel.batch_range_label.text()) == before  # nothing else shown instead
+    type_into(qtbot, spin, "3")
+    assert spin.property("invalid") is False and spin.value() == 3
+
+
+def test_the_data_panels_batch_size_takes_a_typed_size_with_separators(window, qtbot):
+    panel = window.findChild(QWidget, "dataPanel")
+    type_into(qtbot, field(window, "batchNavSize"), "1,000")
+    assert panel.batch_size.value() == 1000 and "1000" in panel.batch_range_label.text().replace(",", "")
+
+
+def test_the_pen_width_marks_a_width_out_of_range_and_keeps_drawing_with_the_last_one(window, qtbot):
+    spin = field(window, "strokeWidthSpin")
+    canvas = window.findChild(QWidget, "drawPanel").canvas
+    type_into(qtbot, spin, "12")
+    assert canvas.stroke_width == 12 and spin.text() == "12 px"
+    type_into(qtbot, spin, "99")  # once cut to 9
+    assert spin.text() == "99 px" and spin.property("invalid") is True and "6 to 40" in spin.toolTip()
+    assert canvas.stroke_width == 12
+    type_into(qtbot, spin, "20 px")
+    assert canvas.stroke_width == 20 and spin.property("invalid") is False
