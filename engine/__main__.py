@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -32,21 +33,51 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class CommandError(Exception):
+    """A problem the command reports in one line (``error: ...``) before exiting with status 2."""
+
+
+def check_save_path(path: str) -> None:
+    """Fail before training, not after it, when ``--save`` cannot be written."""
+    target = Path(path)
+    if not target.parent.is_dir():
+        raise CommandError(f"cannot save to {path}: the folder {target.parent} does not exist")
+    if target.is_dir():
+        raise CommandError(f"cannot save to {path}: it is a folder; give a file name such as {target / 'model.npz'}")
+
+
+def load_mnist(args):
+    """The data ``--data`` or ``--sample`` names (full MNIST by default). Whatever a damaged or
+    hostile file raises becomes one line naming the file, never a traceback."""
+    from engine.datasets import mnist
+
+    if args.sample:
+        return mnist.load_sample()
+
+    def progress(done, total):
+        if total:
+            print(f"\rDownloading MNIST: {done / total:6.1%}", end="", file=sys.stderr, flush=True)
+
+    try:
+        return mnist.load_data(args.data, progress=progress)
+    except (ValueError, OSError) as error:  # what the loader documents: DatasetError, DownloadError
+        raise CommandError(str(error)) from None
+    except (MemoryError, RecursionError, KeyError, TypeError, IndexError, EOFError, OverflowError,
+            AttributeError, RuntimeError, NotImplementedError) as error:
+        where = args.data or "the MNIST file"
+        detail = str(error) if not isinstance(error, MemoryError) else "it asks for more memory than this computer has"
+        raise CommandError(f"{where} is not a usable MNIST file ({type(error).__name__}: {detail})") from None
+
+
 def train(args) -> int:
     import engine
-    from engine.datasets import mnist
     from engine.layers import Dense
 
+    if args.save:
+        check_save_path(args.save)
     if args.seed is not None:
         engine.utils.set_random_seed(args.seed)
-    if args.sample:
-        (train_images, train_labels), (test_images, test_labels) = mnist.load_sample()
-    else:
-        def progress(done, total):
-            if total:
-                print(f"\rDownloading MNIST: {done / total:6.1%}", end="", file=sys.stderr, flush=True)
-
-        (train_images, train_labels), (test_images, test_labels) = mnist.load_data(args.data, progress=progress)
+    (train_images, train_labels), (test_images, test_labels) = load_mnist(args)
 
     # the book's preprocessing: (60000, 28, 28) uint8 -> (60000, 784) float32 in [0, 1]
     train_images = engine.utils.array_reshape(train_images, (len(train_images), 28 * 28)).astype("float32") / 255
@@ -90,8 +121,11 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return train(args)
-    except (ValueError, TypeError, OSError) as error:
-        print(f"error: {error}", file=sys.stderr)
+    except (CommandError, ValueError, TypeError, OSError) as error:
+        print("error: " + " ".join(str(error).split()), file=sys.stderr)  # one line
+        return 2
+    except MemoryError:
+        print("error: not enough memory (try a smaller --units or --batch-size)", file=sys.stderr)
         return 2
 
 
