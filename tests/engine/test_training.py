@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -225,28 +224,38 @@ def test_initial_epoch():
     assert len(history.history["loss"]) == 2
 
 
-def test_a_callback_may_block_briefly():
-    """The app's Pause blocks inside a callback; training resumes where it was."""
+def test_a_callback_may_block_until_another_thread_resumes_training():
+    """The app's Pause blocks inside a callback until the UI thread resumes; training then goes on
+    where it was. The order of events is checked, never how long anything took."""
     x, labels = blobs(n=16)
     model = classifier()
     resume = threading.Event()
-    paused_at = []
+    events = []
+    weights = WeightsAtBatchBegin()
 
     class Pause(Callback):
         def on_train_batch_begin(self, batch, logs=None):
             if batch == 1 and not resume.is_set():
-                paused_at.append(time.perf_counter())
-                resume.wait(timeout=5)
+                events.append("paused")
+                self.paused_weights = self.model.get_weights()
 
-    timer = threading.Timer(0.1, resume.set)
-    timer.start()
-    recorder = Recorder()
-    started = time.perf_counter()
-    model.fit(x, to_categorical(labels), epochs=2, batch_size=4, verbose=0, callbacks=[Pause(), recorder])
-    timer.join()
-    assert paused_at and time.perf_counter() - started >= 0.1
+                def resume_later():  # the UI thread's Resume button
+                    events.append("resumed")
+                    resume.set()
+
+                threading.Thread(target=resume_later).start()
+                resume.wait()
+
+        def on_train_batch_end(self, batch, logs=None):
+            events.append(("batch_end", batch))
+
+    pause = Pause()
+    model.fit(x, to_categorical(labels), epochs=2, batch_size=4, verbose=0, callbacks=[pause, weights])
+    assert events[:4] == [("batch_end", 0), "paused", "resumed", ("batch_end", 1)]
+    assert events.count("paused") == 1 and len([e for e in events if e != "paused" and e != "resumed"]) == 8
     assert model.stop_reason == "completed"
-    assert len(recorder.names("batch_end")) == 8
+    for paused, at_batch_1 in zip(pause.paused_weights, weights.weights[1]):
+        np.testing.assert_array_equal(paused, at_batch_1)  # nothing moved while paused
 
 
 # ----- validation_split, shuffle, seeds ---------------------------------------------------------
