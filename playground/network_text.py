@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import math
 
+from playground.number_text import number_text, parse_number
 from playground.specs import ACTIVATIONS, MAX_UNITS, LayerSpec
 
 FIX_FIRST = "# Fix the layers marked red first."
 
 
 def parse_units(text: str):
-    """'512' -> 512; '1e3' -> 1000; '12.5' -> 12.5 and 'abc' -> 'abc' (kept, so state reports them)."""
+    """'512' -> 512; '1,024' -> 1024; '1e3' -> 1000; '12.5' -> 12.5 and 'abc' -> 'abc' (kept, so state reports them)."""
     text = text.strip()
+    if parse_number(text, whole=True) is not None:  # thousands separated as the app writes counts
+        return parse_number(text, whole=True)
     try:
         number = float(text)
     except ValueError:
@@ -26,12 +29,10 @@ def parse_units(text: str):
 
 
 def parse_dropout(text: str):
-    """'0.5' -> 0.5; '' -> 0.0; 'x' -> 'x' (kept as typed, so every message quotes what was typed)."""
-    text = text.strip()
-    try:
-        return float(text or "0")
-    except ValueError:
-        return text
+    """'0.5' -> 0.5; '0,5' -> 0.5 (a decimal comma, as in every decimal field); '' -> 0.0; 'x' -> 'x'
+    (kept as typed, so every message quotes what was typed)."""
+    number = parse_number(text.strip() or "0")
+    return text.strip() if number is None else number
 
 
 def units_valid(units) -> bool:
@@ -89,7 +90,7 @@ def r_code(layers, input_shape=(28, 28), classes: int = 10, width: int | None = 
         shape = f", input_shape = c({dims})" if i == 0 else ""
         lines.append(f'  layer_dense(units = {spec.units}, activation = "{spec.activation}"{shape}) %>%')
         if isinstance(spec.dropout, (int, float)) and spec.dropout > 0:
-            lines.append(f"  layer_dropout(rate = {spec.dropout:g}) %>%")
+            lines.append(f"  layer_dropout(rate = {number_text(spec.dropout)}) %>%")
     lines[-1] = lines[-1].removesuffix(" %>%")
     return "\n".join(wrapped for line in lines for wrapped in wrap_call(line, width))
 

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from playground.network_text import byte_size, dropout_valid, layer_summary, parse_dropout, parse_units, r_code, units_valid
+from playground.number_text import number_text
 from playground.state import ACTIVATIONS, MAX_UNITS, PRESETS, AppState, LayerSpec
 from playground.theme import error_colour
 from playground.widgets import FitsShortDock, LocksWhileTraining
@@ -260,7 +261,7 @@ class NetworkPanel(FitsShortDock, LocksWhileTraining, QWidget):
 
     @staticmethod
     def _text(value) -> str:
-        return f"{value:g}" if isinstance(value, float) else str(value)
+        return number_text(value) if isinstance(value, float) else str(value)  # exactly the rate used
 
     def _item(self, text: str, editable: bool) -> QTableWidgetItem:
         item = QTableWidgetItem(text)

@@ -236,3 +236,32 @@ def test_the_pen_width_marks_a_width_out_of_range_and_keeps_drawing_with_the_las
     assert canvas.stroke_width == 12
     type_into(qtbot, spin, "20 px")
     assert canvas.stroke_width == 20 and spin.property("invalid") is False
+
+
+def network_cell(window, column: str):
+    panel = window.findChild(QWidget, "networkPanel")
+    from playground.panels import network_panel
+
+    return panel, panel.table.item(1, getattr(network_panel, column))  # the first hidden layer
+
+
+def test_a_dropout_cell_reads_a_decimal_comma_like_every_decimal_field(window):
+    panel, cell = network_cell(window, "DROPOUT")
+    cell.setText("0,5")  # what committing an edit does
+    assert window.state.layers[0].dropout == 0.5  # once refused as "got '0,5'"
+    assert train_reason(window) == ""
+
+
+def test_a_units_cell_reads_thousands_separators_as_counts_are_written(window):
+    panel, cell = network_cell(window, "UNITS")
+    cell.setText("1,024")
+    assert window.state.layers[0].units == 1024
+
+
+def test_a_dropout_cell_and_the_r_code_show_the_rate_used(window):
+    from playground.specs import LayerSpec
+
+    window.state.set_layers((LayerSpec(512, "relu", 0.123456789),))
+    panel, cell = network_cell(window, "DROPOUT")
+    assert cell.text() == "0.123456789"  # not 0.123457 while 0.123456789 is used
+    assert "layer_dropout(rate = 0.123456789)" in panel.code_label.text()
