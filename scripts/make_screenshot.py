@@ -2,10 +2,12 @@
 
     python scripts/make_screenshot.py                       # assets/screenshot.png
     python scripts/make_screenshot.py --dark --out assets/screenshot-dark.png
+    python scripts/make_screenshot.py --left Network --right Draw --size 1366x768
 
 Builds ``MainWindow`` with throw-away settings (the user's are never touched), trains the
-chapter's network on the bundled sample, draws a 7 on the Draw canvas, lets the test-set
-evaluation arrive, and saves ``window.grab()``.
+chapter's network on the bundled sample, lets the test-set evaluation arrive, shows one tab
+of each column (the Data panel's tensors and digits beside the Training curves by default;
+with ``--right Draw`` it draws a 7 on the canvas) and saves ``window.grab()``.
 """
 from __future__ import annotations
 
@@ -47,8 +49,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "assets" / "screenshot.png"))
     parser.add_argument("--dark", action="store_true", help="use the dark theme")
-    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--size", default="1400x900", help="window size, WIDTHxHEIGHT")
+    parser.add_argument("--left", default="Data", choices=("Data", "Network", "Optimizer"), help="tab shown on the left")
+    parser.add_argument("--right", default="Training", choices=("Training", "Evaluate", "Draw"), help="tab on the right")
     args = parser.parse_args(argv)
     width, height = (int(v) for v in args.size.lower().split("x"))
 
@@ -68,12 +72,13 @@ def main(argv=None) -> int:
             print("could not start training:", window.state.training_errors(), file=sys.stderr)
             return 1
         finished.exec()
-        window.docks["Draw"].raise_()
-        wait(100)
+        window.docks[args.left].raise_()
+        window.docks[args.right].raise_()
+        wait(300)  # the evaluation arrives, the tabs lay out
         canvas = window.findChild(QWidget, "drawCanvas")
-        if canvas is not None:
+        if args.right == "Draw" and canvas is not None:
             draw(canvas, SEVEN)
-        wait(400)  # the Draw panel predicts ~30 ms after the last stroke
+            wait(400)  # the Draw panel predicts ~30 ms after the last stroke
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
         if not window.grab().save(str(out)):

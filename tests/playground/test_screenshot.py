@@ -26,3 +26,10 @@ def test_the_script_renders_the_trained_window(qapp, tmp_path):
 def test_the_readme_shows_the_committed_screenshot():
     assert "](assets/screenshot.png)" in (ROOT / "README.md").read_text()
     assert QImage(str(ROOT / "assets" / "screenshot.png")).width() >= 1000
+
+
+def test_the_script_can_show_other_tabs(qapp, tmp_path):
+    out = tmp_path / "draw.png"
+    assert load_script().main(["--out", str(out), "--size", "1024x700", "--epochs", "1",
+                               "--left", "Network", "--right", "Draw"]) == 0
+    assert QImage(str(out)).size().toTuple() == (1024, 700)
