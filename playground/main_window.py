@@ -51,6 +51,7 @@ DOCKS = (  # (title, objectName of the dock)
 LEFT_TABS, RIGHT_TABS = ("Data", "Network", "Optimizer"), ("Training", "Evaluate", "Draw")
 LEFT_SHARE = 0.4  # of the width: the Network table and the Optimizer fit, the plots get the rest
 DEFAULT_SIZE = (1400, 900)  # or the screen's free space, if smaller
+LAYOUT_VERSION = 2  # of the saved dock layout: one saved before the two tab groups is not restored
 
 
 def about_html() -> str:
@@ -117,7 +118,7 @@ class MainWindow(FileActions, QMainWindow):
         self.setTabPosition(Qt.AllDockWidgetAreas, QTabWidget.North)  # tabs read like a notebook's
         self.setStatusBar(StatusBar(self))  # long messages end in "…" before the dataset's name
         self._default_layout()
-        self._default_state = self.saveState()
+        self._default_state = self.saveState(LAYOUT_VERSION)
         self.column_shares = ColumnShares(self, LEFT_SHARE)
         self._build_menus()
         self.dataset_label = QLabel()
@@ -156,7 +157,7 @@ class MainWindow(FileActions, QMainWindow):
                          Qt.Horizontal)
 
     def reset_layout(self) -> None:
-        self.restoreState(self._default_state)
+        self.restoreState(self._default_state, LAYOUT_VERSION)
         for dock in self.docks.values():
             dock.show()
         self.column_shares.share = LEFT_SHARE
@@ -225,7 +226,7 @@ class MainWindow(FileActions, QMainWindow):
             self.restoreGeometry(geometry)
         dock_state = self.store.value("window/state")
         if isinstance(dock_state, QByteArray) and not dock_state.isEmpty():
-            if not self.restoreState(dock_state):
+            if not self.restoreState(dock_state, LAYOUT_VERSION):  # damaged, or an older layout
                 self.reset_layout()
             else:
                 self.column_shares.share = None  # the learner's proportions: measured, then kept
@@ -236,7 +237,7 @@ class MainWindow(FileActions, QMainWindow):
 
     def save_settings(self) -> None:
         self.store.setValue("window/geometry", self.saveGeometry())
-        self.store.setValue("window/state", self.saveState())
+        self.store.setValue("window/state", self.saveState(LAYOUT_VERSION))
         self.store.setValue("view/dark_theme", self.dark_action.isChecked())
         self.store.setValue(persistence.SETTINGS_KEY, persistence.settings_to_text(self.state.settings))
         self.store.setValue(persistence.LAYERS_KEY, persistence.layers_to_text(self.state.layers))

@@ -196,3 +196,15 @@ def test_the_column_shares_follow_the_window_and_survive_a_layout_reset(make_win
     window.reset_layout()
     settle(qtbot)
     assert abs(share() - 0.4) < 0.02
+
+
+def test_a_layout_saved_before_the_tab_groups_is_not_restored(qtbot, tmp_path):
+    ini = str(tmp_path / "old.ini")
+    old = MainWindow(settings=QSettings(ini, QSettings.IniFormat))
+    qtbot.addWidget(old)
+    old.splitDockWidget(old.docks["Data"], old.docks["Optimizer"], Qt.Vertical)  # the old stacked arrangement
+    old.store.setValue("window/state", old.saveState())  # as earlier versions saved it (version 0)
+    old.store.sync()
+    window = MainWindow(settings=QSettings(ini, QSettings.IniFormat))
+    qtbot.addWidget(window)
+    assert window.docks["Optimizer"] in window.tabifiedDockWidgets(window.docks["Network"])
