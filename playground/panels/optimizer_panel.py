@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from playground.number_text import number_text
 from playground.optimizer_text import (
     ALL_HYPERPARAMETERS, DEFAULT_LEARNING_RATE, HYPERPARAMETERS, LABELS, LOSS_LABELS, RULES, OptimizerMemory,
     keras_code, keras_defaults,
@@ -260,7 +261,7 @@ class OptimizerPanel(LocksWhileTraining, QWidget):
             problem = setting_error(s, name, count) if name in used else None
             if problem and name == "learning_rate":
                 problem += f" (Keras default for {LABELS.get(s.optimizer, s.optimizer)}: " \
-                           f"{DEFAULT_LEARNING_RATE.get(s.optimizer, 0.001):g})"
+                           f"{number_text(DEFAULT_LEARNING_RATE.get(s.optimizer, 0.001))})"
             self._fields[name].set_problem(problem)
             label.setText(problem or "")
             label.setVisible(bool(problem))

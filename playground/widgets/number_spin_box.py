@@ -25,9 +25,9 @@ never moved.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Signal
+from PySide6.QtCore import QEvent, QSize, Signal
 from PySide6.QtGui import QColor, QPalette, QValidator
-from PySide6.QtWidgets import QAbstractSpinBox, QWidget
+from PySide6.QtWidgets import QAbstractSpinBox, QStyle, QStyleOptionSpinBox, QWidget
 
 from playground.number_text import could_become_number, number_text, parse_number
 from playground.theme import error_colour
@@ -207,6 +207,7 @@ class NumberSpinBox(QAbstractSpinBox):
         text = self.textFromValue(self._value)
         if self.lineEdit().text() != text:
             self.lineEdit().setText(text)
+            self.updateGeometry()  # a longer value may want more room
         self._mark()
         self.update()
 
@@ -226,6 +227,20 @@ class NumberSpinBox(QAbstractSpinBox):
                 self._value = value
                 self._mark()
                 self._emit(value)
+
+    # ----- size -------------------------------------------------------------------------------
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt name)
+        """Wide enough for the range's ends and the value shown, as Qt's spin boxes are."""
+        self.ensurePolished()
+        texts = [self.textFromValue(v) for v in (self._minimum, self._maximum, self._value)]
+        width = max(self.fontMetrics().horizontalAdvance(t[:24] + " ") for t in texts + [self.specialValueText()])
+        option = QStyleOptionSpinBox()
+        self.initStyleOption(option)
+        content = QSize(width + 2, self.lineEdit().sizeHint().height())  # + 2: the blinking cursor
+        return self.style().sizeFromContents(QStyle.ContentsType.CT_SpinBox, option, content, self)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt name)
+        return self.sizeHint()
 
     # ----- arrows -------------------------------------------------------------------------------
     def stepEnabled(self):  # noqa: N802 (Qt name)

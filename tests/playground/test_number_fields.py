@@ -265,3 +265,12 @@ def test_a_dropout_cell_and_the_r_code_show_the_rate_used(window):
     panel, cell = network_cell(window, "DROPOUT")
     assert cell.text() == "0.123456789"  # not 0.123457 while 0.123456789 is used
     assert "layer_dropout(rate = 0.123456789)" in panel.code_label.text()
+
+
+def test_a_field_is_wide_enough_for_its_range_and_its_value(qtbot):
+    spin = NumberSpinBox(whole=True, minimum=1, maximum=60000, value=128)
+    qtbot.addWidget(spin)
+    widest = spin.fontMetrics().horizontalAdvance("60,000")
+    assert spin.sizeHint().width() > widest and spin.minimumSizeHint().width() > widest
+    spin.setValue(12_345_678_901)
+    assert spin.sizeHint().width() > spin.fontMetrics().horizontalAdvance("12,345,678,901")
