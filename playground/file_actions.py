@@ -172,8 +172,10 @@ class FileActions:
         """A window-modal message that does not block the caller (tests read ``last_message``)."""
         self.last_message = text
         self.statusBar().showMessage(f"{title}: {text}", 15000)
-        if self._message_box is not None:
+        if self._message_box is not None:  # one message at a time: the newest replaces the last
             self._message_box.close()
+            self._message_box.setObjectName("")
+            self._message_box.deleteLater()
         box = QMessageBox(QMessageBox.Warning, title, text, QMessageBox.Ok, self)
         box.setObjectName("errorMessageBox")
         box.setWindowModality(Qt.WindowModal)

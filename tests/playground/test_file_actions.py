@@ -8,7 +8,7 @@ import threading
 import numpy as np
 import pytest
 from PySide6.QtCore import QSettings, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 import engine
 import playground.data_loading as data_loading
@@ -71,6 +71,8 @@ def test_saving_into_a_missing_folder_names_the_folder_not_a_temporary_file(qtbo
     assert f"The folder {target.parent} does not exist" in message and "save again" in message
     assert speaks_the_apps_words(message), message
     assert not (tmp_path / "no").exists()
+    boxes = window.findChildren(QMessageBox, "errorMessageBox")
+    assert [box.text() for box in boxes] == [message]  # the box shown is this message, and only it
 
 
 def test_the_engines_own_save_error_is_worded_for_the_app(qtbot, window, tmp_path, monkeypatch):
