@@ -21,13 +21,16 @@ class ColumnShares(QObject):
     """
 
     def __init__(self, window: QMainWindow, share: float | None):
-        super().__init__(window)
-        self._window = window
+        super().__init__(window)  # the window owns this helper; it holds no reference back (no cycle)
         self.share = share
         self._size = None  # the window size the share was last applied to
         window.installEventFilter(self)
         for dock in window.findChildren(QDockWidget):
             dock.installEventFilter(self)
+
+    @property
+    def _window(self) -> QMainWindow:
+        return self.parent()
 
     def columns(self) -> tuple[QDockWidget, QDockWidget] | None:
         """A docked widget on show in the left and in the right area (None unless both exist)."""

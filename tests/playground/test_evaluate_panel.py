@@ -1,10 +1,9 @@
 """The Evaluate panel: test metrics, first ten predictions, confusion matrix, misclassified digits."""
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QFontMetricsF
-from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QBoxLayout, QLabel, QPushButton
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QFontMetricsF, QMouseEvent
+from PySide6.QtWidgets import QApplication, QBoxLayout, QLabel, QPushButton
 
 from playground.panels.evaluate_panel import BOOK_FIRST_TEN, COUNT_SCALE, PLACEHOLDER, ConfusionMatrix, EvaluatePanel
 from playground.state import AppState, Dataset, Evaluation
@@ -73,18 +72,32 @@ def test_shows_metrics_and_first_ten_predictions(panel):
     assert panel.findChild(QLabel, "firstLabels").text() == "0 1 2 3 4 5 6 7 8 9"
 
 
+def laid_out() -> None:
+    """Run the pending layout requests now (a new matrix resizes its cells), so positions hold."""
+    QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+
+
 def test_confusion_matrix_counts_and_hover(panel, qtbot):
     evaluation = make_evaluation()
     panel.state.set_evaluation(evaluation)
+    laid_out()
     view = panel.confusion
     np.testing.assert_array_equal(view._matrix, evaluation.confusion)
     assert evaluation.confusion[4, 9] == 2 and evaluation.confusion[4, 4] == 18
-    QTest.mouseMove(view, view.cell_rect(4, 9).center().toPoint())
+    hover(view, view.cell_rect(4, 9).center())
     assert view.hover_text == "true 4 predicted 9: 2 digits"
-    QTest.mouseMove(view, view.cell_rect(7, 7).center().toPoint())
+    hover(view, view.cell_rect(7, 7).center())
     assert view.hover_text == "true 7 predicted 7: 19 digits"
-    QTest.mouseMove(view, QPoint(1, view.height() - 1))
+    hover(view, QPointF(1, view.height() - 1))
     assert view.hover_text == ""
+
+
+def hover(widget, pos: QPointF) -> None:
+    """A mouse move sent to ``widget`` itself: no window system in between, so a message box
+    left open by another test cannot swallow it."""
+    event = QMouseEvent(QEvent.Type.MouseMove, pos, widget.mapToGlobal(pos), Qt.MouseButton.NoButton,
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, event)
 
 
 def test_misclassified_digits_most_confident_first(panel):
@@ -98,6 +111,7 @@ def test_misclassified_digits_most_confident_first(panel):
 
 def test_clicking_a_misclassified_digit_requests_it_in_the_data_panel(panel, qtbot):
     panel.state.set_evaluation(make_evaluation())
+    laid_out()
     grid = panel.mistakes_grid
     with qtbot.waitSignal(panel.state.digit_requested, timeout=1000) as request:
         qtbot.mouseClick(grid, Qt.MouseButton.LeftButton, pos=grid.item_rect(1).center())
@@ -106,6 +120,7 @@ def test_clicking_a_misclassified_digit_requests_it_in_the_data_panel(panel, qtb
 
 def test_clicking_a_confusion_cell_filters_the_mistakes(panel, qtbot):
     panel.state.set_evaluation(make_evaluation())
+    laid_out()
     view, grid = panel.confusion, panel.mistakes_grid
     qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=view.cell_rect(4, 9).center().toPoint())
     assert [grid.key(i) for i in range(grid.count())] == [24, 14]
