@@ -7,7 +7,8 @@ may raise MemoryError, RecursionError, TypeError...), then emits ``finished(kind
 One load per kind at a time, the newest wins: opening another dataset while one is still being
 read drops the first one's result. A read that never returns (a FIFO, a hung network drive) keeps
 only its own daemon thread: the UI goes on, a later load of the same kind replaces it, and
-quitting does not wait for it.
+quitting does not wait for it. Closing the window the loader belongs to drops every pending
+result: nothing is adopted, and no message pops up, after the window has closed.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import itertools
 import threading
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, Signal, Slot
 
 
 class FileLoader(QObject):
@@ -32,6 +33,21 @@ class FileLoader(QObject):
         self._current: dict[str, int] = {}  # kind -> the ticket whose result is still wanted
         self._handlers: dict[int, tuple[str, Callable, Callable]] = {}
         self._delivered.connect(self._deliver)  # queued: the signal is emitted on a worker thread
+        if parent is not None:
+            parent.installEventFilter(self)  # its Close abandons what is still being read
+
+    def abandon(self) -> None:
+        """Drop every pending result (the reads themselves finish, or not, on their own threads)."""
+        was_loading = self.is_loading
+        self._current.clear()
+        self._handlers.clear()
+        if was_loading:
+            self.running_changed.emit(False)
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Close:
+            self.abandon()
+        return False
 
     @property
     def is_loading(self) -> bool:

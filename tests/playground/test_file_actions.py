@@ -257,3 +257,25 @@ def test_the_newest_load_wins_and_a_superseded_result_is_dropped(qtbot):
     first_may_finish.set()
     qtbot.wait(50)
     assert adopted == ["second"]  # the first result arrived late and was dropped
+
+
+def test_closing_the_window_during_a_read_adopts_nothing_afterwards(qtbot, window, monkeypatch):
+    started, release = threading.Event(), threading.Event()
+    sample = window.state.dataset
+
+    def slow(path):
+        started.set()
+        release.wait(60)
+        return data_loading.load_sample_dataset()
+
+    monkeypatch.setattr(file_actions, "load_dataset_file", slow)
+    window.show()
+    assert window.open_dataset("slow.npz") is True and started.wait(30)
+    window.close()  # returns at once: nothing waits for the read
+    assert not window.file_loader.is_loading
+    release.set()
+    for thread in threading.enumerate():
+        if thread.name == "load-dataset":
+            thread.join(60)  # its result is posted to the UI thread before the thread ends
+    qtbot.wait(20)  # ...and delivered here, where it is dropped
+    assert window.state.dataset is sample and window.findChild(QMessageBox, "errorMessageBox") is None
