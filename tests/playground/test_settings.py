@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import configparser
+import os
 import json
 from pathlib import Path
 
@@ -151,3 +152,15 @@ def test_a_model_with_more_hidden_layers_than_the_cap_is_not_put_in_the_network_
 
     assert len(layer_specs_of(model(persistence.MAX_HIDDEN_LAYERS), dataset)) == persistence.MAX_HIDDEN_LAYERS
     assert layer_specs_of(model(persistence.MAX_HIDDEN_LAYERS + 1), dataset) is None
+
+
+def test_settings_are_replaced_whole_never_rewritten_in_place(qtbot, make_window, ini):
+    """QSettings writes a new file and renames it over the old one: a crash mid-write keeps the old."""
+    window = make_window()
+    window.close()
+    before = os.stat(ini).st_ino
+    other = make_window()
+    other.state.set_settings(epochs=11)
+    qtbot.waitUntil(lambda: _saved(ini)[0].epochs == 11, timeout=10_000)
+    assert os.stat(ini).st_ino != before
+    assert sorted(p.name for p in Path(ini).parent.iterdir()) == [Path(ini).name]  # no temporary file left
