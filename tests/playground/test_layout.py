@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QRect, QSettings, Qt
 from PySide6.QtGui import QFontMetricsF
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLabel, QScrollArea, QWidget
 
 from playground.main_window import LEFT_TABS, RIGHT_TABS, MainWindow
@@ -208,3 +209,24 @@ def test_a_layout_saved_before_the_tab_groups_is_not_restored(qtbot, tmp_path):
     window = MainWindow(settings=QSettings(ini, QSettings.IniFormat))
     qtbot.addWidget(window)
     assert window.docks["Optimizer"] in window.tabifiedDockWidgets(window.docks["Network"])
+
+
+def test_a_dragged_separator_sets_the_share_that_resizes_keep(make_window, qtbot):
+    window = make_window(1366, 768)
+    left, right = window.docks["Network"], window.docks["Training"]
+    gap = (left.geometry().right() + right.geometry().left()) // 2  # the separator between the columns
+    start, end = QPoint(gap, window.height() // 2), QPoint(gap + 150, window.height() // 2)
+    QTest.mouseMove(window, start)
+    QTest.mousePress(window, Qt.LeftButton, Qt.NoModifier, start)
+    try:
+        for step in range(1, 6):
+            QTest.mouseMove(window, start + (end - start) * step / 5)
+            qtbot.wait(10)  # the window moves its separator on a zero-time timer
+    finally:
+        QTest.mouseRelease(window, Qt.LeftButton, Qt.NoModifier, end)
+    settle(qtbot)
+    dragged = left.width() / (left.width() + right.width())
+    assert dragged > 0.45  # the learner widened the left column
+    window.resize(1920, 1080)
+    settle(qtbot)
+    assert abs(left.width() / (left.width() + right.width()) - dragged) < 0.02
