@@ -69,6 +69,8 @@ def _detail(exc: BaseException, path, *prefixes: str) -> str:
     for prefix in prefixes:
         if text.startswith(prefix):
             text = text[len(prefix):].strip()
+    if text.startswith("is ") and ":" in text:  # "is a corrupt ... file: the reason" -> the reason
+        text = text.split(":", 1)[1].strip()
     text = plain(text)
     if text.startswith("(") and text.endswith(")"):
         text = text[1:-1].strip()

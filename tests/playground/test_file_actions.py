@@ -104,6 +104,14 @@ def test_dataset_messages_drop_the_engines_programmer_hints(tmp_path):
     assert speaks_the_apps_words(message), message
 
 
+def test_the_engines_reason_follows_the_apps_sentence_once():
+    path = "/data/m.npz"
+    engine_text = ValueError(f"{path} is a corrupt or incompatible model file: layer 2 has dtype S8, expected float32")
+    assert error_messages.load_model_failed(path, engine_text).splitlines()[0] == (
+        "“m.npz” is not a model file saved by Neural Playground, or it is damaged "
+        "(layer 2 has dtype S8, expected float32).")
+
+
 def test_plain_drops_nested_parentheses_and_sentences_meant_for_programmers():
     text = ("broken.npz is not a model file (unreadable archive: This file contains pickled (object) data. "
             "If you trust the file you can load it unsafely using the `allow_pickle=` keyword argument or "
