@@ -51,8 +51,8 @@ def main(argv=None) -> int:
     parser.add_argument("--dark", action="store_true", help="use the dark theme")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--size", default="1400x900", help="window size, WIDTHxHEIGHT")
-    parser.add_argument("--left", default="Data", choices=("Data", "Network", "Optimizer"), help="tab shown on the left")
-    parser.add_argument("--right", default="Training", choices=("Training", "Evaluate", "Draw"), help="tab on the right")
+    parser.add_argument("--left", default="Data", choices=("Data", "Network", "Optimizer"), help="left tab shown")
+    parser.add_argument("--right", default="Training", choices=("Training", "Evaluate", "Draw"), help="right tab shown")
     args = parser.parse_args(argv)
     width, height = (int(v) for v in args.size.lower().split("x"))
 

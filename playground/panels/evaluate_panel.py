@@ -35,8 +35,8 @@ PLACEHOLDER = "Train the network or load a model, then its test results appear h
 BOOK_FIRST_TEN = (7, 2, 1, 0, 4, 1, 4, 9, 5, 9)  # test_labels[1:10] of the full MNIST, as the book predicts them
 BOOK_TEST_DIGITS = 10_000
 MIN_MISTAKES_WIDTH = 340  # beside the matrix: room for a few misclassified digits per row
-COUNT_SCALE = 0.9  # the counts' font, relative to the widget's
-CELL_PADDING = 3  # pixels either side of the widest count
+COUNT_SCALE = 0.85  # the counts' font, relative to the widget's
+CELL_PADDING = 2  # pixels either side of the widest count
 MIN_COUNT_POINTS = 5.0  # a matrix squeezed below its minimum size shrinks its counts down to this
 
 
@@ -333,7 +333,8 @@ class EvaluatePanel(FitsShortDock, QWidget):
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         """Matrix beside the mistakes when there is room for both side by side; above them otherwise."""
         super().resizeEvent(event)
-        wide = self.width() >= self.confusion.minimumSizeHint().width() + MIN_MISTAKES_WIDTH or self.width() > 1.3 * self.height()
+        room_beside = self.width() >= self.confusion.minimumSizeHint().width() + MIN_MISTAKES_WIDTH
+        wide = room_beside or self.width() > 1.3 * self.height()
         direction = QBoxLayout.Direction.LeftToRight if wide else QBoxLayout.Direction.TopToBottom
         if direction != self.matrix_and_mistakes.direction():
             self.matrix_and_mistakes.setDirection(direction)

@@ -32,7 +32,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from playground.network_text import byte_size, dropout_valid, layer_summary, parse_dropout, parse_units, r_code, units_valid
+from playground.network_text import (
+    byte_size, dropout_valid, layer_summary, parse_dropout, parse_units, r_code, units_valid,
+)
 from playground.number_text import number_text
 from playground.state import ACTIVATIONS, MAX_UNITS, PRESETS, AppState, LayerSpec
 from playground.theme import error_colour
@@ -273,8 +275,9 @@ class NetworkPanel(FitsShortDock, LocksWhileTraining, QWidget):
 
     def _fixed_row(self, row: int, name: str, units: str, activation: str, dropout: str) -> None:
         flat = " x ".join(str(side) for side in self._shape()[0])
-        why = (f"Fixed by the data: each {flat} image is flattened to {units} inputs (a Flatten layer; the book "
-               "reshapes the images with array_reshape)" if row == 0 else "Fixed: a Dense layer with one unit per class")
+        why = (f"Fixed by the data: each {flat} image is flattened to {units} inputs (a Flatten layer; "
+               "the book reshapes the images with array_reshape)" if row == 0
+               else "Fixed: a Dense layer with one unit per class")
         for column, text in enumerate((name, units, activation, dropout, "", "")):
             item = QTableWidgetItem(text)
             item.setFlags(Qt.ItemIsEnabled)  # shown, not selectable or editable

@@ -36,7 +36,8 @@ class StatusBar(QStatusBar):
 
     def shown_message(self) -> str:
         """The message as drawn: elided with "…" when it does not fit ``message_rect()``."""
-        return self.fontMetrics().elidedText(self.currentMessage(), Qt.TextElideMode.ElideRight, self.message_rect().width())
+        width = self.message_rect().width()
+        return self.fontMetrics().elidedText(self.currentMessage(), Qt.TextElideMode.ElideRight, width)
 
     def _on_message(self, text: str) -> None:
         self.setToolTip(text if text and self.shown_message() != text else "")

@@ -70,8 +70,8 @@ def fully_shown(widget: QWidget) -> bool:
 def digits_shown(grid) -> int:
     """How many of a DigitGrid's digits are entirely inside its scroll area's viewport."""
     viewport = viewport_of(grid)
-    return sum(viewport.rect().contains(QRect(grid.mapTo(viewport, grid.item_rect(i).topLeft()), grid.item_rect(i).size()))
-               for i in range(grid.count()))
+    rects = (grid.item_rect(i) for i in range(grid.count()))
+    return sum(viewport.rect().contains(QRect(grid.mapTo(viewport, rect.topLeft()), rect.size())) for rect in rects)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")

@@ -224,7 +224,8 @@ def test_r_code_for_logistic_regression_puts_input_shape_on_the_output_layer():
     )
 
 
-@pytest.mark.parametrize("column, text", [(UNITS, "abc"), (UNITS, "0"), (UNITS, "12.5"), (DROPOUT, "x"), (DROPOUT, "1")])
+@pytest.mark.parametrize("column, text",
+                         [(UNITS, "abc"), (UNITS, "0"), (UNITS, "12.5"), (DROPOUT, "x"), (DROPOUT, "1")])
 def test_an_invalid_cell_never_reaches_the_r_code(panel, column, text):
     edit(panel, 1, column, text)
     code = panel.code_label.text()
