@@ -112,9 +112,12 @@ def test_the_keras_code_needs_no_scrolling(make_window, qtbot, size):
     window = make_window(*size)
     show(window, qtbot, "Optimizer")
     code = window.findChild(QLabel, "kerasCodeLabel")
-    assert fully_shown(code)
-    area = viewport_of(code).parentWidget()
-    assert area.verticalScrollBar().maximum() == 0 and area.horizontalScrollBar().maximum() == 0
+    for optimizer in ("rmsprop", "sgd", "adam", "adagrad"):  # each shows its own hyperparameters
+        window.state.set_settings(optimizer=optimizer, validation_split=0.2, train_size=3000)
+        settle(qtbot)
+        assert fully_shown(code), optimizer
+        area = viewport_of(code).parentWidget()
+        assert area.verticalScrollBar().maximum() == 0 and area.horizontalScrollBar().maximum() == 0, optimizer
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
