@@ -81,6 +81,10 @@ class LayerTable(QTableWidget):
             # the Layer column takes the room the hidden one leaves
             mode = QHeaderView.Stretch if narrow else QHeaderView.ResizeToContents
             self.horizontalHeader().setSectionResizeMode(0, mode)
+            units = self.horizontalHeaderItem(UNITS)
+            if units is not None:
+                units.setToolTip("Each layer's output shape is (None, units); widen the panel to see that column"
+                                 if narrow else "")
 
     def viewportEvent(self, event) -> bool:  # noqa: N802 (Qt name)
         if event.type() == QEvent.Type.Resize:  # the dock's width, or the scroll bar came or went

@@ -292,3 +292,15 @@ def test_a_narrow_panel_drops_output_shape_and_wraps_the_code(qtbot):
         longest = max(code.fontMetrics().horizontalAdvance(line) for line in code.text().splitlines())
         assert longest <= code.contentsRect().width()
         assert "leaky_relu" in code.text() and "input_shape = c(28 * 28)" in code.text()
+
+
+def test_the_hidden_output_shape_is_explained_on_the_units_header(qtbot):
+    panel = NetworkPanel(AppState())
+    qtbot.addWidget(panel)
+    panel.resize(360, 600)
+    panel.show()
+    qtbot.waitUntil(lambda: panel.table.isColumnHidden(SHAPE))
+    assert "(None, units)" in panel.table.horizontalHeaderItem(UNITS).toolTip()
+    panel.resize(800, 600)
+    qtbot.waitUntil(lambda: not panel.table.isColumnHidden(SHAPE))
+    assert panel.table.horizontalHeaderItem(UNITS).toolTip() == ""
