@@ -3,14 +3,18 @@
 Qt hands a resized ``QMainWindow``'s width to its dock areas as it likes: growing a 1400-pixel
 window to 1920 split it evenly between the columns, whatever they held before. A layout
 should scale instead, so ``ColumnShares`` remembers the fraction of the width the left dock
-area holds, re-applies it after every window resize (minimum sizes still win: at 1024 pixels
-the Training panel keeps its buttons), and takes a new fraction when the learner drags the
-separator between the columns.
+area holds, re-applies it after every window resize, and takes a new fraction when the learner
+drags the separator between the columns. When the window is too narrow for the share, the
+right column first gets the width its widest panel needs (at 1024 pixels the Draw and Training
+panels fit and the left column, whose Network table fits 360 pixels, gives way).
 """
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow
+from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QScrollArea
+
+
+MIN_SHARE = 0.25  # however wide the right column's panels, the left keeps this much
 
 
 class ColumnShares(QObject):
@@ -61,8 +65,22 @@ class ColumnShares(QObject):
             self.share = self.measure()
             return
         total = sum(dock.width() for dock in columns)
-        left = round(self.share * total)
+        low, high = self.needed_width(Qt.LeftDockWidgetArea), total - self.needed_width(Qt.RightDockWidgetArea)
+        left = min(max(round(self.share * total), low), high)  # when both cannot fit, the right column does
+        left = max(left, round(MIN_SHARE * total))
         self._window.resizeDocks(list(columns), [left, total - left], Qt.Horizontal)
+
+    def needed_width(self, area) -> int:
+        """The width the widest panel docked in ``area`` needs (tabs behind others included)."""
+        window, needed = self._window, 0
+        for dock in window.findChildren(QDockWidget):
+            if dock.isFloating() or dock.isHidden() or window.dockWidgetArea(dock) != area or dock.widget() is None:
+                continue
+            holder = dock.widget()
+            panel = holder.widget() if isinstance(holder, QScrollArea) else holder
+            frame = dock.width() - holder.width() if holder.width() else 0  # the dock's own margins
+            needed = max(needed, panel.minimumSizeHint().width() + max(frame, 0))
+        return needed
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt name)
         if event.type() == QEvent.Type.Show and watched is self._window:

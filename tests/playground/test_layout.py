@@ -83,8 +83,20 @@ def test_the_window_takes_the_size_and_shows_two_tab_groups(make_window, size):
         assert all(set(window.tabifiedDockWidgets(dock)) == set(docks) - {dock} for dock in docks)
     left, right = window.docks["Network"], window.docks["Training"]
     assert left.x() + left.width() <= right.x()
-    if size[0] >= 1366:  # the columns keep their shares of the width; at 1024 the Training buttons need theirs
+    if size[0] >= 1366:  # the columns keep their shares of the width; at 1024 the right column's panels need theirs
         assert abs(left.width() / (left.width() + right.width()) - 0.4) < 0.02
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_the_right_columns_panels_fit_its_width(make_window, qtbot, size):
+    window = make_window(*size)
+    for title in RIGHT_TABS:
+        show(window, qtbot, title)
+        panel = window.panels[title]
+        assert panel.width() >= panel.minimumSizeHint().width(), title  # nothing squeezed
+        holder = window.docks[title].widget()
+        if isinstance(holder, QScrollArea):
+            assert holder.horizontalScrollBar().maximum() == 0, title  # nothing to scroll sideways to
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
