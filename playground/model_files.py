@@ -14,8 +14,11 @@ import numpy as np
 
 import engine
 
-from playground.persistence import MAX_HIDDEN_LAYERS
 from playground.specs import Dataset, LayerSpec, prepare_images
+
+# the most hidden layers the app takes from a file (a model, or the saved settings): a Network-panel
+# table of 20,000 rows froze start-up for 30 s
+MAX_HIDDEN_LAYERS = 100
 
 
 class ModelUnusable(ValueError):

@@ -14,11 +14,11 @@ import json
 import math
 from dataclasses import asdict, fields
 
+from playground.model_files import MAX_HIDDEN_LAYERS
 from playground.state import AppState, LayerSpec, TrainSettings
 
 SETTINGS_KEY = "state/settings"
 LAYERS_KEY = "state/layers"
-MAX_HIDDEN_LAYERS = 100  # the most hidden layers restored from a file (settings or a model)
 MAX_SAVED_TEXT = 4_000_000  # characters: 20,000 layers take 1 MB; json reads 4 MB in ~50 ms
 
 
