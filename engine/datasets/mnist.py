@@ -362,11 +362,16 @@ def _stamp_path(path: Path) -> Path:
 
 def _write_stamp(path: Path, digest: str) -> None:
     """Remember ``path``'s hash next to it, keyed by its size and mtime."""
+    stamp, tmp = _stamp_path(path), None
     try:
         st = path.stat()
-        _stamp_path(path).write_text(f"{digest} {st.st_size} {st.st_mtime_ns}\n")
-    except OSError:
-        pass  # The stamp is only a speed-up; without it we simply hash again.
+        fd, tmp = tempfile.mkstemp(dir=stamp.parent, prefix=f".{stamp.name}.", suffix=".part")
+        with os.fdopen(fd, "w") as out:
+            out.write(f"{digest} {st.st_size} {st.st_mtime_ns}\n")
+        os.replace(tmp, stamp)  # atomic, and never opens whatever odd file was there
+    except OSError:  # the stamp is only a speed-up; without it we simply hash again
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
 
 
 def cached_file_is_trusted(path: Path, expected: str) -> bool:
@@ -378,7 +383,10 @@ def cached_file_is_trusted(path: Path, expected: str) -> bool:
     """
     try:
         st = path.stat()
-        digest, size, mtime_ns = _stamp_path(path).read_text().split()
+        if not _stamp_path(path).is_file():  # missing, or something odd (a FIFO would block)
+            raise OSError("no stamp")
+        with open(_stamp_path(path), "rb") as stamp:  # a stamp is one short line: never read more
+            digest, size, mtime_ns = stamp.read(200).decode("ascii").split()
         if int(size) == st.st_size and int(mtime_ns) == st.st_mtime_ns:
             return digest == expected
     except (OSError, ValueError):

@@ -739,3 +739,15 @@ def test_an_unreadable_file_is_a_dataset_error(tmp_path):
             mnist.validate(path, expect_full=False)
     finally:
         path.chmod(0o600)
+
+
+def test_an_odd_stamp_beside_the_cache_is_ignored_not_waited_on(monkeypatch):
+    cached = write(mnist.cache_path(), fake_mnist(3))
+    trust(monkeypatch, fake_mnist(3))
+    os.mkfifo(cached.with_name("mnist.npz.sha256"))  # opening a FIFO to read waits for a writer
+    thread, outcome = run_in_thread(mnist.cached_file_is_trusted, cached, sha256(fake_mnist(3)))
+    thread.join(60)
+    if thread.is_alive():  # release a blocked reader or writer so that the test run can end
+        os.close(os.open(cached.with_name("mnist.npz.sha256"), os.O_RDWR | os.O_NONBLOCK))
+    assert outcome == [True]
+    assert cached.with_name("mnist.npz.sha256").read_text().startswith(sha256(fake_mnist(3)))  # a real stamp now
