@@ -6,8 +6,8 @@ architecture"), Keras prints one line per epoch::
     Epoch 1/5
     469/469 - 2s - 4ms/step - loss: 0.2575 - accuracy: 0.9255
 
-These helpers build exactly those lines, the progress caption under the progress bar, and the
-legend name of a run ("512 relu · rmsprop lr=0.001 · bs 128").
+These helpers build exactly those lines, the progress caption under the progress bar, the name
+of a run in the run list ("512 relu · rmsprop lr=0.001 · bs 128") and what Train will do.
 """
 from __future__ import annotations
 
@@ -71,13 +71,88 @@ def network_label(layers) -> str:
     return ", ".join(pieces)
 
 
-def run_label(layers, settings) -> str:
-    """A run's legend entry: the network, the optimizer and its learning rate, the batch size."""
-    label = f"{network_label(layers)} · {settings.optimizer} lr={settings.learning_rate:g}"
-    label += f" · bs {settings.batch_size}"
-    if settings.train_size:
-        label += f" · {settings.train_size:,} digits"
+LOSS_NAMES = {"categorical_crossentropy": "crossentropy", "sparse_categorical_crossentropy": "sparse crossentropy",
+              "mean_squared_error": "mse"}
+CHAPTER_LOSS = "categorical_crossentropy"
+
+
+def optimizer_label(settings) -> str:
+    """``rmsprop lr=0.001``, plus each hyperparameter that is not Keras's default (``momentum=0.9``)."""
+    from playground.specs import TrainSettings  # the defaults: Keras's, for this optimizer
+
+    label = f"{settings.optimizer} lr={settings.learning_rate:g}"
+    try:
+        chosen = settings.optimizer_kwargs()
+        defaults = TrainSettings(optimizer=settings.optimizer).optimizer_kwargs()
+    except ValueError:  # an unknown optimizer: its name says enough
+        return label
+    for name, value in chosen.items():
+        if name == "learning_rate" or defaults.get(name) == value:
+            continue
+        if isinstance(value, bool):
+            label += f" {name}" if value else f" no {name}"
+        else:
+            label += f" {name}={value:g}"
     return label
+
+
+def run_label(layers, settings) -> str:
+    """What makes a run (its legend and CSV name): the network, the optimizer and learning rate,
+    the batch size, and whatever else is not the chapter's: loss, validation split, training
+    digits, seed. Two runs that differ read differently; the epochs are in ``run_entry``."""
+    parts = [network_label(layers), optimizer_label(settings)]
+    if settings.loss != CHAPTER_LOSS:
+        parts.append(LOSS_NAMES.get(settings.loss, settings.loss))
+    parts.append(f"bs {settings.batch_size}")
+    if settings.validation_split:
+        parts.append(f"val {settings.validation_split:g}")
+    if settings.train_size:
+        parts.append(f"{settings.train_size:,} digits")
+    if settings.seed:
+        parts.append(f"seed {settings.seed}")
+    return " · ".join(parts)
+
+
+def distinct_parts(labels) -> tuple[list[str], list[str]]:
+    """Split run labels into what all of them share and what each adds: the run list shows the
+    shared parts once and, per run, only what differs (``lr=0.1`` vs ``lr=0.001``).
+
+    ``(["512 relu", "bs 128"], ["rmsprop lr=0.001", "rmsprop lr=0.1"])``; with one run, or runs
+    that do not differ at all, nothing is shared and every label is whole.
+    """
+    split = [label.split(" · ") for label in labels]
+    if len(split) < 2:
+        return [], list(labels)
+    common = [part for part in split[0] if all(part in parts for parts in split[1:])]
+    rest = [" · ".join(part for part in parts if part not in common) for parts in split]
+    if not any(rest):
+        return [], list(labels)
+    return common, rest
+
+
+def epochs_note(done: int, planned: int) -> str:
+    """A run's epochs for the run list: ``5 epochs`` when done, ``2/5 epochs`` on the way."""
+    if planned > done:
+        return f"{done}/{planned} epochs"
+    return f"{done} epoch" + ("" if done == 1 else "s")
+
+
+def batch_line(epoch: int, batch: int, steps: int, loss: float, accuracy: float) -> str:
+    """One batch's numbers (Step one batch, Pause): ``Epoch 1, batch 3/47 - loss: 2.0581 - accuracy: 0.2734``."""
+    return (f"Epoch {epoch + 1}, batch {batch}/{steps} - loss: {format_metric(loss)}"
+            f" - accuracy: {format_metric(accuracy)}")
+
+
+def plan_text(continues: bool, first: int, last: int) -> str:
+    """What Train will do, said before it does it: ``Continue: epochs 6 to 10`` (1-based, inclusive)."""
+    verb = "Continue" if continues else "Train"
+    return f"{verb}: epoch {first}" if first == last else f"{verb}: epochs {first} to {last}"
+
+
+def plan_call(first: int, last: int) -> str:
+    """The same plan as the book would write it: ``fit(..., epochs = 10, initial_epoch = 5)``."""
+    call = f"epochs = {last}"
+    return f"fit(..., {call}, initial_epoch = {first - 1})" if first > 1 else f"fit(..., {call})"
 
 
 def evaluation_line(loss: float, accuracy: float) -> str:

@@ -32,9 +32,23 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 import engine
 from engine import second_process
+from playground.loss_watch import LossWatch
 from playground.training_data import PreparedData, evaluate_model, shaped_for
 
 PROGRESS_INTERVAL = 0.05  # seconds between progress signals: ~20 Hz
+TIMED_BATCHES = 5  # speed and ETA are shown once this many batches after the first were timed
+
+
+def pace(timed_batches: int, timed_seconds: float, timed_samples: int, remaining_batches: int):
+    """``(samples per second, ETA in seconds)`` from the batches timed so far, or ``(None, None)``.
+
+    The first batch of a fit is never timed: it pays for warming up (memory, threads), so one
+    Step one batch on full MNIST would otherwise promise an ETA of a minute. Until
+    ``TIMED_BATCHES`` batches were timed the pace is unknown, and the caption shows a dash.
+    """
+    if timed_batches < TIMED_BATCHES or timed_seconds <= 0:
+        return None, None
+    return timed_samples / timed_seconds, remaining_batches * timed_seconds / timed_batches
 
 
 @dataclass
@@ -116,7 +130,8 @@ class ProgressCallback(engine.callbacks.Callback):
         self._started = self._last_emit = now
         self._paused_seconds = 0.0
         self._batches_done = 0
-        self._samples_done = 0
+        self._timed_from: tuple[float, float] | None = None  # (clock, paused seconds) after batch 1
+        self._timed_samples = 0
         self._epoch = self.initial_epoch
         self.worker.began.emit({**self.params, "initial_epoch": self.initial_epoch})
 
@@ -131,7 +146,10 @@ class ProgressCallback(engine.callbacks.Callback):
         logs = logs or {}
         self._batch = int(batch) + 1
         self._batches_done += 1
-        self._samples_done += int(logs.get("size", self.params.get("batch_size", 0)))
+        if self._timed_from is None:  # the first batch warms up: time from its end
+            self._timed_from = (self.clock(), self._paused_seconds)
+        else:
+            self._timed_samples += int(logs.get("size", self.params.get("batch_size", 0)))
         self._logs = logs
         self._pending.append((self._batch, logs.get("batch_loss", np.nan), logs.get("batch_accuracy", np.nan)))
         now = self.clock()
@@ -172,17 +190,19 @@ class ProgressCallback(engine.callbacks.Callback):
         batches = np.array(self._pending, dtype=np.float64)
         self._pending = []
         self._last_emit = now
-        active = max(now - self._started - self._paused_seconds, 1e-9)
         steps = int(self.params.get("steps", 0)) or self._batch
         epochs = int(self.params.get("epochs", self.final_epoch))
         remaining = (epochs - self._epoch - 1) * steps + (steps - self._batch)
+        since, paused_before = self._timed_from or (now, self._paused_seconds)
+        timed_seconds = now - since - (self._paused_seconds - paused_before)
+        speed, eta = pace(self._batches_done - 1, timed_seconds, self._timed_samples, remaining)
         self.worker.progressed.emit({
             "epoch": self._epoch, "epochs": epochs, "batch": self._batch, "steps": steps,
             "loss": float(self._logs.get("loss", np.nan)),
             "accuracy": float(self._logs.get("accuracy", np.nan)),
             "batches": batches,  # rows: (batch number in the epoch, batch loss, batch accuracy)
-            "samples_per_second": self._samples_done / active,
-            "eta_seconds": remaining * active / max(self._batches_done, 1),
+            "samples_per_second": speed,  # None while unknown
+            "eta_seconds": eta,
         })
 
 
@@ -200,6 +220,7 @@ class TrainingWorker(QObject):
     paused = Signal()
     resumed = Signal()
     fit_ended = Signal(str, str, object)  # (reason, message, final weights)
+    warned = Signal(str)  # LossWatch: the loss has stopped improving (training goes on)
     evaluated = Signal(object)  # state.Evaluation on the test set
     failed = Signal(str)
     finished = Signal(str)
@@ -234,10 +255,11 @@ class TrainingWorker(QObject):
             data = job.prepare()
             callback = ProgressCallback(self, self.control)
             callback.initial_epoch, callback.final_epoch = job.initial_epoch, job.epochs
+            watch = LossWatch(self.warned.emit)
             with second_process.disabled():  # two threads: a spinning second process slows the UI's frames
                 job.model.fit(
                     shaped_for(job.model, data.x_train), data.y_train, batch_size=job.batch_size, epochs=job.epochs,
-                    verbose=0, callbacks=[callback], validation_split=job.validation_split,
+                    verbose=0, callbacks=[watch, callback], validation_split=job.validation_split,
                     shuffle=True, initial_epoch=job.initial_epoch,
                 )
             reason = getattr(job.model, "stop_reason", None) or "completed"
