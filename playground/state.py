@@ -46,6 +46,7 @@ class AppState(QObject):
         self._settings = TrainSettings()
         self._model: engine.Sequential | None = None
         self._trained = False
+        self._model_problem = ""
         self._evaluation: Evaluation | None = None
         self._training = False
 
@@ -139,10 +140,16 @@ class AppState(QObject):
     def trained(self) -> bool:
         return self._trained
 
-    def set_model(self, model: engine.Sequential | None, trained: bool = True) -> None:
+    @property
+    def model_problem(self) -> str:
+        """Why the model's guesses mean nothing although it was trained (it diverged), or ""."""
+        return self._model_problem
+
+    def set_model(self, model: engine.Sequential | None, trained: bool = True, problem: str = "") -> None:
         replaced = model is not self._model
         self._model = model
         self._trained = bool(model is not None and trained)
+        self._model_problem = problem if model is not None else ""
         if replaced and self._evaluation is not None:  # the old numbers describe other weights
             self._evaluation = None
             self.evaluation_changed.emit()

@@ -9,8 +9,15 @@ on the UI thread, and become ``AppState`` updates plus a few signals for the Tra
 
 A **run** is one network's life: it begins when a fresh model is built and ends at Reset
 weights or when the design changes (layers, dataset, optimizer, batch size...; not the epoch
-count). Pressing Train again continues the same weights: after Stop it finishes the planned
-epochs, after a completed run it trains ``epochs`` more (Keras's ``initial_epoch``).
+count). Runs are numbered when they first train, so the numbers in the run list never skip.
+
+**Continue** trains the same weights *up to the Epochs setting*, Keras's ``initial_epoch``: after
+5 epochs with Epochs set to 10 it runs ``fit(epochs = 10, initial_epoch = 5)``, epochs 6 to 10
+(after Stop, the cut epoch is run again). ``plan()`` says so before Train is pressed (the
+button reads "Continue: epochs 6 to 10"). A run that has reached the Epochs setting is done:
+raise Epochs to go on, or Reset weights. A run whose loss became NaN has diverged: its
+weights are unusable, Continue would diverge again at once, so only Reset weights (or a new
+design) trains again.
 """
 from __future__ import annotations
 
@@ -20,12 +27,15 @@ import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 import engine
-from playground.keras_log import evaluation_line, run_label
+from playground.keras_log import evaluation_line, plan_text, run_label
+from playground.loss_watch import weights_are_finite
 from playground.state import AppState
 from playground.training_data import PreparedDataCache
 from playground.training_worker import EvaluationWorker, TrainingJob, TrainingWorker
 
 IDLE, RUNNING, PAUSED, STOPPING, EVALUATING = "idle", "running", "paused", "stopping", "evaluating"
+DIVERGED = ("This network diverged: its loss became NaN, so its weights are unusable. Press Reset "
+            "weights in the Training panel (or lower the learning rate) and train again.")
 _STILL_RUNNING: list = []  # threads that outlived shutdown()'s timeout, kept alive until exit
 
 
@@ -33,7 +43,7 @@ _STILL_RUNNING: list = []  # threads that outlived shutdown()'s timeout, kept al
 class Run:
     """One network's training history in this session (one colour in the plots)."""
 
-    number: int
+    number: int  # 0 until it first trains
     label: str
     design: tuple  # (id(dataset), layers, settings without epochs); see TrainingController._design
     model: engine.Sequential  # the one being trained (only ever touched by one worker at a time)
@@ -43,7 +53,25 @@ class Run:
     position: float = 0.0  # epochs of data seen, the x axis of the plots
     started: bool = False
     pretrained: bool = False  # adopted from a loaded model file
+    diverged: bool = False  # its loss became NaN (or its weights did): only Reset weights goes on
     dataset: object = None  # kept alive so its id() in ``design`` cannot be reused by a new one
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What Train would do now: ``fit(epochs = last, initial_epoch = first - 1)``, or why it can't.
+
+    ``first`` and ``last`` are the book's 1-based, inclusive epoch numbers.
+    """
+
+    continues: bool  # the current run's weights (rather than fresh random ones)
+    first: int
+    last: int
+    blocked: str = ""  # not empty: Train is off, and this says why and what to do
+
+    @property
+    def text(self) -> str:
+        return plan_text(self.continues, self.first, self.last)
 
 
 class TrainingController(QObject):
@@ -56,6 +84,9 @@ class TrainingController(QObject):
     progressed = Signal(object)  # worker's progress dict plus "x": plot positions of the batches
     epoch_ended = Signal(object)  # worker's epoch dict plus "x" and "run"
     fit_ended = Signal(str, str)  # (reason, message)
+    paused_at = Signal(object)  # the batch training paused after: {"run", "epoch", "batch", "steps", "x",
+    #                             "loss", "accuracy", "step"} ("step": it was Step one batch)
+    warned = Signal(str)  # the loss has stopped improving (see playground.loss_watch)
     evaluated = Signal(object)
     failed = Signal(str)
     message = Signal(str)  # one line for the status bar and the log
@@ -72,6 +103,8 @@ class TrainingController(QObject):
         self._fit_base = 0.0  # run.position when this fit began
         self._fit_initial_epoch = 0
         self._evaluation_source = None  # the model whose on-demand evaluation is on its way
+        self._last_batch: dict | None = None  # the newest batch the worker reported
+        self._stepping = False  # the pause on its way ends a Step one batch
         state.evaluation_requested.connect(self.evaluate_current)
         state.dataset_changed.connect(self._prepare_data_early)
         state.settings_changed.connect(self._prepare_data_early)
@@ -90,6 +123,23 @@ class TrainingController(QObject):
         run = self.run
         return run is not None and (run.position > 0 or run.pretrained) and run.design == self._design()
 
+    def plan(self) -> Plan:
+        """What Train (or Step one batch from idle) would do now; see the module docstring."""
+        last = int(self.state.settings.epochs)
+        if not self.will_continue():
+            return Plan(False, 1, last)
+        run = self.run
+        first = run.epochs_done + 1
+        if run.diverged:
+            return Plan(True, first, last, f"Run {run.number} diverged (its loss became NaN): its weights are "
+                                           "unusable. Press Reset weights to start again from random weights, "
+                                           "or lower the learning rate (a new run).")
+        if last < first:
+            trained = f"{run.epochs_done} epoch" + ("" if run.epochs_done == 1 else "s")
+            return Plan(True, first, last, f"Run {run.number} has trained {trained}, as Epochs says: raise "
+                                           "Epochs to continue it, or press Reset weights to start a new run.")
+        return Plan(True, first, last)
+
     def threads(self) -> list[QThread]:
         return [thread for thread, _ in self._jobs]
 
@@ -99,8 +149,9 @@ class TrainingController(QObject):
         if self.is_busy:
             return False
         errors = self.state.training_errors()
-        if errors:
-            self.message.emit(f"Cannot train: {errors[0]}")
+        plan = self.plan()
+        if errors or plan.blocked:
+            self.message.emit(f"Cannot train: {errors[0] if errors else plan.blocked}")
             return False
         settings = self.state.settings
         try:
@@ -108,13 +159,12 @@ class TrainingController(QObject):
         except Exception as exc:  # noqa: BLE001 - an engine error must not crash the app
             self.failed.emit(f"Could not build the network: {type(exc).__name__}: {exc}")
             return False
-        if run.epochs_done < run.target_epochs:  # interrupted: finish the plan
-            initial, target = run.epochs_done, run.target_epochs
-        else:
-            initial, target = run.epochs_done, run.epochs_done + settings.epochs
+        initial, target = plan.first - 1, plan.last  # Keras's fit(epochs=target, initial_epoch=initial)
         run.target_epochs = target
         if not run.started:  # a fresh network: what the other panels show must be about it
             run.started = True
+            self._runs += 1
+            run.number = self._runs
             if not run.pretrained:
                 self.state.set_evaluation(None)
                 self.state.set_model(run.snapshot, trained=False)
@@ -126,6 +176,7 @@ class TrainingController(QObject):
             validation_split=settings.validation_split, start_paused_after=1 if step else 0,
         )
         self._fit_base, self._fit_initial_epoch = run.position, initial
+        self._last_batch, self._stepping = None, step
         worker = TrainingWorker(job)
         worker.began.connect(self._on_began)
         worker.epoch_began.connect(self.epoch_began)
@@ -134,6 +185,7 @@ class TrainingController(QObject):
         worker.paused.connect(self._on_paused)
         worker.resumed.connect(self._on_resumed)
         worker.fit_ended.connect(self._on_fit_ended)
+        worker.warned.connect(self.warned)
         worker.evaluated.connect(self._on_evaluated)
         worker.failed.connect(self._on_failed)
         worker.finished.connect(self._on_training_finished)
@@ -141,6 +193,9 @@ class TrainingController(QObject):
         self._launch(worker)
         self._set_phase(RUNNING)
         self.state.set_training(True)
+        what = "continues" if plan.continues else "trains"
+        epochs = f"epoch {plan.first}" if plan.first == plan.last else f"epochs {plan.first} to {plan.last}"
+        self.message.emit(f"Run {run.number} {what}: {epochs}")  # replaces what the last run left there
         return True
 
     def pause(self) -> None:
@@ -150,6 +205,7 @@ class TrainingController(QObject):
     def resume(self) -> None:
         # also while RUNNING: a Pause pressed a moment ago may not have taken effect yet
         if self._worker is not None and self.phase in (RUNNING, PAUSED):
+            self._stepping = False
             self._worker.resume()
 
     def step(self) -> None:
@@ -157,6 +213,7 @@ class TrainingController(QObject):
         if self.phase == IDLE:
             self.start(step=True)
         elif self._worker is not None and self.phase == PAUSED:
+            self._stepping = True
             self._worker.step()
 
     def stop(self) -> None:
@@ -197,9 +254,7 @@ class TrainingController(QObject):
         training.set_weights(model.get_weights())
         optimizer = engine.optimizers.get(settings.optimizer, **settings.optimizer_kwargs())
         training.compile(optimizer=optimizer, loss=settings.loss, metrics=["accuracy"])
-        self._runs += 1
-        self.run = Run(self._runs, label, self._design(), training, model, dataset=self.state.dataset,
-                       pretrained=True)
+        self.run = Run(0, label, self._design(), training, model, dataset=self.state.dataset, pretrained=True)
         return True
 
     def shutdown(self, timeout_ms: int = 10000) -> None:
@@ -251,6 +306,10 @@ class TrainingController(QObject):
         progress["x"] = self._x(progress["epoch"], batches[:, 0], progress["steps"])
         progress["run"] = self.run
         self.run.position = float(progress["x"][-1])
+        last = batches[-1]
+        self._last_batch = {"run": self.run, "epoch": progress["epoch"], "batch": int(last[0]),
+                            "steps": progress["steps"], "x": self.run.position, "loss": float(last[1]),
+                            "accuracy": float(last[2])}
         self.progressed.emit(progress)
 
     @Slot(object)
@@ -266,6 +325,9 @@ class TrainingController(QObject):
     @Slot()
     def _on_paused(self) -> None:
         if self.phase == RUNNING:  # a pause that arrives after Stop must not revive the buttons
+            if self._last_batch is not None:  # the worker sent that batch just before pausing
+                self.paused_at.emit({**self._last_batch, "step": self._stepping})
+            self._stepping = False
             self._set_phase(PAUSED)
 
     @Slot()
@@ -275,6 +337,8 @@ class TrainingController(QObject):
 
     @Slot(str, str, object)
     def _on_fit_ended(self, reason: str, message: str, weights) -> None:
+        if self.run is not None and reason == "nan":
+            self.run.diverged = True  # whatever the engine kept, these weights are not a trained network
         self._show_snapshot(weights)
         self._set_phase(EVALUATING)
         self.fit_ended.emit(reason, message)
@@ -331,8 +395,7 @@ class TrainingController(QObject):
         model = self.state.build_model()
         snapshot = engine.models.clone_model(model)
         snapshot.set_weights(model.get_weights())
-        self._runs += 1
-        self.run = Run(self._runs, run_label(self.state.layers, settings), design, model, snapshot,
+        self.run = Run(0, run_label(self.state.layers, settings), design, model, snapshot,
                        dataset=self.state.dataset)
         return self.run
 
@@ -340,8 +403,10 @@ class TrainingController(QObject):
         """Copy the worker's weight snapshot into the UI's model and announce it."""
         if self.run is None or weights is None:
             return
+        if not weights_are_finite(weights):  # whatever the engine reported
+            self.run.diverged = True
         self.run.snapshot.set_weights(weights)
-        self.state.set_model(self.run.snapshot, trained=True)
+        self.state.set_model(self.run.snapshot, trained=True, problem=DIVERGED if self.run.diverged else "")
 
     def _x(self, epoch: int, batch, steps: int):
         """Plot position in epochs of data seen: fractional for batches, whole at epoch ends."""

@@ -3,7 +3,10 @@
 This is the moment of chapter 2 where the book calls ``fit(train_images, train_labels,
 epochs = 5, batch_size = 128)`` and watches the loss fall and the accuracy rise. Here the
 learner can also *pause* between two batches, *step* one batch at a time (each step is one
-gradient update on 128 digits), *stop*, and press Train again to continue the same weights.
+gradient update on 128 digits: its loss and accuracy go to the log and to a cross on the
+plots), *stop*, and continue the same weights up to the Epochs setting (the button says which
+epochs before it is pressed). Every run stays in the run list beside the log, where it can be
+shown, hidden or removed.
 
 The panel is a thin view: buttons call the ``TrainingController``; everything drawn comes from
 the controller's signals (progress, epoch ends, the end of a run) and ``AppState``'s (whether
@@ -14,11 +17,10 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFontDatabase, QIcon, QPainter, QPalette, QPixmap, QPolygonF
+from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPixmap, QPolygonF
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
-    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QSizePolicy,
@@ -28,15 +30,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from playground.keras_log import epoch_header, epoch_line, evaluation_line, progress_caption
+from playground.keras_log import (
+    batch_line, epoch_header, epoch_line, epochs_note, evaluation_line, plan_call, progress_caption,
+)
+from playground.panels.run_list import RunList
+from playground.panels.training_log import TrainingLog
 from playground.panels.training_plots import TrainingPlots
 from playground.state import AppState
 from playground.theme import error_colour
 from playground.training_controller import IDLE, PAUSED, RUNNING, STOPPING, TrainingController
 
 PROGRESS_BAR_INTERVAL = 0.1  # seconds between progress-bar updates
-NAN_HINT = ("Lower the learning rate in the Optimizer panel (that starts a fresh run), "
-            "then press Train.")
+NAN_HINT = ("Press Reset weights to start again from random weights, or lower the learning rate in the "
+            "Optimizer panel (that starts a new run).")
 
 
 def glyph_icon(kind: str, colour: QColor, size: int = 32) -> QIcon:
@@ -82,6 +88,7 @@ class TrainingPanel(QWidget):
         state.settings_changed.connect(self._update_controls)
         state.dataset_changed.connect(self._update_controls)
         state.model_changed.connect(self._update_controls)
+        state.evaluation_changed.connect(self._update_controls)
         controller.phase_changed.connect(self._on_phase)
         controller.run_started.connect(self._on_run_started)
         controller.fit_began.connect(self._on_fit_began)
@@ -91,6 +98,8 @@ class TrainingPanel(QWidget):
         controller.fit_ended.connect(self._on_fit_ended)
         controller.evaluated.connect(self._on_evaluated)
         controller.failed.connect(self._on_failed)
+        controller.paused_at.connect(self._on_paused_at)
+        controller.warned.connect(self._on_warned)
         self._update_controls()
 
     # -- construction -----------------------------------------------------------------------------
@@ -114,8 +123,6 @@ class TrainingPanel(QWidget):
                                   self.controller.step, "Run exactly one batch (one gradient update), then pause")
         self.reset_button = button("Reset weights", "resetButton", QStyle.SP_BrowserReload,
                                    self.controller.reset_weights, "Start again from random weights (a new run)")
-        self.clear_button = button("Clear runs", "clearRunsButton", QStyle.SP_DialogResetButton,
-                                   self.clear_runs, "Remove all curves from the plots")
         self.train_button.setDefault(True)
         self.reason_label = QLabel()
         self.reason_label.setObjectName("trainReason")
@@ -126,7 +133,6 @@ class TrainingPanel(QWidget):
         for b in (self.train_button, self.pause_button, self.stop_button, self.step_button, self.reset_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
-        buttons.addWidget(self.clear_button)
 
         self.progress = QProgressBar()
         self.progress.setObjectName("trainingProgress")
@@ -137,7 +143,6 @@ class TrainingPanel(QWidget):
         self.progress.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
         self.progress.setMinimumWidth(120)
         self.caption = ""
-        self._set_caption("Ready: press Train to run model.fit()")
 
         self.banner = QLabel()
         self.banner.setObjectName("trainingBanner")
@@ -147,18 +152,21 @@ class TrainingPanel(QWidget):
 
         self.plots = TrainingPlots()
         self.loss_plot, self.accuracy_plot = self.plots.plots["loss"], self.plots.plots["accuracy"]
-        self.log_view = QPlainTextEdit()
-        self.log_view.setObjectName("trainingLog")
-        self.log_view.setReadOnly(True)
-        self.log_view.setMaximumBlockCount(5000)
-        self.log_view.setFont(QFontDatabase.systemFont(QFontDatabase.FixedFont))
-        self.log_view.setLineWrapMode(QPlainTextEdit.NoWrap)
-        self.log_view.setPlaceholderText("Keras's training log appears here (Epoch 1/5 ...)")
+        self.run_list = RunList(self.plots)
+        self.clear_button = self.run_list.clear_button
+        self.log_view = TrainingLog()
+        below = QSplitter(Qt.Horizontal)  # the runs and the log share the strip under the plots
+        below.addWidget(self.run_list)
+        below.addWidget(self.log_view)
+        below.setStretchFactor(0, 1)
+        below.setStretchFactor(1, 1)
+        below.setChildrenCollapsible(False)
         splitter = QSplitter(Qt.Vertical)
         splitter.addWidget(self.plots)
-        splitter.addWidget(self.log_view)
+        splitter.addWidget(below)
         splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 1)
+        splitter.setStretchFactor(1, 2)
+        splitter.setSizes([600, 400])  # proportions: the run list shows 7 or 8 runs at 1366x768
         splitter.setChildrenCollapsible(False)
 
         layout = QVBoxLayout(self)
@@ -188,7 +196,7 @@ class TrainingPanel(QWidget):
         self.progress.setFormat(text)  # only %p, %v and %m are placeholders
 
     def log(self, line: str) -> None:
-        self.log_view.appendPlainText(line)
+        self.log_view.log(line)
 
     def show_banner(self, text: str) -> None:
         self.banner.setText(text)
@@ -203,15 +211,23 @@ class TrainingPanel(QWidget):
             self._set_caption(self.caption.removeprefix("Paused · "))
         self._update_controls()
 
+    def _note(self, run) -> str:
+        """The run list's note: its epochs, or where it diverged."""
+        if run.diverged:
+            return f"diverged in epoch {run.epochs_done + 1}"
+        return epochs_note(run.epochs_done, run.target_epochs)
+
     def _on_run_started(self, run) -> None:
-        self.plots.add_run(run.number, run.label)
+        self.plots.add_run(run.number, run.label, self._note(run))
         self.log(f"Run {run.number}: {run.label}")
 
     def _on_fit_began(self, params: dict) -> None:
         self._fit = params
         self._latest_progress = None
-        self.banner.hide()
+        self.banner.hide()  # whatever the last fit left there (NaN, not learning) is about other weights
         run = params["run"]
+        self.plots.add_run(run.number, run.label, self._note(run))
+        self.run_list.set_busy_run(run.number)
         self.plots.expect_until(run.position + params["epochs"] - params["initial_epoch"])
         total = max((params["epochs"] - params["initial_epoch"]) * params["steps"], 1)
         self.progress.setRange(0, total)
@@ -219,7 +235,7 @@ class TrainingPanel(QWidget):
         start = params["initial_epoch"]
         run = params.get("run")
         if start:
-            what = f"continuing from epoch {start + 1}"
+            what = f"continuing from epoch {start + 1} to {params['epochs']}"
         else:
             what = "from the loaded weights" if run is not None and run.pretrained else "from random weights"
         self.log(f"Training on {params['samples']:,} digits, batch size {params['batch_size']}, "
@@ -247,16 +263,33 @@ class TrainingPanel(QWidget):
 
     def _on_epoch_ended(self, info: dict) -> None:
         run = info["run"]
+        self.plots.add_run(run.number, run.label, self._note(run))
         self.plots.add_epoch(run.number, run.label, info["x"], info["logs"])
         self.log(epoch_line(info["steps"], info["seconds"], info["logs"], info["batches_done"]))
+
+    def _on_paused_at(self, info: dict) -> None:
+        """Training waits after a batch (Step one batch, Pause): show that batch's own numbers."""
+        run = info["run"]
+        self.plots.add_mark(run.number, run.label, info["x"], info["loss"], info["accuracy"])
+        self.plots.redraw(force=True)
+        what = "Step" if info["step"] else "Paused after"
+        self.log(f"{what}: " + batch_line(info["epoch"], info["batch"], info["steps"], info["loss"], info["accuracy"]))
+
+    def _on_warned(self, text: str) -> None:
+        self.log("Warning: " + text)
+        self.show_banner(f"<b>Not learning.</b> {text}")
 
     def _on_fit_ended(self, reason: str, message: str) -> None:
         self._show_progress()
         self.plots.redraw(force=True)  # the last points now, not at the next timer tick
+        self.plots.fit_ended()  # the x axis shrinks to the data when the fit ended early
+        run = self.controller.run
+        if run is not None and run.number in self.plots.runs:
+            self.plots.add_run(run.number, run.label, self._note(run))
         if reason == "nan":
             self.log(message)
             self.show_banner(f"<b>The loss became NaN: training stopped.</b> {message} {NAN_HINT}")
-            self._set_caption("Stopped: the loss became NaN")
+            self._set_caption("Diverged: the loss became NaN · evaluating on the test set…")
         elif reason == "stopped":
             self.log("Stopped. Press Train to continue with these weights.")
             self._set_caption("Stopped · evaluating on the test set…")
@@ -268,7 +301,28 @@ class TrainingPanel(QWidget):
 
     def _on_evaluated(self, evaluation) -> None:
         self.log(evaluation_line(evaluation.loss, evaluation.accuracy))
-        self._set_caption(f"Test accuracy {evaluation.accuracy:.1%} · test loss {evaluation.loss:.4f}")
+        self._set_caption(self._evaluation_caption(evaluation))
+
+    def _evaluation_caption(self, evaluation) -> str:
+        text = f"Test accuracy {evaluation.accuracy:.1%} · test loss {evaluation.loss:.4f}"
+        return ("Diverged (unusable weights) · " + text) if self.state.model_problem else text
+
+    def _idle_caption(self, errors: list[str], plan) -> str:
+        """What the bar says between runs: why Train is off, the last test result, or what Train will do."""
+        if errors:
+            if self.state.dataset is None:
+                return "Not ready: no dataset (File > Open dataset…)"
+            if self.state.network_errors():
+                return "Not ready: the network design has a problem (Network panel)"
+            return "Not ready: the training recipe has a problem (Optimizer panel)"
+        evaluation = self.state.evaluation
+        if evaluation is not None and self.state.model is not None:
+            return self._evaluation_caption(evaluation)
+        if plan.blocked:
+            return "Diverged: press Reset weights" if self.state.model_problem else "Done: raise Epochs to go on"
+        verb = "Continue" if plan.continues else "Train"
+        epochs = f"epoch {plan.first}" if plan.first == plan.last else f"epochs {plan.first} to {plan.last}"
+        return f"Ready: {verb} runs {epochs} (model.fit)"
 
     def _on_failed(self, message: str) -> None:
         self.log("Error: " + message)
@@ -279,22 +333,44 @@ class TrainingPanel(QWidget):
         phase = self.controller.phase
         errors = self.state.training_errors()
         idle = phase == IDLE
-        self.train_button.setEnabled(idle and not errors)
-        self.train_button.setText("Continue" if idle and self.controller.will_continue() else "Train")
+        plan = self.controller.plan()
+        can_train = idle and not errors and not plan.blocked
+        self.train_button.setEnabled(can_train)
+        if idle:  # while a fit runs the button keeps saying what it started
+            self.train_button.setText(("Continue" if plan.continues else "Train") if plan.blocked else plan.text)
+            self.train_button.setToolTip(
+                f"{plan.text}: {plan_call(plan.first, plan.last)}. Continue trains the same weights up to "
+                "the Epochs setting (Keras's initial_epoch); Train starts from random weights.")
         self.pause_button.setEnabled(phase in (RUNNING, PAUSED))
         paused = phase == PAUSED
         self.pause_button.setText("Resume" if paused else "Pause")
         self._paint_icons()
         self.stop_button.setEnabled(phase in (RUNNING, PAUSED))
-        self.step_button.setEnabled((idle and not errors) or paused)
+        self.step_button.setEnabled(can_train or paused)
         self.reset_button.setEnabled(idle and not errors)
-        blocked = bool(errors) and idle
+        diverged = idle and bool(plan.blocked) and self.controller.run is not None and self.controller.run.diverged
+        self.reset_button.setDefault(diverged)  # after NaN the way on is Reset weights, not Continue
+        self.train_button.setDefault(not diverged)
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        self.reason_label.setText(f"Can't train: {errors[0]}{more}" if blocked else "")
-        self.reason_label.setToolTip("\n".join(errors) if blocked else "")
-        self.reason_label.setVisible(blocked)
-        if phase == STOPPING:
+        if idle and errors:
+            self._show_reason(f"Can't train: {errors[0]}{more}", "\n".join(errors), error=True)
+        elif idle and plan.blocked:
+            self._show_reason(plan.blocked, plan.blocked, error=False)
+        else:
+            self._show_reason("", "", error=False)
+        if idle:
+            self.run_list.set_busy_run(None)
+            self._set_caption(self._idle_caption(errors, plan))
+        elif phase == STOPPING:
             self._set_caption("Stopping after this batch…")
+
+    def _show_reason(self, text: str, tooltip: str, error: bool) -> None:
+        self.reason_label.setText(text)
+        self.reason_label.setToolTip(tooltip)
+        self.reason_label.setVisible(bool(text))
+        if self.reason_label.property("error") != error:
+            self.reason_label.setProperty("error", error)
+            self._style_messages()
 
     def changeEvent(self, event) -> None:
         super().changeEvent(event)
@@ -314,7 +390,8 @@ class TrainingPanel(QWidget):
 
     def _style_messages(self) -> None:
         red = QColor(error_colour(self.palette()))
-        self.reason_label.setStyleSheet(f"color: {red.name()}; font-weight: bold;")
+        self.reason_label.setStyleSheet(f"color: {red.name()}; font-weight: bold;"
+                                        if self.reason_label.property("error") else "")
         self.banner.setStyleSheet(
             f"QLabel {{ border: 1px solid {red.name()}; border-radius: 4px; padding: 6px;"
             f" background: rgba({red.red()}, {red.green()}, {red.blue()}, 40); }}")

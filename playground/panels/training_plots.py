@@ -7,7 +7,12 @@ log; here the same numbers are drawn as they arrive. Three kinds of curve per ru
   (single batches are noisy: 128 digits is a small poll);
 * filled circles: the epoch's mean over the training data (what Keras prints as ``loss``);
 * hollow squares on a dashed line: the held-out validation data (``val_loss``), when a
-  validation split is set. A growing gap between the two is overfitting (chapter 3).
+  validation split is set. A growing gap between the two is overfitting (chapter 3);
+* crosses: single batches where training paused (Step one batch, Pause), unsmoothed.
+
+Runs are listed beside the plots (``RunList``), where each can be shown, hidden or removed; the
+axes follow the runs shown: the x axis spans the fit in progress and the data, and shrinks
+back when a fit ends early, a run is hidden or removed, or the runs are cleared.
 
 The pattern is pyqtgraph's ``scrollingPlots`` example: incoming points only go into growable
 NumPy buffers, and a ~30 Hz ``QTimer`` calls ``curve.setData`` for what changed. NaN losses
@@ -25,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QBoxLayout, QGraphicsItem, QWidget
 
@@ -80,11 +85,14 @@ class RunCurves:
 
     def __init__(self, number: int, label: str, colour: str, plots: dict[str, pg.PlotWidget]):
         self.number, self.label, self.colour = number, label, QColor(colour)
+        self.note = ""  # shown after the label in the run list ("5 epochs")
+        self.visible = True
         self.batches = GrowingTable(len(self.BATCH_COLUMNS))
         self.epochs = GrowingTable(len(self.EPOCH_COLUMNS))
+        self.marks = GrowingTable(3)  # (epoch_position, batch_loss, batch_accuracy) where it paused
         self._ema = np.zeros(2)
         self._ema_count = 0
-        self.batches_dirty = self.epochs_dirty = False
+        self.batches_dirty = self.epochs_dirty = self.marks_dirty = False
         faint = QColor(self.colour)
         faint.setAlpha(150)
         self.curves = {}
@@ -92,11 +100,12 @@ class RunCurves:
             self.curves[metric] = (
                 plot.plot(pen=pg.mkPen(faint, width=1), connect="finite"),
                 plot.plot(pen=pg.mkPen(self.colour, width=2), symbol="o", symbolSize=7,
-                          symbolBrush=self.colour, symbolPen=pg.mkPen(self.colour), connect="finite",
-                          name=f"{number}: {label}" if metric == "loss" else None),
+                          symbolBrush=self.colour, symbolPen=pg.mkPen(self.colour), connect="finite"),
                 plot.plot(pen=pg.mkPen(self.colour, width=2, style=Qt.DashLine), symbol="s",
                           symbolSize=7, symbolBrush=None, symbolPen=pg.mkPen(self.colour, width=2),
                           connect="finite"),
+                plot.plot(pen=None, symbol="x", symbolSize=11, symbolBrush=self.colour,
+                          symbolPen=pg.mkPen(self.colour, width=2)),
             )
 
     def add_batches(self, x, loss, accuracy) -> None:
@@ -118,15 +127,37 @@ class RunCurves:
         self.epochs.extend(np.array(row))
         self.epochs_dirty = True
 
+    def add_mark(self, x: float, loss: float, accuracy: float) -> None:
+        self.marks.extend(np.array([x, loss, accuracy]))
+        self.marks_dirty = True
+
     @property
     def dirty(self) -> bool:
-        return self.batches_dirty or self.epochs_dirty
+        return self.batches_dirty or self.epochs_dirty or self.marks_dirty
+
+    def last_x(self) -> float:
+        """The rightmost position this run has data at (0 before its first batch)."""
+        ends = [table.rows[-1, 0] for table in (self.batches, self.epochs, self.marks) if table.n]
+        return float(max(ends, default=0.0))
+
+    def values(self, column: int) -> np.ndarray:
+        """Every loss (``column`` 0) or accuracy (1) value drawn for this run."""
+        return np.concatenate([self.batches.rows[:, 3 + column], self.epochs.rows[:, 1 + column],
+                               self.epochs.rows[:, 3 + column], self.marks.rows[:, 1 + column]])
+
+    def set_visible(self, visible: bool) -> None:
+        self.visible = bool(visible)
+        for curves in self.curves.values():
+            for curve in curves:
+                curve.setVisible(self.visible)
 
     def redraw(self) -> None:
         """Hand the buffers to the curves that changed (pyqtgraph copies nothing it needn't)."""
-        b, e = self.batches.rows, self.epochs.rows
+        b, e, m = self.batches.rows, self.epochs.rows, self.marks.rows
         for column, metric in ((0, "loss"), (1, "accuracy")):
-            batch_curve, train_curve, val_curve = self.curves[metric]
+            batch_curve, train_curve, val_curve, mark_curve = self.curves[metric]
+            if self.marks_dirty:
+                mark_curve.setData(m[:, 0], m[:, 1 + column])
             if self.batches_dirty:
                 batch_curve.setData(b[:, 0], b[:, 3 + column], connect="finite")
             if self.epochs_dirty:
@@ -134,7 +165,7 @@ class RunCurves:
                 has_val = e.size and np.isfinite(e[:, 3 + column]).any()
                 val_curve.setData(e[:, 0] if has_val else [], e[:, 3 + column] if has_val else [],
                                   connect="finite")
-        self.batches_dirty = self.epochs_dirty = False
+        self.batches_dirty = self.epochs_dirty = self.marks_dirty = False
 
     def remove(self, plots: dict[str, pg.PlotWidget]) -> None:
         for metric, plot in plots.items():
@@ -143,7 +174,9 @@ class RunCurves:
 
 
 class TrainingPlots(QWidget):
-    """The ``lossPlot`` and ``accuracyPlot`` side by side, with a legend of runs."""
+    """The ``lossPlot`` and ``accuracyPlot`` side by side; the runs they draw (``runs``)."""
+
+    runs_changed = Signal()  # a run was added, removed, shown, hidden or renamed (the run list)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -167,28 +200,16 @@ class TrainingPlots(QWidget):
                 plot.getAxis(name).setCacheMode(QGraphicsItem.DeviceCoordinateCache)
             self.plots[metric] = plot
             layout.addWidget(plot)
-        self.plots["accuracy"].setYRange(0, 1)
-        self._auto_y = {metric: True for metric in self.plots}  # until the learner zooms by hand
-        for metric, plot in self.plots.items():
-            plot.getViewBox().disableAutoRange(axis=pg.ViewBox.YAxis)
-            plot.getViewBox().sigRangeChangedManually.connect(
-                lambda *_, m=metric: self._auto_y.__setitem__(m, False))
-        self.legend = self.plots["loss"].addLegend(offset=(-8, 8))
-        self.legend.setVisible(False)  # an empty legend is a stray little box
-        self.key = self.plots["accuracy"].addLegend(offset=(-8, -8))
-        self._key_samples = [
-            (pg.PlotDataItem(pen=pg.mkPen("#888888", width=1)), "per batch (smoothed)"),
-            (pg.PlotDataItem(pen=pg.mkPen("#888888", width=2), symbol="o", symbolBrush="#888888",
-                             symbolPen="#888888", symbolSize=7), "train, epoch mean"),
-            (pg.PlotDataItem(pen=pg.mkPen("#888888", width=2, style=Qt.DashLine), symbol="s",
-                             symbolBrush=None, symbolPen=pg.mkPen("#888888", width=2), symbolSize=7),
-             "validation, end of epoch"),
-        ]
-        for sample, name in self._key_samples:
-            self.key.addItem(sample, name)
         self.runs: dict[int, RunCurves] = {}
+        self._auto_y = {metric: True for metric in self.plots}  # until the learner zooms by hand
+        self._auto_x = True
+        for metric, plot in self.plots.items():
+            plot.getViewBox().disableAutoRange()
+            plot.getViewBox().sigRangeChangedManually.connect(lambda *_, m=metric: self._zoomed_by_hand(m))
+        self._planned_end = 0.0  # where the fit in progress will end (0: no fit running)
+        self._x_end: float | None = None  # the x range shown is [0, _x_end]
+        self._reset_ranges()
         self._colour_index = 0
-        self._x_end = 0.0
         self._next_frame = 0.0  # time.perf_counter() before which redraw() waits
         self._timer = QTimer(self)
         self._timer.setInterval(REDRAW_MS)
@@ -197,18 +218,24 @@ class TrainingPlots(QWidget):
         self.apply_palette()
 
     # -- data in --------------------------------------------------------------------------------
-    def add_run(self, number: int, label: str) -> RunCurves:
-        """The run's curves: a new colour and legend entry the first time, the same ones after.
+    def add_run(self, number: int, label: str, note: str | None = None) -> RunCurves:
+        """The run's curves: a new colour and run-list entry the first time, the same ones after
+        (``label`` and ``note`` update the entry when they changed).
 
         Colours go round ``RUN_COLOURS`` in order of arrival and are not reset by
         ``clear_runs``, so a run added again after a clear gets the next colour, not its old one.
         """
-        if number not in self.runs:
+        run = self.runs.get(number)
+        if run is None:
             colour = RUN_COLOURS[self._colour_index % len(RUN_COLOURS)]
             self._colour_index += 1
-            self.runs[number] = RunCurves(number, label, colour, self.plots)
-            self.legend.setVisible(True)
-        return self.runs[number]
+            run = self.runs[number] = RunCurves(number, label, colour, self.plots)
+            run.note = note or ""
+        elif (label, note if note is not None else run.note) == (run.label, run.note):
+            return run
+        run.label, run.note = label, note if note is not None else run.note
+        self.runs_changed.emit()
+        return run
 
     def add_batches(self, number: int, label: str, x, loss, accuracy) -> None:
         self.add_run(number, label).add_batches(x, loss, accuracy)
@@ -216,30 +243,65 @@ class TrainingPlots(QWidget):
     def add_epoch(self, number: int, label: str, x: float, logs: dict) -> None:
         self.add_run(number, label).add_epoch(x, logs)
 
+    def add_mark(self, number: int, label: str, x: float, loss: float, accuracy: float) -> None:
+        """A cross where training paused after one batch (its own loss and accuracy)."""
+        self.add_run(number, label).add_mark(x, loss, accuracy)
+
     def expect_until(self, x_end: float) -> None:
-        """Fix the x axis to [0, x_end] epochs for this fit, as R Keras's live ``fit()`` plot
-        does: the learner sees how far training will go, and an axis that does not move every
-        frame is cheap to draw (fewer pauses of the UI thread)."""
-        self._x_end = max(self._x_end, float(x_end))
-        for plot in self.plots.values():
-            plot.getViewBox().disableAutoRange(axis=pg.ViewBox.XAxis)
-            plot.setXRange(0, self._x_end, padding=0.04)  # room for the last epoch's marker
+        """Show [0, x_end] epochs while this fit runs, as R Keras's live ``fit()`` plot does:
+        the learner sees how far training will go, and an axis that does not move every frame
+        is cheap to draw (fewer pauses of the UI thread). A new fit follows the data again even
+        after a zoom by hand."""
+        self._planned_end = float(x_end)
+        self._auto_x = True
+        self._fit_x()
+
+    def fit_ended(self) -> None:
+        """The fit is over: the x axis shrinks to the data shown (a run stopped at epoch 21 of
+        1000 fills the plot, not its first 2%)."""
+        self._planned_end = 0.0
+        self._fit_x()
+
+    def set_run_visible(self, number: int, visible: bool) -> None:
+        run = self.runs.get(number)
+        if run is None or run.visible == bool(visible):
+            return
+        run.set_visible(visible)
+        self._refit()
+        self.runs_changed.emit()
+
+    def remove_run(self, number: int) -> None:
+        """Take one run off the plots and the list (a run still training comes back with its next batch)."""
+        run = self.runs.pop(number, None)
+        if run is None:
+            return
+        run.remove(self.plots)
+        self._refit()
+        self.runs_changed.emit()
 
     def clear_runs(self) -> None:
         for run in self.runs.values():
             run.remove(self.plots)
         self.runs.clear()
-        self.legend.clear()
-        self.legend.setVisible(False)
-        self._x_end = 0.0
+        self._auto_x = True
         self._auto_y = {metric: True for metric in self.plots}
+        self._reset_ranges()
+        self.runs_changed.emit()
 
-    def point_count(self, metric: str = "loss") -> int:
+    def visible_runs(self) -> list[RunCurves]:
+        return [run for run in self.runs.values() if run.visible]
+
+    def x_range(self) -> tuple[float, float]:
+        """The x range the plots show (both share it)."""
+        return tuple(self.plots["loss"].getViewBox().viewRange()[0])
+
+    def point_count(self, metric: str = "loss", visible_only: bool = False) -> int:
         """How many points the curves of ``metric`` hold right now (what a test can check)."""
         count = 0
         for item in self.plots[metric].getPlotItem().listDataItems():
             x, _ = item.getOriginalDataset()
-            count += 0 if x is None else len(x)
+            if not (visible_only and not item.isVisible()):
+                count += 0 if x is None else len(x)
         return count
 
     def redraw(self, force: bool = False) -> None:
@@ -250,6 +312,7 @@ class TrainingPlots(QWidget):
         started, cpu = time.perf_counter(), time.thread_time()
         for run in dirty:
             run.redraw()
+        self._fit_x()
         self._follow_data()
         # the repaints of the previous frame happened since; count them with this frame's work
         cost = time.thread_time() - cpu
@@ -257,15 +320,43 @@ class TrainingPlots(QWidget):
             cost, plot.paint_seconds = cost + plot.paint_seconds, 0.0
         self._next_frame = started + max(REDRAW_MS / 1000, cost / FRAME_BUDGET)
 
-    def _follow_data(self) -> None:
-        """Fit the y axes to the curves, but only when they leave the view or fill too little
-        of it: a y axis that changes every frame costs a full axis redraw every frame."""
+    # -- ranges: they follow the runs shown ------------------------------------------------------
+    def _zoomed_by_hand(self, metric: str) -> None:
+        self._auto_y[metric] = False
+        self._auto_x = False
+
+    def _reset_ranges(self) -> None:
+        """The empty plots' ranges: one epoch, loss and accuracy from 0 to 1."""
+        self._x_end = None
+        self._fit_x()
+        for plot in self.plots.values():
+            plot.setYRange(0, 1, padding=0)
+
+    def _refit(self) -> None:
+        """Runs were shown, hidden or removed: fit both axes to what is shown now."""
+        self.redraw(force=True)
+        self._fit_x()
+        self._follow_data(shrink=True)
+
+    def _fit_x(self) -> None:
+        """x from 0 to the end of the fit in progress or of the data shown, whichever is later."""
+        if not self._auto_x:
+            return
+        end = max([self._planned_end] + [run.last_x() for run in self.visible_runs()])
+        end = end if end > 0 else 1.0
+        if end != self._x_end:
+            self._x_end = end
+            for plot in self.plots.values():
+                plot.setXRange(0, end, padding=0.04)  # room for the last epoch's marker
+
+    def _follow_data(self, shrink: bool = False) -> None:
+        """Fit the y axes to the curves shown, but only when they leave the view or fill too
+        little of it (or, with ``shrink``, whenever the view is not a snug fit): a y axis that
+        changes every frame costs a full axis redraw every frame."""
         for column, metric in ((0, "loss"), (1, "accuracy")):
             if not self._auto_y[metric]:
                 continue
-            values = [run.batches.rows[:, 3 + column] for run in self.runs.values()]
-            values += [run.epochs.rows[:, 1 + column] for run in self.runs.values()]
-            values += [run.epochs.rows[:, 3 + column] for run in self.runs.values()]
+            values = [run.values(column) for run in self.visible_runs()]
             values = np.concatenate(values) if values else np.empty(0)
             values = values[np.isfinite(values)]
             if not values.size:
@@ -274,11 +365,14 @@ class TrainingPlots(QWidget):
             span = max(high - low, 0.02)
             view = self.plots[metric].getViewBox()
             bottom, top = view.viewRange()[1]
-            if bottom <= low and high <= top and span >= 0.5 * (top - bottom):
+            snug = bottom >= low - 0.25 * span and top <= high + 0.25 * span
+            if bottom <= low and high <= top and span >= 0.5 * (top - bottom) and (snug or not shrink):
                 continue
             low, high = low - 0.1 * span, high + 0.1 * span
             if metric == "accuracy":
                 low, high = max(low, -0.02), min(high, 1.02)
+            else:  # a loss is never negative
+                low = max(low, -0.02 * span)
             view.setYRange(low, high, padding=0)
 
     # -- export (File > Export plots; the files are written by playground.plot_export) -----------
@@ -313,8 +407,6 @@ class TrainingPlots(QWidget):
         palette = self.palette()
         background = palette.color(QPalette.Base)
         text = palette.color(QPalette.Text)
-        legend_fill = QColor(background)
-        legend_fill.setAlpha(200)
         for plot in self.plots.values():
             plot.setBackground(background)
             item = plot.getPlotItem()
@@ -324,10 +416,4 @@ class TrainingPlots(QWidget):
                 axis.setPen(pg.mkPen(text))
                 axis.setTextPen(pg.mkPen(text))
                 axis.setLabel(axis.labelText, color=text.name())
-        for legend in (self.legend, self.key):
-            legend.setBrush(pg.mkBrush(legend_fill))
-            legend.setPen(pg.mkPen(palette.color(QPalette.Mid)))
-            legend.setLabelTextColor(text)
-            for _, label in legend.items:  # setLabelTextColor does not re-render existing labels
-                label.setText(label.text)
 

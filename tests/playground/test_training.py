@@ -10,12 +10,14 @@ import threading
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QPoint, QSettings, Qt, QTimer
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QPushButton
 
 import playground.training_worker
 
 from playground.keras_log import epoch_header, epoch_line, format_duration, progress_caption, run_label
+from playground.data_loading import load_sample_dataset
 from playground.main_window import MainWindow
 from playground.state import LayerSpec, TrainSettings
 from playground.training_controller import IDLE, PAUSED
@@ -70,30 +72,70 @@ def test_one_epoch_on_the_sample_trains_plots_logs_and_evaluates(qtbot, window):
     assert window.state.model is not None and window.state.trained
     assert panel.progress.value() == panel.progress.maximum()
     assert "Test accuracy" in panel.caption
-    assert panel.train_button.isEnabled() and panel.train_button.text() == "Continue"
+    # the run has trained the epochs it was asked for: Continue waits for a higher Epochs setting
+    assert panel.train_button.text() == "Continue" and not panel.train_button.isEnabled()
+    assert "raise Epochs" in panel.reason_label.text() and panel.reset_button.isEnabled()
 
 
 def test_train_again_continues_the_run_until_the_design_changes(qtbot, window):
     window.state.set_settings(epochs=1, train_size=1000)
     with qtbot.waitSignal(window.training_finished, timeout=LONG):
         click(qtbot, window, "trainButton")
+    window.state.set_settings(epochs=2)  # the epoch count is not part of the design: the run goes on
+    assert window.training_panel.train_button.text() == "Continue: epoch 2"
     with qtbot.waitSignal(window.training_finished, timeout=LONG):
         click(qtbot, window, "trainButton")
     log = window.training_panel.log_view.toPlainText()
-    assert "Epoch 2/2" in log and "continuing from epoch 2" in log
+    assert "Epoch 2/2" in log and "continuing from epoch 2 to 2" in log
     plots = window.training_panel.plots
     assert list(plots.runs) == [1]
     assert plots.runs[1].epochs.rows[:, 0].tolist() == [1.0, 2.0]  # x axis: epochs seen
     window.state.set_settings(learning_rate=0.0005)  # a new recipe is a new run (new colour)
-    assert window.training_panel.train_button.text() == "Train"
+    assert window.training_panel.train_button.text() == "Train: epochs 1 to 2"
     with qtbot.waitSignal(window.training_finished, timeout=LONG):
         click(qtbot, window, "trainButton")
     assert list(plots.runs) == [1, 2]
     assert plots.runs[1].colour != plots.runs[2].colour
     assert "lr=0.0005" in plots.runs[2].label
-    assert len(plots.legend.items) == 2
+    assert [number for number, _, _ in window.training_panel.run_list.entries()] == [1, 2]
     click(qtbot, window, "clearRunsButton")
-    assert plots.runs == {} and plots.legend.items == [] and plots.point_count("loss") == 0
+    assert plots.runs == {} and plots.point_count("loss") == 0
+    assert window.training_panel.run_list.entries() == []
+
+
+def test_continue_says_which_epochs_it_runs_and_trains_up_to_the_epochs_setting(qtbot, window):
+    """Keras's initial_epoch: after 2 epochs, Epochs 4 and Continue run fit(epochs = 4, initial_epoch = 2)."""
+    panel = window.training_panel
+    window.state.set_settings(epochs=2, train_size=500)
+    assert panel.train_button.text() == "Train: epochs 1 to 2"
+    assert "Ready: Train runs epochs 1 to 2" in panel.caption
+    with qtbot.waitSignal(window.training_finished, timeout=LONG):
+        click(qtbot, window, "trainButton")
+    window.state.set_settings(epochs=4)
+    assert panel.train_button.isEnabled() and panel.train_button.text() == "Continue: epochs 3 to 4"
+    assert "fit(..., epochs = 4, initial_epoch = 2)" in panel.train_button.toolTip()
+    with qtbot.waitSignal(window.training_finished, timeout=LONG):
+        click(qtbot, window, "trainButton")
+    log = panel.log_view.toPlainText()
+    assert "Epoch 3/4" in log and "Epoch 4/4" in log and "Epoch 5/" not in log and "/6" not in log
+    assert window.controller.run.epochs_done == 4
+    assert panel.run_list.entries()[0][1].endswith("4 epochs")
+    assert not panel.train_button.isEnabled() and "raise Epochs" in panel.reason_label.text()
+    assert window.controller.start() is False  # the controller refuses too
+    window.state.set_settings(epochs=3)  # fewer than trained: still nothing to continue
+    assert not panel.train_button.isEnabled()
+    click(qtbot, window, "resetButton")  # a new run from random weights
+    assert panel.train_button.isEnabled() and panel.train_button.text() == "Train: epochs 1 to 3"
+
+
+def test_a_stopped_run_continues_its_cut_epoch_up_to_the_epochs_setting(qtbot, window):
+    window.state.set_settings(epochs=3, batch_size=16, train_size=0)
+    click(qtbot, window, "trainButton")
+    qtbot.waitUntil(lambda: batches_plotted(window) > 0, timeout=LONG)
+    with qtbot.waitSignal(window.training_finished, timeout=LONG):
+        click(qtbot, window, "stopButton")
+    assert window.controller.run.epochs_done == 0
+    assert window.training_panel.train_button.text() == "Continue: epochs 1 to 3"
 
 
 # -- pause, resume, stop, step --------------------------------------------------------------------
@@ -130,7 +172,7 @@ def test_stop_ends_the_run_quickly_with_reason_stopped(qtbot, window):
     assert batches_plotted(window) < 375  # stopped within the first epoch of 50
     assert "Stopped" in window.training_panel.log_view.toPlainText()
     assert window.controller.phase == IDLE
-    assert window.training_panel.train_button.text() == "Continue"
+    assert window.training_panel.train_button.text() == "Continue: epochs 1 to 50"
 
 
 def test_step_one_batch_runs_exactly_one_more_batch(qtbot, window):
@@ -138,6 +180,13 @@ def test_step_one_batch_runs_exactly_one_more_batch(qtbot, window):
     click(qtbot, window, "stepButton")  # from idle: start, then pause after the first batch
     qtbot.waitUntil(lambda: window.controller.phase == PAUSED, timeout=LONG)
     assert batches_plotted(window) == 1
+    panel = window.training_panel
+    # the step's own loss and accuracy: a line in the log and a cross on each plot
+    assert "Step: Epoch 1, batch 1/20 - loss: " in panel.log_view.toPlainText()
+    assert panel.plots.runs[1].marks.n == 1 and np.isfinite(panel.plots.runs[1].marks.rows).all()
+    qtbot.waitUntil(lambda: panel.plots.point_count("loss") >= 1, timeout=LONG)  # drawn, not just stored
+    # one timed batch says nothing about the pace: no made-up speed or ETA
+    assert "— samples/s" in panel.caption and "ETA —" in panel.caption
     for expected in (2, 3):
         click(qtbot, window, "stepButton")
         qtbot.waitUntil(lambda: window.controller.phase == PAUSED and batches_plotted(window) == expected,
@@ -145,6 +194,8 @@ def test_step_one_batch_runs_exactly_one_more_batch(qtbot, window):
     with qtbot.assertNotEmitted(window.controller.progressed, wait=200):  # paused again after each step
         pass
     assert batches_plotted(window) == 3 and window.controller.phase == PAUSED
+    assert window.training_panel.log_view.toPlainText().count("Step: Epoch 1, batch ") == 3
+    assert window.training_panel.plots.runs[1].marks.n == 3
     with qtbot.waitSignal(window.training_finished, timeout=LONG) as finished:
         click(qtbot, window, "stopButton")  # stop also wakes a paused worker
     assert finished.args == ["stopped"]
@@ -188,12 +239,89 @@ def test_a_huge_learning_rate_ends_with_nan_and_says_why(qtbot, window):
     assert "NaN" in panel.banner.text() and "learning rate" in panel.banner.text()
     assert "learning rate is probably too high" in panel.log_view.toPlainText()
     assert "NaN" in window.statusBar().currentMessage()
-    assert panel.train_button.isEnabled()  # the UI survives; lower the rate and train again
-    window.state.set_settings(learning_rate=0.01, epochs=1)
+    # diverged: Continue would diverge again at once; the way on is Reset weights (or a new rate)
+    assert not panel.train_button.isEnabled() and not panel.step_button.isEnabled()
+    assert panel.reset_button.isEnabled() and panel.reset_button.isDefault()
+    assert "Reset weights" in panel.reason_label.text() and window.controller.start() is False
+    # message and state agree: these weights are not a trained, confident network
+    assert window.state.model_problem and "diverged" in window.state.model_problem
+    assert panel.caption.startswith("Diverged")
+    assert panel.run_list.entries()[0][1].endswith("diverged in epoch 1")
+    window.state.set_settings(learning_rate=0.01, epochs=1)  # a new run: the UI survives
+    assert panel.train_button.isEnabled()
     with qtbot.waitSignal(window.training_finished, timeout=LONG) as finished:
         click(qtbot, window, "trainButton")
     assert finished.args == ["completed"]
+    assert not panel.banner.isVisible() and not window.state.model_problem
+
+
+def test_after_nan_reset_weights_trains_again_and_draw_makes_no_claim(qtbot, window):
+    window.state.set_settings(optimizer="sgd", learning_rate=1e6, epochs=2, train_size=2000)
+    with qtbot.waitSignal(window.training_finished, timeout=LONG):
+        click(qtbot, window, "trainButton")
+    draw = window.panels["Draw"]
+    QTest.mousePress(draw.canvas, Qt.LeftButton, Qt.NoModifier, QPoint(140, 40))
+    try:
+        for y in range(50, 250, 10):
+            QTest.mouseMove(draw.canvas, QPoint(140, y))
+    finally:
+        QTest.mouseRelease(draw.canvas, Qt.LeftButton, Qt.NoModifier, QPoint(140, 240))
+    draw.update_prediction()
+    assert not draw.canvas.is_empty()
+    assert draw.prediction() is None and "sure" not in draw.confidence_label.text()
+    assert "diverged" in draw.status_label.text()
+    click(qtbot, window, "resetButton")
+    assert not window.state.model_problem and window.training_panel.train_button.text() == "Train: epochs 1 to 2"
+    assert window.training_panel.train_button.isEnabled()
+
+
+def test_after_a_nan_run_the_log_follows_new_lines_and_the_old_message_goes(qtbot, window):
+    panel = window.training_panel
+    window.resize(1366, 768)
+    window.state.set_settings(epochs=3, train_size=1000)  # enough lines to fill the log
+    with qtbot.waitSignal(window.training_finished, timeout=LONG):
+        click(qtbot, window, "trainButton")
+    window.state.set_settings(optimizer="sgd", learning_rate=1e6, epochs=2, train_size=2000)
+    with qtbot.waitSignal(window.training_finished, timeout=LONG):
+        click(qtbot, window, "trainButton")
+    assert panel.banner.isVisible()  # it takes room above the log ...
+    qtbot.wait(10)
+    assert panel.log_view.at_end()  # ... and the log still shows its newest line
+    window.state.set_settings(learning_rate=0.01, epochs=3)
+    with qtbot.waitSignal(window.training_finished, timeout=LONG):
+        click(qtbot, window, "trainButton")
+        assert "NaN" not in window.statusBar().currentMessage()  # the new run's line replaced it
+    qtbot.wait(10)
     assert not panel.banner.isVisible()
+    assert panel.log_view.at_end() and panel.log_view.toPlainText().endswith(
+        panel.log_view.document().lastBlock().text())
+
+
+def test_the_log_stays_where_the_learner_scrolled(qtbot, window):
+    log = window.training_panel.log_view
+    for i in range(200):
+        log.log(f"line {i}")
+    assert log.at_end()
+    log.verticalScrollBar().setValue(10)  # the learner reads an earlier epoch
+    log.log("line 200")
+    assert log.verticalScrollBar().value() == 10
+    log.verticalScrollBar().setValue(log.verticalScrollBar().maximum())  # back to the end: follow again
+    window.training_panel.show_banner("A long message " * 30)  # the log gets shorter
+    log.log("line 201")
+    qtbot.wait(10)
+    assert log.at_end()
+
+
+def test_absurd_learning_rate_without_nan_is_explained(qtbot, window):
+    """RMSprop at 1e6 never goes NaN: the loss sits near 12; the app says why it does not learn."""
+    window.state.set_settings(learning_rate=1e6, epochs=2, batch_size=32, train_size=2000)  # 126 batches
+    with qtbot.waitSignal(window.training_finished, timeout=LONG) as finished:
+        click(qtbot, window, "trainButton")
+    assert finished.args == ["completed"]
+    panel = window.training_panel
+    assert panel.banner.isVisible() and "stopped improving" in panel.banner.text()
+    assert "times Keras's default for rmsprop (0.001)" in panel.banner.text()
+    assert "Warning: The loss has stopped improving" in panel.log_view.toPlainText()
 
 
 def test_an_engine_error_is_reported_and_the_app_carries_on(qtbot, window, monkeypatch):
@@ -211,14 +339,18 @@ def test_an_engine_error_is_reported_and_the_app_carries_on(qtbot, window, monke
 
 def test_invalid_design_disables_train_and_says_why(qtbot, window):
     panel = window.training_panel
+    assert panel.caption.startswith("Ready: Train runs epochs 1 to")
     window.state.set_layers([LayerSpec(0, "relu", 0.0)])
     assert not panel.train_button.isEnabled() and not panel.step_button.isEnabled()
     assert "units must be between" in panel.reason_label.text()
+    assert "Ready" not in panel.caption and "network design" in panel.caption  # the bar says why too
     window.state.set_layers([LayerSpec(64, "relu", 0.0)])
     assert panel.train_button.isEnabled() and panel.reason_label.text() == ""
+    assert panel.caption.startswith("Ready")
     window.state.set_settings(learning_rate=0.0)
     assert not panel.train_button.isEnabled()
     assert "Learning rate must be a positive number" in panel.reason_label.text()
+    assert "Ready" not in panel.caption and "recipe" in panel.caption
     assert window.controller.start() is False  # the controller refuses too
 
 
@@ -272,10 +404,67 @@ def test_reset_weights_starts_a_new_run_from_untrained_weights(qtbot, window):
     trained = window.state.model.get_weights()
     click(qtbot, window, "resetButton")
     assert not window.state.trained and window.state.evaluation is None
+    assert "Test accuracy" not in window.training_panel.caption  # those numbers were about other weights
     assert not np.allclose(trained[0], window.state.model.get_weights()[0])
+    click(qtbot, window, "resetButton")  # twice, and a design that was never trained: no number used up
+    window.state.set_settings(learning_rate=0.002)
+    window.state.set_settings(learning_rate=0.001)
     with qtbot.waitSignal(window.training_finished, timeout=LONG):
         click(qtbot, window, "trainButton")
-    assert list(window.training_panel.plots.runs) == [1, 2]
+    assert list(window.training_panel.plots.runs) == [1, 2]  # run numbers do not skip
+    assert "Run 2: " in window.training_panel.log_view.toPlainText()
+
+
+def test_opening_another_dataset_drops_the_old_test_accuracy_from_the_caption(qtbot, window):
+    window.state.set_settings(epochs=1, train_size=1000)
+    with qtbot.waitSignal(window.training_finished, timeout=LONG):
+        click(qtbot, window, "trainButton")
+    assert "Test accuracy" in window.training_panel.caption
+    window.state.set_dataset(load_sample_dataset())  # File > Open dataset: the model is dropped
+    assert window.state.model is None
+    assert "Test accuracy" not in window.training_panel.caption
+    assert window.training_panel.caption.startswith("Ready: Train runs epoch 1")
+
+
+# -- the run list and the axes ----------------------------------------------------------------
+def test_runs_can_be_hidden_and_removed_one_by_one_and_the_axes_follow(qtbot, window):
+    panel = window.training_panel
+    plots, runs = panel.plots, panel.run_list
+    window.state.set_settings(epochs=3, train_size=500)
+    with qtbot.waitSignal(window.training_finished, timeout=LONG):
+        click(qtbot, window, "trainButton")
+    window.state.set_settings(epochs=1, loss="mean_squared_error", validation_split=0.2)
+    with qtbot.waitSignal(window.training_finished, timeout=LONG):
+        click(qtbot, window, "trainButton")
+    (one, text_one, shown_one), (two, text_two, shown_two) = runs.entries()
+    assert (one, two) == (1, 2) and shown_one and shown_two
+    # what both share is said once; each line keeps what makes it different, and its epochs
+    assert "all: 512 relu · rmsprop lr=0.001 · bs 128 · 500 digits" in runs.shared_label.text()
+    assert text_one == "1  3 epochs" and text_two == "2  mse · val 0.2 · 1 epoch"
+    assert plots.x_range()[1] == pytest.approx(3 * 1.04, abs=0.2)  # run 1 reaches epoch 3
+    runs.item_for(1).setCheckState(Qt.Unchecked)  # hide run 1: its curves go, the axis shrinks to run 2
+    assert not plots.runs[1].visible and all(not c.isVisible() for c in plots.runs[1].curves["loss"])
+    assert plots.point_count("loss", visible_only=True) < plots.point_count("loss")
+    assert plots.x_range()[1] == pytest.approx(1.04, abs=0.1)
+    runs.item_for(1).setCheckState(Qt.Checked)
+    assert plots.x_range()[1] == pytest.approx(3 * 1.04, abs=0.2)
+    runs.list.setCurrentItem(runs.item_for(2))
+    click(qtbot, window, "removeRunButton")
+    assert list(plots.runs) == [1] and [n for n, _, _ in runs.entries()] == [1]
+    click(qtbot, window, "clearRunsButton")  # everything goes, and the ranges start afresh
+    assert runs.entries() == [] and plots.x_range()[1] == pytest.approx(1.04, abs=0.05)
+    assert window.training_panel.plots.plots["loss"].getViewBox().viewRange()[1] == pytest.approx([0, 1])
+
+
+def test_the_x_axis_shrinks_to_a_run_stopped_early(qtbot, window):
+    window.state.set_settings(epochs=1000, train_size=500)  # planned: 1000 epochs
+    click(qtbot, window, "trainButton")
+    qtbot.waitUntil(lambda: batches_plotted(window) > 0, timeout=LONG)
+    assert window.training_panel.plots.x_range()[1] > 1000  # while it runs: how far it will go
+    with qtbot.waitSignal(window.training_finished, timeout=LONG):
+        click(qtbot, window, "stopButton")
+    position = window.controller.run.position  # a fraction of the first epoch
+    assert window.training_panel.plots.x_range()[1] == pytest.approx(1.04 * position)  # 4% padding
 
 
 # -- Keras-style text ---------------------------------------------------------------------------
