@@ -9,6 +9,9 @@ chapter's network, so it runs on the UI thread, throttled by a short timer so a 
 does not predict on every mouse move.
 
 The model comes from ``state.model``: a weight snapshot, never the network being trained.
+The status line says exactly what is missing: a design that can be built ("No network yet"),
+training ("Not trained yet"), or usable weights (a network whose loss became NaN has diverged:
+its guesses mean nothing, so no digit and no "100% sure" is shown for it).
 """
 from __future__ import annotations
 
@@ -34,8 +37,11 @@ from playground.widgets.theming import follow_theme, refresh_error_styles, show_
 
 PREDICT_DELAY_MS = 30  # wait this long after the last bit of ink before predicting
 
-NO_MODEL = "No network yet: design one and train it, then draw here to test it."
+NO_MODEL = "No network yet: {reason}. Fix it, train the network, then draw here to test it."
+NOT_TRAINED = "Not trained yet: press Train in the Training panel, then draw here to test the network."
 UNTRAINED = "Untrained network: train it first, its guesses are random."
+NAN_OUTPUT = ("This network's output is NaN: its weights are unusable (training diverged). Press Reset "
+              "weights in the Training panel and train again.")
 TRAINED = "The network's guess; the bars below are its softmax output, one per digit."
 EMPTY = "Draw a digit on the black square, as large as you like."
 
@@ -90,6 +96,8 @@ class DrawPanel(QWidget):
         self.canvas.changed.connect(self._timer.start)
         state.model_changed.connect(self.update_prediction)
         state.dataset_changed.connect(self.update_prediction)
+        state.network_changed.connect(self.update_prediction)  # "No network yet" or "Not trained yet"
+        state.settings_changed.connect(self.update_prediction)
         follow_theme(self, lambda: refresh_error_styles(self))
         self.update_prediction()
 
@@ -188,13 +196,17 @@ class DrawPanel(QWidget):
         self._timer.stop()
         self._input = to_mnist(self.canvas.image_array())
         self.input_view.set_array(self._input)
-        model, trained = self.state.model, self.state.trained
+        model, trained, problem = self.state.model, self.state.trained, self.state.model_problem
         self._prediction = None
         probabilities = None
+        if model is None:
+            self._show(None, None, self._no_model_status(), error=False)
+            return
+        if problem:  # a diverged network: no guess, whatever its outputs are
+            self._show(None, None, problem, error=True)
+            return
         if self.canvas.is_empty():
-            status = EMPTY if model is not None and trained else (NO_MODEL if model is None else UNTRAINED)
-        elif model is None:
-            status = NO_MODEL
+            status = EMPTY if trained else UNTRAINED
         else:
             try:
                 # a batch of one: (1, 784) as the book feeds it, or (1, 28, 28) for a Flatten first layer
@@ -203,10 +215,17 @@ class DrawPanel(QWidget):
             except Exception as exc:  # a model that does not fit 784 inputs, NaN weights, ...
                 self._show(None, None, f"Cannot predict with this model: {exc}", error=True)
                 return
+            if not np.isfinite(probabilities).all():
+                self._show(None, None, NAN_OUTPUT, error=True)
+                return
             status = TRAINED if trained else UNTRAINED
             if trained:
                 self._prediction = int(np.argmax(probabilities))
         self._show(self._prediction, probabilities, status, error=False, muted=not trained)
+
+    def _no_model_status(self) -> str:
+        errors = self.state.training_errors()
+        return NO_MODEL.format(reason=errors[0][:1].lower() + errors[0][1:]) if errors else NOT_TRAINED
 
     def _show(self, digit, probabilities, status: str, error: bool, muted: bool = False) -> None:
         self.chart.set_probabilities(probabilities, muted=muted)

@@ -13,7 +13,7 @@ from engine.layers import Dense, Flatten
 from playground.drawing import centre_of_mass
 from playground.panels.draw_panel import DrawPanel
 from playground.probability_chart import ProbabilityChart
-from playground.state import AppState
+from playground.state import AppState, LayerSpec
 
 VERTICAL = [QPoint(150, y) for y in range(40, 250, 10)]
 LOOP = [QPoint(140 + round(80 * math.sin(t)), 140 - round(95 * math.cos(t))) for t in np.linspace(0, 2 * math.pi, 48)]
@@ -219,3 +219,41 @@ def test_chart_highlights_the_top_bar(qtbot):
     assert top_bar == highlight and other_bar != highlight
     chart.set_probabilities(chart.probabilities(), muted=True)  # untrained: no highlight
     assert chart.grab().toImage().pixelColor(round(6 + 3.5 * slot), 120) != highlight
+
+
+# -- what the status line says: accurately, in each case ------------------------------------------
+@pytest.fixture
+def panel_with_data(qtbot):
+    from playground.data_loading import load_sample_dataset
+
+    widget = DrawPanel(AppState(load_sample_dataset()))
+    qtbot.addWidget(widget)
+    return widget
+
+
+def test_a_valid_design_that_was_not_trained_is_not_called_no_network(panel_with_data):
+    state = panel_with_data.state
+    assert state.network_errors() == [] and state.model is None
+    assert panel_with_data.status_label.text().startswith("Not trained yet: press Train")
+    state.set_layers([LayerSpec(0, "relu", 0.0)])  # now there really is no network to build
+    assert panel_with_data.status_label.text().startswith("No network yet: layer 1: units must be")
+    state.set_layers([LayerSpec(64, "relu", 0.0)])
+    assert panel_with_data.status_label.text().startswith("Not trained yet")
+
+
+def test_a_diverged_network_gets_no_guess_and_no_confidence(panel, qtbot):
+    model = FakeModel(np.eye(10)[3])  # saturated weights: "100% sure" of a 3
+    panel.state.set_model(model, trained=True, problem="This network diverged: its loss became NaN.")
+    drag(panel.canvas, VERTICAL)
+    settled_input(panel, qtbot)
+    assert panel.prediction() is None and panel.prediction_label.text() == "–"
+    assert "sure" not in panel.confidence_label.text()
+    assert "diverged" in panel.status_label.text()
+
+
+def test_nan_outputs_are_never_read_as_a_digit(panel, qtbot):
+    panel.state.set_model(FakeModel(np.full(10, np.nan)), trained=True)  # whatever the engine reported
+    drag(panel.canvas, VERTICAL)
+    settled_input(panel, qtbot)
+    assert panel.prediction() is None and "sure" not in panel.confidence_label.text()
+    assert "output is NaN" in panel.status_label.text()
