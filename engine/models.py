@@ -352,10 +352,13 @@ class Sequential:
         return [w for layer in self.layers for w in layer.get_weights()]
 
     def set_weights(self, weights) -> None:
-        weights = list(weights)
+        weights = [np.asarray(w) for w in weights]
         expected = sum(len(layer.all_weights) for layer in self.layers)
         if len(weights) != expected:
             raise ValueError(f"The model expects {expected} weight arrays, got {len(weights)}")
+        for i, w in enumerate(weights):  # refused, never cast: complex weights would lose their imaginary part
+            if w.dtype == np.bool_ or not (np.issubdtype(w.dtype, np.integer) or np.issubdtype(w.dtype, np.floating)):
+                raise ValueError(f"Weight array {i} must hold real numbers, got dtype {w.dtype}")
         i = 0
         for layer in self.layers:
             k = len(layer.all_weights)

@@ -150,3 +150,14 @@ def test_numpy_scalars_are_accepted_wherever_python_numbers_are(tmp_path):
     loaded = engine.load_model(path)
     np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
     assert loaded.get_config() == model.get_config()
+
+
+@pytest.mark.parametrize("dtype", [np.complex64, np.complex128, np.bool_, object, "U3"])
+def test_set_weights_refuses_weights_that_are_not_real_numbers(dtype):
+    model = chapter_model()
+    before = model.get_weights()
+    weights = [w.astype(dtype) for w in before]
+    with pytest.raises(ValueError, match="Weight array 0 must hold real numbers"):
+        model.set_weights(weights)
+    for now, then in zip(model.get_weights(), before):
+        np.testing.assert_array_equal(now, then)
