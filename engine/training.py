@@ -312,7 +312,30 @@ def run_epoch(model, step: TrainingStep, feeder: BatchFeeder, accuracy, callback
             bar.update(index + 1, logs)
         if model.stop_training:
             break
+    if logs is not None and model.stop_reason != "nan" and not model.weights_finite:
+        # the epoch's last update, from a finite loss, broke the weights: no next batch will say so
+        model.stop_training, model.stop_reason = True, "nan"
+        model.stop_cause, why = _broken_weights_cause(model, first_batch=False)
+        model.stop_message = (
+            f"Epoch {epoch + 1}, batch {index + 1}: the loss was {loss:.4g}, but the update made the weights "
+            f"NaN or infinite. Training stopped: the weights cannot be used; reset them before training "
+            f"again. Cause: {why}."
+        )
+        if verbose:
+            print(model.stop_message, flush=True)
     return logs
+
+
+def _broken_weights_cause(model, first_batch: bool) -> tuple[str, str]:
+    """Why the weights are NaN or infinite: ``(cause, explanation)``."""
+    optimizer = model.optimizer
+    if first_batch:
+        return "weights_before_run", "they were already NaN or infinite when this run started"
+    if getattr(optimizer, "epsilon", None) == 0 and not getattr(optimizer, "initial_accumulator_value", 0):
+        return "optimizer_division", (
+            "the optimizer divided 0 by 0 in the last update (epsilon is 0 and some weights, such as "
+            "those of always-black pixels, always get a zero gradient); use an epsilon > 0")
+    return "update_overflow", "the last update, from a finite loss, overflowed: the learning rate is probably too high"
 
 
 def explain_non_finite_loss(model, epoch: int, index: int, loss: float, xb, yb) -> tuple[str, str]:
@@ -327,16 +350,7 @@ def explain_non_finite_loss(model, epoch: int, index: int, loss: float, xb, yb) 
     where = f"Epoch {epoch + 1}, batch {index + 1}: the loss became {loss}."
     first_batch = index == 0 and not (model.history is not None and model.history.epoch)
     if not model.weights_finite:
-        optimizer = model.optimizer
-        if first_batch:
-            cause, why = "weights_before_run", "they were already NaN or infinite when this run started"
-        elif getattr(optimizer, "epsilon", None) == 0 and not getattr(optimizer, "initial_accumulator_value", 0):
-            cause, why = "optimizer_division", (
-                "the optimizer divided 0 by 0 in the last update (epsilon is 0 and some weights, such as "
-                "those of always-black pixels, always get a zero gradient); use an epsilon > 0")
-        else:
-            cause, why = "update_overflow", (
-                "the last update, from a finite loss, overflowed: the learning rate is probably too high")
+        cause, why = _broken_weights_cause(model, first_batch)
         return cause, (f"{where} Training stopped: the weights are NaN or infinite and cannot be used; "
                        f"reset them before training again. Cause: {why}.")
     if not np.isfinite(xb).all():

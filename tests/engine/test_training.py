@@ -563,6 +563,19 @@ def test_an_optimizer_that_divides_zero_by_zero_is_named_and_the_weights_are_not
     assert "epsilon" in message and "cannot be used" in message and "reset" in message
 
 
+def test_weights_broken_by_the_last_update_of_a_run_are_not_reported_as_completed():
+    """No next batch shows a NaN loss when the run's very last update breaks the weights."""
+    x, y = black_pixel_images(n=8)
+    optimizer = RMSprop()
+    optimizer.epsilon = 0.0
+    model = classifier(features=6, optimizer=optimizer)
+    history = model.fit(x, y, epochs=1, batch_size=8, verbose=0)
+    assert model.stop_reason == "nan" and model.stop_cause == "optimizer_division"
+    assert not model.weights_finite and "cannot be used" in model.stop_message
+    assert "Epoch 1, batch 1" in model.stop_message
+    assert math.isfinite(history.history["loss"][0])  # the batch itself trained from a finite loss
+
+
 def test_an_update_that_overflows_the_weights_is_named():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(32, 4)).astype("float32")
