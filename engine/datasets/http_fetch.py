@@ -8,12 +8,15 @@ in the last ``stall_window`` seconds, it shuts the socket down, which wakes the 
 once; the reading thread then raises :class:`Cancelled` or :class:`TooSlow`. Reads are
 ``read1`` calls, which return whatever has arrived, so progress is reported as bytes come in.
 
+The watchdog also watches the socket while it connects (a firewall that drops packets would
+otherwise hold a Cancel for the whole ``timeout``); only the name lookup cannot be interrupted.
 Redirects are followed (at most five), and the proxies of the environment (``https_proxy``,
 ``no_proxy``...) are used as ``urllib`` would. The socket ``timeout`` still bounds connecting
 and each read. No Qt, no MNIST: :mod:`engine.datasets.mnist` turns the errors into its own.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import http.client
 import socket
@@ -146,6 +149,26 @@ def _connection(parts: urllib.parse.SplitResult, timeout: float) -> tuple[http.c
     return kind(host, port, timeout=timeout), target
 
 
+def _watched_connection(watchdog: Watchdog, address: tuple[str, int], timeout: float, source_address=None):
+    """``socket.create_connection`` whose socket the watchdog can shut down while it connects."""
+    host, port = address
+    error: OSError | None = None
+    for family, kind, proto, _, sockaddr in socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM):
+        sock = socket.socket(family, kind, proto)
+        watchdog.watch(sock)
+        try:
+            sock.settimeout(timeout)
+            if source_address:
+                sock.bind(source_address)
+            sock.connect(sockaddr)
+            return sock
+        except OSError as exc:
+            error = exc
+            sock.close()
+            watchdog.check()  # a cancel that broke the connection attempt is a cancel
+    raise error or OSError(f"cannot resolve {host}")
+
+
 def fetch(url: str, out: BinaryIO, *, user_agent: str, timeout: float, cancel: Any = None,
           progress: Callable[[int, int | None], Any] | None = None, min_rate: float = 0.0,
           stall_window: float = 30.0, poll_interval: float = 0.1) -> tuple[str, int, int | None]:
@@ -160,6 +183,7 @@ def fetch(url: str, out: BinaryIO, *, user_agent: str, timeout: float, cancel: A
         for _ in range(MAX_REDIRECTS + 1):
             watchdog.check()
             conn, target = _connection(urllib.parse.urlsplit(url), timeout)
+            conn._create_connection = functools.partial(_watched_connection, watchdog)  # cancellable while connecting
             try:
                 try:
                     conn.connect()

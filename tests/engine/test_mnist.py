@@ -751,3 +751,41 @@ def test_an_odd_stamp_beside_the_cache_is_ignored_not_waited_on(monkeypatch):
         os.close(os.open(cached.with_name("mnist.npz.sha256"), os.O_RDWR | os.O_NONBLOCK))
     assert outcome == [True]
     assert cached.with_name("mnist.npz.sha256").read_text().startswith(sha256(fake_mnist(3)))  # a real stamp now
+
+
+def test_cancel_while_connecting_answers_without_waiting_for_the_connection(tmp_path, monkeypatch):
+    connecting, real_getaddrinfo = threading.Event(), socket.getaddrinfo
+
+    def getaddrinfo(*args, **kwargs):  # the step just before connecting
+        connecting.set()
+        return real_getaddrinfo(*args, **kwargs)
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)  # never accepts: once its queue is full, new connections hang (as behind a firewall)
+    port = listener.getsockname()[1]
+    held = []
+    try:
+        while True:  # fill the queue until a connection attempt no longer completes
+            probe = socket.socket()
+            probe.settimeout(0.5)
+            try:
+                probe.connect(("127.0.0.1", port))
+            except OSError:
+                probe.close()
+                break
+            held.append(probe)
+        stop, folder = threading.Event(), tmp_path / "dl"
+        monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+        thread, outcome = run_in_thread(mnist.download, f"http://127.0.0.1:{port}/mnist.npz", folder / "mnist.npz",
+                                        timeout=120, cancel=stop)
+        assert connecting.wait(60)
+        stop.set()
+        thread.join(60)  # half the connect timeout: only the cancel can end it this soon
+        assert not thread.is_alive()
+        assert isinstance(outcome[0], mnist.DownloadCancelled)
+        assert list(folder.iterdir()) == []
+    finally:
+        for probe in held:
+            probe.close()
+        listener.close()
