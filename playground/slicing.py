@@ -474,5 +474,5 @@ def describe_batch(name: str, n: int, batch_size: int, k: int) -> str:
     """``batch 3 = samples 384..511 of x_train (128 digits)``, saying when the last batch is short."""
     start, stop = batch_range(n, batch_size, k)
     size = stop - start
-    short = f": the last batch is short, {n:,} − {start:,} = {size}" if size < batch_size else ""
-    return f"batch {k} = samples {start:,}..{stop - 1:,} of {name} ({size} digit{'s' if size != 1 else ''}{short})"
+    short = f": the last batch is short, {n:,} − {start:,} = {size:,}" if size < batch_size else ""
+    return f"batch {k} = samples {start:,}..{stop - 1:,} of {name} ({size:,} digit{'s' if size != 1 else ''}{short})"

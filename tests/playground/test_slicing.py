@@ -154,6 +154,7 @@ def test_batch_description_names_the_samples():
     assert describe_batch("x_test", 6000, 128, 46) == (
         "batch 46 = samples 5,888..5,999 of x_test (112 digits: the last batch is short, 6,000 − 5,888 = 112)")
     assert describe_batch("x_train", 5, 2, 2) == "batch 2 = samples 4..4 of x_train (1 digit: the last batch is short, 5 − 4 = 1)"
+    assert describe_batch("x_train", 6000, 6000, 0) == "batch 0 = samples 0..5,999 of x_train (6,000 digits)"  # not "6000"
 
 
 # ----- the book's R, as typed in section 2.2.6 ---------------------------------------------------
