@@ -272,7 +272,7 @@ class TrainingPanel(QWidget):
         run = info["run"]
         self.plots.add_mark(run.number, run.label, info["x"], info["loss"], info["accuracy"])
         self.plots.redraw(force=True)
-        what = "Step" if info["step"] else "Paused after"
+        what = "Step" if info["step"] else "Paused"
         self.log(f"{what}: " + batch_line(info["epoch"], info["batch"], info["steps"], info["loss"], info["accuracy"]))
 
     def _on_warned(self, text: str) -> None:
@@ -291,7 +291,7 @@ class TrainingPanel(QWidget):
             self.show_banner(f"<b>The loss became NaN: training stopped.</b> {message} {NAN_HINT}")
             self._set_caption("Diverged: the loss became NaN · evaluating on the test set…")
         elif reason == "stopped":
-            self.log("Stopped. Press Train to continue with these weights.")
+            self.log("Stopped. Continue goes on with these weights.")
             self._set_caption("Stopped · evaluating on the test set…")
         else:
             self.progress.setValue(self.progress.maximum())

@@ -147,6 +147,8 @@ def test_pause_holds_training_and_resume_finishes_it(qtbot, window):
     qtbot.waitUntil(lambda: window.controller.phase == PAUSED, timeout=LONG)
     pause = window.training_panel.pause_button
     assert pause.text() == "Resume"
+    assert "Paused: Epoch 1, batch " in window.training_panel.log_view.toPlainText()  # where it waits
+    assert window.training_panel.plots.runs[1].marks.n == 1
     assert window.training_panel.step_button.isEnabled()
     held = batches_plotted(window)
     assert 0 < held < 752
