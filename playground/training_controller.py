@@ -161,12 +161,12 @@ class TrainingController(QObject):
             return False
         initial, target = plan.first - 1, plan.last  # Keras's fit(epochs=target, initial_epoch=initial)
         run.target_epochs = target
+        self.state.set_evaluation(None)  # the weights are about to change: old test numbers would be stale
         if not run.started:  # a fresh network: what the other panels show must be about it
             run.started = True
             self._runs += 1
             run.number = self._runs
             if not run.pretrained:
-                self.state.set_evaluation(None)
                 self.state.set_model(run.snapshot, trained=False)
             self.run_started.emit(run)
         dataset = self.state.dataset
@@ -276,6 +276,10 @@ class TrainingController(QObject):
         model, dataset = self.state.model, self.state.dataset
         if model is None or dataset is None:
             self.message.emit("Nothing to evaluate yet: train a network or load a model.")
+            return
+        if self.state.model_problem:
+            self.message.emit("Nothing to evaluate: this network diverged and its weights are unusable. "
+                              "Press Reset weights and train again.")
             return
         if self.is_busy:  # the run evaluates itself when it ends; an older result must not win
             self.message.emit("Training is running: the test set is evaluated when it ends.")

@@ -32,7 +32,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 import engine
 from engine import second_process
-from playground.loss_watch import LossWatch
+from playground.loss_watch import LossWatch, weights_are_finite
 from playground.training_data import PreparedData, evaluate_model, shaped_for
 
 PROGRESS_INTERVAL = 0.05  # seconds between progress signals: ~20 Hz
@@ -264,13 +264,15 @@ class TrainingWorker(QObject):
                 )
             reason = getattr(job.model, "stop_reason", None) or "completed"
             message = getattr(job.model, "stop_message", "") or ""
-            self.fit_ended.emit(reason, message, job.model.get_weights())
+            weights = job.model.get_weights()
+            self.fit_ended.emit(reason, message, weights)
         except Exception as exc:  # noqa: BLE001 - any engine error is reported, never a crash
             self.failed.emit(_describe(exc))
             self.finished.emit("error")
             return
         try:
-            if not self.control.aborted:
+            # a diverged network has no test result worth showing: nan loss, one class for every digit
+            if not self.control.aborted and reason != "nan" and weights_are_finite(weights):
                 self.evaluated.emit(evaluate_model(job.model, data))
         except Exception as exc:  # noqa: BLE001
             self.failed.emit("Evaluation failed: " + _describe(exc))

@@ -289,7 +289,8 @@ class TrainingPanel(QWidget):
         if reason == "nan":
             self.log(message)
             self.show_banner(f"<b>The loss became NaN: training stopped.</b> {message} {NAN_HINT}")
-            self._set_caption("Diverged: the loss became NaN · evaluating on the test set…")
+            self._set_caption("Diverged: the loss became NaN")
+            self.log("Test set: not evaluated (the weights diverged).")
         elif reason == "stopped":
             self.log("Stopped. Continue goes on with these weights.")
             self._set_caption("Stopped · evaluating on the test set…")
@@ -319,7 +320,9 @@ class TrainingPanel(QWidget):
         if evaluation is not None and self.state.model is not None:
             return self._evaluation_caption(evaluation)
         if plan.blocked:
-            return "Diverged: press Reset weights" if self.state.model_problem else "Done: raise Epochs to go on"
+            if self.state.model_problem:
+                return "Diverged: the loss became NaN · press Reset weights"
+            return "Done: raise Epochs to go on"
         verb = "Continue" if plan.continues else "Train"
         epochs = f"epoch {plan.first}" if plan.first == plan.last else f"epochs {plan.first} to {plan.last}"
         return f"Ready: {verb} runs {epochs} (model.fit)"

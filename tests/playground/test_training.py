@@ -83,8 +83,10 @@ def test_train_again_continues_the_run_until_the_design_changes(qtbot, window):
         click(qtbot, window, "trainButton")
     window.state.set_settings(epochs=2)  # the epoch count is not part of the design: the run goes on
     assert window.training_panel.train_button.text() == "Continue: epoch 2"
+    assert window.state.evaluation is not None
     with qtbot.waitSignal(window.training_finished, timeout=LONG):
         click(qtbot, window, "trainButton")
+        assert window.state.evaluation is None  # the weights change: epoch 1's test numbers would be stale
     log = window.training_panel.log_view.toPlainText()
     assert "Epoch 2/2" in log and "continuing from epoch 2 to 2" in log
     plots = window.training_panel.plots
@@ -248,6 +250,10 @@ def test_a_huge_learning_rate_ends_with_nan_and_says_why(qtbot, window):
     # message and state agree: these weights are not a trained, confident network
     assert window.state.model_problem and "diverged" in window.state.model_problem
     assert panel.caption.startswith("Diverged")
+    assert window.state.evaluation is None and "Test set: not evaluated" in panel.log_view.toPlainText()
+    with qtbot.waitSignal(window.controller.message) as said:  # the Evaluate button has nothing to evaluate
+        window.state.request_evaluation()
+    assert "diverged" in said.args[0]
     assert panel.run_list.entries()[0][1].endswith("diverged in epoch 1")
     window.state.set_settings(learning_rate=0.01, epochs=1)  # a new run: the UI survives
     assert panel.train_button.isEnabled()
