@@ -131,9 +131,8 @@ class TrainingController(QObject):
         run = self.run
         first = run.epochs_done + 1
         if run.diverged:
-            return Plan(True, first, last, f"Run {run.number} diverged (its loss became NaN): its weights are "
-                                           "unusable. Press Reset weights to start again from random weights, "
-                                           "or lower the learning rate (a new run).")
+            return Plan(True, first, last, f"Run {run.number} diverged: continuing would diverge again at once. "
+                                           "Press Reset weights, or change the learning rate (a new run).")
         if last < first:
             trained = f"{run.epochs_done} epoch" + ("" if run.epochs_done == 1 else "s")
             return Plan(True, first, last, f"Run {run.number} has trained {trained}, as Epochs says: raise "

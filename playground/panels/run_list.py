@@ -58,7 +58,8 @@ class RunList(QWidget):
         self.list = QListWidget(self)
         self.list.setObjectName("runList")
         self.list.setSelectionMode(QAbstractItemView.SingleSelection)
-        self.list.setTextElideMode(Qt.ElideMiddle)
+        self.list.setTextElideMode(Qt.ElideMiddle)  # the number and the epochs stay in view
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)  # elide; the tooltip has it all
         self.list.setUniformItemSizes(True)
         self.list.setToolTip("Tick a run to show its curves, untick to hide them")
         self.list.itemChanged.connect(self._on_item_changed)
