@@ -1,8 +1,10 @@
 """The dataset's source line and the "Download full MNIST (11 MB)" controls, atop the Data panel.
 
-Shows where the current data came from, the download button, a progress bar with Cancel, and a
-message line (in the error red when offline: the engine's ``DownloadError`` message says what
-to do). The work happens in ``playground.download_worker.Downloader``, on a worker thread.
+Shows where the current data came from, the download button ("Full MNIST loaded" only when the
+data is Keras's MNIST, not any 60,000 digits), a progress bar with Cancel (per mille, so files
+over 2 GB do not overflow it), and a message line, in the error red when the download failed,
+saying what happened and what to do in the app's words (``data_loading.download_failed_text``).
+The work happens in ``playground.download_worker.Downloader``, on a worker thread.
 """
 from __future__ import annotations
 
