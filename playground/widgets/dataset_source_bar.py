@@ -20,11 +20,12 @@ from playground.widgets import wrapped_label
 from playground.widgets.theming import follow_theme, refresh_error_styles, show_error_style
 
 
-def short_path(path: str) -> str:
-    """"the file that comes with the app" for the shipped sample, ``~/...`` in the home folder."""
+def where_from(path: str) -> str:
+    """"bundled with the app" for the shipped sample, else "from <path>" (``~/...`` in the home folder)."""
     if Path(path) == mnist.SAMPLE_PATH:
-        return "the file that comes with the app"
-    return str(path).replace(str(Path.home()), "~", 1) if str(path).startswith(str(Path.home())) else str(path)
+        return "bundled with the app"
+    home = str(Path.home())
+    return "from " + (str(path).replace(home, "~", 1) if str(path).startswith(home) else str(path))
 
 
 class DatasetSourceBar(QWidget):
@@ -80,8 +81,8 @@ class DatasetSourceBar(QWidget):
         if ds is None:
             self.source_label.setText("<b>No dataset loaded</b>")
         else:
-            self.source_label.setText(f"<b>{ds.name}</b> · {len(ds.x_train):,} train / {len(ds.x_test):,} test digits"
-                                      f"<br><small>from {short_path(ds.source)}</small>")
+            self.source_label.setText(f"<b>{ds.name}</b><br><small>{len(ds.x_train):,} train / {len(ds.x_test):,} "
+                                      f"test digits, {where_from(ds.source)}</small>")
         full = is_full_mnist(ds)
         self.button.setText("Full MNIST loaded" if full else "Download full MNIST (11 MB)")
         self.button.setEnabled(not full and not self.downloader.is_running() and not self.state.is_training)
