@@ -11,24 +11,21 @@ A **run** is one network's life: it begins when a fresh model is built and ends 
 weights or when the design changes (layers, dataset, optimizer, batch size...; not the epoch
 count). Runs are numbered when they first train, so the numbers in the run list never skip.
 
-**Continue** trains the same weights *up to the Epochs setting*, Keras's ``initial_epoch``: after
-5 epochs with Epochs set to 10 it runs ``fit(epochs = 10, initial_epoch = 5)``, epochs 6 to 10
-(after Stop, the cut epoch is run again). ``plan()`` says so before Train is pressed (the
-button reads "Continue: epochs 6 to 10"). A run that has reached the Epochs setting is done:
-raise Epochs to go on, or Reset weights. A run whose loss became NaN has diverged: its
-weights are unusable, Continue would diverge again at once, so only Reset weights (or a new
-design) trains again.
+**Continue** trains the same weights up to the Epochs setting (Keras's ``initial_epoch``; after
+Stop, the cut epoch is run again); ``plan()`` says which epochs before Train is pressed, and a
+diverged run offers only Reset weights: see ``playground.runs``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 import engine
-from playground.keras_log import evaluation_line, plan_text, run_label
+from playground.keras_log import evaluation_line, run_label
 from playground.loss_watch import weights_are_finite
+from playground.runs import Plan, Run, plan_for
 from playground.state import AppState
 from playground.training_data import PreparedDataCache
 from playground.training_worker import EvaluationWorker, TrainingJob, TrainingWorker
@@ -37,41 +34,6 @@ IDLE, RUNNING, PAUSED, STOPPING, EVALUATING = "idle", "running", "paused", "stop
 DIVERGED = ("This network diverged: its loss became NaN, so its weights are unusable. Press Reset "
             "weights in the Training panel (or lower the learning rate) and train again.")
 _STILL_RUNNING: list = []  # threads that outlived shutdown()'s timeout, kept alive until exit
-
-
-@dataclass
-class Run:
-    """One network's training history in this session (one colour in the plots)."""
-
-    number: int  # 0 until it first trains
-    label: str
-    design: tuple  # (id(dataset), layers, settings without epochs); see TrainingController._design
-    model: engine.Sequential  # the one being trained (only ever touched by one worker at a time)
-    snapshot: engine.Sequential  # same architecture; the UI reads this one (state.model)
-    epochs_done: int = 0  # full epochs completed
-    target_epochs: int = 0  # where the last Train press was heading
-    position: float = 0.0  # epochs of data seen, the x axis of the plots
-    started: bool = False
-    pretrained: bool = False  # adopted from a loaded model file
-    diverged: bool = False  # its loss became NaN (or its weights did): only Reset weights goes on
-    dataset: object = None  # kept alive so its id() in ``design`` cannot be reused by a new one
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What Train would do now: ``fit(epochs = last, initial_epoch = first - 1)``, or why it can't.
-
-    ``first`` and ``last`` are the book's 1-based, inclusive epoch numbers.
-    """
-
-    continues: bool  # the current run's weights (rather than fresh random ones)
-    first: int
-    last: int
-    blocked: str = ""  # not empty: Train is off, and this says why and what to do
-
-    @property
-    def text(self) -> str:
-        return plan_text(self.continues, self.first, self.last)
 
 
 class TrainingController(QObject):
@@ -125,19 +87,7 @@ class TrainingController(QObject):
 
     def plan(self) -> Plan:
         """What Train (or Step one batch from idle) would do now; see the module docstring."""
-        last = int(self.state.settings.epochs)
-        if not self.will_continue():
-            return Plan(False, 1, last)
-        run = self.run
-        first = run.epochs_done + 1
-        if run.diverged:
-            return Plan(True, first, last, f"Run {run.number} diverged: continuing would diverge again at once. "
-                                           "Press Reset weights, or change the learning rate (a new run).")
-        if last < first:
-            trained = f"{run.epochs_done} epoch" + ("" if run.epochs_done == 1 else "s")
-            return Plan(True, first, last, f"Run {run.number} has trained {trained}, as Epochs says: raise "
-                                           "Epochs to continue it, or press Reset weights to start a new run.")
-        return Plan(True, first, last)
+        return plan_for(self.run if self.will_continue() else None, int(self.state.settings.epochs))
 
     def threads(self) -> list[QThread]:
         return [thread for thread, _ in self._jobs]
