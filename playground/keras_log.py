@@ -143,10 +143,13 @@ def batch_line(epoch: int, batch: int, steps: int, loss: float, accuracy: float)
             f" - accuracy: {format_metric(accuracy)}")
 
 
-def plan_text(continues: bool, first: int, last: int) -> str:
-    """What Train will do, said before it does it: ``Continue: epochs 6 to 10`` (1-based, inclusive)."""
+def plan_text(continues: bool, first: int, last: int, short: bool = False) -> str:
+    """What Train will do, said before it does it: ``Continue: epochs 6 to 10`` (1-based, inclusive);
+    ``short`` for the button: ``Continue: epochs 6–10``."""
     verb = "Continue" if continues else "Train"
-    return f"{verb}: epoch {first}" if first == last else f"{verb}: epochs {first} to {last}"
+    if first == last:
+        return f"{verb}: epoch {first}"
+    return f"{verb}: epochs {first}–{last}" if short else f"{verb}: epochs {first} to {last}"
 
 
 def plan_call(first: int, last: int) -> str:

@@ -49,6 +49,11 @@ class Plan:
     def text(self) -> str:
         return plan_text(self.continues, self.first, self.last)
 
+    @property
+    def button_text(self) -> str:
+        """The Train button's words (narrow: the button row must fit a small window)."""
+        return plan_text(self.continues, self.first, self.last, short=True)
+
 
 def plan_for(run: Run | None, epochs: int) -> Plan:
     """The plan for Train with the Epochs setting ``epochs``; ``run`` is the run it would

@@ -340,7 +340,7 @@ class TrainingPanel(QWidget):
         can_train = idle and not errors and not plan.blocked
         self.train_button.setEnabled(can_train)
         if idle:  # while a fit runs the button keeps saying what it started
-            self.train_button.setText(("Continue" if plan.continues else "Train") if plan.blocked else plan.text)
+            self.train_button.setText(("Continue" if plan.continues else "Train") if plan.blocked else plan.button_text)
             self.train_button.setToolTip(
                 f"{plan.text}: {plan_call(plan.first, plan.last)}. Continue trains the same weights up to "
                 "the Epochs setting (Keras's initial_epoch); Train starts from random weights.")

@@ -77,7 +77,7 @@ def test_a_loaded_model_is_continued_not_called_random(qtbot, window, tmp_path):
     with qtbot.waitSignal(window.state.evaluation_changed, timeout=LONG):
         assert window.load_model(path)
     assert window.controller.will_continue()
-    assert window.training_panel.train_button.text() == "Continue: epochs 1 to 5"  # from the loaded weights
+    assert window.training_panel.train_button.text() == "Continue: epochs 1–5"  # from the loaded weights
     window.state.set_settings(epochs=1)  # epochs are not part of the design: the run goes on
     with qtbot.waitSignal(window.training_finished, timeout=LONG):
         window.controller.start()

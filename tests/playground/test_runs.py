@@ -27,3 +27,8 @@ def test_a_run_that_reached_the_setting_waits_for_a_higher_one():
 def test_a_diverged_run_offers_reset_weights_not_continue():
     plan = plan_for(a_run(0, diverged=True), 5)
     assert "diverged" in plan.blocked and "Reset weights" in plan.blocked
+
+
+def test_the_button_says_it_in_fewer_characters():
+    assert plan_for(a_run(5), 10).button_text == "Continue: epochs 6–10"
+    assert plan_for(None, 1).button_text == "Train: epoch 1"

@@ -93,7 +93,7 @@ def test_train_again_continues_the_run_until_the_design_changes(qtbot, window):
     assert list(plots.runs) == [1]
     assert plots.runs[1].epochs.rows[:, 0].tolist() == [1.0, 2.0]  # x axis: epochs seen
     window.state.set_settings(learning_rate=0.0005)  # a new recipe is a new run (new colour)
-    assert window.training_panel.train_button.text() == "Train: epochs 1 to 2"
+    assert window.training_panel.train_button.text() == "Train: epochs 1–2"
     with qtbot.waitSignal(window.training_finished, timeout=LONG):
         click(qtbot, window, "trainButton")
     assert list(plots.runs) == [1, 2]
@@ -109,12 +109,12 @@ def test_continue_says_which_epochs_it_runs_and_trains_up_to_the_epochs_setting(
     """Keras's initial_epoch: after 2 epochs, Epochs 4 and Continue run fit(epochs = 4, initial_epoch = 2)."""
     panel = window.training_panel
     window.state.set_settings(epochs=2, train_size=500)
-    assert panel.train_button.text() == "Train: epochs 1 to 2"
+    assert panel.train_button.text() == "Train: epochs 1–2"
     assert "Ready: Train runs epochs 1 to 2" in panel.caption
     with qtbot.waitSignal(window.training_finished, timeout=LONG):
         click(qtbot, window, "trainButton")
     window.state.set_settings(epochs=4)
-    assert panel.train_button.isEnabled() and panel.train_button.text() == "Continue: epochs 3 to 4"
+    assert panel.train_button.isEnabled() and panel.train_button.text() == "Continue: epochs 3–4"
     assert "fit(..., epochs = 4, initial_epoch = 2)" in panel.train_button.toolTip()
     with qtbot.waitSignal(window.training_finished, timeout=LONG):
         click(qtbot, window, "trainButton")
@@ -127,7 +127,7 @@ def test_continue_says_which_epochs_it_runs_and_trains_up_to_the_epochs_setting(
     window.state.set_settings(epochs=3)  # fewer than trained: still nothing to continue
     assert not panel.train_button.isEnabled()
     click(qtbot, window, "resetButton")  # a new run from random weights
-    assert panel.train_button.isEnabled() and panel.train_button.text() == "Train: epochs 1 to 3"
+    assert panel.train_button.isEnabled() and panel.train_button.text() == "Train: epochs 1–3"
 
 
 def test_a_stopped_run_continues_its_cut_epoch_up_to_the_epochs_setting(qtbot, window):
@@ -137,7 +137,7 @@ def test_a_stopped_run_continues_its_cut_epoch_up_to_the_epochs_setting(qtbot, w
     with qtbot.waitSignal(window.training_finished, timeout=LONG):
         click(qtbot, window, "stopButton")
     assert window.controller.run.epochs_done == 0
-    assert window.training_panel.train_button.text() == "Continue: epochs 1 to 3"
+    assert window.training_panel.train_button.text() == "Continue: epochs 1–3"
 
 
 # -- pause, resume, stop, step --------------------------------------------------------------------
@@ -176,7 +176,7 @@ def test_stop_ends_the_run_quickly_with_reason_stopped(qtbot, window):
     assert batches_plotted(window) < 375  # stopped within the first epoch of 50
     assert "Stopped" in window.training_panel.log_view.toPlainText()
     assert window.controller.phase == IDLE
-    assert window.training_panel.train_button.text() == "Continue: epochs 1 to 50"
+    assert window.training_panel.train_button.text() == "Continue: epochs 1–50"
 
 
 def test_step_one_batch_runs_exactly_one_more_batch(qtbot, window):
@@ -279,7 +279,7 @@ def test_after_nan_reset_weights_trains_again_and_draw_makes_no_claim(qtbot, win
     assert draw.prediction() is None and "sure" not in draw.confidence_label.text()
     assert "diverged" in draw.status_label.text()
     click(qtbot, window, "resetButton")
-    assert not window.state.model_problem and window.training_panel.train_button.text() == "Train: epochs 1 to 2"
+    assert not window.state.model_problem and window.training_panel.train_button.text() == "Train: epochs 1–2"
     assert window.training_panel.train_button.isEnabled()
 
 
