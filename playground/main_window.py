@@ -212,7 +212,7 @@ class MainWindow(FileActions, QMainWindow):
 
     def _on_training_finished(self, reason: str) -> None:
         if reason == "nan":  # after the evaluation's message, so this one stays visible
-            self.statusBar().showMessage("The loss became NaN: the learning rate is probably too high.", 30000)
+            self.statusBar().showMessage("The loss became NaN: training stopped (the Training panel says why).", 30000)
 
     def _show_download(self) -> None:
         """Another panel asked for the full MNIST: show the Data panel, whose bar downloads it."""
