@@ -244,6 +244,7 @@ class TrainingPanel(QWidget):
     def _on_progressed(self, p: dict) -> None:
         run = p["run"]
         batches = p["batches"]
+        self.plots.add_run(run.number, run.label, self._note(run))  # back in the list after Clear runs
         self.plots.add_batches(run.number, run.label, p["x"], batches[:, 1], batches[:, 2])
         self._latest_progress = p
         if time.perf_counter() - self._progress_shown_at >= PROGRESS_BAR_INTERVAL:

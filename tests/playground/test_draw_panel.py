@@ -71,7 +71,7 @@ def trained_model():
 
 def settled_input(panel, qtbot):
     """The 28x28 input once the throttling timer has fired."""
-    qtbot.waitUntil(lambda: not panel._timer.isActive(), timeout=2000)
+    qtbot.waitUntil(lambda: not panel._timer.isActive(), timeout=10_000)
     return panel.network_input()
 
 
@@ -175,7 +175,7 @@ def test_prediction_is_throttled_and_follows_model_changes(panel, qtbot):
     panel.state.set_model(model, trained=True)
     assert model.calls == 0  # nothing drawn yet: nothing to predict
     drag(panel.canvas, VERTICAL)  # 21 moves in a burst ...
-    qtbot.waitUntil(lambda: model.calls == 1, timeout=2000)  # ... one prediction after the pause
+    qtbot.waitUntil(lambda: model.calls == 1, timeout=10_000)  # ... one prediction after the pause
     assert panel.prediction() == 7 and panel.prediction_label.text() == "7"
     assert panel.confidence_label.text() == "91% sure"
     assert panel.chart.top_class() == 7
@@ -199,7 +199,7 @@ def test_trained_network_reads_a_vertical_stroke_as_one(panel, qtbot, trained_mo
     panel.state.set_model(trained_model, trained=True)
     assert "Draw a digit" in panel.status_label.text()
     drag(panel.canvas, VERTICAL)
-    qtbot.waitUntil(lambda: panel.prediction() is not None, timeout=2000)
+    qtbot.waitUntil(lambda: panel.prediction() is not None, timeout=10_000)
     assert panel.prediction() == 1
     assert "1" in panel.prediction_label.text()
     probabilities = panel.chart.probabilities()

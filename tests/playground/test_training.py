@@ -170,7 +170,10 @@ def test_stop_ends_the_run_quickly_with_reason_stopped(qtbot, window):
     window.state.set_settings(epochs=50, batch_size=16, train_size=0)  # minutes of work
     click(qtbot, window, "trainButton")
     qtbot.waitUntil(lambda: batches_plotted(window) > 0, timeout=LONG)
-    with qtbot.waitSignal(window.training_finished, timeout=5000) as finished:
+    click(qtbot, window, "clearRunsButton")  # the run in progress comes back, with its epochs
+    qtbot.waitUntil(lambda: batches_plotted(window) > 0, timeout=LONG)
+    assert window.training_panel.run_list.entries()[0][1].endswith("0/50 epochs")
+    with qtbot.waitSignal(window.training_finished, timeout=LONG) as finished:
         click(qtbot, window, "stopButton")
     assert finished.args == ["stopped"]
     assert batches_plotted(window) < 375  # stopped within the first epoch of 50
