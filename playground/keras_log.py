@@ -97,7 +97,7 @@ def optimizer_label(settings) -> str:
 
 
 def run_label(layers, settings) -> str:
-    """What makes a run (its legend and CSV name): the network, the optimizer and learning rate,
+    """What makes a run (its run-list and CSV name): the network, the optimizer and learning rate,
     the batch size, and whatever else is not the chapter's: loss, validation split, training
     digits, seed. Two runs that differ read differently; the epochs are in ``run_entry``."""
     parts = [network_label(layers), optimizer_label(settings)]

@@ -40,7 +40,7 @@ class TrainingController(QObject):
     """Thread lifecycle and run bookkeeping; the Training panel's buttons call its methods."""
 
     phase_changed = Signal(str)  # IDLE, RUNNING, PAUSED, STOPPING, EVALUATING
-    run_started = Signal(object)  # Run: a new colour and legend entry
+    run_started = Signal(object)  # Run: a new colour and run-list entry
     fit_began = Signal(object)  # {"run", "initial_epoch", "epochs", "steps", "samples", ...}
     epoch_began = Signal(int, int)
     progressed = Signal(object)  # worker's progress dict plus "x": plot positions of the batches
