@@ -45,6 +45,7 @@ class NumberSpinBox(QAbstractSpinBox):
                  follows_range: bool = False, **qt_properties):
         numbers = {k: qt_properties.pop(k) for k in ("minimum", "maximum", "value", "singleStep", "suffix")
                    if k in qt_properties}
+        tracking = qt_properties.pop("keyboardTracking", False)  # off: never act on the 999 on the way to 9999
         super().__init__(parent, **qt_properties)
         self._whole = whole
         self._log_steps = log_steps
@@ -55,7 +56,7 @@ class NumberSpinBox(QAbstractSpinBox):
         self._suffix = ""
         self._problem: str | None = None  # set by the panel; None: only the range is checked
         self._tip = ""
-        self.setKeyboardTracking(False)  # never act on the 999 on the way to 9999: Enter or focus out takes it
+        self.setKeyboardTracking(tracking)
         self.editingFinished.connect(self._commit)
         self.lineEdit().textEdited.connect(self._on_text_edited)
         self.setRange(numbers.get("minimum", self._minimum), numbers.get("maximum", self._maximum))
