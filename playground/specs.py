@@ -195,8 +195,9 @@ def setting_error(settings: TrainSettings, name: str, train_count: int | None = 
         return f"{label} must be a {kind} between {_shown(low)} and {_shown(high)}, got {value!r}"
     if not whole and not math.isfinite(value):
         return f"{label} must be a number between {_shown(low)} and {_shown(high)}, got {_shown(value)}"
-    if name == "learning_rate" and not 0 < value <= high:
-        return f"Learning rate must be a positive number up to {_shown(high)}, got {_shown(value)}"
+    if name == "learning_rate" and not (0 < value <= high and np.float32(value) > 0):
+        zero = ", which is 0 in float32 (the engine's precision)" if 0 < value <= high else ""
+        return f"Learning rate must be a positive number up to {_shown(high)}, got {_shown(value)}{zero}"
     if name == "train_size" and not low <= value <= high:
         return f"Training digits must be between 1 and {_shown(high)} (0 for all of them), got {_shown(value)}"
     if name == "epsilon":

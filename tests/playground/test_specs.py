@@ -40,6 +40,8 @@ def test_the_defaults_are_valid_and_every_range_is_enforced():
         assert len(errors) == 1, name
         assert f"{number_text(high)}" in errors[0], errors  # the message gives the range
     assert "positive" in settings_errors(replace(TrainSettings(), learning_rate=0.0))[0]
+    assert "0 in float32" in settings_errors(replace(TrainSettings(), learning_rate=1e-50))[0]  # never trains
+    assert settings_errors(replace(TrainSettings(), learning_rate=1e-20)) == []  # tiny but used as shown
     assert "number" in settings_errors(replace(TrainSettings(), rho=float("nan")))[0]
 
 
