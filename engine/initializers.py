@@ -7,7 +7,18 @@ from engine import backend
 
 
 def _fans(shape) -> tuple[int, int]:
-    return (shape[0], shape[1]) if len(shape) == 2 else (int(np.prod(shape)), int(np.prod(shape)))
+    """``(fan_in, fan_out)`` as Keras's ``compute_fans``: a Dense kernel ``(inputs, units)`` gives
+    ``(inputs, units)``; a Conv2D kernel ``(kh, kw, in_channels, filters)`` gives
+    ``(kh * kw * in_channels, kh * kw * filters)``, every position of the window being an input."""
+    shape = tuple(shape)
+    if len(shape) == 0:
+        return 1, 1
+    if len(shape) == 1:
+        return shape[0], shape[0]
+    if len(shape) == 2:
+        return shape[0], shape[1]
+    receptive_field = int(np.prod(shape[:-2]))
+    return shape[-2] * receptive_field, shape[-1] * receptive_field
 
 
 def glorot_uniform(shape, dtype=None, rng=None):

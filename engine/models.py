@@ -59,7 +59,9 @@ class Sequential:
         if not isinstance(layer, Layer):
             raise TypeError(f"Sequential.add expects a layer such as Dense(10), got {layer!r}")
         if layer.name is None:
-            base = re.sub(r"(?<!^)(?=[A-Z])", "_", type(layer).__name__).lower()
+            # Keras's to_snake_case: Dense -> dense, Conv2D -> conv2d, MaxPooling2D -> max_pooling2d
+            base = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", type(layer).__name__)
+            base = re.sub("([a-z])([A-Z])", r"\1_\2", base).lower()
             taken = {other.name for other in self.layers}
             layer.name = base
             k = 0
@@ -393,12 +395,14 @@ class Sequential:
     def summary(self, print_fn=None) -> None:
         """Print the layers, their output shapes and parameter counts (Keras's table)."""
         print_fn = print_fn or print
-        rule, width = "_" * 65, (29, 26, 10)
-        lines = [f'Model: "{self.name}"', rule, f"{' Layer (type)':<{width[0]}}{'Output Shape':<{width[1]}}Param #", "=" * 65]
-        for i, (name, cls, shape, params) in enumerate(self.summary_rows()):
+        rows = self.summary_rows()
+        first = max([29, *(len(name) + len(cls) + 5 for name, cls, _, _ in rows)])  # long names fit
+        rule, width = "_" * (36 + first), (first, 26, 10)
+        lines = [f'Model: "{self.name}"', rule, f"{' Layer (type)':<{width[0]}}{'Output Shape':<{width[1]}}Param #", "=" * len(rule)]
+        for i, (name, cls, shape, params) in enumerate(rows):
             shape_text = "(" + ", ".join(str(d) for d in shape) + ")"
             lines.append(f"{' ' + name + ' (' + cls + ')':<{width[0]}}{shape_text:<{width[1]}}{params:,}")
-            lines.append(rule if i < len(self.layers) - 1 else "=" * 65)
+            lines.append(rule if i < len(self.layers) - 1 else "=" * len(rule))
         total = self.count_params()
         trainable = sum(layer.count_trainable_params() for layer in self.layers)
         lines += [f"Total params: {total:,}", f"Trainable params: {trainable:,}",

@@ -1,0 +1,125 @@
+"""``Conv2D``: the convolution of the book's chapter 5, channels last, as one matrix product.
+
+A 3 x 3 convolution looks at every 3 x 3 patch of its input and multiplies it by the same kernel.
+Laying the patches out as the rows of a matrix ("im2col") turns the whole layer into one product:
+
+    patches (batch * oh * ow, kh * kw * channels)  .  kernel (kh * kw * channels, filters)
+
+and backward is two more: dL/dkernel = patches^T . dz, and dL/dpatches = dz . kernel^T, whose
+rows are added back onto the input positions they were copied from ("col2im").
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from engine import activations, initializers, ops
+from engine.layers import windows
+from engine.layers.base import Buffer, Layer
+
+
+class Conv2D(Layer):
+    """A 2-D convolution layer (Keras's ``layer_conv_2d``).
+
+    Args:
+        filters: positive integer, the number of output channels (the book's ``filters = 32``).
+        kernel_size: an integer or a pair ``(height, width)`` of the window (``3`` means 3 x 3).
+        strides: how far the window moves, an integer or a pair (default ``(1, 1)``).
+        padding: ``"valid"`` (only whole windows) or ``"same"`` (zero-pad so that, with strides 1,
+            the output has the input's size), with Keras's arithmetic (see ``engine.layers.windows``).
+        activation, use_bias, kernel_initializer, bias_initializer, input_shape: as in ``Dense``.
+
+    Shapes: input ``(batch, height, width, channels)``, kernel ``(kh, kw, channels, filters)``,
+    bias ``(filters,)``, output ``(batch, out_height, out_width, filters)``.
+    """
+
+    example_input_shape = (6, 6, 2)
+
+    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", activation=None,
+                 use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 input_shape=None, name=None, **kwargs):
+        super().__init__(name=name, input_shape=input_shape, **kwargs)
+        if isinstance(filters, bool) or not isinstance(filters, numbers.Integral) or filters <= 0:
+            raise ValueError(f"filters must be a positive integer, got {filters!r}")
+        self.filters = int(filters)
+        self.kernel_size = windows.pair(kernel_size, "kernel_size")
+        self.strides = windows.pair(strides, "strides")
+        self.padding = windows.padding_name(padding)
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self._initializer_names = (kernel_initializer, bias_initializer)
+        self._padded, self._patches, self._out = Buffer(), Buffer(), Buffer()
+        self._dpatches, self._dx = Buffer(), Buffer()
+
+    def _geometry(self, input_shape) -> windows.Geometry:
+        h, w, c = windows.image_shape(self, input_shape)
+        g = windows.Geometry((h, w, c), self.kernel_size, self.strides, self.padding)
+        if g.oh == 0 or g.ow == 0:
+            raise ValueError(f"Conv2D's kernel_size {self.kernel_size} is larger than its input "
+                             f"{(h, w, c)} (padding='valid' keeps only whole windows): use a smaller "
+                             "kernel, padding='same', or fewer layers that shrink the image before it")
+        return g
+
+    def build(self, input_shape):
+        self.geometry = g = self._geometry(input_shape)
+        self.kernel = self.add_weight("kernel", (g.kh, g.kw, g.c, self.filters), self.kernel_initializer)
+        if self.use_bias:
+            self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer)
+        super().build(input_shape)
+
+    def compute_output_shape(self, input_shape):
+        g = self._geometry(input_shape)
+        return (g.oh, g.ow, self.filters)
+
+    def forward(self, x, training=False):
+        g, n = self.geometry, len(x)
+        xp = g.pad(x, self._padded)
+        # im2col: row (b, r, c) of the patches holds the window at output position (r, c) of
+        # sample b, in the kernel's order (kh, kw, channels); one strided copy, no Python loop
+        patches = self._patches.view(n, (g.oh, g.ow, g.kh, g.kw, g.c), x.dtype)
+        views = np.lib.stride_tricks.sliding_window_view(xp, (g.kh, g.kw), axis=(1, 2))
+        np.copyto(patches, views[:, ::g.sh, ::g.sw].transpose(0, 1, 2, 4, 5, 3))
+        rows = patches.reshape(n * g.oh * g.ow, -1)
+        y = self._out.view(n, (g.oh, g.ow, self.filters), x.dtype)
+        ops.matmul(rows, self.kernel.reshape(-1, self.filters), out=y.reshape(len(rows), self.filters))
+        if self.use_bias:
+            y += self.bias
+        last = self._last
+        last.rows, last.y = rows, self.activation.forward(y)
+        return last.y
+
+    def backward(self, dy):
+        g, rows, y = self.geometry, self._last.rows, self._last.y
+        dz = self.activation.backward(dy, y).reshape(len(rows), self.filters)
+        if self.use_bias:
+            np.sum(dz, axis=0, out=self.grads[1])  # dL/dbias: dz summed over samples and positions
+        ops.matmul_at_b(rows, dz, out=self.grads[0].reshape(-1, self.filters))  # dL/dkernel = patches^T . dz
+        if not self.need_input_grad:
+            return None
+        n = len(dy)
+        dpatches = self._dpatches.view(n, (g.oh, g.ow, g.kh, g.kw, g.c), dz.dtype)
+        ops.matmul_a_bt(dz, self.kernel.reshape(-1, self.filters), out=dpatches.reshape(len(rows), -1))
+        # col2im: each patch's gradient goes back where the patch came from; overlaps add up
+        dxp = self._dx.view(n, g.padded_shape, dz.dtype)
+        dxp.fill(0)
+        for i, j in g.offsets():
+            target = g.window(dxp, i, j)
+            target += dpatches[:, :, :, i, j]
+        return g.unpad(dxp)
+
+    def get_config(self):
+        kernel_init, bias_init = self._initializer_names
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": list(self.kernel_size),
+            "strides": list(self.strides),
+            "padding": self.padding,
+            "activation": self.activation.name,
+            "use_bias": self.use_bias,
+            "kernel_initializer": kernel_init if isinstance(kernel_init, str) else "glorot_uniform",
+            "bias_initializer": bias_init if isinstance(bias_init, str) else "zeros",
+        }
