@@ -76,13 +76,8 @@ class Conv2D(Layer):
 
     def forward(self, x, training=False):
         g, n = self.geometry, len(x)
-        xp = g.pad(x, self._padded)
-        # im2col: row (b, r, c) of the patches holds the window at output position (r, c) of
-        # sample b, in the kernel's order (kh, kw, channels); one strided copy, no Python loop
-        patches = self._patches.view(n, (g.oh, g.ow, g.kh, g.kw, g.c), x.dtype)
-        views = np.lib.stride_tricks.sliding_window_view(xp, (g.kh, g.kw), axis=(1, 2))
-        np.copyto(patches, views[:, ::g.sh, ::g.sw].transpose(0, 1, 2, 4, 5, 3))
-        rows = patches.reshape(n * g.oh * g.ow, -1)
+        patches = self._im2col(g.pad(x, self._padded))
+        rows = patches.reshape(n * g.oh * g.ow, -1)  # one patch per row
         y = self._out.view(n, (g.oh, g.ow, self.filters), x.dtype)
         ops.matmul(rows, self.kernel.reshape(-1, self.filters), out=y.reshape(len(rows), self.filters))
         if self.use_bias:
@@ -91,24 +86,44 @@ class Conv2D(Layer):
         last.rows, last.y = rows, self.activation.forward(y)
         return last.y
 
+    def _im2col(self, xp):
+        """Row ``(b, r, c)`` holds the window at output position ``(r, c)`` of sample ``b``, in the
+        kernel's order ``(kh, kw, channels)``: ``(batch, oh, ow, kh, kw, channels)``."""
+        g = self.geometry
+        patches = self._patches.view(len(xp), (g.oh, g.ow, g.kh, g.kw, g.c), xp.dtype)
+        if g.c >= 8:  # one strided copy of every window at once
+            views = np.lib.stride_tricks.sliding_window_view(xp, (g.kh, g.kw), axis=(1, 2))
+            np.copyto(patches, views[:, ::g.sh, ::g.sw].transpose(0, 1, 2, 4, 5, 3))
+        else:  # few channels (a grey image): a copy per offset runs along whole rows, faster
+            for i, j in g.offsets():
+                patches[:, :, :, i, j] = g.window(xp, i, j)
+        return patches
+
     def backward(self, dy):
         g, rows, y = self.geometry, self._last.rows, self._last.y
         dz = self.activation.backward(dy, y).reshape(len(rows), self.filters)
-        if self.use_bias:
-            np.sum(dz, axis=0, out=self.grads[1])  # dL/dbias: dz summed over samples and positions
+        if self.use_bias:  # dL/dbias: dz summed over samples and positions (as a product: faster)
+            ops.matmul(self._ones(len(rows), dz.dtype), dz, out=self.grads[1].reshape(1, -1))
         ops.matmul_at_b(rows, dz, out=self.grads[0].reshape(-1, self.filters))  # dL/dkernel = patches^T . dz
         if not self.need_input_grad:
             return None
+        # dL/dpatches = dz . kernel^T, one kernel offset (i, j) at a time: each piece is added back
+        # where offset (i, j) of every window was copied from ("col2im"); overlaps add up
         n = len(dy)
-        dpatches = self._dpatches.view(n, (g.oh, g.ow, g.kh, g.kw, g.c), dz.dtype)
-        ops.matmul_a_bt(dz, self.kernel.reshape(-1, self.filters), out=dpatches.reshape(len(rows), -1))
-        # col2im: each patch's gradient goes back where the patch came from; overlaps add up
         dxp = self._dx.view(n, g.padded_shape, dz.dtype)
         dxp.fill(0)
+        piece = self._dpatches.view(n, (g.oh, g.ow, g.c), dz.dtype)
         for i, j in g.offsets():
+            ops.matmul_a_bt(dz, self.kernel[i, j], out=piece.reshape(len(rows), g.c))
             target = g.window(dxp, i, j)
-            target += dpatches[:, :, :, i, j]
+            target += piece
         return g.unpad(dxp)
+
+    def _ones(self, n, dtype):
+        ones = getattr(self._last, "ones", None)
+        if ones is None or ones.shape[1] < n or ones.dtype != dtype:
+            ones = self._last.ones = np.ones((1, n), dtype)
+        return ones[:, :n]
 
     def get_config(self):
         kernel_init, bias_init = self._initializer_names

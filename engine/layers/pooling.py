@@ -63,7 +63,7 @@ class MaxPooling2D(_Pooling2D):
 
     def __init__(self, pool_size=(2, 2), strides=None, padding="valid", **kwargs):
         super().__init__(pool_size, strides, padding, **kwargs)
-        self._remaining, self._hit = Buffer(), Buffer(np.bool_)
+        self._hit, self._free = Buffer(np.bool_), Buffer(np.bool_)
 
     def forward(self, x, training=False):
         g = self.geometry
@@ -80,19 +80,22 @@ class MaxPooling2D(_Pooling2D):
         if not self.need_input_grad:
             return None
         g, xp, y = self.geometry, self._last.xp, self._last.y
-        remaining = self._remaining.view(len(dy), dy.shape[1:], dy.dtype)  # not yet given to a winner
-        np.copyto(remaining, dy)
-        hit = self._hit.view(len(dy), dy.shape[1:], np.bool_)
-        last = g.offsets()[-1]
+        hit = self._hit.view(len(dy), dy.shape[1:])  # this offset holds its window's maximum...
+        free = self._free.view(len(dy), dy.shape[1:])  # ...and no earlier offset did (ties)
+        first, last = g.offsets()[0], g.offsets()[-1]
 
         def part(i, j, target, accumulate):
             np.equal(g.window(xp, i, j), y, out=hit)
+            if (i, j) != first:
+                np.logical_and(hit, free, out=hit)
+            if (i, j) == first:
+                np.logical_not(hit, out=free)
+            elif (i, j) != last:
+                np.greater(free, hit, out=free)  # free and not hit
             if accumulate:
-                target += remaining * hit
+                target += dy * hit
             else:
-                np.multiply(remaining, hit, out=target)
-            if (i, j) != last:
-                np.copyto(remaining, 0, where=hit)  # a tie's later inputs get nothing
+                np.multiply(dy, hit, out=target)
 
         return self._input_gradient(len(dy), dy.dtype, part)
 
