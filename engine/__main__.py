@@ -3,6 +3,7 @@
     python -m engine train                      # full MNIST (downloads it once), 5 epochs, batch 128
     python -m engine train --sample --epochs 3  # the bundled sample, offline
     python -m engine train --data mnist.npz --optimizer sgd --learning-rate 0.1 --save model.npz
+    python -m engine train --model convnet      # section 5.1's convnet (batch 64 unless given)
 """
 from __future__ import annotations
 
@@ -20,8 +21,10 @@ def build_parser() -> argparse.ArgumentParser:
     source = train.add_mutually_exclusive_group()
     source.add_argument("--data", metavar="PATH", help="a local mnist.npz (Keras format)")
     source.add_argument("--sample", action="store_true", help="the bundled MNIST sample (offline)")
+    train.add_argument("--model", choices=["dense", "convnet"], default="dense",
+                       help="chapter 2's dense network or section 5.1's convnet")
     train.add_argument("--epochs", type=int, default=5)
-    train.add_argument("--batch-size", type=int, default=128)
+    train.add_argument("--batch-size", type=int, default=None, help="default: 128 (dense), 64 (convnet)")
     train.add_argument("--units", type=int, default=512, help="units of the hidden layer")
     train.add_argument("--optimizer", default="rmsprop", choices=["rmsprop", "sgd", "adam", "adagrad"])
     train.add_argument("--learning-rate", type=float, default=None, help="default: the optimizer's Keras default")
@@ -71,7 +74,7 @@ def load_mnist(args):
 
 def train(args) -> int:
     import engine
-    from engine.layers import Dense
+    from engine import examples
 
     if args.save:
         check_save_path(args.save)
@@ -80,15 +83,14 @@ def train(args) -> int:
     (train_images, train_labels), (test_images, test_labels) = load_mnist(args)
 
     # the book's preprocessing: (60000, 28, 28) uint8 -> (60000, 784) float32 in [0, 1]
-    train_images = engine.utils.array_reshape(train_images, (len(train_images), 28 * 28)).astype("float32") / 255
-    test_images = engine.utils.array_reshape(test_images, (len(test_images), 28 * 28)).astype("float32") / 255
+    # (or (60000, 28, 28, 1) images for the convnet)
+    train_images = examples.images(train_images, args.model)
+    test_images = examples.images(test_images, args.model)
     train_labels_1hot = engine.utils.to_categorical(train_labels, 10)
     test_labels_1hot = engine.utils.to_categorical(test_labels, 10)
 
-    network = engine.Sequential([
-        Dense(args.units, activation="relu", input_shape=(28 * 28,)),
-        Dense(10, activation="softmax"),
-    ])
+    network = examples.convnet() if args.model == "convnet" else examples.dense_network(args.units)
+    batch_size = args.batch_size or (64 if args.model == "convnet" else 128)
     options = {}
     if args.learning_rate is not None:
         options["learning_rate"] = args.learning_rate
@@ -103,11 +105,11 @@ def train(args) -> int:
     )
     if not args.quiet:
         network.summary()
-    network.fit(train_images, train_labels_1hot, epochs=args.epochs, batch_size=args.batch_size,
+    network.fit(train_images, train_labels_1hot, epochs=args.epochs, batch_size=batch_size,
                 validation_split=args.validation_split, verbose=0 if args.quiet else 1)
     if network.stop_reason == "nan":
         print(network.stop_message, file=sys.stderr)
-    loss, accuracy = network.evaluate(test_images, test_labels_1hot, batch_size=1000)
+    loss, accuracy = network.evaluate(test_images, test_labels_1hot, batch_size=1000 if args.model == "dense" else 250)
     print(f"$loss\n[1] {loss:.7f}\n\n$accuracy\n[1] {accuracy:.4f}")
     classes = network.predict_classes(test_images[:10])
     print("predict_classes(test_images[1:10, ])\n" + " [1] " + " ".join(str(c) for c in classes))

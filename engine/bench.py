@@ -1,6 +1,7 @@
 """Benchmark: the chapter's network on full MNIST, timed, with the GEMM ceiling beside it.
 
     PLAYGROUND_MNIST=../shared/data/mnist.npz python -m engine.bench [--compare-torch] [--seeds 0 1 2]
+    python -m engine.bench --model convnet [--compare-torch]   # section 5.1's convnet: engine.bench_convnet
 
 Prints one JSON line: seconds per epoch (median of epochs 2..5), samples/s, the achieved GFLOP/s
 (98.18 GFLOP per epoch: the matrix products of forward and backward passes only), the float32
@@ -184,7 +185,15 @@ def median_epoch(seconds: list[float]) -> float:
 
 
 def main(argv=None) -> int:
+    which = argparse.ArgumentParser(add_help=False)
+    which.add_argument("--model", choices=["dense", "convnet"], default="dense")
+    if which.parse_known_args(argv)[0].model == "convnet":  # section 5.1's convnet: its own bench
+        from engine import bench_convnet
+
+        return bench_convnet.main(argv)
     parser = argparse.ArgumentParser(prog="python -m engine.bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", choices=["dense", "convnet"], default="dense",
+                        help="chapter 2's network, or section 5.1's convnet (engine.bench_convnet)")
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="median test accuracy over these seeds")

@@ -276,7 +276,9 @@ def training_steps(model, feeder: BatchFeeder, wanted: bool = True):
                 finally:
                     step.close()
                 return
-    with parallel.two_cores(wanted) as helper, blas.in_use():
+    with parallel.two_cores(wanted) as helper, blas.in_use(), contextlib.ExitStack() as one_core:
+        if helper is None:  # OpenBLAS's own threads wait for each other: on a busy machine (or a
+            one_core.enter_context(blas.single_threaded())  # convnet's many products) ~5x slower
         step = TrainingStep(model, helper)
         try:
             yield step

@@ -63,35 +63,45 @@ class MaxPooling2D(_Pooling2D):
 
     def __init__(self, pool_size=(2, 2), strides=None, padding="valid", **kwargs):
         super().__init__(pool_size, strides, padding, **kwargs)
-        self._hit, self._free = Buffer(np.bool_), Buffer(np.bool_)
+        self._winner, self._larger, self._hit = Buffer(np.uint16), Buffer(np.bool_), Buffer(np.bool_)
 
     def forward(self, x, training=False):
         g = self.geometry
         xp = g.pad(x, self._padded, fill=-np.inf)  # "same" pads with -inf: padding never wins
         y = self._out.view(len(x), (g.oh, g.ow, g.c), x.dtype)
-        (i, j), *rest = g.offsets()
-        np.copyto(y, g.window(xp, i, j))
-        for i, j in rest:
-            np.maximum(y, g.window(xp, i, j), out=y)
-        self._last.xp, self._last.y = xp, y
+        last = self._last
+        last.xp, last.y, last.winner = xp, y, self._maximum(xp, y, keep_winner=training)
         return y
+
+    def _maximum(self, xp, y, keep_winner):
+        """``y`` = each window's maximum; with ``keep_winner``, also returns which offset of the
+        window held it (the first one, when several tie): what backward needs."""
+        g = self.geometry
+        offsets = g.offsets()
+        np.copyto(y, g.window(xp, *offsets[0]))
+        winner = self._winner.view(len(y), y.shape[1:]) if keep_winner else None
+        if keep_winner:
+            winner.fill(0)
+            larger = self._larger.view(len(y), y.shape[1:])
+        for k, (i, j) in enumerate(offsets[1:], start=1):
+            if keep_winner:
+                np.greater(g.window(xp, i, j), y, out=larger)  # strictly: a tie keeps the first
+                np.maximum(winner, np.multiply(larger, k, dtype=winner.dtype), out=winner)  # later k win
+            np.maximum(y, g.window(xp, i, j), out=y)
+        return winner
 
     def backward(self, dy):
         if not self.need_input_grad:
             return None
-        g, xp, y = self.geometry, self._last.xp, self._last.y
-        hit = self._hit.view(len(dy), dy.shape[1:])  # this offset holds its window's maximum...
-        free = self._free.view(len(dy), dy.shape[1:])  # ...and no earlier offset did (ties)
-        first, last = g.offsets()[0], g.offsets()[-1]
+        last = self._last
+        winner = last.winner
+        if winner is None:  # the forward pass was not a training one: find the winners now
+            winner = self._maximum(last.xp, self._out.view(len(dy), dy.shape[1:], dy.dtype).copy(), True)
+        hit = self._hit.view(len(dy), dy.shape[1:])
+        offsets = self.geometry.offsets()
 
         def part(i, j, target, accumulate):
-            np.equal(g.window(xp, i, j), y, out=hit)
-            if (i, j) != first:
-                np.logical_and(hit, free, out=hit)
-            if (i, j) == first:
-                np.logical_not(hit, out=free)
-            elif (i, j) != last:
-                np.greater(free, hit, out=free)  # free and not hit
+            np.equal(winner, offsets.index((i, j)), out=hit)
             if accumulate:
                 target += dy * hit
             else:

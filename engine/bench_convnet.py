@@ -1,0 +1,262 @@
+"""Benchmark of the book's section 5.1 convnet on full MNIST: ``python -m engine.bench --model convnet``.
+
+    PLAYGROUND_MNIST=../shared/data/mnist.npz python -m engine.bench --model convnet [--compare-torch]
+
+Prints one JSON line, with the fields of the chapter network's bench (seconds per epoch: the
+median of epochs 2..; GFLOP per epoch: the matrix products of forward and backward passes; the
+share of the float32 GEMM ceiling for the same products; accuracy) plus ``peak_rss_mb``, this
+process's peak resident memory (the data, training and evaluation: PyTorch runs in a child
+process, so its memory is not counted). ``--compare-torch`` trains the same recipe in PyTorch
+(CPU) with 1 and 2 threads, each epoch of each run in turn with the engine's, and compares with
+the faster. This is a script, not a test: timings on a shared machine vary from run to run.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import multiprocessing
+import resource
+import statistics
+import sys
+import time
+
+import numpy as np
+
+import engine
+from engine import examples, ops
+from engine.bench import _timed, blas_info, median_epoch, run_interleaved
+from engine.layers import Conv2D, Dense
+
+
+# ----- the products of one step -------------------------------------------------------------------
+def step_products(model, batch_size: int) -> list[tuple[str, int, int, int]]:
+    """``(kind, m, k, n)`` of every matrix product one training step makes, as the layers make them."""
+    products, shape = [], model.input_shape
+    for layer in model.layers:
+        out = layer.compute_output_shape(shape)
+        if isinstance(layer, Conv2D):
+            g = layer.geometry
+            m, k = batch_size * g.oh * g.ow, g.kh * g.kw * g.c
+            products += [("matmul", m, k, layer.filters), ("matmul_at_b", m, k, layer.filters)]
+            if layer.need_input_grad:  # one piece per kernel offset
+                products += [("matmul_a_bt", m, layer.filters, g.c)] * (g.kh * g.kw)
+        elif isinstance(layer, Dense):
+            products += [("matmul", batch_size, shape[0], layer.units), ("matmul_at_b", batch_size, shape[0], layer.units)]
+            if layer.need_input_grad:
+                products.append(("matmul_a_bt", batch_size, layer.units, shape[0]))
+        shape = out
+    return products
+
+
+def epoch_gflop(products, steps: int) -> float:
+    return sum(2 * m * k * n for _, m, k, n in products) * steps / 1e9
+
+
+def _gemm_step(products):
+    """One step's products alone, through ``engine.ops`` with the layers' layouts."""
+    rng = np.random.default_rng(0)
+    calls = []
+    for kind, m, k, n in products:
+        if kind == "matmul":
+            a, b, out = rng.random((m, k), np.float32), rng.random((k, n), np.float32), np.empty((m, n), np.float32)
+        elif kind == "matmul_at_b":
+            a, b, out = rng.random((m, k), np.float32), rng.random((m, n), np.float32), np.empty((k, n), np.float32)
+        else:
+            a, b, out = rng.random((m, k), np.float32), rng.random((n, k), np.float32), np.empty((m, n), np.float32)
+        calls.append((getattr(ops, kind), a, b, out))
+
+    def step():
+        for fn, a, b, out in calls:
+            fn(a, b, out=out)
+
+    return step
+
+
+def gemm_ceiling(products, repeats: int = 5, inner: int = 20) -> float:
+    """GFLOP/s of the step's products alone: the best of short bursts."""
+    step = _gemm_step(products)
+    step()
+    best = min(_timed(step, inner) for _ in range(repeats))
+    return epoch_gflop(products, 1) / best
+
+
+def gemm_epochs(products, steps: int, epochs: int):
+    """Epochs of nothing but the step's products, timed between the training epochs."""
+    step = _gemm_step(products)
+    step()
+    for _ in range(epochs):
+        yield _timed(step, steps) * steps
+    return {}
+
+
+# ----- the engine ---------------------------------------------------------------------------------
+def load(sample: bool):
+    from engine.datasets import mnist
+
+    (x, y), (xt, yt) = mnist.load_sample() if sample else mnist.load_data()
+    return examples.images(x, "convnet"), y, examples.images(xt, "convnet"), yt
+
+
+def engine_epochs(data, epochs: int, batch_size: int, seed: int):
+    """Train the convnet one epoch at a time (rmsprop, categorical cross-entropy); yields seconds."""
+    x, y, xt, yt = data
+    engine.utils.set_random_seed(seed)
+    model = examples.convnet()
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
+    y_1hot = engine.utils.to_categorical(y, 10)
+    for epoch in range(epochs):
+        start = time.perf_counter()
+        history = model.fit(x, y_1hot, epochs=epoch + 1, initial_epoch=epoch, batch_size=batch_size, verbose=0)
+        yield time.perf_counter() - start
+    test_loss, test_acc = model.evaluate(xt, engine.utils.to_categorical(yt, 10), batch_size=250)
+    return {
+        "train_accuracy": history.history["accuracy"][-1],
+        "test_accuracy": test_acc,
+        "test_loss": test_loss,
+        "first_10_predicted": model.predict_classes(xt[:10]).tolist(),
+    }
+
+
+# ----- PyTorch, in a child process ----------------------------------------------------------------
+def _torch_child(connection, sample: bool, batch_size: int, seed: int, threads: int) -> None:
+    """The same recipe in PyTorch: Glorot-uniform kernels, zero biases, RMSprop(rho=0.9, eps=1e-7)."""
+    import torch
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(seed)
+    x, y, xt, yt = load(sample)
+    x, xt = (torch.from_numpy(a).permute(0, 3, 1, 2).contiguous() for a in (x, xt))  # channels first
+    y, yt = torch.from_numpy(y).long(), torch.from_numpy(yt).long()
+    nn = torch.nn
+    net = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(),
+                        nn.MaxPool2d(2), nn.Conv2d(64, 64, 3), nn.ReLU(), nn.Flatten(),
+                        nn.Linear(576, 64), nn.ReLU(), nn.Linear(64, 10))
+    for layer in net:
+        if isinstance(layer, (nn.Conv2d, nn.Linear)):
+            nn.init.xavier_uniform_(layer.weight)
+            nn.init.zeros_(layer.bias)
+    opt = torch.optim.RMSprop(net.parameters(), lr=1e-3, alpha=0.9, eps=1e-7)
+    loss_fn = nn.CrossEntropyLoss()
+    connection.send("ready")
+    correct = 0
+    while connection.recv() == "epoch":
+        start = time.perf_counter()
+        order = torch.randperm(len(x))
+        correct = 0
+        for lo in range(0, len(x), batch_size):
+            idx = order[lo:lo + batch_size]
+            xb, yb = x[idx], y[idx]
+            opt.zero_grad(set_to_none=True)
+            logits = net(xb)
+            loss = loss_fn(logits, yb)
+            loss.backward()
+            opt.step()
+            correct += (logits.argmax(1) == yb).sum().item()
+        connection.send(time.perf_counter() - start)
+    with torch.no_grad():
+        test_acc = sum((net(xt[lo:lo + 1000]).argmax(1) == yt[lo:lo + 1000]).sum().item()
+                       for lo in range(0, len(xt), 1000)) / len(xt)
+    connection.send({"train_accuracy": correct / len(x), "test_accuracy": test_acc, "version": torch.__version__})
+
+
+def torch_epochs(sample: bool, epochs: int, batch_size: int, seed: int, threads: int):
+    """PyTorch's epochs, one per ``next``, in a child process (its memory and threads stay there)."""
+    context = multiprocessing.get_context("spawn")
+    mine, theirs = context.Pipe()
+    child = context.Process(target=_torch_child, args=(theirs, sample, batch_size, seed, threads), daemon=True)
+    child.start()
+    try:
+        mine.recv()  # data loaded
+        for _ in range(epochs):
+            mine.send("epoch")
+            yield mine.recv()
+        mine.send("done")
+        return mine.recv()
+    finally:
+        child.join(timeout=60)
+        if child.is_alive():
+            child.kill()
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+# ----- main ---------------------------------------------------------------------------------------
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m engine.bench --model convnet", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", choices=["convnet"], default="convnet")
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="median test accuracy over these seeds")
+    parser.add_argument("--sample", action="store_true", help="use the bundled sample (no download)")
+    parser.add_argument("--compare-torch", action="store_true", help="run the same recipe in PyTorch too")
+    parser.add_argument("--torch-threads", type=int, nargs="+", default=[1, 2], help="PyTorch's thread counts to try")
+    args = parser.parse_args(argv)
+    if args.compare_torch and importlib.util.find_spec("torch") is None:
+        print("PyTorch is not installed: pip install torch", file=sys.stderr)
+        return 2
+
+    data = load(args.sample)
+    samples = len(data[0])
+    steps = -(-samples // args.batch_size)
+    model = examples.convnet()
+    products = step_products(model, args.batch_size)
+    info = blas_info()
+    ceiling = gemm_ceiling(products)
+    trainers = [engine_epochs(data, args.epochs, args.batch_size, args.seeds[0]), gemm_epochs(products, steps, args.epochs)]
+    if args.compare_torch:
+        trainers += [torch_epochs(args.sample, args.epochs, args.batch_size, args.seeds[0], t) for t in args.torch_threads]
+    timed = run_interleaved(*trainers)
+    runs = [{"epoch_seconds": timed[0][0], **timed[0][1]}]
+    for seed in args.seeds[1:]:  # more seeds: accuracy only
+        runs.append(run_interleaved(engine_epochs(data, args.epochs, args.batch_size, seed))[0][1])
+    ceiling = max(ceiling, gemm_ceiling(products))
+    seconds = median_epoch(runs[0]["epoch_seconds"])
+    gemm_seconds = median_epoch(timed[1][0])
+    gflop = epoch_gflop(products, steps)
+    result = {
+        "engine": "numpy",
+        "model": "convnet",
+        "samples": samples,
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "seconds_per_epoch": round(seconds, 4),
+        "epoch_seconds": [round(s, 4) for s in runs[0]["epoch_seconds"]],
+        "samples_per_second": round(samples / seconds),
+        "gflop_per_epoch": round(gflop, 2),
+        "achieved_gflops": round(gflop / seconds, 1),
+        "gemm_ceiling_gflops": round(ceiling, 1),
+        "fraction_of_ceiling": round(gflop / seconds / ceiling, 3),
+        "gemm_only_seconds_per_epoch": round(gemm_seconds, 4),
+        "fraction_of_gemm_only_epoch": round(gemm_seconds / seconds, 3),
+        "train_accuracy": round(statistics.median(r["train_accuracy"] for r in runs), 4),
+        "test_accuracy": round(statistics.median(r["test_accuracy"] for r in runs), 4),
+        "test_accuracy_by_seed": {s: round(r["test_accuracy"], 4) for s, r in zip(args.seeds, runs)},
+        "first_10_predicted": runs[0]["first_10_predicted"],
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        **info,
+        "numpy": np.__version__,
+    }
+    if args.compare_torch:
+        by_threads = {}
+        for threads, (epoch_seconds, run) in zip(args.torch_threads, timed[2:]):
+            by_threads[threads] = {"seconds_per_epoch": round(median_epoch(epoch_seconds), 4),
+                                   "epoch_seconds": [round(t, 4) for t in epoch_seconds],
+                                   "test_accuracy": round(run["test_accuracy"], 4)}
+        best = min(by_threads, key=lambda t: by_threads[t]["seconds_per_epoch"])
+        result.update({
+            "torch_version": timed[2][1]["version"],
+            "torch_threads": best,
+            "torch_seconds_per_epoch": by_threads[best]["seconds_per_epoch"],
+            "torch_test_accuracy": by_threads[best]["test_accuracy"],
+            "torch_by_threads": by_threads,
+            "ratio_to_torch": round(seconds / by_threads[best]["seconds_per_epoch"], 3),
+        })
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
