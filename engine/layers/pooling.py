@@ -64,6 +64,7 @@ class MaxPooling2D(_Pooling2D):
     def __init__(self, pool_size=(2, 2), strides=None, padding="valid", **kwargs):
         super().__init__(pool_size, strides, padding, **kwargs)
         self._winner, self._larger, self._hit = Buffer(np.uint16), Buffer(np.bool_), Buffer(np.bool_)
+        self._candidate = Buffer(np.uint16)
 
     def forward(self, x, training=False):
         g = self.geometry
@@ -83,10 +84,12 @@ class MaxPooling2D(_Pooling2D):
         if keep_winner:
             winner.fill(0)
             larger = self._larger.view(len(y), y.shape[1:])
+            candidate = self._candidate.view(len(y), y.shape[1:])
         for k, (i, j) in enumerate(offsets[1:], start=1):
             if keep_winner:
                 np.greater(g.window(xp, i, j), y, out=larger)  # strictly: a tie keeps the first
-                np.maximum(winner, np.multiply(larger, k, dtype=winner.dtype), out=winner)  # later k win
+                np.multiply(larger, np.uint16(k), out=candidate)
+                np.maximum(winner, candidate, out=winner)  # a later offset that is larger wins
             np.maximum(y, g.window(xp, i, j), out=y)
         return winner
 
