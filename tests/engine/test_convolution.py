@@ -225,3 +225,15 @@ def test_pooling_matches_torch(float64, pool, strides):
         y = cls(pool, strides=strides)(x)
         expected = fn(t, pool, stride=strides or pool).permute(0, 2, 3, 1).numpy()
         np.testing.assert_allclose(y, expected, atol=1e-12)
+
+
+def test_max_pooling_backward_after_an_inference_pass_finds_the_winners_itself():
+    # saliency on a drawn digit: predict (training=False), then backpropagate to the pixels
+    x = random_images((6, 6, 2)).astype("float32")
+    dy = np.random.default_rng(1).normal(size=(2, 3, 3, 2)).astype("float32")
+    layer = MaxPooling2D(2)
+    layer.build((6, 6, 2))
+    layer.forward(x, training=True)
+    trained = layer.backward(dy).copy()
+    layer.forward(x, training=False)
+    np.testing.assert_array_equal(layer.backward(dy), trained)
