@@ -24,7 +24,7 @@ import time
 import numpy as np
 
 import engine
-from engine import examples, ops
+from engine import blas, examples, ops
 from engine.bench import _timed, blas_info, median_epoch, run_interleaved
 from engine.layers import Conv2D, Dense
 
@@ -74,19 +74,23 @@ def _gemm_step(products):
 
 
 def gemm_ceiling(products, repeats: int = 5, inner: int = 20) -> float:
-    """GFLOP/s of the step's products alone: the best of short bursts."""
+    """GFLOP/s of the step's products alone, on as many BLAS threads as ``fit`` gives them: the
+    best of short bursts."""
     step = _gemm_step(products)
-    step()
-    best = min(_timed(step, inner) for _ in range(repeats))
+    with blas.single_threaded():
+        step()
+        best = min(_timed(step, inner) for _ in range(repeats))
     return epoch_gflop(products, 1) / best
 
 
 def gemm_epochs(products, steps: int, epochs: int):
     """Epochs of nothing but the step's products, timed between the training epochs."""
     step = _gemm_step(products)
-    step()
     for _ in range(epochs):
-        yield _timed(step, steps) * steps
+        with blas.single_threaded():
+            step()
+            seconds = _timed(step, steps) * steps
+        yield seconds
     return {}
 
 
