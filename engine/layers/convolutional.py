@@ -39,6 +39,7 @@ class Conv2D(Layer):
     """
 
     example_input_shape = (6, 6, 2)
+    example_config = {"filters": 3, "kernel_size": 3, "padding": "same", "activation": "tanh"}
 
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", activation=None,
                  use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",

@@ -15,8 +15,6 @@ class Flatten(Layer):
     This is the book's ``array_reshape(train_images, c(60000, 28 * 28))`` done inside the model.
     """
 
-    example_input_shape = (3, 4)
-
     def compute_output_shape(self, input_shape):
         return (int(np.prod(input_shape)),)
 
@@ -30,8 +28,6 @@ class Flatten(Layer):
 
 class Activation(Layer):
     """Apply an activation on its own: ``Activation("relu")``."""
-
-    example_input_shape = (5,)
 
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
@@ -57,8 +53,6 @@ class Dropout(Layer):
     Kept units are scaled by ``1 / (1 - rate)`` so that the expected output is unchanged and
     nothing needs rescaling at test time, when dropout does nothing.
     """
-
-    example_input_shape = (5,)
 
     def __init__(self, rate, seed=None, **kwargs):
         super().__init__(**kwargs)

@@ -32,6 +32,7 @@ class BatchNormalization(Layer):
     """
 
     example_input_shape = (3, 4, 2)
+    example_config = {"momentum": 0.9}
 
     def __init__(self, momentum=0.99, epsilon=0.001, **kwargs):
         super().__init__(**kwargs)

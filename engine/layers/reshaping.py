@@ -14,6 +14,7 @@ class Reshape(Layer):
     """``(batch, *input_shape)`` -> ``(batch, *target_shape)``; nothing is copied."""
 
     example_input_shape = (4, 6)
+    example_config = {"target_shape": (3, -1)}
 
     def __init__(self, target_shape, **kwargs):
         super().__init__(**kwargs)
