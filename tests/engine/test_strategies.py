@@ -1,38 +1,29 @@
-"""Training on two cores (engine.parallel) gives the same numbers as training on one.
+"""Strategies (engine.strategies): every way of running ``fit`` gives the serial step's numbers.
 
-The chapter's 784 x 512 kernel is big enough to be shared with a helper thread: each thread
-multiplies by half of its rows and updates those rows. These tests train such networks both
-ways (``ENGINE_THREADS=1`` turns the helper off) and check that nothing a user can see differs:
-weights, history, NaN handling, callbacks that change weights, predictions from other threads,
-errors, and the BLAS thread setting afterwards.
-
-On Linux x86-64 ``fit`` prefers a second *process* (``engine.second_process``, tested in
-``test_second_process.py``); here ``ENGINE_PROCESSES=0`` keeps it to the helper thread.
+``ENGINE_STRATEGY=serial`` or ``two_threads`` picks one. Two threads cut each big product's output
+and each big weight's update in two halves, one per thread; these tests train the same networks
+both ways and check that nothing a user can see differs: weights, history, NaN handling, callbacks
+that change weights or train, predictions from other threads, errors, and what is left afterwards
+(BLAS's thread setting, threads).
 """
 from __future__ import annotations
 
 import math
-import os
 import threading
-import time
 
 import numpy as np
 import pytest
 
 import engine
-from engine import blas, parallel
+from engine import blas, ops, strategies
 from engine.batches import BatchFeeder
 from engine.callbacks import Callback, LambdaCallback
 from engine.layers import Dense, Flatten
+from engine.strategies.two_threads import TwoThreads, _Helper
 from engine.utils import set_random_seed, to_categorical
 
-@pytest.fixture(autouse=True)
-def threads_not_processes(monkeypatch):
-    monkeypatch.setenv("ENGINE_PROCESSES", "0")
-
-
-two_cores = pytest.mark.skipif(
-    not (parallel.enabled() and blas.available()),
+two_threads_here = pytest.mark.skipif(
+    not TwoThreads().supports(type("Big", (), {"_params": [np.empty(1 << 20)]})())[0],
     reason="needs two cores and an OpenBLAS whose thread count can be set",
 )
 
@@ -47,30 +38,30 @@ def chapter_network(extra_hidden=False, flatten=False, optimizer="rmsprop"):
     layers = [Flatten(input_shape=(28, 28)), Dense(512, activation="relu")] if flatten else [
         Dense(512, activation="relu", input_shape=(784,))]
     if extra_hidden:
-        layers.append(Dense(512, activation="relu"))  # 262,144 weights: shared too, and it needs dL/dinput
+        layers.append(Dense(512, activation="relu"))  # its input gradient is split too
     layers.append(Dense(10, activation="softmax"))
     model = engine.Sequential(layers)
     model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"])
     return model
 
 
-class HelperSeen(Callback):
-    """Records whether the big layers were sharing their work while batches trained."""
+class StrategySeen(Callback):
+    """Records the strategy that ran each batch (callbacks run on the training thread)."""
 
     def __init__(self):
         super().__init__()
-        self.helped = []
+        self.names = []
 
     def on_train_batch_end(self, batch, logs=None):
-        self.helped.append([layer.units for layer in self.model._step.helped])
+        self.names.append(ops.strategy().name)
 
 
-def train(threads, monkeypatch, *, model_kwargs=None, data=None, callbacks=(), **fit_kwargs):
-    monkeypatch.setenv("ENGINE_THREADS", threads)
+def train(name, monkeypatch, *, model_kwargs=None, data=None, callbacks=(), **fit_kwargs):
+    monkeypatch.setenv("ENGINE_STRATEGY", name)
     set_random_seed(0)
     model = chapter_network(**(model_kwargs or {}))
     x, y = data if data is not None else digits_like()
-    seen = HelperSeen()
+    seen = StrategySeen()
     fit = {"batch_size": 128, "epochs": 2, "verbose": 0, **fit_kwargs}
     history = model.fit(x, y, callbacks=[seen, *callbacks], **fit)
     return model, history, seen
@@ -85,60 +76,104 @@ def assert_same_training(a, b):
         np.testing.assert_allclose(history_a.history[key], history_b.history[key], rtol=1e-5)
 
 
+# ----- choosing -----------------------------------------------------------------------------
+def test_fit_says_which_strategy_runs_and_why(monkeypatch, capsys):
+    monkeypatch.setenv("ENGINE_STRATEGY", "serial")
+    model, _, seen = train("serial", monkeypatch, epochs=1, verbose=1)
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].startswith("Strategy: serial (ENGINE_STRATEGY=serial: ")
+    assert seen.params["strategy"] == "serial" and "ENGINE_STRATEGY=serial" in seen.params["strategy_reason"]
+    assert set(seen.names) == {"serial"}
+    assert ops.strategy().name == "serial"  # outside fit, operations are serial again
+
+
+def test_an_unknown_strategy_is_named_in_the_error(monkeypatch):
+    monkeypatch.setenv("ENGINE_STRATEGY", "four_gpus")
+    with pytest.raises(ValueError, match="Unknown strategy 'four_gpus'; expected one of: serial, two_threads"):
+        train("four_gpus", monkeypatch)
+
+
+def test_a_model_too_small_to_share_trains_serially_and_says_why(monkeypatch):
+    monkeypatch.delenv("ENGINE_STRATEGY", raising=False)
+    model = engine.Sequential([Dense(3, activation="softmax", input_shape=(4,))])
+    model.compile("sgd", "categorical_crossentropy")
+    strategy, why = strategies.choose(model)
+    ok, reason = TwoThreads().supports(model)
+    assert strategy.name == "serial" and not ok and f"not two_threads: {reason}" in why
+
+
+@two_threads_here
+def test_two_threads_is_chosen_for_the_chapter_network(monkeypatch):
+    monkeypatch.delenv("ENGINE_STRATEGY", raising=False)
+    strategy, why = strategies.choose(chapter_network())
+    assert strategy.name == "two_threads" and "cores" in why
+
+
 # ----- the same numbers ---------------------------------------------------------------------
-@two_cores
+@two_threads_here
 @pytest.mark.parametrize("model_kwargs", [{}, {"extra_hidden": True}, {"flatten": True}, {"optimizer": "adam"}])
-def test_two_cores_train_exactly_like_one(model_kwargs, monkeypatch):
+def test_two_threads_train_like_serial(model_kwargs, monkeypatch):
     data = digits_like(shape=(28, 28)) if model_kwargs.get("flatten") else digits_like()
-    both = train("2", monkeypatch, model_kwargs=model_kwargs, data=data, validation_split=0.1)
-    one = train("1", monkeypatch, model_kwargs=model_kwargs, data=data, validation_split=0.1)
-    shared = [512, 512] if model_kwargs.get("extra_hidden") else [512]
-    assert both[2].helped and all(units == shared for units in both[2].helped)
-    assert all(units == [] for units in one[2].helped)
+    both = train("two_threads", monkeypatch, model_kwargs=model_kwargs, data=data, validation_split=0.1)
+    one = train("serial", monkeypatch, model_kwargs=model_kwargs, data=data, validation_split=0.1)
+    assert set(both[2].names) == {"two_threads"} and set(one[2].names) == {"serial"}
     assert_same_training(both, one)
 
 
-@two_cores
+@two_threads_here
 def test_a_layer_so_wide_that_its_bias_is_split_too(monkeypatch):
-    """131,072 units: the bias is itself cut in halves, so it cannot ride in the helper's term."""
     rng = np.random.default_rng(0)
     x, y = rng.random((64, 4), dtype=np.float32), to_categorical(rng.integers(0, 2, 64), 2)
     weights = []
-    for threads in ("2", "1"):
-        monkeypatch.setenv("ENGINE_THREADS", threads)
+    for name in ("two_threads", "serial"):
+        monkeypatch.setenv("ENGINE_STRATEGY", name)
         set_random_seed(0)
         model = engine.Sequential([Dense(1 << 17, activation="relu", input_shape=(4,), bias_initializer="ones"),
                                    Dense(2, activation="softmax")])
         model.compile(optimizer="sgd", loss="categorical_crossentropy")
-        seen = HelperSeen()
-        model.fit(x, y, batch_size=16, epochs=2, verbose=0, callbacks=[seen])
-        assert seen.helped[0] == ([1 << 17, 2] if threads == "2" else [])  # both kernels are big
+        model.fit(x, y, batch_size=16, epochs=2, verbose=0)
         weights.append(model.get_weights())
     for a, b in zip(*weights):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
-@two_cores
-def test_the_same_seed_gives_identical_runs_on_two_cores(monkeypatch):
-    first = train("2", monkeypatch)
-    second = train("2", monkeypatch)
+@two_threads_here
+def test_the_same_seed_gives_identical_runs_on_two_threads(monkeypatch):
+    first, second = train("two_threads", monkeypatch), train("two_threads", monkeypatch)
     for a, b in zip(first[0].get_weights(), second[0].get_weights()):
         np.testing.assert_array_equal(a, b)
     assert first[1].history == second[1].history
 
 
-@two_cores
+@two_threads_here
 def test_unshuffled_and_uneven_batches(monkeypatch):
     data = digits_like(n=300)  # batches of 128, 128 and 44
-    assert_same_training(train("2", monkeypatch, data=data, shuffle=False, batch_size=128),
-                         train("1", monkeypatch, data=data, shuffle=False, batch_size=128))
-    assert_same_training(train("2", monkeypatch, data=data, batch_size=128),
-                         train("1", monkeypatch, data=data, batch_size=128))
+    for shuffle in (False, True):
+        assert_same_training(train("two_threads", monkeypatch, data=data, shuffle=shuffle),
+                             train("serial", monkeypatch, data=data, shuffle=shuffle))
+
+
+@pytest.mark.parametrize("name", ["product", "at_b", "a_bt"])
+@pytest.mark.parametrize("shape", [(7, 5, 3), (3, 5, 7), (2, 1, 2), (64, 33, 130)])
+def test_each_product_cut_in_halves_equals_numpy(name, shape):
+    """Whatever the shapes (more rows or more columns in the output), the halves make the product."""
+    m, k, n = shape
+    rng = np.random.default_rng(0)
+    a, b = rng.random((m, k)), rng.random((k, n))
+    strategy = TwoThreads(min_product=0, min_update=0)
+    with strategy.running():
+        if name == "product":
+            got, want = ops.matmul(a, b, out=np.empty((m, n))), a @ b
+        elif name == "at_b":
+            got, want = ops.matmul_at_b(a.T.copy(), b), a @ b
+        else:
+            got, want = ops.matmul_a_bt(a, b.T.copy(), out=np.empty((m, n))), a @ b
+    np.testing.assert_allclose(got, want, rtol=1e-12)
 
 
 # ----- what a user can do during training ---------------------------------------------------
-@two_cores
-def test_a_nan_batch_updates_nothing_on_two_cores(monkeypatch):
+@two_threads_here
+def test_a_nan_batch_updates_nothing_on_two_threads(monkeypatch):
     x, y = digits_like(n=512)
     x[300] = np.nan  # the third batch (samples 256..383) is poisoned
     before = []
@@ -147,43 +182,20 @@ def test_a_nan_batch_updates_nothing_on_two_cores(monkeypatch):
         def on_train_batch_begin(self, batch, logs=None):
             before.append(self.model.get_weights())
 
-    model, history, seen = train("2", monkeypatch, data=(x, y), shuffle=False, callbacks=[Record()], epochs=1)
+    model, history, _ = train("two_threads", monkeypatch, data=(x, y), shuffle=False, callbacks=[Record()], epochs=1)
     assert model.stop_reason == "nan" and "NaN" in model.stop_message
-    assert len(before) == 3 and seen.helped
+    assert len(before) == 3
     for now, then in zip(model.get_weights(), before[-1]):
         np.testing.assert_array_equal(now, then)
     assert all(math.isfinite(v) for v in history.history.get("loss", []))
 
 
-@two_cores
-def test_weights_set_by_a_callback_are_used_by_the_next_batch(monkeypatch):
-    """The first layer computes the next batch's product ahead of time; set_weights must undo that."""
-
-    def shrink(model):
-        def on_batch_end(batch, logs):
-            if batch == 1:
-                model.set_weights([w * 0.5 for w in model.get_weights()])
-        return on_batch_end
-
-    results = []
-    for threads in ("2", "1"):
-        monkeypatch.setenv("ENGINE_THREADS", threads)
-        set_random_seed(0)
-        model = chapter_network()
-        x, y = digits_like()
-        model.fit(x, y, batch_size=128, epochs=1, verbose=0,
-                  callbacks=[LambdaCallback(on_train_batch_end=shrink(model))])
-        results.append(model.get_weights())
-    for a, b in zip(*results):
-        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
-
-
-@two_cores
-def test_a_callback_may_evaluate_and_train_on_a_batch_during_a_two_core_fit(monkeypatch):
+@two_threads_here
+def test_a_callback_may_set_weights_evaluate_and_train_during_fit(monkeypatch):
     x, y = digits_like()
     results = []
-    for threads in ("2", "1"):
-        monkeypatch.setenv("ENGINE_THREADS", threads)
+    for name in ("two_threads", "serial"):
+        monkeypatch.setenv("ENGINE_STRATEGY", name)
         set_random_seed(0)
         model = chapter_network()
         scores = []
@@ -191,6 +203,7 @@ def test_a_callback_may_evaluate_and_train_on_a_batch_during_a_two_core_fit(monk
         class Meddle(Callback):
             def on_train_batch_end(self, batch, logs=None):
                 if batch == 1:
+                    self.model.set_weights([w * 0.5 for w in self.model.get_weights()])
                     scores.append(self.model.evaluate(x[:64], y[:64], batch_size=32))
                     scores.append(self.model.train_on_batch(x[:32], y[:32]))
 
@@ -202,8 +215,8 @@ def test_a_callback_may_evaluate_and_train_on_a_batch_during_a_two_core_fit(monk
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
-@two_cores
-def test_another_thread_may_predict_while_two_cores_train(monkeypatch):
+@two_threads_here
+def test_another_thread_may_predict_while_two_threads_train(monkeypatch):
     x, y = digits_like()
     answers, errors = [], []
 
@@ -211,7 +224,7 @@ def test_another_thread_may_predict_while_two_cores_train(monkeypatch):
         def on_batch_end(batch, logs):
             def predict():
                 try:
-                    answers.append(model.predict(x[:5]))
+                    answers.append((ops.strategy().name, model.predict(x[:5])))
                 except Exception as error:  # pragma: no cover - reported below
                     errors.append(error)
             thread = threading.Thread(target=predict)
@@ -219,20 +232,20 @@ def test_another_thread_may_predict_while_two_cores_train(monkeypatch):
             thread.join()
         return on_batch_end
 
-    monkeypatch.setenv("ENGINE_THREADS", "2")
+    monkeypatch.setenv("ENGINE_STRATEGY", "two_threads")
     set_random_seed(0)
     model = chapter_network()
     model.fit(x, y, batch_size=128, epochs=1, verbose=0, callbacks=[LambdaCallback(on_train_batch_end=predict_elsewhere(model))])
     assert not errors and len(answers) == 5
-    assert all(a.shape == (5, 10) and np.allclose(a.sum(axis=1), 1, atol=1e-5) for a in answers)
-    plain = train("1", monkeypatch, epochs=1)[0]
+    assert all(name == "serial" and a.shape == (5, 10) and np.allclose(a.sum(axis=1), 1, atol=1e-5) for name, a in answers)
+    plain = train("serial", monkeypatch, epochs=1)[0]
     for a, b in zip(model.get_weights(), plain.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
-@two_cores
-def test_stop_training_and_errors_leave_the_engine_ready_for_the_next_fit(monkeypatch):
-    threads_before = blas.threads()
+@two_threads_here
+def test_stop_training_and_errors_leave_nothing_behind(monkeypatch):
+    threads_before, alive_before = blas.threads(), threading.active_count()
 
     class Boom(Callback):
         def on_train_batch_end(self, batch, logs=None):
@@ -240,45 +253,18 @@ def test_stop_training_and_errors_leave_the_engine_ready_for_the_next_fit(monkey
                 raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError, match="boom"):
-        train("2", monkeypatch, callbacks=[Boom()])
-    assert blas.threads() == threads_before
+        train("two_threads", monkeypatch, callbacks=[Boom()])
+    assert blas.threads() == threads_before and threading.active_count() == alive_before
 
     class Stop(Callback):
         def on_train_batch_end(self, batch, logs=None):
             if batch == 1:
                 self.model.stop_training = True
 
-    model, history, seen = train("2", monkeypatch, callbacks=[Stop()])
-    assert model.stop_reason == "stopped" and len(seen.helped) == 2
-    assert blas.threads() == threads_before
-    assert all(layer._helper is None for layer in model.layers if isinstance(layer, Dense))
-    assert_same_training(train("2", monkeypatch), train("1", monkeypatch))
-
-
-@two_cores
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
-def test_a_forked_child_trains_with_its_own_helper(monkeypatch):
-    """A process forked after training (multiprocessing's default on Linux) has no helper threads:
-    it must start its own instead of waiting for the parent's forever."""
-    train("2", monkeypatch, epochs=1)  # leaves an idle helper in the pool
-    pid = os.fork()
-    if pid == 0:  # the child: train again, then report through the exit status
-        code = 1
-        try:
-            model, _, seen = train("2", monkeypatch, epochs=1)
-            code = 0 if seen.helped and seen.helped[0] == [512] else 2
-        finally:
-            os._exit(code)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            assert os.waitstatus_to_exitcode(status) == 0
-            return
-        time.sleep(0.05)
-    os.kill(pid, 9)
-    os.waitpid(pid, 0)
-    pytest.fail("the forked child hung")
+    model, history, seen = train("two_threads", monkeypatch, callbacks=[Stop()])
+    assert model.stop_reason == "stopped" and len(seen.names) == 2
+    assert blas.threads() == threads_before and threading.active_count() == alive_before
+    assert_same_training(train("two_threads", monkeypatch), train("serial", monkeypatch))
 
 
 # ----- the pieces ---------------------------------------------------------------------------
@@ -305,7 +291,7 @@ def test_single_threaded_blas_is_counted_and_restored():
 
 def test_pair_runs_the_halves_on_two_threads():
     seen = {}
-    with parallel.borrowed_helper() as helper:
+    with _Helper() as helper:
         helper.pair(lambda: seen.setdefault("here", threading.get_ident()),
                     lambda: seen.setdefault("there", threading.get_ident()))
     assert seen["here"] == threading.get_ident() and seen["there"] != seen["here"]
@@ -322,7 +308,7 @@ def test_pair_raises_an_error_from_either_side_after_both_finish(side):
         threading.Event().wait(0.05)
         finished.append(True)
 
-    with parallel.borrowed_helper() as helper:
+    with _Helper() as helper:
         if side == "submitted":
             helper.submit(fail)
         with pytest.raises(ValueError, match=side):
@@ -339,7 +325,7 @@ def test_batches_visit_every_sample_once_per_epoch():
     feeder.start_epoch(order)
     seen = []
     for step in range(feeder.steps):
-        task = feeder.gather_later(step + 1)  # as fit does: the next batch on another thread
+        task = feeder.gather_later(step + 1)  # as two_threads does: the next batch on another thread
         thread = threading.Thread(target=task) if task else None
         if thread:
             thread.start()

@@ -1,0 +1,211 @@
+"""Two threads: every big operation is cut in two disjoint halves, one per core.
+
+* A matrix product's *output* is cut in two: rows ``[0, h)`` and ``[h, m)`` when it has at least as
+  many rows as columns, columns otherwise. Each half is a product of its own (``a[:h] . b`` or
+  ``a . b[:, :h]``) that writes only its part of ``out``: no sum of partial results, the same
+  numbers as one product, and it works for any layer's shapes (Dense's and Conv2D's alike).
+* An optimizer's element-wise update is cut into rows ``[0, k)`` and ``[k, end)`` of the gradient,
+  the weight and every slot.
+
+The calling thread computes the first half while a helper thread computes the second. NumPy
+releases Python's interpreter lock inside its loops and BLAS calls, so both halves run at once;
+each product runs on the thread that calls it (OpenBLAS is set to one thread per call, see
+``engine.blas``). Small operations stay on the calling thread: handing them over costs more than
+it saves. While a step trains, the helper also gathers the next shuffled batch.
+
+Ctrl+C: Python runs its signal handler on the main thread only. While the two halves of an
+operation run, a Ctrl+C is held back until both have finished (milliseconds), then raised as
+``KeyboardInterrupt``, so no half is left writing into an array that the next ``fit`` uses.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import signal
+import threading
+
+import numpy as np
+
+from engine import blas, ops
+from engine.strategies.base import Strategy
+
+SPLIT_MIN_PRODUCT = 1 << 22  # multiply-adds (m * n * k): a smaller product stays on one thread
+SPLIT_MIN_UPDATE = 1 << 17  # elements: a smaller weight is updated on one thread
+
+
+class TwoThreads(Strategy):
+    """Cut big products and updates in two halves, one for this thread and one for a helper.
+
+    ``min_product`` and ``min_update`` set the sizes from which work is shared (the conformance
+    tests set them to 0 so that even tiny layers are cut in halves).
+    """
+
+    name = "two_threads"
+
+    def __init__(self, min_product: int = SPLIT_MIN_PRODUCT, min_update: int = SPLIT_MIN_UPDATE):
+        self.min_product, self.min_update = min_product, min_update
+        self._helper: _Helper | None = None
+
+    def supports(self, model) -> tuple[bool, str]:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        if cores < 2:
+            return False, "this machine gives the process one core"
+        if not blas.available():
+            return False, "NumPy's BLAS cannot be told to use one thread per product (not OpenBLAS)"
+        biggest = max((p.size for p in getattr(model, "_params", [])), default=0)
+        if biggest < self.min_update:
+            return False, f"no weight is big enough to share (the biggest has {biggest:,} < {self.min_update:,} values)"
+        return True, f"{cores} cores: big products and updates are cut in two halves, one per thread"
+
+    @contextlib.contextmanager
+    def running(self):
+        with blas.single_threaded(), _Helper() as helper, ops.using(self):
+            outer, self._helper = self._helper, helper
+            try:
+                yield self
+            finally:
+                self._helper = outer
+
+    def prefetch_batch(self, feeder, step: int) -> None:
+        helper = self._helper
+        if helper is not None and helper.owner == threading.get_ident():
+            with helper.critical():
+                gather = feeder.gather_later(step)
+                if gather is not None:
+                    helper.submit(gather)
+
+    # ----- the operations ---------------------------------------------------------------------
+    def _helper_here(self):
+        """The helper, if this thread may use it (another thread predicting takes one core)."""
+        helper = self._helper
+        return helper if helper is not None and helper.owner == threading.get_ident() else None
+
+    def matmul(self, a, b, out=None):
+        # out (m, n) = a (m, k) . b (k, n)
+        return self._product(a, b, out, a.shape[0], b.shape[-1], a.shape[-1],
+                             rows=lambda lo, hi: (a[lo:hi], b), cols=lambda lo, hi: (a, b[:, lo:hi]))
+
+    def matmul_at_b(self, a, b, out=None):
+        # out (m, n) = a^T (m, k) . b (k, n), with a of shape (k, m)
+        at = a.T
+        return self._product(at, b, out, at.shape[0], b.shape[-1], b.shape[0],
+                             rows=lambda lo, hi: (at[lo:hi], b), cols=lambda lo, hi: (at, b[:, lo:hi]))
+
+    def matmul_a_bt(self, a, b, out=None):
+        # out (m, n) = a (m, k) . b^T (k, n), with b of shape (n, k)
+        bt = b.T
+        return self._product(a, bt, out, a.shape[0], bt.shape[-1], a.shape[-1],
+                             rows=lambda lo, hi: (a[lo:hi], bt), cols=lambda lo, hi: (a, bt[:, lo:hi]))
+
+    def _product(self, a, b, out, m, n, k, rows, cols):
+        helper = self._helper_here()
+        if helper is None or a.ndim != 2 or b.ndim != 2 or m * n * k < self.min_product or max(m, n) < 2:
+            return np.matmul(a, b, out=out)
+        if out is None:
+            out = np.empty((m, n), np.result_type(a, b))
+        if m >= n:
+            h = m // 2
+            (a0, b0), (a1, b1) = rows(0, h), rows(h, m)
+            o0, o1 = out[:h], out[h:]
+        else:
+            h = n // 2
+            (a0, b0), (a1, b1) = cols(0, h), cols(h, n)
+            o0, o1 = out[:, :h], out[:, h:]
+        helper.pair(lambda: np.matmul(a0, b0, out=o0), lambda: np.matmul(a1, b1, out=o1))
+        return out
+
+    def update(self, rule, gradient, variable, slots) -> None:
+        helper = self._helper_here()
+        if helper is None or variable.size < self.min_update or variable.ndim == 0 or len(variable) < 2:
+            rule(gradient, variable, slots)
+            return
+        k, end = len(variable) // 2, len(variable)
+        first, second = slots.rows(0, k), slots.rows(k, end)
+        helper.pair(lambda: rule(gradient[:k], variable[:k], first),
+                    lambda: rule(gradient[k:], variable[k:], second))
+
+
+class _Helper:
+    """A thread that runs the tasks it is handed, in order, for the thread that started it."""
+
+    def __init__(self):
+        self.owner = threading.get_ident()
+        self._tasks: queue.SimpleQueue = queue.SimpleQueue()
+        self._done: queue.SimpleQueue = queue.SimpleQueue()
+        self._pending = 0  # tasks handed over whose end has not been collected
+        self._errors: list[BaseException] = []
+        self._held_back = False  # a Ctrl+C that came inside ``critical``
+        self._inside = 0
+        self._thread = threading.Thread(target=self._run, name="engine-two-threads", daemon=True)
+
+    def __enter__(self):
+        self._saved_handler = None
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.getsignal(signal.SIGINT)
+            if callable(previous):  # Python's (or the app's) Ctrl+C handler: hold it back in critical()
+                self._saved_handler = previous
+                signal.signal(signal.SIGINT, self._on_interrupt)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        with self.critical():
+            self._tasks.put(None)
+            self._thread.join()
+            self._pending = 0
+            if self._saved_handler is not None:
+                signal.signal(signal.SIGINT, self._saved_handler)
+        return False
+
+    def _on_interrupt(self, signum, frame):
+        if self._inside:
+            self._held_back = (signum, frame)
+        else:
+            self._saved_handler(signum, frame)
+
+    @contextlib.contextmanager
+    def critical(self):
+        """Within the block, a Ctrl+C waits (and is raised when the outermost block ends)."""
+        self._inside += 1
+        try:
+            yield
+        finally:
+            self._inside -= 1
+        if not self._inside and self._held_back:
+            (signum, frame), self._held_back = self._held_back, False
+            self._saved_handler(signum, frame)  # Python's default raises KeyboardInterrupt
+
+    def _run(self) -> None:
+        while True:
+            task = self._tasks.get()
+            if task is None:
+                return
+            try:
+                task()
+            except BaseException as error:  # handed to the owner by wait()
+                self._errors.append(error)
+            self._done.put(None)
+
+    def submit(self, task) -> None:
+        """Start ``task()`` on the helper (call within ``critical``)."""
+        self._pending += 1
+        self._tasks.put(task)
+
+    def _wait(self) -> None:
+        while self._pending:
+            self._done.get()
+            self._pending -= 1
+
+    def pair(self, here, there) -> None:
+        """Run ``there()`` on the helper while ``here()`` runs on this thread; return when both
+        (and any task submitted before) are done. An error from either is raised after both end."""
+        with self.critical():
+            self.submit(there)
+            try:
+                here()
+            finally:
+                self._wait()
+            if self._errors:
+                error, self._errors = self._errors[0], []
+                raise error
