@@ -1,20 +1,63 @@
-"""Layers with Keras's names: ``Dense``, ``Dropout``, ``Flatten``, ``Activation``.
+"""Layers with Keras's names, and the registry the app asks for names, defaults and shapes.
 
-``LAYERS`` is the registry: the app and ``deserialize`` find layers here by class name, and the
-conformance tests (``tests/engine/test_conformance.py``) run every registered layer under every
-strategy. A new layer is added to ``LAYERS`` and declares ``example_input_shape``.
+``names()`` lists every layer class; ``get("Dense")`` is the class; ``defaults("Dense")`` its
+keyword arguments' defaults (what ``get_config`` reports for a layer built without them). A built
+layer answers ``compute_output_shape(input_shape)`` and ``count_params()`` (``Sequential.summary``).
+
+Every registered layer declares ``example_input_shape`` and ``example_config`` (see
+``engine.layers.base.Layer``): the conformance tests (``tests/engine/test_conformance.py``) then
+run it under every strategy without new test code.
 """
+import inspect
+
 from engine.layers.base import Layer
 from engine.layers.core import Activation, Dropout, Flatten
 from engine.layers.dense import Dense
 
-LAYERS = {cls.__name__: cls for cls in (Dense, Dropout, Flatten, Activation)}
+_LAYERS = {cls.__name__: cls for cls in (
+    Dense, Dropout, Flatten, Activation,
+)}
+
+
+def names() -> list[str]:
+    """Every layer's class name, as Keras spells it (``"Conv2D"``, ``"MaxPooling2D"``...)."""
+    return list(_LAYERS)
+
+
+def get(name: str) -> type[Layer]:
+    try:
+        return _LAYERS[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"Unknown layer {name!r}; expected one of: {', '.join(_LAYERS)}") from None
+
+
+def defaults(name: str) -> dict:
+    """The defaults of a layer's arguments, in its signature's order: ``{"strides": (1, 1), ...}``.
+
+    Required arguments (``filters``, ``kernel_size``...) are left out: ``required(name)`` lists them.
+    """
+    return {p.name: p.default for p in _arguments(name) if p.default is not inspect.Parameter.empty}
+
+
+def required(name: str) -> list[str]:
+    """The arguments a layer cannot do without: ``["filters", "kernel_size"]`` for Conv2D."""
+    return [p.name for p in _arguments(name) if p.default is inspect.Parameter.empty]
+
+
+def _arguments(name: str):
+    cls = get(name)
+    skip = {"self", "name", "input_shape", "dtype"}
+    for klass in cls.__mro__:  # a class without its own __init__ takes its parent's arguments
+        if "__init__" in vars(klass):
+            params = inspect.signature(klass.__init__).parameters.values()
+            return [p for p in params if p.name not in skip and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
+    return []
 
 
 def deserialize(config: dict) -> Layer:
     """A layer from ``{"class_name": ..., "config": {...}}`` as written by ``serialize``."""
     try:
-        cls = LAYERS[config["class_name"]]
+        cls = _LAYERS[config["class_name"]]
     except (KeyError, TypeError):
         raise ValueError(f"Unknown layer in model config: {config!r}") from None
     return cls.from_config(dict(config["config"]))
@@ -24,4 +67,7 @@ def serialize(layer: Layer) -> dict:
     return {"class_name": type(layer).__name__, "config": layer.get_config()}
 
 
-__all__ = ["LAYERS", "Layer", "Dense", "Dropout", "Flatten", "Activation", "serialize", "deserialize"]
+__all__ = [
+    "Layer", "Dense", "Dropout", "Flatten", "Activation", "names", "get", "defaults", "required",
+    "serialize", "deserialize",
+]

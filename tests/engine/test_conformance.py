@@ -1,6 +1,6 @@
 """Conformance: every registered layer, under every strategy, trains like the serial step.
 
-For each layer class in ``engine.layers.LAYERS`` (built from its ``example_config`` for samples of
+For each layer class in the registry (``engine.layers.names()``) (built from its ``example_config`` for samples of
 its ``example_input_shape``) and each strategy in ``engine.strategies``:
 
 * a few training steps give the same weights as the serial strategy, to float32 rounding;
@@ -17,7 +17,8 @@ import pytest
 
 import engine
 from engine import backend, gradcheck, strategies
-from engine.layers import LAYERS, Dense, Flatten
+from engine import layers
+from engine.layers import Dense, Flatten
 from engine.training import train_step
 from engine.utils import set_random_seed, to_categorical
 
@@ -36,10 +37,10 @@ def eager(name: str):
 def example_model(cls, optimizer="rmsprop"):
     """The layer, then Flatten if it keeps more than one axis, then a softmax classifier."""
     layer = cls(**cls.example_config, input_shape=cls.example_input_shape)
-    layers = [layer]
+    stack = [layer]
     if len(layer.compute_output_shape(cls.example_input_shape)) > 1:
-        layers.append(Flatten())
-    model = engine.Sequential([*layers, Dense(CLASSES, activation="softmax")])
+        stack.append(Flatten())
+    model = engine.Sequential([*stack, Dense(CLASSES, activation="softmax")])
     model.compile(optimizer=optimizer, loss="categorical_crossentropy")
     return model
 
@@ -51,7 +52,8 @@ def example_batch(cls, n=6, seed=0, dtype=np.float32):
 
 
 def test_every_registered_layer_declares_an_example():
-    for name, cls in LAYERS.items():
+    for name in layers.names():
+        cls = layers.get(name)
         assert cls.example_input_shape is not None, f"{name} declares no example_input_shape"
         example_model(cls)  # builds
 
@@ -73,9 +75,9 @@ def train_a_few_steps(cls, strategy_name, optimizer):
 
 @pytest.mark.parametrize("optimizer", ["rmsprop", "adam", "sgd"])
 @pytest.mark.parametrize("strategy", strategies.names())
-@pytest.mark.parametrize("layer", list(LAYERS))
+@pytest.mark.parametrize("layer", layers.names())
 def test_a_few_steps_give_the_serial_weights(layer, strategy, optimizer):
-    cls = LAYERS[layer]
+    cls = layers.get(layer)
     got = train_a_few_steps(cls, strategy, optimizer)
     want = train_a_few_steps(cls, "serial", optimizer)
     assert len(got) == len(want)
@@ -91,9 +93,9 @@ def float64():
 
 
 @pytest.mark.parametrize("strategy", strategies.names())
-@pytest.mark.parametrize("layer", list(LAYERS))
+@pytest.mark.parametrize("layer", layers.names())
 def test_gradients_pass_the_finite_difference_check(layer, strategy, float64):
-    cls = LAYERS[layer]
+    cls = layers.get(layer)
     set_random_seed(1)
     model = example_model(cls)
     x, y = example_batch(cls, n=2, seed=7, dtype=np.float64)
