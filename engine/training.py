@@ -45,7 +45,7 @@ def run_epoch(model, strategy, feeder: BatchFeeder, accuracy, callbacks: Callbac
     seen = 0
     logs = None
     for index in range(feeder.steps):
-        xb, yb = feeder.batch(index)
+        xb, yb = strategy.batch(feeder, index)
         callbacks.on_train_batch_begin(index)
         strategy.prefetch_batch(feeder, index + 1)
         loss, acc = train_step(model, xb, yb, accuracy)

@@ -36,6 +36,10 @@ class Strategy:
         """A chance to gather batch ``step`` of ``feeder`` ahead of time (here: none, it is
         gathered when it is needed)."""
 
+    def batch(self, feeder, step: int):
+        """Batch ``step`` of ``feeder``: ``(x, y)``."""
+        return feeder.batch(step)
+
     # ----- the operations ---------------------------------------------------------------------
     def matmul(self, a, b, out=None):
         return np.matmul(a, b, out=out)

@@ -10,8 +10,10 @@
 The calling thread computes the first half while a helper thread computes the second. NumPy
 releases Python's interpreter lock inside its loops and BLAS calls, so both halves run at once;
 each product runs on the thread that calls it (OpenBLAS is set to one thread per call, see
-``engine.blas``). Small operations stay on the calling thread: handing them over costs more than
-it saves. While a step trains, the helper also gathers the next shuffled batch.
+``engine.blas``). If the helper has not started its half when the calling thread is done with its
+own (on a busy machine it may be waiting for a core), the calling thread takes it back and does it
+too. Small operations stay on the calling thread: handing them over costs more than it saves.
+While a step trains, the helper also gathers the next shuffled batch.
 
 Ctrl+C: Python runs its signal handler on the main thread only. While the two halves of an
 operation run, a Ctrl+C is held back until both have finished (milliseconds), then raised as
@@ -46,6 +48,7 @@ class TwoThreads(Strategy):
     def __init__(self, min_product: int = SPLIT_MIN_PRODUCT, min_update: int = SPLIT_MIN_UPDATE):
         self.min_product, self.min_update = min_product, min_update
         self._helper: _Helper | None = None
+        self._gathers: dict = {}  # (feeder, step) -> the helper's task that gathers that batch
 
     def supports(self, model) -> tuple[bool, str]:
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
@@ -66,14 +69,22 @@ class TwoThreads(Strategy):
                 yield self
             finally:
                 self._helper = outer
+                self._gathers.clear()
 
     def prefetch_batch(self, feeder, step: int) -> None:
-        helper = self._helper
-        if helper is not None and helper.owner == threading.get_ident():
+        helper = self._helper_here()
+        if helper is not None:
             with helper.critical():
                 gather = feeder.gather_later(step)
                 if gather is not None:
-                    helper.submit(gather)
+                    self._gathers[(feeder, step)] = helper.submit(gather)
+
+    def batch(self, feeder, step: int):
+        task = self._gathers.pop((feeder, step), None)
+        if task is not None:
+            with self._helper.critical():
+                task.join()  # gathered by the helper, or here if it has not started
+        return feeder.batch(step)
 
     # ----- the operations ---------------------------------------------------------------------
     def _helper_here(self):
@@ -126,16 +137,45 @@ class TwoThreads(Strategy):
                     lambda: rule(gradient[k:], variable[k:], second))
 
 
+class _Task:
+    """Work handed to the helper, which the caller takes back if the helper has not started it."""
+
+    def __init__(self, work):
+        self.work, self.error = work, None
+        self._claim = threading.Lock()  # taken by whoever runs the work
+        self._finished = threading.Lock()  # held until the helper has run it
+        self._finished.acquire()
+
+    def run_on_helper(self) -> None:
+        if self._claim.acquire(blocking=False):
+            try:
+                self.work()
+            except BaseException as error:  # raised by join(), on the caller's thread
+                self.error = error
+            self._finished.release()
+
+    def join(self) -> None:
+        """Run the work here if the helper has not started it, else wait for it; raise its error."""
+        if self._claim.acquire(blocking=False):
+            self.work()
+            return
+        self._finished.acquire()
+        if self.error is not None:
+            raise self.error
+
+
 class _Helper:
-    """A thread that runs the tasks it is handed, in order, for the thread that started it."""
+    """A thread that runs, in order, the tasks that the thread which started it hands over.
+
+    A task the helper has not started by the time the caller wants its result is run by the
+    caller itself (``_Task.join``): on a busy machine the helper may wait for a core, and then
+    the caller does not wait for it.
+    """
 
     def __init__(self):
         self.owner = threading.get_ident()
         self._tasks: queue.SimpleQueue = queue.SimpleQueue()
-        self._done: queue.SimpleQueue = queue.SimpleQueue()
-        self._pending = 0  # tasks handed over whose end has not been collected
-        self._errors: list[BaseException] = []
-        self._held_back = False  # a Ctrl+C that came inside ``critical``
+        self._held_back = None  # a Ctrl+C that came inside ``critical``
         self._inside = 0
         self._thread = threading.Thread(target=self._run, name="engine-two-threads", daemon=True)
 
@@ -152,8 +192,7 @@ class _Helper:
     def __exit__(self, *exc_info):
         with self.critical():
             self._tasks.put(None)
-            self._thread.join()
-            self._pending = 0
+            self._thread.join()  # it finishes what it started and skips what it had not
             if self._saved_handler is not None:
                 signal.signal(signal.SIGINT, self._saved_handler)
         return False
@@ -173,7 +212,7 @@ class _Helper:
         finally:
             self._inside -= 1
         if not self._inside and self._held_back:
-            (signum, frame), self._held_back = self._held_back, False
+            (signum, frame), self._held_back = self._held_back, None
             self._saved_handler(signum, frame)  # Python's default raises KeyboardInterrupt
 
     def _run(self) -> None:
@@ -181,31 +220,20 @@ class _Helper:
             task = self._tasks.get()
             if task is None:
                 return
-            try:
-                task()
-            except BaseException as error:  # handed to the owner by wait()
-                self._errors.append(error)
-            self._done.put(None)
+            task.run_on_helper()
 
-    def submit(self, task) -> None:
-        """Start ``task()`` on the helper (call within ``critical``)."""
-        self._pending += 1
+    def submit(self, work) -> _Task:
+        """Hand ``work()`` to the helper; ``join()`` the task for its end (call within ``critical``)."""
+        task = _Task(work)
         self._tasks.put(task)
-
-    def _wait(self) -> None:
-        while self._pending:
-            self._done.get()
-            self._pending -= 1
+        return task
 
     def pair(self, here, there) -> None:
-        """Run ``there()`` on the helper while ``here()`` runs on this thread; return when both
-        (and any task submitted before) are done. An error from either is raised after both end."""
+        """Run ``there()`` on the helper while ``here()`` runs on this thread; return when both are
+        done. An error from either is raised after both have ended."""
         with self.critical():
-            self.submit(there)
+            task = self.submit(there)
             try:
                 here()
             finally:
-                self._wait()
-            if self._errors:
-                error, self._errors = self._errors[0], []
-                raise error
+                task.join()

@@ -290,14 +290,22 @@ def test_single_threaded_blas_is_counted_and_restored():
 
 
 def test_pair_runs_the_halves_on_two_threads():
-    seen = {}
+    seen, started = {}, threading.Event()
+
+    def here():
+        started.wait(10)  # the helper is idle: it takes its half while this one runs
+        seen["here"] = threading.get_ident()
+
+    def there():
+        seen["there"] = threading.get_ident()
+        started.set()
+
     with _Helper() as helper:
-        helper.pair(lambda: seen.setdefault("here", threading.get_ident()),
-                    lambda: seen.setdefault("there", threading.get_ident()))
+        helper.pair(here, there)
     assert seen["here"] == threading.get_ident() and seen["there"] != seen["here"]
 
 
-@pytest.mark.parametrize("side", ["here", "there", "submitted"])
+@pytest.mark.parametrize("side", ["here", "there"])
 def test_pair_raises_an_error_from_either_side_after_both_finish(side):
     finished = []
 
@@ -309,12 +317,32 @@ def test_pair_raises_an_error_from_either_side_after_both_finish(side):
         finished.append(True)
 
     with _Helper() as helper:
-        if side == "submitted":
-            helper.submit(fail)
         with pytest.raises(ValueError, match=side):
             helper.pair(fail if side == "here" else slow, fail if side == "there" else slow)
         assert finished  # the other half ran to its end before the error came out
         helper.pair(lambda: None, lambda: None)  # and the helper is still usable
+
+
+def test_work_the_helper_has_not_started_is_done_by_the_caller():
+    """On a busy machine the helper may wait for a core: the caller does not wait for it."""
+    ran_on = []
+    with _Helper() as helper:
+        with helper.critical():
+            blocker = threading.Event()
+            first = helper.submit(blocker.wait)  # keeps the helper busy
+            second = helper.submit(lambda: ran_on.append(threading.get_ident()))
+            second.join()  # not started by the helper: runs here
+            blocker.set()
+            first.join()
+    assert ran_on == [threading.get_ident()]
+
+
+def test_an_error_in_handed_over_work_is_raised_by_join():
+    with _Helper() as helper:
+        task = helper.submit(lambda: 1 / 0)
+        helper.pair(lambda: threading.Event().wait(0.05), lambda: None)  # the helper ran it by now
+        with pytest.raises(ZeroDivisionError):
+            task.join()
 
 
 def test_batches_visit_every_sample_once_per_epoch():
