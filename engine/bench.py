@@ -279,6 +279,8 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="median test accuracy over these seeds")
     parser.add_argument("--sample", action="store_true", help="use the bundled sample (no download)")
     parser.add_argument("--compare-torch", action="store_true", help="run the same recipe in PyTorch too")
+    parser.add_argument("--torch-threads", type=int, default=None,
+                        help="PyTorch's thread count (default: as many as BLAS uses; on a busy machine 1 can be faster)")
     parser.add_argument("--strategies", nargs="+", default=[None], metavar="NAME",
                         help="time the engine under each of these strategies (the first is the headline)")
     parser.add_argument("--baseline", metavar="DIR", help="also time the engine of another checkout of this repository")
@@ -302,7 +304,7 @@ def main(argv=None) -> int:
             print("PyTorch is not installed: pip install torch", file=sys.stderr)
             return 2
         torch_index = len(trainers)
-        trainers.append(torch_epochs(data, args.epochs, args.batch_size, args.seeds[0], info["threads"]))
+        trainers.append(torch_epochs(data, args.epochs, args.batch_size, args.seeds[0], args.torch_threads or info["threads"]))
     timed = run_interleaved(*trainers)
     runs = [{"epoch_seconds": timed[0][0], **timed[0][1]}]
     for seed in args.seeds[1:]:  # more seeds: accuracy only
@@ -351,6 +353,7 @@ def main(argv=None) -> int:
         torch_seconds = median_epoch(torch_seconds_per_epoch)
         result.update({
             "torch_version": torch_run["version"],
+            "torch_threads": args.torch_threads or info["threads"],
             "torch_seconds_per_epoch": round(torch_seconds, 4),
             "torch_epoch_seconds": [round(t, 4) for t in torch_seconds_per_epoch],
             "torch_test_accuracy": round(torch_run["test_accuracy"], 4),
