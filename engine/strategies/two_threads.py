@@ -34,6 +34,20 @@ from engine.strategies.base import Strategy
 
 SPLIT_MIN_PRODUCT = 1 << 22  # multiply-adds (m * n * k): a smaller product stays on one thread
 SPLIT_MIN_UPDATE = 1 << 17  # elements: a smaller weight is updated on one thread
+SPLIT_MIN_WORK = 1 << 17  # multiply-adds per sample of the model's biggest layer: below, one thread
+
+
+def _biggest_work_per_sample(model) -> int:
+    """The most multiply-adds one sample costs a layer's weight: the weight's size times the number
+    of places it is applied (1 for Dense, every output pixel for a convolution)."""
+    shape, most = getattr(model, "_input_shape", None), 0
+    if shape is None:
+        return max((p.size for p in getattr(model, "_params", [])), default=0)
+    for layer in model.layers:
+        shape = tuple(layer.compute_output_shape(shape))
+        places = int(np.prod(shape[:-1])) if len(shape) > 1 else 1
+        most = max([most, *(w.size * places for w in layer.params)])
+    return most
 
 
 class TwoThreads(Strategy):
@@ -56,9 +70,10 @@ class TwoThreads(Strategy):
             return False, "this machine gives the process one core"
         if not blas.available():
             return False, "NumPy's BLAS cannot be told to use one thread per product (not OpenBLAS)"
-        biggest = max((p.size for p in getattr(model, "_params", [])), default=0)
-        if biggest < self.min_update:
-            return False, f"no weight is big enough to share (the biggest has {biggest:,} < {self.min_update:,} values)"
+        work = _biggest_work_per_sample(model)
+        if work < SPLIT_MIN_WORK:
+            return False, (f"no layer is big enough to share: the biggest does {work:,} multiply-adds per "
+                           f"sample, fewer than {SPLIT_MIN_WORK:,}")
         return True, f"{cores} cores: big products and updates are cut in two halves, one per thread"
 
     @contextlib.contextmanager

@@ -23,7 +23,7 @@ from engine.strategies.two_threads import TwoThreads, _Helper
 from engine.utils import set_random_seed, to_categorical
 
 two_threads_here = pytest.mark.skipif(
-    not TwoThreads().supports(type("Big", (), {"_params": [np.empty(1 << 20)]})())[0],
+    not TwoThreads().supports(engine.Sequential([Dense(1024, input_shape=(1024,))]))[0],
     reason="needs two cores and an OpenBLAS whose thread count can be set",
 )
 
@@ -100,6 +100,24 @@ def test_a_model_too_small_to_share_trains_serially_and_says_why(monkeypatch):
     strategy, why = strategies.choose(model)
     ok, reason = TwoThreads().supports(model)
     assert strategy.name == "serial" and not ok and f"not two_threads: {reason}" in why
+
+
+def test_the_work_a_layer_does_per_sample_counts_every_place_its_weights_apply():
+    from engine.strategies.two_threads import _biggest_work_per_sample
+
+    assert _biggest_work_per_sample(chapter_network()) == 784 * 512
+    assert _biggest_work_per_sample(chapter_network(flatten=True)) == 784 * 512
+
+    class PerPixel(engine.layers.Layer):  # a 1 x 1 convolution's bookkeeping: one kernel, every pixel
+        def build(self, input_shape):
+            self.kernel = self.add_weight("kernel", (input_shape[-1], 8), engine.initializers.get("zeros"))
+            super().build(input_shape)
+
+        def compute_output_shape(self, input_shape):
+            return (*input_shape[:-1], 8)
+
+    model = engine.Sequential([PerPixel(input_shape=(26, 26, 4))])
+    assert _biggest_work_per_sample(model) == 4 * 8 * 26 * 26
 
 
 @two_threads_here
