@@ -1,27 +1,29 @@
-"""Two threads: every big operation is cut in two disjoint halves, one per core.
+"""Two threads: every big operation is cut in disjoint pieces, which two cores share.
 
-* A matrix product's *output* is cut in two: rows ``[0, h)`` and ``[h, m)`` when it has at least as
-  many rows as columns, columns otherwise. Each half is a product of its own (``a[:h] . b`` or
-  ``a . b[:, :h]``) that writes only its part of ``out``: no sum of partial results, the same
-  numbers as one product, and it works for any layer's shapes (Dense's and Conv2D's alike).
-* An optimizer's element-wise update is cut into rows ``[0, k)`` and ``[k, end)`` of the gradient,
-  the weight and every slot.
+* A matrix product's *output* is cut along its longer side: rows ``[lo, hi)`` when it has at
+  least as many rows as columns, columns otherwise. Each piece is a product of its own
+  (``a[lo:hi] . b`` or ``a . b[:, lo:hi]``) that writes only its part of ``out``: no sum of partial
+  results, the same numbers as one product, and it works for any layer's shapes (Dense's and
+  Conv2D's alike).
+* An optimizer's element-wise update is cut into pieces of rows of the gradient, the weight and
+  every slot.
 
-The calling thread computes the first half while a helper thread computes the second. NumPy
-releases Python's interpreter lock inside its loops and BLAS calls, so both halves run at once;
+The calling thread and a helper thread take the pieces in turn until none is left. NumPy
+releases Python's interpreter lock inside its loops and BLAS calls, so two pieces run at once;
 each product runs on the thread that calls it (OpenBLAS is set to one thread per call, see
-``engine.blas``). If the helper has not started its half when the calling thread is done with its
-own (on a busy machine it may be waiting for a core), the calling thread takes it back and does it
-too. Small operations stay on the calling thread: handing them over costs more than it saves.
-While a step trains, the helper also gathers the next shuffled batch.
+``engine.blas``). A thread that loses its core for a while (the machine is busy) does fewer
+pieces, and if the helper has not started at all the calling thread does them all. Small
+operations stay on the calling thread: handing them over costs more than it saves. While a step
+trains, the helper also gathers the next shuffled batch.
 
-Ctrl+C: Python runs its signal handler on the main thread only. While the two halves of an
-operation run, a Ctrl+C is held back until both have finished (milliseconds), then raised as
-``KeyboardInterrupt``, so no half is left writing into an array that the next ``fit`` uses.
+Ctrl+C: Python runs its signal handler on the main thread only. While the pieces of an operation
+run, a Ctrl+C is held back until all have finished (milliseconds), then raised as
+``KeyboardInterrupt``, so no piece is left writing into an array that the next ``fit`` uses.
 """
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import queue
 import signal
@@ -35,6 +37,16 @@ from engine.strategies.base import Strategy
 SPLIT_MIN_PRODUCT = 1 << 22  # multiply-adds (m * n * k): a smaller product stays on one thread
 SPLIT_MIN_UPDATE = 1 << 17  # elements: a smaller weight is updated on one thread
 SPLIT_MIN_WORK = 1 << 17  # multiply-adds per sample of the model's biggest layer: below, one thread
+# a big operation is cut into this many disjoint pieces, which the two threads take in turn until
+# none is left: if one thread loses its core for a while, the other does more pieces
+PIECES = 4
+
+
+def _cuts(size: int, pieces: int) -> list[tuple[int, int]]:
+    """``[lo, hi)`` bounds that cut ``range(size)`` into ``pieces`` nearly equal parts."""
+    pieces = max(1, min(pieces, size))
+    bounds = [size * i // pieces for i in range(pieces + 1)]
+    return list(zip(bounds[:-1], bounds[1:]))
 
 
 def _biggest_work_per_sample(model) -> int:
@@ -51,16 +63,17 @@ def _biggest_work_per_sample(model) -> int:
 
 
 class TwoThreads(Strategy):
-    """Cut big products and updates in two halves, one for this thread and one for a helper.
+    """Cut big products and updates in pieces, shared by this thread and a helper.
 
     ``min_product`` and ``min_update`` set the sizes from which work is shared (the conformance
-    tests set them to 0 so that even tiny layers are cut in halves).
+    tests set them to 0 so that even tiny layers are cut in pieces).
     """
 
     name = "two_threads"
 
-    def __init__(self, min_product: int = SPLIT_MIN_PRODUCT, min_update: int = SPLIT_MIN_UPDATE):
-        self.min_product, self.min_update = min_product, min_update
+    def __init__(self, min_product: int = SPLIT_MIN_PRODUCT, min_update: int = SPLIT_MIN_UPDATE,
+                 pieces: int = PIECES):
+        self.min_product, self.min_update, self.pieces = min_product, min_update, pieces
         self._helper: _Helper | None = None
         self._gathers: dict = {}  # (feeder, step) -> the helper's task that gathers that batch
 
@@ -74,7 +87,7 @@ class TwoThreads(Strategy):
         if work < SPLIT_MIN_WORK:
             return False, (f"no layer is big enough to share: the biggest does {work:,} multiply-adds per "
                            f"sample, fewer than {SPLIT_MIN_WORK:,}")
-        return True, f"{cores} cores: big products and updates are cut in two halves, one per thread"
+        return True, f"{cores} cores: big products and updates are cut in pieces that two threads share"
 
     @contextlib.contextmanager
     def running(self):
@@ -130,15 +143,11 @@ class TwoThreads(Strategy):
             return np.matmul(a, b, out=out)
         if out is None:
             out = np.empty((m, n), np.result_type(a, b))
-        if m >= n:
-            h = m // 2
-            (a0, b0), (a1, b1) = rows(0, h), rows(h, m)
-            o0, o1 = out[:h], out[h:]
-        else:
-            h = n // 2
-            (a0, b0), (a1, b1) = cols(0, h), cols(h, n)
-            o0, o1 = out[:, :h], out[:, h:]
-        helper.pair(lambda: np.matmul(a0, b0, out=o0), lambda: np.matmul(a1, b1, out=o1))
+        pieces = []
+        for lo, hi in _cuts(max(m, n), self.pieces):
+            (ai, bi), oi = (rows(lo, hi), out[lo:hi]) if m >= n else (cols(lo, hi), out[:, lo:hi])
+            pieces.append(functools.partial(np.matmul, ai, bi, out=oi))
+        helper.share(pieces)
         return out
 
     def update(self, rule, gradient, variable, slots) -> None:
@@ -146,10 +155,8 @@ class TwoThreads(Strategy):
         if helper is None or variable.size < self.min_update or variable.ndim == 0 or len(variable) < 2:
             rule(gradient, variable, slots)
             return
-        k, end = len(variable) // 2, len(variable)
-        first, second = slots.rows(0, k), slots.rows(k, end)
-        helper.pair(lambda: rule(gradient[:k], variable[:k], first),
-                    lambda: rule(gradient[k:], variable[k:], second))
+        helper.share([functools.partial(rule, gradient[lo:hi], variable[lo:hi], slots.rows(lo, hi))
+                      for lo, hi in _cuts(len(variable), self.pieces)])
 
 
 class _Task:
@@ -232,23 +239,34 @@ class _Helper:
 
     def _run(self) -> None:
         while True:
-            task = self._tasks.get()
-            if task is None:
+            tasks = self._tasks.get()
+            if tasks is None:
                 return
-            task.run_on_helper()
+            for task in tasks:
+                task.run_on_helper()
 
     def submit(self, work) -> _Task:
         """Hand ``work()`` to the helper; ``join()`` the task for its end (call within ``critical``)."""
         task = _Task(work)
-        self._tasks.put(task)
+        self._tasks.put((task,))
         return task
 
-    def pair(self, here, there) -> None:
-        """Run ``there()`` on the helper while ``here()`` runs on this thread; return when both are
-        done. An error from either is raised after both have ended."""
+    def share(self, pieces) -> None:
+        """Run each of ``pieces`` once, on this thread or on the helper: both take the next piece
+        nobody has taken until none is left. Returns when all are done; an error from any piece
+        is raised after all have ended."""
+        tasks = [_Task(piece) for piece in pieces]
         with self.critical():
-            task = self.submit(there)
-            try:
-                here()
-            finally:
-                task.join()
+            self._tasks.put(tasks)
+            first_error = None
+            for task in tasks:
+                try:
+                    task.join()  # runs it here if the helper has not taken it, else waits for it
+                except BaseException as error:
+                    first_error = first_error or error
+            if first_error is not None:
+                raise first_error
+
+    def pair(self, here, there) -> None:
+        """Run ``here()`` and ``there()`` at once, one on each thread (see ``share``)."""
+        self.share((here, there))

@@ -7,7 +7,7 @@ its ``example_input_shape``) and each strategy in ``engine.strategies``:
 * the gradients (every weight's, and the input's) pass the finite-difference check.
 
 Strategies are set to share even the tiniest product and update, so that every operation a layer
-calls is really cut in halves. A new layer declares its example and is covered here without new
+calls is really cut in pieces. A new layer declares its example and is covered here without new
 test code.
 """
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Strategies (engine.strategies): every way of running ``fit`` gives the serial step's numbers.
 
 ``ENGINE_STRATEGY=serial`` or ``two_threads`` picks one. Two threads cut each big product's output
-and each big weight's update in two halves, one per thread; these tests train the same networks
+and each big weight's update in pieces that two threads share; these tests train the same networks
 both ways and check that nothing a user can see differs: weights, history, NaN handling, callbacks
 that change weights or train, predictions from other threads, errors, and what is left afterwards
 (BLAS's thread setting, threads).
@@ -173,8 +173,8 @@ def test_unshuffled_and_uneven_batches(monkeypatch):
 
 @pytest.mark.parametrize("name", ["product", "at_b", "a_bt"])
 @pytest.mark.parametrize("shape", [(7, 5, 3), (3, 5, 7), (2, 1, 2), (64, 33, 130)])
-def test_each_product_cut_in_halves_equals_numpy(name, shape):
-    """Whatever the shapes (more rows or more columns in the output), the halves make the product."""
+def test_each_product_cut_in_pieces_equals_numpy(name, shape):
+    """Whatever the shapes (more rows or more columns in the output), the pieces make the product."""
     m, k, n = shape
     rng = np.random.default_rng(0)
     a, b = rng.random((m, k)), rng.random((k, n))
@@ -339,6 +339,14 @@ def test_pair_raises_an_error_from_either_side_after_both_finish(side):
             helper.pair(fail if side == "here" else slow, fail if side == "there" else slow)
         assert finished  # the other half ran to its end before the error came out
         helper.pair(lambda: None, lambda: None)  # and the helper is still usable
+
+
+def test_share_runs_every_piece_exactly_once_on_either_thread():
+    ran = []
+    with _Helper() as helper:
+        for _ in range(50):
+            helper.share([lambda i=i: ran.append(i) for i in range(7)])
+    assert sorted(ran) == sorted(list(range(7)) * 50)
 
 
 def test_work_the_helper_has_not_started_is_done_by_the_caller():
