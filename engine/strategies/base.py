@@ -1,11 +1,13 @@
 """The ``Strategy`` base class: how the named operations of ``engine.ops`` run during ``fit``.
 
-A strategy answers three questions, as Keras's distribution strategies do:
+A strategy answers these, as Keras's distribution strategies do:
 
 * ``supports(model)``: can it train this model on this machine? ``(True, why)`` or ``(False, why not)``;
 * ``running()``: a block within which this thread's operations go through it (it starts and stops
   whatever it needs, e.g. a helper thread, so that nothing is left behind when ``fit`` returns);
-* ``matmul``, ``matmul_at_b``, ``matmul_a_bt`` and ``update``: the operations themselves.
+* ``matmul``, ``matmul_at_b``, ``matmul_a_bt`` and ``update``: the operations themselves;
+* ``batch`` and ``prefetch_batch``: where ``fit`` gets each batch from (a strategy may gather the
+  next one while this one trains).
 
 Layers and optimizers never see which strategy runs: they call ``engine.ops``.
 """
