@@ -19,7 +19,7 @@ import sys as _sys
 
 # OpenBLAS keeps its idle threads spinning for ~0.1 s after each matrix product, stealing the
 # core that other work needs (in the app, the UI thread). ``fit`` runs each product on one thread
-# anyway (engine.parallel), but predict and evaluate use OpenBLAS's threads. When NumPy is not
+# anyway (engine.strategies.two_threads), but predict and evaluate use OpenBLAS's threads. When NumPy is not
 # loaded yet, ask OpenBLAS to let idle threads sleep at once; an explicit setting wins.
 if "numpy" not in _sys.modules:
     _os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")

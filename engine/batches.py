@@ -2,7 +2,7 @@
 
 Chapter 2's batches are ``train_images[i:i + 128, :]``; ``fit`` takes them in a fresh random order
 each epoch, so a batch is a *gather* of 128 scattered rows into a reusable buffer. Two buffers
-take turns: while a step trains on one, a helper thread (``engine.parallel``) can fill the other
+take turns: while a step trains on one, a strategy's helper thread (``engine.strategies``) can fill the other
 with the next batch (``gather_later``).
 """
 from __future__ import annotations
@@ -73,14 +73,6 @@ class BatchFeeder:
             finally:
                 self._ready[slot].set()
         return gather
-
-    def flat_x(self, step: int) -> np.ndarray:
-        """Batch ``step``'s inputs as ``(rows, features)``, once gathered."""
-        lo, hi = self.bounds(step)
-        if self._order is None:
-            return self.x[lo:hi].reshape(hi - lo, -1)
-        self._ready[step % 2].wait()
-        return self._buffers[step % 2][0][:hi - lo].reshape(hi - lo, -1)
 
     def _gather(self, step: int) -> None:
         lo, hi = self.bounds(step)

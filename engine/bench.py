@@ -1,6 +1,7 @@
 """Benchmark: the chapter's network on full MNIST, timed, with the GEMM ceiling beside it.
 
     PLAYGROUND_MNIST=../shared/data/mnist.npz python -m engine.bench [--compare-torch] [--seeds 0 1 2]
+        [--strategies two_threads serial] [--baseline ../baseline]
     python -m engine.bench --model convnet [--compare-torch]   # section 5.1's convnet: engine.bench_convnet
 
 Prints one JSON line: seconds per epoch (median of epochs 2..5), samples/s, the achieved GFLOP/s
@@ -9,22 +10,29 @@ GEMM ceiling for the same shapes measured in this run (the best of short bursts 
 training), train/test accuracy, threads and BLAS. Epochs of the same products alone are timed
 between the training epochs too (``gemm_only_seconds_per_epoch``): on a shared machine whose speed
 drifts, they see the conditions the training epochs see, where the best burst sees the quietest.
+``--strategies`` times the engine under each named strategy (``engine.strategies``), and
+``--baseline DIR`` times another checkout of this repository (say, main before a change) in a
+subprocess; all of them take turns epoch by epoch, so that they see the same machine.
 This is a script, not a test: timings on a shared machine vary from run to run.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 
 import numpy as np
 
 import engine
+from engine import ops, strategies
 from engine.layers import Dense
+from engine.strategies import SERIAL
 
 INPUT, HIDDEN, CLASSES = 784, 512, 10
 
@@ -47,17 +55,18 @@ def _gemm_step(batch_size: int):
     dw1, dw2 = np.empty_like(w1), np.empty_like(w2)
 
     def step():
-        np.matmul(x, w1, out=h)
-        np.matmul(h, w2, out=z)
-        np.matmul(h.T, z, out=dw2)
-        np.matmul(z, w2.T, out=h)
-        np.matmul(x.T, h, out=dw1)
+        ops.matmul(x, w1, out=h)
+        ops.matmul(h, w2, out=z)
+        ops.matmul_at_b(h, z, out=dw2)
+        ops.matmul_a_bt(z, w2, out=h)
+        ops.matmul_at_b(x, h, out=dw1)
 
     return step
 
 
 def gemm_ceiling(batch_size: int = 128, repeats: int = 7, inner: int = 100) -> float:
-    """GFLOP/s of NumPy's float32 matrix products for one training step's shapes: the best burst."""
+    """GFLOP/s of float32 matrix products for one training step's shapes, run by the strategy in
+    use on this thread (``engine.ops``), as in training: the best burst."""
     step = _gemm_step(batch_size)
     step()
     best = min(_timed(step, inner) for _ in range(repeats))
@@ -65,16 +74,18 @@ def gemm_ceiling(batch_size: int = 128, repeats: int = 7, inner: int = 100) -> f
     return flops / best / 1e9
 
 
-def gemm_epochs(samples: int, batch_size: int, epochs: int):
+def gemm_epochs(samples: int, batch_size: int, epochs: int, strategy=SERIAL):
     """Epochs of nothing but the step's matrix products, to interleave with the training epochs.
 
     The best burst (``gemm_ceiling``) catches the machine at its quietest moment; an epoch of
     products, timed between the training epochs, sees the same machine they see.
     """
     step, steps = _gemm_step(batch_size), -(-samples // batch_size)
-    step()
     for _ in range(epochs):
-        yield _timed(step, steps) * steps
+        with strategy.running():
+            step()
+            seconds = _timed(step, steps) * steps
+        yield seconds
     return {}
 
 
@@ -108,24 +119,101 @@ def load(sample: bool):
     return prep(x), y, prep(xt), yt
 
 
-def engine_epochs(data, epochs: int, batch_size: int, seed: int):
+def headline_strategy(name: str | None):
+    """The strategy ``fit`` would use for the chapter's network (or the one named)."""
+    with strategy_named(name):
+        model = engine.Sequential([Dense(HIDDEN, activation="relu", input_shape=(INPUT,)), Dense(CLASSES)])
+        return strategies.choose(model)[0]
+
+
+@contextlib.contextmanager
+def strategy_named(name: str | None):
+    """Within the block, ``fit`` uses the strategy ``name`` (None: the one it chooses)."""
+    before = os.environ.get("ENGINE_STRATEGY")
+    if name:
+        os.environ["ENGINE_STRATEGY"] = name
+    try:
+        yield
+    finally:
+        if name:
+            if before is None:
+                del os.environ["ENGINE_STRATEGY"]
+            else:
+                os.environ["ENGINE_STRATEGY"] = before
+
+
+def engine_epochs(data, epochs: int, batch_size: int, seed: int, strategy: str | None = None):
     """Train the chapter's network one epoch at a time; yields each epoch's seconds, returns results."""
     x, y, xt, yt = data
     engine.utils.set_random_seed(seed)
     model = engine.Sequential([Dense(HIDDEN, activation="relu", input_shape=(INPUT,)), Dense(CLASSES, activation="softmax")])
     model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
     y_1hot = engine.utils.to_categorical(y, 10)
+    used = engine.callbacks.LambdaCallback()
     for epoch in range(epochs):
-        start = time.perf_counter()
-        history = model.fit(x, y_1hot, epochs=epoch + 1, initial_epoch=epoch, batch_size=batch_size, verbose=0)
-        yield time.perf_counter() - start
+        engine.utils.set_random_seed(seed * 1000 + epoch)  # this epoch's shuffle, whatever ran in between
+        with strategy_named(strategy):
+            start = time.perf_counter()
+            history = model.fit(x, y_1hot, epochs=epoch + 1, initial_epoch=epoch, batch_size=batch_size,
+                                verbose=0, callbacks=[used])
+            yield time.perf_counter() - start
     test_loss, test_acc = model.evaluate(xt, engine.utils.to_categorical(yt, 10), batch_size=1000)
     return {
         "train_accuracy": history.history["accuracy"][-1],
         "test_accuracy": test_acc,
         "test_loss": test_loss,
         "first_10_predicted": model.predict_classes(xt[:10]).tolist(),
+        "strategy": used.params.get("strategy"),
     }
+
+
+# The other checkout's side: only the public API that every version of the engine has.
+_CHECKOUT_WORKER = r"""
+import json, sys, time
+import numpy as np
+import engine
+from engine.layers import Dense
+from engine.datasets import mnist
+sample, epochs, batch_size, seed = json.loads(sys.argv[1])
+(x, y), (xt, yt) = mnist.load_sample() if sample else mnist.load_data()
+prep = lambda a: a.reshape(len(a), -1).astype(np.float32) / np.float32(255)
+x, xt = prep(x), prep(xt)
+engine.utils.set_random_seed(seed)
+model = engine.Sequential([Dense(512, activation="relu", input_shape=(784,)), Dense(10, activation="softmax")])
+model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
+y1 = engine.utils.to_categorical(y, 10)
+print("ready", flush=True)
+for epoch in range(epochs):
+    sys.stdin.readline()
+    engine.utils.set_random_seed(seed * 1000 + epoch)
+    start = time.perf_counter()
+    model.fit(x, y1, epochs=epoch + 1, initial_epoch=epoch, batch_size=batch_size, verbose=0)
+    print(time.perf_counter() - start, flush=True)
+loss, acc = model.evaluate(xt, engine.utils.to_categorical(yt, 10), batch_size=1000)
+print(json.dumps({"test_accuracy": acc}), flush=True)
+"""
+
+
+def checkout_epochs(path: str, sample: bool, epochs: int, batch_size: int, seed: int):
+    """The same training in another checkout of this repository, in a subprocess that trains one
+    epoch each time it is asked, so that its epochs take turns with ours."""
+    path = os.path.abspath(path)
+    env = {**os.environ, "PYTHONPATH": path}
+    env.pop("ENGINE_STRATEGY", None)
+    process = subprocess.Popen([sys.executable, "-c", _CHECKOUT_WORKER, json.dumps([sample, epochs, batch_size, seed])],
+                               cwd=path, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        if process.stdout.readline().strip() != "ready":
+            raise RuntimeError(f"the checkout in {path} could not start training")
+        for _ in range(epochs):
+            process.stdin.write("go\n")
+            process.stdin.flush()
+            yield float(process.stdout.readline())
+        result = json.loads(process.stdout.readline())
+    finally:
+        process.stdin.close()
+        process.wait(timeout=120)
+    return result
 
 
 def torch_epochs(data, epochs: int, batch_size: int, seed: int, threads: int):
@@ -199,24 +287,39 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="median test accuracy over these seeds")
     parser.add_argument("--sample", action="store_true", help="use the bundled sample (no download)")
     parser.add_argument("--compare-torch", action="store_true", help="run the same recipe in PyTorch too")
+    parser.add_argument("--torch-threads", type=int, default=None,
+                        help="PyTorch's thread count (default: as many as BLAS uses; on a busy machine 1 can be faster)")
+    parser.add_argument("--strategies", nargs="+", default=[None], metavar="NAME",
+                        help="time the engine under each of these strategies (the first is the headline)")
+    parser.add_argument("--baseline", metavar="DIR", help="also time the engine of another checkout of this repository")
     args = parser.parse_args(argv)
 
     data = load(args.sample)
     samples = len(data[0])
     info = blas_info()
-    ceiling = gemm_ceiling(args.batch_size)
-    trainers = [engine_epochs(data, args.epochs, args.batch_size, args.seeds[0]),
-                gemm_epochs(samples, args.batch_size, args.epochs)]
+    headline = headline_strategy(args.strategies[0])
+    with headline.running():
+        ceiling = gemm_ceiling(args.batch_size)
+    load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
+    trainers = [engine_epochs(data, args.epochs, args.batch_size, args.seeds[0], args.strategies[0]),
+                gemm_epochs(samples, args.batch_size, args.epochs, headline)]
+    others = {name: len(trainers) + i for i, name in enumerate(args.strategies[1:])}
+    trainers += [engine_epochs(data, args.epochs, args.batch_size, args.seeds[0], name) for name in args.strategies[1:]]
+    if args.baseline:
+        baseline_index = len(trainers)
+        trainers.append(checkout_epochs(args.baseline, args.sample, args.epochs, args.batch_size, args.seeds[0]))
     if args.compare_torch:
         if importlib.util.find_spec("torch") is None:
             print("PyTorch is not installed: pip install torch", file=sys.stderr)
             return 2
-        trainers.append(torch_epochs(data, args.epochs, args.batch_size, args.seeds[0], info["threads"]))
+        torch_index = len(trainers)
+        trainers.append(torch_epochs(data, args.epochs, args.batch_size, args.seeds[0], args.torch_threads or info["threads"]))
     timed = run_interleaved(*trainers)
     runs = [{"epoch_seconds": timed[0][0], **timed[0][1]}]
     for seed in args.seeds[1:]:  # more seeds: accuracy only
-        runs.append(run_interleaved(engine_epochs(data, args.epochs, args.batch_size, seed))[0][1])
-    ceiling = max(ceiling, gemm_ceiling(args.batch_size))  # a ceiling: the better of before and after
+        runs.append(run_interleaved(engine_epochs(data, args.epochs, args.batch_size, seed, args.strategies[0]))[0][1])
+    with headline.running():
+        ceiling = max(ceiling, gemm_ceiling(args.batch_size))  # a ceiling: the better of before and after
     seconds = median_epoch(runs[0]["epoch_seconds"])
     gemm_seconds = median_epoch(timed[1][0])
     gflop = epoch_gflop(samples, args.batch_size)
@@ -238,14 +341,29 @@ def main(argv=None) -> int:
         "test_accuracy": round(statistics.median(r["test_accuracy"] for r in runs), 4),
         "test_accuracy_by_seed": {s: round(r["test_accuracy"], 4) for s, r in zip(args.seeds, runs)},
         "first_10_predicted": runs[0]["first_10_predicted"],
+        "strategy": runs[0]["strategy"],
         **info,
         "numpy": np.__version__,
+        "load_average_1min": [round(load_before[0], 2), round(os.getloadavg()[0], 2)] if load_before else None,
     }
+    for name, index in others.items():
+        result.setdefault("strategy_seconds_per_epoch", {})[name] = round(median_epoch(timed[index][0]), 4)
+        result.setdefault("strategy_epoch_seconds", {})[name] = [round(t, 4) for t in timed[index][0]]
+    if args.baseline:
+        baseline_seconds = median_epoch(timed[baseline_index][0])
+        result.update({
+            "baseline": os.path.abspath(args.baseline),
+            "baseline_seconds_per_epoch": round(baseline_seconds, 4),
+            "baseline_epoch_seconds": [round(t, 4) for t in timed[baseline_index][0]],
+            "baseline_test_accuracy": round(timed[baseline_index][1]["test_accuracy"], 4),
+            "ratio_to_baseline": round(seconds / baseline_seconds, 3),
+        })
     if args.compare_torch:
-        torch_seconds_per_epoch, torch_run = timed[2]
+        torch_seconds_per_epoch, torch_run = timed[torch_index]
         torch_seconds = median_epoch(torch_seconds_per_epoch)
         result.update({
             "torch_version": torch_run["version"],
+            "torch_threads": args.torch_threads or info["threads"],
             "torch_seconds_per_epoch": round(torch_seconds, 4),
             "torch_epoch_seconds": [round(t, 4) for t in torch_seconds_per_epoch],
             "torch_test_accuracy": round(torch_run["test_accuracy"], 4),

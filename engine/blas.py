@@ -1,7 +1,7 @@
 """How many threads NumPy's matrix products may use: OpenBLAS's own switch, reached with ctypes.
 
 The engine trains on two cores by giving each core its own half of every big matrix product
-(see ``engine.parallel``). For that, each product must run on the thread that calls it, so during
+(see ``engine.strategies.two_threads``). For that, each product must run on the thread that calls it, so during
 training OpenBLAS is asked to use one thread per call, and its setting is restored afterwards.
 
 NumPy's wheels bundle OpenBLAS (``libscipy_openblas64_`` since NumPy 2), which exports
@@ -123,56 +123,3 @@ def single_threaded():
                 _holders -= 1
                 if _holders == 0:
                     library.set(_saved_threads)
-
-
-# ----- forking safely -----------------------------------------------------------------------------
-# ``fork`` runs OpenBLAS's fork handler, which stops OpenBLAS's worker threads: a product running
-# at that moment on another thread would wait for them forever, and a lock it holds would stay
-# locked in the child. So the engine's own products (fit, evaluate, predict) announce themselves
-# with ``in_use``, and ``quiet_for_fork`` lets a fork happen only when none is running.
-_users = 0
-_forking = False
-_users_changed = threading.Condition(threading.Lock())
-
-
-@contextlib.contextmanager
-def in_use():
-    """Around the engine's matrix products: no fork (``quiet_for_fork``) starts meanwhile."""
-    global _users
-    with _users_changed:
-        while _forking:
-            _users_changed.wait()
-        _users += 1
-    try:
-        yield
-    finally:
-        with _users_changed:
-            _users -= 1
-            _users_changed.notify_all()
-
-
-@contextlib.contextmanager
-def quiet_for_fork(timeout: float = 0.25):
-    """Yield True once no ``in_use`` block runs (and none may start until the block ends), or
-    False after ``timeout`` seconds: another thread is busy with a product, so do not fork."""
-    global _forking
-    with _users_changed:
-        quiet = _users_changed.wait_for(lambda: _users == 0 and not _forking, timeout)
-        if quiet:
-            _forking = True
-    try:
-        yield quiet
-    finally:
-        if quiet:
-            with _users_changed:
-                _forking = False
-                _users_changed.notify_all()
-
-
-def _reset_fork_guard_in_a_forked_child() -> None:
-    global _users_changed, _users, _forking
-    _users_changed, _users, _forking = threading.Condition(threading.Lock()), 0, False
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_reset_fork_guard_in_a_forked_child)

@@ -19,9 +19,9 @@ difference), so switch the engine to float64 *before* building the model::
     assert gradcheck.max_relative_error(analytic, numeric) < 1e-6
     backend.set_floatx("float32")
 
-``model_gradients`` takes the same path as one training step (``engine.training.TrainingStep``): a
+``model_gradients`` takes the same path as one training step (``engine.training.train_step``): a
 forward pass in training mode, the loss's gradient (the fused ``logit_gradient`` when the last
-Dense layer's activation is the loss's partner, softmax or sigmoid) and the backward pass, but no
+layer's activation is the loss's partner, softmax or sigmoid) and the backward pass, but no
 optimizer update. Dropout layers draw a new mask at every forward pass; wrap the checks in
 ``fixed_dropout_masks(model)`` so that every pass reuses the first mask.
 
@@ -40,7 +40,6 @@ import contextlib
 
 import numpy as np
 
-from engine.layers.base import Buffer
 from engine.layers.core import Dropout
 from engine.layers.dense import Dense
 
@@ -173,17 +172,14 @@ def model_loss(model, x, y, training: bool = True) -> float:
 def model_gradients(model, x, y, wrt_inputs: bool = False, training: bool = True):
     """Analytic gradients of the batch loss, by the model's own forward and backward passes.
 
-    This is a ``TrainingStep`` on one core without the optimizer: returns a list of copies of the
+    This is ``engine.training.train_step`` without the optimizer: returns a list of copies of the
     gradients, one per weight, in ``model.weights`` order; with ``wrt_inputs=True`` returns
     ``(weight_gradients, input_gradient)``. The weights are not changed.
     """
     x, y = _prepare(model, x, y)
     with _input_gradients(model, wrt_inputs):
         output = model._forward(x, training=training)
-        if model._fused:
-            grad = model.loss.logit_gradient(y, output, out=Buffer().view(len(x), output.shape[1:], output.dtype))
-        else:
-            grad = model.loss.gradient(y, output)
+        grad = model._loss_gradient(y, output)
         # run the layers backward ourselves so that the input gradient can be kept
         for layer in reversed(model.layers):
             grad = layer.backward(grad)

@@ -23,13 +23,13 @@ import time
 
 import numpy as np
 
-from engine import backend, blas, losses, metrics as metrics_module, optimizers, parallel
+from engine import backend, losses, metrics as metrics_module, optimizers, strategies
 from engine.batches import BatchFeeder
 from engine.callbacks import CallbackList, History
-from engine.layers import Dense, Flatten, Layer, deserialize, serialize
-from engine.layers.base import _as_shape
+from engine.layers import Flatten, Layer, deserialize, serialize
+from engine.layers.base import Buffer, _as_shape
 from engine.progbar import Progbar, format_logs
-from engine.training import TrainingStep, run_epoch, training_steps
+from engine.training import run_epoch, train_step
 
 
 class Sequential:
@@ -49,7 +49,7 @@ class Sequential:
         self.stop_cause: str | None = None
         self.history: History | None = None
         self._fused = False
-        self._step: TrainingStep | None = None  # while fit runs
+        self._output_gradient = Buffer()
         for layer in layers or []:
             self.add(layer)
 
@@ -110,16 +110,17 @@ class Sequential:
         self._grads = [g for layer in self.layers for g in layer.grads]
 
     def _configure_fusion(self) -> None:
+        """When the last layer ends in the loss's partner activation (softmax for cross-entropy),
+        the loss hands it dL/dz = (p - y) / n directly: cheaper and numerically safer."""
         last = self.layers[-1] if self.layers else None
         self._fused = bool(
             self.loss is not None
-            and isinstance(last, Dense)
+            and last is not None
             and self.loss.partner_activation is not None
             and last.activation.name == self.loss.partner_activation
         )
         for layer in self.layers:
-            if isinstance(layer, Dense):
-                layer.loss_gives_logit_grad = self._fused and layer is last
+            layer.loss_gives_logit_grad = self._fused and layer is last
 
     def _ensure_built(self, x: np.ndarray) -> None:
         if not self.built:
@@ -196,6 +197,13 @@ class Sequential:
             x = layer.forward(x, training=training)
         return x
 
+    def _loss_gradient(self, y: np.ndarray, output: np.ndarray) -> np.ndarray:
+        """dLoss/d(output), or dLoss/d(last layer's scores) when fused (see ``_configure_fusion``)."""
+        if self._fused:
+            out = self._output_gradient.view(len(y), output.shape[1:], output.dtype)
+            return self.loss.logit_gradient(y, output, out=out)
+        return self.loss.gradient(y, output)
+
     def _backward(self, grad: np.ndarray) -> None:
         for layer in reversed(self.layers):
             grad = layer.backward(grad)
@@ -207,8 +215,8 @@ class Sequential:
         self._check_compiled()
         x = self._inputs(x)
         y = self._targets(y, len(x))
-        with np.errstate(all="ignore"), blas.in_use():
-            loss, acc = TrainingStep(self)(x, y, self._accuracy_fn(y) if self.metrics else None)
+        with np.errstate(all="ignore"):
+            loss, acc = train_step(self, x, y, self._accuracy_fn(y) if self.metrics else None)
         return [loss, acc] if self.metrics else loss
 
     # ----- fit ------------------------------------------------------------------------------
@@ -255,43 +263,40 @@ class Sequential:
         accuracy = self._accuracy_fn(y) if self.metrics else None
         history = History()
         self.history = history
-        params = {"epochs": epochs, "steps": steps, "samples": n, "batch_size": batch_size, "verbose": verbose}
+        strategy, why = strategies.choose(self)
+        params = {"epochs": epochs, "steps": steps, "samples": n, "batch_size": batch_size, "verbose": verbose,
+                  "strategy": strategy.name, "strategy_reason": why}
         cbs = CallbackList([*(callbacks or []), history], self, params)  # History last, as Keras
         self.stop_training, self.stop_reason, self.stop_message, self.stop_cause = False, None, None, None
         feeder = BatchFeeder(x, y, min(batch_size, n))  # batch buffers never outgrow the data
         rng = backend.rng()
         logs: dict = {}
+        if verbose == 1:
+            print(f"Strategy: {strategy.name} ({why})", flush=True)
         cbs.on_train_begin()
-        big_weights = any(parallel.splits(p) for p in self._params)
-        nested = self._step is not None  # fit called by a callback of a running fit: one core
-        with np.errstate(all="ignore"), training_steps(self, feeder, big_weights and not nested) as step:
-            outer, self._step = self._step, step
-            try:
-                for epoch in range(initial_epoch, epochs):
-                    cbs.on_epoch_begin(epoch)
-                    epoch_start = time.perf_counter()
-                    if verbose:
-                        print(f"Epoch {epoch + 1}/{epochs}", flush=True)
-                    feeder.start_epoch(rng.permutation(n) if shuffle else None)
-                    step.start_epoch(feeder)
-                    bar = Progbar(steps) if verbose == 1 else None
-                    logs = run_epoch(self, step, feeder, accuracy, cbs, epoch, verbose, bar)
-                    if logs is None:  # not one batch trained
-                        break
-                    if x_val is not None and self.stop_reason != "nan":
-                        val = self._evaluate(x_val, y_val, batch_size)
-                        logs.update({"val_" + k: v for k, v in val.items()})
-                    if bar:
-                        bar.finish(logs)
-                    elif verbose == 2:  # one line per epoch, as Keras's verbose=2
-                        elapsed = time.perf_counter() - epoch_start
-                        print(f"{steps}/{steps} - {elapsed:.0f}s - {format_logs(logs)}", flush=True)
-                    cbs.on_epoch_end(epoch, logs)
-                    if self.stop_training:
-                        break
-            finally:
-                self._step = outer
-            logs = logs or {}
+        with np.errstate(all="ignore"), strategy.running():
+            for epoch in range(initial_epoch, epochs):
+                cbs.on_epoch_begin(epoch)
+                epoch_start = time.perf_counter()
+                if verbose:
+                    print(f"Epoch {epoch + 1}/{epochs}", flush=True)
+                feeder.start_epoch(rng.permutation(n) if shuffle else None)
+                bar = Progbar(steps) if verbose == 1 else None
+                logs = run_epoch(self, strategy, feeder, accuracy, cbs, epoch, verbose, bar)
+                if logs is None:  # not one batch trained
+                    break
+                if x_val is not None and self.stop_reason != "nan":
+                    val = self._evaluate(x_val, y_val, batch_size)
+                    logs.update({"val_" + k: v for k, v in val.items()})
+                if bar:
+                    bar.finish(logs)
+                elif verbose == 2:  # one line per epoch, as Keras's verbose=2
+                    elapsed = time.perf_counter() - epoch_start
+                    print(f"{steps}/{steps} - {elapsed:.0f}s - {format_logs(logs)}", flush=True)
+                cbs.on_epoch_end(epoch, logs)
+                if self.stop_training:
+                    break
+        logs = logs or {}
         if self.stop_reason is None:
             self.stop_reason = "stopped" if self.stop_training else "completed"
         cbs.on_train_end(logs)
@@ -320,7 +325,7 @@ class Sequential:
         y = self._targets(y, len(x))
         if len(x) == 0:
             raise ValueError("evaluate() received no samples")
-        with np.errstate(all="ignore"), blas.in_use():
+        with np.errstate(all="ignore"):
             result = self._evaluate(x, y, batch_size)
         if verbose:
             print(f"{math.ceil(len(x) / batch_size)}/{math.ceil(len(x) / batch_size)} - {format_logs(result)}")
@@ -333,7 +338,7 @@ class Sequential:
         batch_size = _positive_int("batch_size", batch_size)
         x = self._inputs(x)
         out = np.empty((len(x), *self.output_shape), dtype=x.dtype)
-        with np.errstate(all="ignore"), blas.in_use():
+        with np.errstate(all="ignore"):
             for lo in range(0, len(x), batch_size):
                 out[lo:lo + batch_size] = self._forward(x[lo:lo + batch_size], training=False)
         return out

@@ -38,9 +38,8 @@ def load_dataset():
 
 def train_headless(dataset, settings) -> float:
     """Seconds for data preparation + ``model.fit``, the way a script would do it, with the app's
-    engine settings (two threads, no second process: see ``engine.second_process.disabled``)."""
+    engine settings (the strategy ``fit`` chooses, see ``engine.strategies``)."""
     import engine
-    from engine import second_process
     from playground.state import AppState
     from playground.training_data import prepare_data, shaped_for
 
@@ -50,9 +49,8 @@ def train_headless(dataset, settings) -> float:
     model = state.build_model()
     started = time.perf_counter()
     data = prepare_data(dataset, settings)
-    with second_process.disabled():
-        model.fit(shaped_for(model, data.x_train), data.y_train, batch_size=settings.batch_size,
-                  epochs=settings.epochs, verbose=0, shuffle=True)
+    model.fit(shaped_for(model, data.x_train), data.y_train, batch_size=settings.batch_size,
+              epochs=settings.epochs, verbose=0, shuffle=True)
     return time.perf_counter() - started
 
 

@@ -31,7 +31,6 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
 import engine
-from engine import second_process
 from playground.loss_watch import LossWatch, weights_are_finite
 from playground.training_data import PreparedData, evaluate_model, shaped_for
 
@@ -256,12 +255,11 @@ class TrainingWorker(QObject):
             callback = ProgressCallback(self, self.control)
             callback.initial_epoch, callback.final_epoch = job.initial_epoch, job.epochs
             watch = LossWatch(self.warned.emit)
-            with second_process.disabled():  # two threads: a spinning second process slows the UI's frames
-                job.model.fit(
-                    shaped_for(job.model, data.x_train), data.y_train, batch_size=job.batch_size, epochs=job.epochs,
-                    verbose=0, callbacks=[watch, callback], validation_split=job.validation_split,
-                    shuffle=True, initial_epoch=job.initial_epoch,
-                )
+            job.model.fit(
+                shaped_for(job.model, data.x_train), data.y_train, batch_size=job.batch_size, epochs=job.epochs,
+                verbose=0, callbacks=[watch, callback], validation_split=job.validation_split,
+                shuffle=True, initial_epoch=job.initial_epoch,
+            )
             reason = getattr(job.model, "stop_reason", None) or "completed"
             message = getattr(job.model, "stop_message", "") or ""
             weights = job.model.get_weights()

@@ -1,8 +1,12 @@
 """Layers with Keras's names, and the registry the app asks for names, defaults and shapes.
 
-``names()`` lists every layer class; ``get("Conv2D")`` is the class; ``defaults("Conv2D")`` its
+``names()`` lists every layer class; ``get("Dense")`` is the class; ``defaults("Dense")`` its
 keyword arguments' defaults (what ``get_config`` reports for a layer built without them). A built
 layer answers ``compute_output_shape(input_shape)`` and ``count_params()`` (``Sequential.summary``).
+
+Every registered layer declares ``example_input_shape`` and ``example_config`` (see
+``engine.layers.base.Layer``): the conformance tests (``tests/engine/test_conformance.py``) then
+run it under every strategy without new test code.
 """
 import inspect
 

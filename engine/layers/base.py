@@ -6,6 +6,13 @@ A layer is called in two directions (chapter 2, "the engine of neural networks")
 * ``backward(dy)`` receives dLoss/d(output) and returns dLoss/d(input), after storing
   dLoss/d(weight) for each weight in ``grads`` (backpropagation is the chain rule, layer by layer).
 
+A layer file holds this math and nothing else. Its products go through ``engine.ops``
+(``ops.matmul(x, kernel, out)``), where the strategy in use decides how they run. The base class
+owns the layer's activation: ``forward`` ends with ``return self.activate(z)`` and ``backward``
+starts with ``dz = self.activation_gradient(dy)``. When the layer is the model's last and ends in
+the loss's partner activation (softmax for cross-entropy), the loss hands ``backward`` dL/dz
+itself, ``(p - y) / n`` (``loss_gives_logit_grad``), and ``activation_gradient`` passes it through.
+
 For speed, outputs and gradients live in preallocated buffers that are reused batch after batch:
 the array ``forward`` returns is only valid until the next call. ``backward`` may overwrite the
 ``dy`` it is given (it is scratch space owned by the layer above).
@@ -18,7 +25,7 @@ import threading
 
 import numpy as np
 
-from engine import backend
+from engine import activations, backend
 
 
 class Buffer:
@@ -44,8 +51,13 @@ class Layer:
     """Base layer. Subclasses override ``build``, ``forward``, ``backward`` and ``get_config``."""
 
     trainable = True
+    # for the conformance tests (tests/engine/test_conformance.py): the shape of one example sample
+    # and the arguments of an example layer; a registered layer that declares them is tested under
+    # every strategy without new test code
+    example_input_shape: tuple[int, ...] | None = None
+    example_config: dict = {}
 
-    def __init__(self, name: str | None = None, input_shape=None, dtype=None):
+    def __init__(self, name: str | None = None, input_shape=None, dtype=None, activation=None):
         if input_shape is not None:
             input_shape = _as_shape(input_shape, "input_shape")
         self.name = name
@@ -60,7 +72,10 @@ class Layer:
         # order: what get_weights / set_weights / save use, as Keras
         self.all_weights: list[np.ndarray] = []
         self.all_weight_names: list[str] = []
-        self.weights_version = 0  # counts set_weights calls: work computed from older weights is stale
+        self.activation = activations.get(activation)  # linear unless the layer takes one
+        # set by the model when this is its last layer, ends in softmax (or sigmoid) and the loss
+        # hands back the gradient with respect to the pre-activation scores (the fused, stable form)
+        self.loss_gives_logit_grad = False
         # what forward saw, kept for backward; per thread, so that predicting on one thread never
         # disturbs a training step on another (the app's canvas predicts while the model trains)
         self._last = threading.local()
@@ -94,6 +109,17 @@ class Layer:
     def backward(self, dy: np.ndarray) -> np.ndarray | None:
         raise NotImplementedError
 
+    def activate(self, z: np.ndarray) -> np.ndarray:
+        """``activation(z)``, in place, remembered for ``activation_gradient``: ends ``forward``."""
+        self._last.activated = y = self.activation.forward(z)
+        return y
+
+    def activation_gradient(self, dy: np.ndarray) -> np.ndarray:
+        """dL/dz from dL/dy, where ``y = activation(z)``: begins ``backward`` (may overwrite ``dy``)."""
+        if self.loss_gives_logit_grad:
+            return dy  # the loss already gave dL/dz = (p - y) / n
+        return self.activation.backward(dy, self._last.activated)
+
     def __call__(self, x, training: bool = False) -> np.ndarray:
         """Functional use, as in Keras: build if needed and return a fresh output array."""
         x = np.asarray(x, dtype=self.dtype or backend.floatx())
@@ -124,7 +150,6 @@ class Layer:
                     f"Layer {self.name!r}: weight shape {value.shape} does not match {param.shape}"
                 )
             param[...] = value  # in place: optimizer slots and views stay valid
-        self.weights_version += 1
 
     def get_config(self) -> dict:
         config = {"name": self.name}

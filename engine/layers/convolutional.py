@@ -18,7 +18,7 @@ import numbers
 
 import numpy as np
 
-from engine import activations, initializers, ops
+from engine import initializers, ops
 from engine.layers import windows
 from engine.layers.base import Buffer, Layer
 
@@ -44,14 +44,13 @@ class Conv2D(Layer):
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", activation=None,
                  use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  input_shape=None, name=None, **kwargs):
-        super().__init__(name=name, input_shape=input_shape, **kwargs)
+        super().__init__(name=name, input_shape=input_shape, activation=activation, **kwargs)
         if isinstance(filters, bool) or not isinstance(filters, numbers.Integral) or filters <= 0:
             raise ValueError(f"filters must be a positive integer, got {filters!r}")
         self.filters = int(filters)
         self.kernel_size = windows.pair(kernel_size, "kernel_size")
         self.strides = windows.pair(strides, "strides")
         self.padding = windows.padding_name(padding)
-        self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
@@ -87,9 +86,8 @@ class Conv2D(Layer):
         ops.matmul(rows, self.kernel.reshape(-1, self.filters), out=y.reshape(len(rows), self.filters))
         if self.use_bias:
             y += self.bias
-        last = self._last
-        last.rows, last.y = rows, self.activation.forward(y)
-        return last.y
+        self._last.rows = rows
+        return self.activate(y)
 
     def _im2col(self, xp):
         """Row ``(b, r, c)`` holds the window at output position ``(r, c)`` of sample ``b``, in the
@@ -105,8 +103,8 @@ class Conv2D(Layer):
         return patches
 
     def backward(self, dy):
-        g, rows, y = self.geometry, self._last.rows, self._last.y
-        dz = self.activation.backward(dy, y).reshape(len(rows), self.filters)
+        g, rows = self.geometry, self._last.rows
+        dz = self.activation_gradient(dy).reshape(len(rows), self.filters)
         if self.use_bias:  # dL/dbias: dz summed over samples and positions (as a product: faster)
             ops.matmul(self._ones(len(rows), dz.dtype), dz, out=self.grads[1].reshape(1, -1))
         ops.matmul_at_b(rows, dz, out=self.grads[0].reshape(-1, self.filters))  # dL/dkernel = patches^T . dz

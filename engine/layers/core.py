@@ -5,7 +5,7 @@ import numbers
 
 import numpy as np
 
-from engine import activations, backend
+from engine import backend
 from engine.layers.base import Buffer, Layer
 
 
@@ -14,6 +14,8 @@ class Flatten(Layer):
 
     This is the book's ``array_reshape(train_images, c(60000, 28 * 28))`` done inside the model.
     """
+
+    example_input_shape = (3, 4)
 
     def compute_output_shape(self, input_shape):
         return (int(np.prod(input_shape)),)
@@ -27,21 +29,23 @@ class Flatten(Layer):
 
 
 class Activation(Layer):
-    """Apply an activation on its own: ``Activation("relu")``."""
+    """Apply an activation on its own: ``Activation("relu")``. As the last layer,
+    ``Activation("softmax")`` gets the same fused cross-entropy gradient as ``Dense(10, "softmax")``."""
+
+    example_input_shape = (5,)
+    example_config = {"activation": "tanh"}
 
     def __init__(self, activation, **kwargs):
-        super().__init__(**kwargs)
-        self.activation = activations.get(activation)
+        super().__init__(activation=activation, **kwargs)
         self._out = Buffer()
 
     def forward(self, x, training=False):
         y = self._out.view(len(x), x.shape[1:], x.dtype)
         np.copyto(y, x)
-        self._last.y = y = self.activation.forward(y)
-        return y
+        return self.activate(y)
 
     def backward(self, dy):
-        return self.activation.backward(dy, self._last.y) if self.need_input_grad else None
+        return self.activation_gradient(dy) if self.need_input_grad else None
 
     def get_config(self):
         return {**super().get_config(), "activation": self.activation.name}
@@ -53,6 +57,9 @@ class Dropout(Layer):
     Kept units are scaled by ``1 / (1 - rate)`` so that the expected output is unchanged and
     nothing needs rescaling at test time, when dropout does nothing.
     """
+
+    example_input_shape = (6,)
+    example_config = {"rate": 0.5, "seed": 1}
 
     def __init__(self, rate, seed=None, **kwargs):
         super().__init__(**kwargs)

@@ -18,7 +18,7 @@ class Adagrad(Optimizer):
     """
 
     name = "Adagrad"
-    slot_names = ("accumulators",)
+    slot_names = ("accumulator",)
 
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7):
         super().__init__(learning_rate)
@@ -33,12 +33,12 @@ class Adagrad(Optimizer):
                 "(Adagrad would divide 0 by 0 for weights whose gradient is always 0)"
             )
 
-    def build_slots(self, variables):
-        self.accumulators = [np.full_like(v, self.initial_accumulator_value) for v in variables]
+    def slot_initial_value(self, name):
+        return self.initial_accumulator_value
 
-    def update_step(self, gradient, variable, index):
+    def update_step(self, gradient, variable, slots):
         t = variable.dtype.type
-        acc, s = self.accumulators[index], self._scratch[index]
+        acc, s = slots.accumulator, slots.scratch
         np.multiply(gradient, gradient, out=s)
         acc += s
         np.add(acc, t(self.epsilon), out=s)

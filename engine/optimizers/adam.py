@@ -24,7 +24,7 @@ class Adam(Optimizer):
     """
 
     name = "Adam"
-    slot_names = ("momentums", "velocities")
+    slot_names = ("momentum", "velocity")
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
         super().__init__(learning_rate)
@@ -32,15 +32,11 @@ class Adam(Optimizer):
         self.beta_2 = check_hyperparameter("beta_2", beta_2, 0.0, 1.0, high_inclusive=False)
         self.epsilon = check_hyperparameter("epsilon", epsilon, low_inclusive=False)  # 0 / 0 on zero gradients
 
-    def build_slots(self, variables):
-        self.momentums = [np.zeros_like(v) for v in variables]
-        self.velocities = [np.zeros_like(v) for v in variables]
-
-    def update_step(self, gradient, variable, index):
+    def update_step(self, gradient, variable, slots):
         t = variable.dtype.type
         step = self.iterations + 1
         alpha = self.learning_rate * math.sqrt(1 - self.beta_2**step) / (1 - self.beta_1**step)
-        m, v, s = self.momentums[index], self.velocities[index], self._scratch[index]
+        m, v, s = slots.momentum, slots.velocity, slots.scratch
         np.subtract(gradient, m, out=s)
         s *= t(1 - self.beta_1)
         m += s

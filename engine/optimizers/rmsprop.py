@@ -27,7 +27,6 @@ class RMSprop(Optimizer):
     """
 
     name = "RMSprop"
-    slot_names = ("velocities", "momentums")
 
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7):
         super().__init__(learning_rate)
@@ -35,13 +34,13 @@ class RMSprop(Optimizer):
         self.momentum = check_hyperparameter("momentum", momentum, 0.0, 1.0)
         self.epsilon = check_hyperparameter("epsilon", epsilon, low_inclusive=False)  # 0 / 0 on zero gradients
 
-    def build_slots(self, variables):
-        self.velocities = [np.zeros_like(v) for v in variables]
-        self.momentums = [np.zeros_like(v) for v in variables] if self.momentum else []
+    @property
+    def slot_names(self):
+        return ("velocity", "momentum") if self.momentum else ("velocity",)
 
-    def update_step(self, gradient, variable, index):
+    def update_step(self, gradient, variable, slots):
         t = variable.dtype.type
-        v, s = self.velocities[index], self._scratch[index]
+        v, s = slots.velocity, slots.scratch
         # v += (1 - rho) * (g^2 - v)  is  v = rho * v + (1 - rho) * g^2, in three in-place passes
         np.multiply(gradient, gradient, out=s)
         s -= v
@@ -53,7 +52,7 @@ class RMSprop(Optimizer):
         np.divide(gradient, s, out=s)
         s *= t(self.learning_rate)
         if self.momentum:
-            m = self.momentums[index]
+            m = slots.momentum
             m *= t(self.momentum)
             m += s
             variable -= m

@@ -23,24 +23,24 @@ class SGD(Optimizer):
     """
 
     name = "SGD"
-    slot_names = ("momentums",)
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False):
         super().__init__(learning_rate)
         self.momentum = check_hyperparameter("momentum", momentum, 0.0, 1.0)
         self.nesterov = bool(nesterov)
 
-    def build_slots(self, variables):
-        self.momentums = [np.zeros_like(v) for v in variables] if self.momentum else []
+    @property
+    def slot_names(self):
+        return ("momentum",) if self.momentum else ()
 
-    def update_step(self, gradient, variable, index):
+    def update_step(self, gradient, variable, slots):
         lr = variable.dtype.type(self.learning_rate)
-        step = self._scratch[index]
+        step = slots.scratch
         np.multiply(gradient, lr, out=step)  # lr * g
         if not self.momentum:
             variable -= step
             return
-        m = self.momentums[index]
+        m = slots.momentum
         m *= variable.dtype.type(self.momentum)
         m -= step
         if self.nesterov:

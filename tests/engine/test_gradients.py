@@ -283,14 +283,15 @@ MODEL_CASES = {
     "softmax+categorical_crossentropy(fused)": (lambda: [Dense(3, activation="softmax")], "categorical_crossentropy", True),
     "softmax+sparse_categorical_crossentropy(fused)": (lambda: [Dense(3, activation="softmax")], "sparse_categorical_crossentropy", True),
     "sigmoid+binary_crossentropy(fused)": (lambda: [Dense(3, activation="sigmoid")], "binary_crossentropy", True),
-    "Activation(softmax)+categorical_crossentropy": (lambda: [Dense(3), Activation("softmax")], "categorical_crossentropy", False),
-    "Activation(softmax)+sparse_categorical_crossentropy": (lambda: [Dense(3), Activation("softmax")], "sparse_categorical_crossentropy", False),
-    "Activation(sigmoid)+binary_crossentropy": (lambda: [Dense(3), Activation("sigmoid")], "binary_crossentropy", False),
+    # the base Layer owns the activation: a last Activation("softmax") gets the fused gradient too
+    "Activation(softmax)+categorical_crossentropy(fused)": (lambda: [Dense(3), Activation("softmax")], "categorical_crossentropy", True),
+    "Activation(softmax)+sparse_categorical_crossentropy(fused)": (lambda: [Dense(3), Activation("softmax")], "sparse_categorical_crossentropy", True),
+    "Activation(sigmoid)+binary_crossentropy(fused)": (lambda: [Dense(3), Activation("sigmoid")], "binary_crossentropy", True),
     "softmax+mse": (lambda: [Dense(3, activation="softmax")], "mse", False),
     "linear+mean_squared_error": (lambda: [Dense(3)], "mean_squared_error", False),
     "tanh+MSE": (lambda: [Dense(3, activation="tanh")], "MSE", False),
     "sigmoid+mse": (lambda: [Dense(3, activation="sigmoid")], "mse", False),
-    "tanh+binary_crossentropy": (lambda: [Dense(3, activation="tanh"), Activation("sigmoid")], "binary_crossentropy", False),
+    "tanh+binary_crossentropy(fused)": (lambda: [Dense(3, activation="tanh"), Activation("sigmoid")], "binary_crossentropy", True),
 }
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import engine
-from engine import optimizers
+from engine import optimizers, strategies
 from engine.layers import Dense
 from engine.optimizers import SGD, Adagrad, Adam, RMSprop
 
@@ -349,7 +349,7 @@ def test_unknown_optimizer(name):
 
 
 @pytest.mark.parametrize("case", ["sgd_nesterov", "rmsprop_momentum", "adam", "adagrad"])
-def test_large_weights_follow_the_rule_too(case, monkeypatch):
+def test_large_weights_follow_the_rule_too(case):
     """Big weights (like the chapter's 784 x 512 kernel) may be updated in pieces, on two
     threads; the result must be the rule's, and bit-identical to a single-threaded update."""
     cls, kwargs, reference = CASES[case]
@@ -357,10 +357,10 @@ def test_large_weights_follow_the_rule_too(case, monkeypatch):
     weights = [rng.normal(size=(400, 400)).astype(np.float32), rng.normal(size=(7,)).astype(np.float32)]
     grads = [[rng.normal(size=w.shape).astype(np.float32) for w in weights] for _ in range(3)]
     results = {}
-    for threads in ("2", "1"):
-        monkeypatch.setenv("ENGINE_THREADS", threads)
-        results[threads] = run(cls(**kwargs), weights, grads, np.float32)
-    for a, b in zip(results["2"], results["1"]):
+    for name in ("two_threads", "serial"):
+        with strategies.get(name).running():  # two threads: the 400 x 400 weight in two halves of rows
+            results[name] = run(cls(**kwargs), weights, grads, np.float32)
+    for a, b in zip(results["two_threads"], results["serial"]):
         np.testing.assert_array_equal(a, b)
-    for got, want in zip(results["2"], reference(weights, grads, **kwargs)):
+    for got, want in zip(results["two_threads"], reference(weights, grads, **kwargs)):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
