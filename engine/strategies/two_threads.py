@@ -176,10 +176,16 @@ class _Task:
                 self.error = error
             self._finished.release()
 
-    def join(self) -> None:
-        """Run the work here if the helper has not started it, else wait for it; raise its error."""
+    def run_here(self) -> bool:
+        """Run the work on this thread if the helper has not started it; True if it ran here."""
         if self._claim.acquire(blocking=False):
             self.work()
+            return True
+        return False
+
+    def join(self) -> None:
+        """Run the work here if the helper has not started it, else wait for it; raise its error."""
+        if self.run_here():
             return
         self._finished.acquire()
         if self.error is not None:
@@ -259,11 +265,19 @@ class _Helper:
         with self.critical():
             self._tasks.put(tasks)
             first_error = None
-            for task in tasks:
+            ran_here = []
+            for task in tasks:  # take every piece the helper has not started...
                 try:
-                    task.join()  # runs it here if the helper has not taken it, else waits for it
+                    ran_here.append(task.run_here())
                 except BaseException as error:
+                    ran_here.append(True)
                     first_error = first_error or error
+            for task, here in zip(tasks, ran_here):  # ...then wait for the helper's pieces
+                if not here:
+                    try:
+                        task.join()
+                    except BaseException as error:
+                        first_error = first_error or error
             if first_error is not None:
                 raise first_error
 

@@ -349,6 +349,27 @@ def test_share_runs_every_piece_exactly_once_on_either_thread():
     assert sorted(ran) == sorted(list(range(7)) * 50)
 
 
+def test_the_caller_takes_the_pieces_the_helper_has_not_started_instead_of_waiting_for_it():
+    """While the helper runs one piece, the caller does all the others rather than wait in line."""
+    caller = threading.get_ident()
+    helper_started, others_done = threading.Event(), threading.Event()
+    done_here, helper_waited = [], []
+
+    def piece():
+        if threading.get_ident() != caller:
+            helper_started.set()
+            helper_waited.append(others_done.wait(30))  # held until the caller did the rest
+        else:
+            helper_started.wait(30)  # make sure the helper has a piece of its own
+            done_here.append(True)
+            if len(done_here) == 3:
+                others_done.set()
+
+    with _Helper() as helper:
+        helper.share([piece, piece, piece, piece])
+    assert helper_waited == [True] and len(done_here) == 3
+
+
 def test_work_the_helper_has_not_started_is_done_by_the_caller():
     """On a busy machine the helper may wait for a core: the caller does not wait for it."""
     ran_on = []
