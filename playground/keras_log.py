@@ -21,6 +21,12 @@ def epoch_header(epoch: int, epochs: int) -> str:
     return f"Epoch {epoch + 1}/{epochs}"
 
 
+def strategy_line(strategy: str, reason: str) -> str:
+    """``Strategy: two_threads (2 cores: ...)``: what ``fit(verbose=1)`` prints before the first
+    epoch (the strategy that runs the engine's operations, and why; see ``engine.strategies``)."""
+    return f"Strategy: {strategy} ({reason})" if reason else f"Strategy: {strategy}"
+
+
 def format_metric(value) -> str:
     """Four decimals like Keras; ``nan``/``inf`` spelled out instead of crashing."""
     value = float(value)

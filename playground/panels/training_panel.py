@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from playground.keras_log import (
     batch_line, epoch_header, epoch_line, epochs_note, evaluation_line, plan_call, progress_caption,
+    strategy_line,
 )
 from playground.panels.run_list import RunList
 from playground.panels.training_log import TrainingLog
@@ -240,6 +241,8 @@ class TrainingPanel(QWidget):
             what = "from the loaded weights" if run is not None and run.pretrained else "from random weights"
         self.log(f"Training on {params['samples']:,} digits, batch size {params['batch_size']}, "
                  f"{params['steps']} batches per epoch ({what})")
+        if params.get("strategy"):  # as fit(verbose=1) prints it
+            self.log(strategy_line(params["strategy"], params.get("strategy_reason", "")))
 
     def _on_progressed(self, p: dict) -> None:
         run = p["run"]

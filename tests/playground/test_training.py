@@ -14,9 +14,10 @@ from PySide6.QtCore import QPoint, QSettings, Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QPushButton
 
+import engine
 import playground.training_worker
 
-from playground.keras_log import epoch_header, epoch_line, format_duration, progress_caption, run_label
+from playground.keras_log import epoch_header, epoch_line, format_duration, progress_caption, run_label, strategy_line
 from playground.data_loading import load_sample_dataset
 from playground.main_window import MainWindow
 from playground.state import LayerSpec, TrainSettings
@@ -476,6 +477,40 @@ def test_the_x_axis_shrinks_to_a_run_stopped_early(qtbot, window):
         click(qtbot, window, "stopButton")
     position = window.controller.run.position  # a fraction of the first epoch
     assert window.training_panel.plots.x_range()[1] == pytest.approx(1.04 * position)  # 4% padding
+
+
+# -- which strategy trains, and why --------------------------------------------------------------
+def train_one_epoch_and_read_the_log(qtbot, window) -> tuple[dict, list[str]]:
+    window.state.set_settings(epochs=1, train_size=1000)
+    began = []
+    window.controller.fit_began.connect(began.append)
+    with qtbot.waitSignal(window.training_finished, timeout=LONG):
+        click(qtbot, window, "trainButton")
+    assert len(began) == 1
+    return began[0], window.training_panel.log_view.toPlainText().splitlines()
+
+
+def test_the_log_says_which_strategy_trains_and_why_before_the_first_epoch(qtbot, window):
+    params, lines = train_one_epoch_and_read_the_log(qtbot, window)
+    assert params["strategy"] in engine.strategies.names() and params["strategy_reason"]
+    line = f"Strategy: {params['strategy']} ({params['strategy_reason']})"  # as fit(verbose = 1) prints it
+    assert line in lines
+    assert lines.index(line) < lines.index("Epoch 1/1")
+
+
+def test_the_log_shows_the_strategy_the_environment_asks_for(qtbot, window, monkeypatch):
+    monkeypatch.setenv("ENGINE_STRATEGY", "serial")
+    params, lines = train_one_epoch_and_read_the_log(qtbot, window)
+    assert params["strategy"] == "serial"
+    assert [line for line in lines if line.startswith("Strategy: ")] == [
+        f"Strategy: serial ({params['strategy_reason']})"]
+    assert "ENGINE_STRATEGY=serial" in params["strategy_reason"]
+
+
+def test_the_strategy_line_reads_like_keras():
+    assert strategy_line("two_threads", "2 cores, the biggest layer does 401,408 multiply-adds per sample") == (
+        "Strategy: two_threads (2 cores, the biggest layer does 401,408 multiply-adds per sample)")
+    assert strategy_line("serial", "") == "Strategy: serial"
 
 
 # -- Keras-style text ---------------------------------------------------------------------------
