@@ -67,6 +67,10 @@ def network_label(layers) -> str:
     """The hidden layers in a few characters: ``512 relu``, ``256-128-64 relu``, ``1024 relu d0.5``."""
     if not layers:
         return "no hidden layer"
+    if any(spec.kind != "Dense" for spec in layers):  # a convnet: ``conv 32, maxpool, ...``
+        from playground.design import short_label
+
+        return short_label(layers)
     activations = {spec.activation for spec in layers}
     if len(activations) == 1 and not any(spec.dropout for spec in layers):
         return "-".join(str(spec.units) for spec in layers) + f" {layers[0].activation}"

@@ -1,19 +1,20 @@
-"""The Network panel's arithmetic and text, without Qt: reading the table, ``summary()``, R code.
+"""The Network panel's text, without Qt: reading what is typed in the table, writing values back.
 
 Chapter 2's network is ``layer_dense(units = 512, activation = "relu", input_shape = c(28 * 28))``
 followed by ``layer_dense(units = 10, activation = "softmax")``: 407,050 parameters, which
-``layer_summary`` computes as ``model.summary()`` prints it (a Dense layer holds
-``inputs x units`` weights plus ``units`` biases); ``r_code`` writes the design the way the
-book builds it in R.
+``layer_summary`` gives as ``model.summary()`` prints them (asked of the engine, through
+``playground.design``); ``r_code`` writes the design the way the book builds it in R
+(``playground.keras_code``). Cells read numbers with the app's rules (``number_text``): ``1,024``
+units, a decimal comma in a rate, ``3x3`` or ``3`` for a 3 x 3 kernel.
 """
 from __future__ import annotations
 
-import math
+import re
 
+from playground.design import PAIR_SETTINGS, summarise
+from playground.keras_code import FIX_FIRST, python_code, r_code, wrap_call  # noqa: F401 (re-exported)
 from playground.number_text import number_text, parse_number
 from playground.specs import ACTIVATIONS, MAX_UNITS, LayerSpec
-
-FIX_FIRST = "# Fix the layers marked red first."
 
 
 def parse_units(text: str):
@@ -58,55 +59,49 @@ def byte_size(n_bytes: float) -> str:
 
 
 def layer_summary(layers, input_shape=(28, 28), classes: int = 10) -> list[tuple[str, tuple, int | None]]:
-    """``model.summary()`` by arithmetic: (class name, output shape, params) for every engine layer.
-
-    Flatten has no parameters; Dense(units) after n inputs has n * units + units; Dropout has
-    none. Once a layer's units are invalid the following counts are unknown (None).
-    """
-    width = math.prod(int(side) for side in input_shape)
-    rows = [("Flatten", (None, width), 0)]
-    known = True
-    for spec in list(layers) + [LayerSpec(classes, "softmax", 0.0)]:
-        ok = known and units_valid(spec.units)
-        rows.append(("Dense", (None, spec.units), width * spec.units + spec.units if ok else None))
-        known, width = ok, spec.units if ok else width
-        if isinstance(spec.dropout, (int, float)) and spec.dropout > 0:
-            rows.append(("Dropout", (None, spec.units), 0))
-    return rows
+    """``model.summary()`` for the design: (class name, output shape, params) for every engine
+    layer, the input's Flatten and each Dropout included, as the engine plans them."""
+    return list(summarise(layers, input_shape, classes).layers)
 
 
-def r_code(layers, input_shape=(28, 28), classes: int = 10, width: int | None = None) -> str:
-    """The same network written the way the book builds it in R (``FIX_FIRST`` while a cell is invalid).
-
-    Only valid designs are written: an invalid cell (units ``abc``, dropout ``1``) never reaches
-    code the learner might copy. ``width`` (characters) breaks longer calls after a comma, the
-    arguments lined up under the first one, as R code is usually wrapped.
-    """
-    if not all(layer_valid(spec) for spec in layers):
-        return FIX_FIRST
-    dims = " * ".join(str(side) for side in input_shape)
-    lines = ["model <- keras_model_sequential() %>%"]
-    for i, spec in enumerate(list(layers) + [LayerSpec(classes, "softmax", 0.0)]):
-        shape = f", input_shape = c({dims})" if i == 0 else ""
-        lines.append(f'  layer_dense(units = {spec.units}, activation = "{spec.activation}"{shape}) %>%')
-        if isinstance(spec.dropout, (int, float)) and spec.dropout > 0:
-            lines.append(f"  layer_dropout(rate = {number_text(spec.dropout)}) %>%")
-    lines[-1] = lines[-1].removesuffix(" %>%")
-    return "\n".join(wrapped for line in lines for wrapped in wrap_call(line, width))
+_PAIR = re.compile(r"\s*(?:c?\(\s*)?(\d+)\s*(?:(?:[x×*,]|\s)\s*(\d+))?\s*\)?\s*")
 
 
-def wrap_call(line: str, width: int | None) -> list[str]:
-    """``line`` cut after the commas of its call so that each piece fits ``width`` where it can."""
-    if width is None or len(line) <= width or "(" not in line:
-        return [line]
-    indent = " " * (line.index("(") + 1)
-    pieces, rest = [], line
-    while len(rest) > width:
-        cut = rest.rfind(", ", len(indent) + 1, width)  # the last argument boundary that fits,
-        if cut < 0:
-            cut = rest.find(", ", len(indent) + 1)  # else the first one (one long argument per line)
-        if cut < 0:
-            break
-        pieces.append(rest[: cut + 1])
-        rest = indent + rest[cut + 2:]
-    return pieces + [rest]
+def parse_pair(text: str, empty=None):
+    """A window or stride as typed: '3' -> (3, 3); '3x3', '3 x 3', '(3, 3)', 'c(3, 3)' -> (3, 3);
+    '2x1' -> (2, 1); '' -> ``empty`` (the setting's default); anything else is kept as typed."""
+    if not text.strip():
+        return empty
+    match = _PAIR.fullmatch(text)
+    if not match:
+        return text.strip()
+    first = int(match[1])
+    return (first, int(match[2]) if match[2] else first)
+
+
+def pair_text(value) -> str:
+    """(3, 3) -> '3x3'; None -> '' (pooling's strides: the pool size); a typo as it was typed."""
+    if value is None:
+        return ""
+    if isinstance(value, tuple) and all(isinstance(v, int) for v in value):
+        return "x".join(str(v) for v in value)
+    return str(value)
+
+
+def parse_setting(name: str, text: str, default=None):
+    """What a cell of setting ``name`` holds once ``text`` is typed in it (kept as typed when
+    it is not a value: the message quotes it)."""
+    if name in ("units", "filters"):
+        return parse_units(text)
+    if name in ("dropout", "rate"):
+        return parse_dropout(text)
+    if name in PAIR_SETTINGS:
+        return parse_pair(text, default)
+    return text.strip()
+
+
+def setting_text(name: str, value) -> str:
+    """What a cell of setting ``name`` shows for ``value``: exactly the value used."""
+    if name in PAIR_SETTINGS:
+        return pair_text(value)
+    return number_text(value) if isinstance(value, float) else str(value)

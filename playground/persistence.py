@@ -14,6 +14,7 @@ import json
 import math
 from dataclasses import asdict, fields
 
+from playground import design
 from playground.model_files import MAX_HIDDEN_LAYERS
 from playground.state import AppState, LayerSpec, TrainSettings
 
@@ -27,7 +28,10 @@ def settings_to_text(settings: TrainSettings) -> str:
 
 
 def layers_to_text(layers) -> str:
-    return json.dumps([asdict(spec) for spec in layers])
+    """Dense rows as they always were (``{"units", "activation", "dropout"}``, so an older version
+    reads them); any other kind as ``{"kind": "Conv2D", "settings": {"filters": 32, ...}}``."""
+    return json.dumps([asdict(spec) if isinstance(spec, LayerSpec) else {"kind": spec.kind, "settings": dict(spec.settings)}
+                       for spec in layers])
 
 
 def _coerce(value, like):
@@ -103,17 +107,50 @@ def restore_layers(state: AppState, text) -> str | None:
         data = data[:MAX_HIDDEN_LAYERS]
     specs = []
     for item in data:
-        if not isinstance(item, dict):
+        spec = _layer_from(item)
+        if spec is None:
             return unreadable
-        units = _coerce(item.get("units"), 1)
-        activation = _coerce(item.get("activation"), "")
-        dropout = _coerce(item.get("dropout", 0.0), 0.0)
-        if units is None or activation is None or dropout is None:
-            return unreadable
-        specs.append(LayerSpec(units, activation, dropout))
+        specs.append(spec)
     before = state.layers
-    state.set_layers(specs)
+    state.set_layers(specs)  # checked by the engine as a whole below
     if state.network_errors():
         state.set_layers(before)
         return unreadable
     return note
+
+
+def _layer_from(item):
+    """One saved row, or None when it is not one: a Dense row (``units``, ``activation``,
+    ``dropout``: every version wrote these) or a row of a kind the playground offers, with only
+    the settings that kind shows (pairs written as JSON lists come back as tuples)."""
+    if not isinstance(item, dict):
+        return None
+    if "kind" not in item:
+        units = _coerce(item.get("units"), 1)
+        activation = _coerce(item.get("activation"), "")
+        dropout = _coerce(item.get("dropout", 0.0), 0.0)
+        if units is None or activation is None or dropout is None:
+            return None
+        return LayerSpec(units, activation, dropout)
+    kind, settings = item.get("kind"), item.get("settings", {})
+    if kind not in design.kinds() or kind == "Dense" or not isinstance(settings, dict):
+        return None
+    if set(settings) - set(design.settings_of(kind)):
+        return None
+    values = {name: _setting_value(value) for name, value in settings.items()}
+    if any(value is _UNREADABLE for value in values.values()):
+        return None
+    return design.layer_row(kind, **values)
+
+
+_UNREADABLE = object()
+
+
+def _setting_value(value):
+    """A saved setting: a number, a name, null, or a pair of whole numbers (a JSON list)."""
+    if isinstance(value, list):
+        pair = tuple(_coerce(v, 1) for v in value)
+        return pair if len(pair) == 2 and None not in pair else _UNREADABLE
+    if value is None or isinstance(value, str) or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+        return value if not isinstance(value, float) or math.isfinite(value) else _UNREADABLE
+    return _UNREADABLE

@@ -12,12 +12,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
+import engine
 from playground.number_text import number_text
 
-ACTIVATIONS = ("relu", "sigmoid", "tanh", "softmax", "linear", "leaky_relu", "elu")
+_FIRST_ACTIVATIONS = ("relu", "sigmoid", "tanh", "softmax", "linear")  # the chapter's first, then the rest
+# the engine's activations (``engine.activations.names()``), in the order the menus offer them
+ACTIVATIONS = tuple(sorted(engine.activations.names(), key=lambda name: (
+    _FIRST_ACTIVATIONS.index(name) if name in _FIRST_ACTIVATIONS else len(_FIRST_ACTIVATIONS), name)))
 OPTIMIZERS = ("rmsprop", "sgd", "adam", "adagrad")
 LOSSES = ("categorical_crossentropy", "sparse_categorical_crossentropy", "mean_squared_error")
 MAX_UNITS = 8192
@@ -25,11 +30,31 @@ MAX_UNITS = 8192
 
 @dataclass(frozen=True)
 class LayerSpec:
-    """One hidden Dense layer as the learner designed it (dropout applies after it)."""
+    """One hidden Dense layer as the learner designed it (dropout applies after it).
+
+    A design is a tuple of rows: ``LayerSpec`` for each Dense layer (chapter 2's table: units,
+    activation, dropout after it) and ``LayerRow`` for every other kind (``playground.design``
+    makes and checks them).
+    """
 
     units: int = 512
     activation: str = "relu"
     dropout: float = 0.0
+    kind: ClassVar[str] = "Dense"
+
+
+@dataclass(frozen=True)
+class LayerRow:
+    """One layer of any other kind: ``kind`` is its engine class name (``"Conv2D"``) and
+    ``settings`` its editable arguments as ``(name, value)`` pairs in the Network panel's order
+    (``playground.design.layer_row`` fills in the engine's defaults). A value typed wrongly is
+    kept as typed (a str) so that the message can quote it."""
+
+    kind: str
+    settings: tuple = ()
+
+    def setting(self, name: str):
+        return dict(self.settings)[name]
 
 
 @dataclass(frozen=True)
@@ -71,8 +96,19 @@ class TrainSettings:
 
 
 CHAPTER_NETWORK = (LayerSpec(512, "relu", 0.0),)
-PRESETS: dict[str, tuple[LayerSpec, ...]] = {
-    "Chapter 2: 512 relu": CHAPTER_NETWORK,
+
+
+def _conv(filters: int) -> LayerRow:
+    return LayerRow("Conv2D", (("filters", filters), ("kernel_size", (3, 3)), ("strides", (1, 1)),
+                               ("padding", "valid"), ("activation", "relu")))
+
+
+_POOL = LayerRow("MaxPooling2D", (("pool_size", (2, 2)), ("strides", None), ("padding", "valid")))
+# section 5.1: layer_conv_2d(filters = 32, kernel_size = c(3, 3), activation = "relu", input_shape = c(28, 28, 1))...
+CHAPTER_5_CONVNET = (_conv(32), _POOL, _conv(64), _POOL, _conv(64), LayerRow("Flatten"), LayerSpec(64, "relu"))
+PRESETS: dict[str, tuple] = {
+    "Chapter 2: dense 512": CHAPTER_NETWORK,
+    "Chapter 5: small convnet": CHAPTER_5_CONVNET,
     "Logistic regression (no hidden layer)": (),
     "Small: 64 relu": (LayerSpec(64, "relu"),),
     "Deep: 256-128-64 relu": (LayerSpec(256, "relu"), LayerSpec(128, "relu"), LayerSpec(64, "relu")),
@@ -253,31 +289,19 @@ def _split_error(settings: TrainSettings, train_count: int) -> str | None:
     return f"Validation split {_shown(split)} of {digits:,} training {noun} leaves {what}: {remedy}"
 
 
-def parameter_count(layers, input_size: int = 784, classes: int = 10) -> int:
-    """Weights and biases of Flatten -> the hidden Dense layers -> Dense(classes), as ``summary()`` counts."""
-    total, width = 0, input_size
-    for spec in layers:
-        total += (width + 1) * spec.units
-        width = spec.units
-    return total + (width + 1) * classes
+def parameter_count(layers, input_shape=(28, 28), classes: int = 10) -> int | None:
+    """The design's weights and biases as ``summary()`` counts them, asked of the engine
+    (``playground.design``); None while a layer cannot be built."""
+    from playground.design import parameter_count as count  # the design asks the engine
+
+    return count(layers, input_shape, classes)
 
 
-def network_errors(layers, input_size: int = 784, classes: int = 10) -> list[str]:
-    """Why this design cannot be built (empty when it can)."""
-    errors = []
-    for i, spec in enumerate(layers, start=1):
-        if isinstance(spec.units, bool) or not isinstance(spec.units, (int, np.integer)) or not 1 <= spec.units <= MAX_UNITS:
-            errors.append(f"Layer {i}: units must be between 1 and {MAX_UNITS}, got {spec.units!r}")
-        if spec.activation not in ACTIVATIONS:
-            errors.append(f"Layer {i}: unknown activation {spec.activation!r}")
-        if not (isinstance(spec.dropout, (int, float)) and 0.0 <= spec.dropout < 1.0):
-            errors.append(f"Layer {i}: dropout must be in [0, 1), got {spec.dropout!r}")
-    if not errors and parameter_count(layers, input_size, classes) > MAX_PARAMS:
-        errors.append(
-            f"The network has {parameter_count(layers, input_size, classes):,} parameters; "
-            f"the playground trains up to {MAX_PARAMS:,}"
-        )
-    return errors
+def network_errors(layers, input_shape=(28, 28), classes: int = 10) -> list[str]:
+    """Why this design cannot be built (empty when it can); see ``playground.design.design_errors``."""
+    from playground.design import design_errors
+
+    return design_errors(layers, input_shape, classes)
 
 
 def settings_errors(settings: TrainSettings, train_count: int | None = None) -> list[str]:

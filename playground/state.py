@@ -15,12 +15,13 @@ import engine
 
 from playground.specs import (  # the shared vocabulary, re-exported for the panels
     ACTIVATIONS, CHAPTER_NETWORK, LOSSES, MAX_PARAMS, MAX_UNITS, OPTIMIZERS, PRESETS, SETTING_RANGES,
-    Dataset, Evaluation, LayerSpec, TrainSettings, network_errors, prepare_images, settings_errors,
+    Dataset, Evaluation, LayerRow, LayerSpec, TrainSettings, network_errors, prepare_images, settings_errors,
 )
+from playground import design
 
 __all__ = [
     "AppState", "ACTIVATIONS", "CHAPTER_NETWORK", "LOSSES", "MAX_PARAMS", "MAX_UNITS", "OPTIMIZERS", "PRESETS",
-    "SETTING_RANGES", "Dataset", "Evaluation", "LayerSpec", "TrainSettings", "network_errors", "prepare_images",
+    "SETTING_RANGES", "Dataset", "Evaluation", "LayerRow", "LayerSpec", "TrainSettings", "network_errors", "prepare_images",
     "settings_errors",
 ]
 
@@ -62,21 +63,29 @@ class AppState(QObject):
 
     # ----- network ----------------------------------------------------------------------
     @property
-    def layers(self) -> tuple[LayerSpec, ...]:
+    def layers(self) -> tuple:
+        """The design between the fixed input and output: a ``LayerSpec`` per Dense layer, a
+        ``LayerRow`` per layer of any other kind (``playground.design``)."""
         return self._layers
 
     def set_layers(self, layers) -> None:
-        layers = tuple(layers)
+        layers = design.normalised(layers)
         if layers != self._layers:
             self._layers = layers
             self.network_changed.emit()
 
+    @property
+    def image_shape(self) -> tuple[int, ...]:
+        """One image's shape in the loaded dataset (MNIST's ``(28, 28)`` when none is loaded)."""
+        return design.image_shape_of(self._dataset)
+
+    @property
+    def classes(self) -> int:
+        return self._dataset.num_classes if self._dataset is not None else 10
+
     def network_errors(self) -> list[str]:
         """Why the designed network cannot be built (empty when it can)."""
-        ds = self._dataset
-        if ds is None:
-            return network_errors(self._layers)
-        return network_errors(self._layers, ds.input_size, ds.num_classes)
+        return network_errors(self._layers, self.image_shape, self.classes)
 
     # ----- optimizer and recipe ---------------------------------------------------------
     @property
@@ -103,17 +112,10 @@ class AppState(QObject):
         errors = self.network_errors() + self.settings_errors()
         if errors:
             raise ValueError(errors[0])
-        from engine.layers import Dense, Dropout, Flatten
-
-        ds = self._dataset
-        input_shape = ds.input_shape if ds is not None else (28, 28)
-        classes = ds.num_classes if ds is not None else 10
-        model = engine.Sequential([Flatten(input_shape=input_shape)])
-        for spec in self._layers:
-            model.add(Dense(int(spec.units), activation=spec.activation))
-            if spec.dropout > 0:
-                model.add(Dropout(spec.dropout))
-        model.add(Dense(classes, activation="softmax"))
+        stack = design.engine_configs(self._layers, self.image_shape, self.classes)
+        layers = [engine.layers.deserialize(config) for _, config in stack]
+        model = engine.Sequential(layers)
+        model.build(design.model_input_shape(self._layers, self.image_shape))  # (28, 28) or (28, 28, 1)
         s = self._settings
         optimizer = engine.optimizers.get(s.optimizer, **s.optimizer_kwargs())
         model.compile(optimizer=optimizer, loss=s.loss, metrics=["accuracy"])

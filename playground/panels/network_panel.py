@@ -1,18 +1,20 @@
-"""Network panel: design the stack of Dense layers and see its shapes and parameter counts.
+"""Network panel: design the stack of layers and see its shapes and parameter counts.
 
 Chapter 2's network is ``layer_dense(units = 512, activation = "relu", input_shape = c(28 * 28))``
-followed by ``layer_dense(units = 10, activation = "softmax")``: 407,050 parameters. Here the
-learner edits the *hidden* layers (units, activation, dropout after the layer); the input row
-is fixed by the data (28x28 images flattened to 784 numbers) and the output row by the ten
-classes. The Output shape and Params columns are what ``model.summary()`` prints, computed
-with plain arithmetic (a Dense layer holds ``inputs x units`` weights plus ``units`` biases),
-so they update while you type. While training runs the table is locked: the running network
-was built from this design. The pure helpers (parsing, ``layer_summary``, ``r_code``) are in
-``playground.network_text``.
+followed by ``layer_dense(units = 10, activation = "softmax")``: 407,050 parameters; chapter 5's
+small convnet stacks ``layer_conv_2d`` and ``layer_max_pooling_2d`` before a ``layer_flatten``
+and a small dense classifier: 93,322. Here the learner edits the layers between the fixed input
+row (the data's images: flattened to 784 numbers, or 28 x 28 x 1 images for a design that starts
+with image layers) and the fixed output row (one unit per class, softmax). Each row shows only
+the settings its kind has (units, filters, window, strides, padding, activation, dropout); the
+Output shape and Params columns are what ``model.summary()`` prints, asked of the engine
+(``playground.design``), so they update while you type. While training runs the table is locked:
+the running network was built from this design.
 
-The panel only writes ``state.set_layers(...)``; invalid values (units 0, text, dropout 1) are
-kept in the table as typed, marked red, and passed on so ``state.network_errors()`` can name
-them: its words are the ones every panel shows. The R code waits until the design is valid.
+The panel only writes ``state.set_layers(...)``; invalid values (units 0, text, dropout 1, a
+kernel larger than its input, a Dense right after a Conv2D) are kept as typed, marked red on
+their row, and passed on so ``state.network_errors()`` can name them: its words are the ones every
+panel shows. The R and Python code wait until the design can be built.
 """
 from __future__ import annotations
 
@@ -28,31 +30,52 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from playground import design
 from playground.network_text import (
-    byte_size, dropout_valid, layer_summary, parse_dropout, parse_units, r_code, units_valid,
+    byte_size, dropout_valid, parse_setting, python_code, r_code, setting_text, units_valid,
 )
-from playground.number_text import number_text
 from playground.state import ACTIVATIONS, MAX_UNITS, PRESETS, AppState, LayerSpec
 from playground.theme import error_colour
 from playground.widgets import FitsShortDock, LocksWhileTraining
 from playground.widgets.theming import follow_theme, refresh_error_styles, show_error_style
 
-COLUMNS = ("Layer", "Units", "Activation", "Dropout", "Output shape", "Params")
-UNITS, ACTIVATION, DROPOUT, SHAPE, PARAMS = 1, 2, 3, 4, 5
-NEW_LAYER = LayerSpec(64, "relu", 0.0)
+COLUMNS = ("Layer", "Units", "Activation", "Dropout", "Kernel", "Strides", "Padding", "Output shape", "Params")
+LAYER, UNITS, ACTIVATION, DROPOUT, WINDOW, STRIDES, PADDING, SHAPE, PARAMS = range(len(COLUMNS))
+COLUMN_OF = {"units": UNITS, "filters": UNITS, "activation": ACTIVATION, "dropout": DROPOUT, "rate": DROPOUT,
+             "kernel_size": WINDOW, "pool_size": WINDOW, "strides": STRIDES, "padding": PADDING}
+CHOICES = {"activation": ACTIVATIONS, "padding": ("valid", "same")}  # settings chosen from a list
+SOMETIMES_SHOWN = (WINDOW, STRIDES, PADDING)  # only while a row has such a setting (not in chapter 2)
+TIPS = {
+    "units": "Units of this Dense layer: its output has one number per unit",
+    "filters": "Filters of this Conv2D layer: its output has one channel per filter",
+    "kernel_size": "The window each filter looks at: 3 or 3x3 for 3 x 3 pixels",
+    "pool_size": "The window each output takes the maximum (or the average) of: 2 or 2x2",
+    "strides": "How far the window moves each step: 1x1 looks at every position; empty: the window's size",
+    "padding": "valid: only whole windows (the image shrinks); same: zero-pad so that it keeps its size",
+    "activation": "Activation applied to this layer's output (relu in chapters 2 and 5)",
+    "dropout": "A Dropout layer after this one zeroes this fraction of its outputs while training (0: none)",
+    "rate": "The fraction of its inputs this Dropout layer zeroes while training",
+}
 INVALID_ALPHA = 110  # invalid cells: the error red, translucent so it shows on light and dark bases
 MIN_ROWS_SHOWN = 4  # a short dock scrolls the table's rows, never the total below it
 
 
 class LayerTable(QTableWidget):
-    """The layer table: it asks for the height of all its rows and makes do with a few, and
-    hides its ``optional_column`` when the other columns would not fit beside it."""
+    """The layer table: it asks for the height of all its rows and makes do with a few, shows
+    only the columns some row uses (``unused``), and hides its ``optional_column`` when the
+    other columns would not fit beside it."""
 
-    optional_column = SHAPE  # (None, units): what Units already says
+    optional_column = SHAPE  # for Dense rows (None, units): what Units already says
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.unused: set[int] = set()  # columns no row of the design has a setting in
+        self.shapes_matter = False  # a row changes more than the width: Output shape stays
 
     def sizeHint(self):  # noqa: N802 (Qt name)
         hint = super().sizeHint()
@@ -65,26 +88,34 @@ class LayerTable(QTableWidget):
         return hint
 
     def _height_for(self, rows: int) -> int:
+        scroll = self.horizontalScrollBar().sizeHint().height() if self.horizontalScrollBar().isVisible() else 0
         return (rows * self.verticalHeader().defaultSectionSize() + self.horizontalHeader().sizeHint().height()
-                + 2 * self.frameWidth())
+                + 2 * self.frameWidth() + scroll)
 
     def natural_width(self, column: int) -> int:
         """The width ``column`` needs for its header and its widest cell."""
         return max(self.horizontalHeader().sectionSizeHint(column), self.sizeHintForColumn(column))
 
     def fit_columns(self) -> None:
-        """Show the optional column only when every column fits at its natural width."""
-        needed = sum(self.natural_width(column) for column in range(self.columnCount()))
-        narrow = needed > self.viewport().width()
-        if narrow != self.isColumnHidden(self.optional_column):
-            self.setColumnHidden(self.optional_column, narrow)
-            # the Layer column takes the room the hidden one leaves
-            mode = QHeaderView.Stretch if narrow else QHeaderView.ResizeToContents
-            self.horizontalHeader().setSectionResizeMode(0, mode)
-            units = self.horizontalHeaderItem(UNITS)
-            if units is not None:
-                units.setToolTip("Each layer's output shape is (None, units); widen the panel to see that column"
-                                 if narrow else "")
+        """Show the columns some row uses; the optional one only when every column fits at its
+        natural width (a convnet's shapes always show: the table then scrolls sideways)."""
+        shown = [column for column in range(self.columnCount()) if column not in self.unused]
+        needed = sum(self.natural_width(column) for column in shown)
+        narrow = needed > self.viewport().width() and not self.shapes_matter
+        for column in range(self.columnCount()):
+            hidden = column in self.unused or (column == self.optional_column and narrow)
+            if hidden != self.isColumnHidden(column):
+                self.setColumnHidden(column, hidden)
+        # the Layer column takes the room a hidden Output shape leaves
+        stretch = LAYER if self.isColumnHidden(self.optional_column) else self.optional_column
+        for column in (LAYER, self.optional_column):
+            mode = QHeaderView.Stretch if column == stretch else QHeaderView.ResizeToContents
+            if self.horizontalHeader().sectionResizeMode(column) != mode:
+                self.horizontalHeader().setSectionResizeMode(column, mode)
+        units = self.horizontalHeaderItem(UNITS)
+        if units is not None:
+            units.setToolTip("Each layer's output shape is (None, units); widen the panel to see that column"
+                             if self.isColumnHidden(self.optional_column) else "")
 
     def viewportEvent(self, event) -> bool:  # noqa: N802 (Qt name)
         if event.type() == QEvent.Type.Resize:  # the dock's width, or the scroll bar came or went
@@ -93,10 +124,10 @@ class LayerTable(QTableWidget):
 
 
 class NetworkPanel(FitsShortDock, LocksWhileTraining, QWidget):
-    """Layer table + presets + parameter total; writes ``state.set_layers``.
+    """Layer table + presets + kind chooser + parameter total + code; writes ``state.set_layers``.
 
-    In a narrow dock the Output shape column (always ``(None, units)``) gives way so the other
-    columns keep their full width, and the R code wraps its long calls.
+    In a narrow dock the Output shape column of a Dense-only design (always ``(None, units)``)
+    gives way so the other columns keep their full width, and the code wraps its long calls.
     """
 
     def __init__(self, state: AppState, parent: QWidget | None = None):
@@ -105,6 +136,7 @@ class NetworkPanel(FitsShortDock, LocksWhileTraining, QWidget):
         self.state = state
         self._writing = False  # True while we push our own edit into state
         self._select_after_rebuild: int | None = None
+        self._row_kinds: list[str] = []  # the kind of each design row shown in the table
         self._build_ui()
         state.network_changed.connect(self._on_network_changed)
         state.dataset_changed.connect(self._rebuild)
@@ -117,7 +149,7 @@ class NetworkPanel(FitsShortDock, LocksWhileTraining, QWidget):
         self.preset_combo.setObjectName("presetCombo")
         self.preset_combo.addItems(list(PRESETS))
         self.preset_combo.setPlaceholderText("Custom design")
-        self.preset_combo.setToolTip("Start from a ready-made design (chapter 2's is the first)")
+        self.preset_combo.setToolTip("Start from a ready-made design (chapter 2's is the first, chapter 5's convnet the second)")
         self.preset_combo.activated.connect(self._apply_preset)
         presets = QHBoxLayout()
         presets.addWidget(QLabel("Preset", self))
@@ -134,14 +166,23 @@ class NetworkPanel(FitsShortDock, LocksWhileTraining, QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeToContents)
         header.setSectionResizeMode(SHAPE, QHeaderView.Stretch)
         self.table.setVerticalScrollMode(QAbstractItemView.ScrollPerPixel)
+        self.table.setHorizontalScrollMode(QAbstractItemView.ScrollPerPixel)
         self.table.itemChanged.connect(self._on_item_changed)
         self.table.itemSelectionChanged.connect(self._sync_buttons)
 
+        self.kind_combo = QComboBox(self)
+        self.kind_combo.setObjectName("layerKindCombo")
+        self.kind_combo.addItems(design.kinds())  # the engine's layers (Dense first: chapter 2's)
+        self.kind_combo.setToolTip("The kind of layer Add layer adds")
+        self.kind_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.kind_combo.setMinimumContentsLength(7)  # the list itself opens as wide as its longest name
         self.add_button = self._button("Add layer", "addLayerButton", self._add)
+        self.add_button.setToolTip("Add a layer of the chosen kind after the selected one (else before the output)")
         self.remove_button = self._button("Remove", "removeLayerButton", self._remove)
-        self.up_button = self._button("Move up", "moveUpButton", lambda: self._move(-1))
-        self.down_button = self._button("Move down", "moveDownButton", lambda: self._move(+1))
+        self.up_button = self._arrow(Qt.UpArrow, "Move up", "moveUpButton", lambda: self._move(-1))
+        self.down_button = self._arrow(Qt.DownArrow, "Move down", "moveDownButton", lambda: self._move(+1))
         buttons = QHBoxLayout()
+        buttons.addWidget(self.kind_combo)
         for button in (self.add_button, self.remove_button, self.up_button, self.down_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
@@ -155,17 +196,22 @@ class NetworkPanel(FitsShortDock, LocksWhileTraining, QWidget):
         bold = QFont(self.total_label.font())
         bold.setBold(True)
         self.total_label.setFont(bold)
-        hint = QLabel("A Dense layer has inputs x units weights plus one bias per unit.", self)
-        hint.setWordWrap(True)
-        hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)  # muted, still readable
+        self.hint_label = QLabel(self)
+        self.hint_label.setWordWrap(True)
+        self.hint_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)  # muted, still readable
         self._lock_label("networkLockLabel")
         self.code_label = QLabel(self)
         self.code_label.setObjectName("networkCodeLabel")
         self.code_label.setFont(QFontDatabase.systemFont(QFontDatabase.FixedFont))
         self.code_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        self.code_label.setToolTip("The same network in R, as the book builds it")
+        self.code_label.setToolTip("The same network in Keras code, as the book builds it")
         # never wider than the dock: the code wraps to the width it is given (see resizeEvent)
         self.code_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.language_combo = QComboBox(self)
+        self.language_combo.setObjectName("codeLanguageCombo")
+        self.language_combo.addItems(["R", "Python"])
+        self.language_combo.setToolTip("The book's R, or Keras in Python")
+        self.language_combo.currentIndexChanged.connect(self._show_code)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 10, 10, 10)
@@ -175,12 +221,32 @@ class NetworkPanel(FitsShortDock, LocksWhileTraining, QWidget):
         layout.addWidget(self.lock_label)
         layout.addWidget(self.error_label)
         layout.addWidget(self.total_label)
-        layout.addWidget(hint)
-        code_caption = QLabel("The same network in R, as the book writes it:", self)
-        code_caption.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-        layout.addWidget(code_caption)
+        layout.addWidget(self.hint_label)
+        caption = QHBoxLayout()
+        caption.addWidget(self._muted("The same network in", self))
+        caption.addWidget(self.language_combo)
+        caption.addWidget(self._muted("as the book writes it:", self), 1)
+        layout.addLayout(caption)
         layout.addWidget(self.code_label)
         layout.addStretch(1)
+
+    @staticmethod
+    def _muted(text: str, parent: QWidget) -> QLabel:
+        label = QLabel(text, parent)
+        label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        return label
+
+    def _arrow(self, arrow, text: str, name: str, slot) -> QToolButton:
+        """A small arrow button (the row of buttons must fit a narrow dock), named by its tooltip."""
+        button = QToolButton(self)
+        button.setObjectName(name)
+        button.setArrowType(arrow)
+        button.setText(text)
+        button.setToolTip(f"{text}: the selected layer")
+        button.setAccessibleName(text)
+        button.setMinimumHeight(self.add_button.sizeHint().height())
+        button.clicked.connect(slot)
+        return button
 
     def _button(self, text: str, name: str, slot) -> QPushButton:
         button = QPushButton(text, self)
@@ -192,13 +258,19 @@ class NetworkPanel(FitsShortDock, LocksWhileTraining, QWidget):
     def _hidden_rows(self) -> range:
         return range(1, self.table.rowCount() - 1)
 
-    def _read_layers(self) -> tuple[LayerSpec, ...]:
-        """The hidden rows as LayerSpecs, invalid text included (so state can report it)."""
+    def _read_layers(self) -> tuple:
+        """The design rows as the table holds them, invalid text included (so state can report it)."""
         layers = []
-        for row in self._hidden_rows():
-            units, dropout = self.table.item(row, UNITS).text(), self.table.item(row, DROPOUT).text()
-            activation = self.table.cellWidget(row, ACTIVATION).currentText()
-            layers.append(LayerSpec(parse_units(units), activation, parse_dropout(dropout)))
+        for row, kind in zip(self._hidden_rows(), self._row_kinds):
+            values = {}
+            defaults = design.values_of(design.layer_row(kind))
+            for name in design.settings_of(kind):
+                column = COLUMN_OF[name]
+                if name in CHOICES:
+                    values[name] = self.table.cellWidget(row, column).currentText()
+                else:
+                    values[name] = parse_setting(name, self.table.item(row, column).text(), defaults.get(name))
+            layers.append(design.layer_row(kind, **values))
         return tuple(layers)
 
     def _write(self, layers, select: int | None = None) -> None:
@@ -207,8 +279,7 @@ class NetworkPanel(FitsShortDock, LocksWhileTraining, QWidget):
 
     # ----- state -> table ---------------------------------------------------------------
     def _shape(self):
-        ds = self.state.dataset
-        return (ds.input_shape, ds.num_classes) if ds is not None else ((28, 28), 10)
+        return self.state.image_shape, self.state.classes
 
     def _on_network_changed(self) -> None:
         if self._writing:
@@ -219,21 +290,28 @@ class NetworkPanel(FitsShortDock, LocksWhileTraining, QWidget):
     def _rebuild(self) -> None:
         """Fill the table from ``state.layers`` (after a preset, a restore or a structural edit)."""
         layers = self.state.layers
-        input_shape, classes = self._shape()
+        image_shape, classes = self._shape()
+        self._row_kinds = [row.kind for row in layers]
         self.table.blockSignals(True)
         self.table.clearContents()
         self.table.setRowCount(len(layers) + 2)
+        input_shape = design.model_input_shape(layers, image_shape)
         flat = " x ".join(str(side) for side in input_shape)
-        inputs = layer_summary((), input_shape)[0][1][1]  # 28 x 28 = 784
-        self._fixed_row(0, f"Input {flat}", str(inputs), "–", "–")
+        size = str(design.flat_size(image_shape)) if len(input_shape) == len(image_shape) else ""
+        self._fixed_row(0, f"Input {flat}", size, "–", "–")
         for row, spec in enumerate(layers, start=1):
-            self.table.setItem(row, 0, self._item(f"Dense {row}", editable=False))
-            self.table.setItem(row, UNITS, self._item(self._text(spec.units), editable=True))
-            self.table.setItem(row, DROPOUT, self._item(self._text(spec.dropout), editable=True))
-            self.table.setItem(row, SHAPE, self._item("", editable=False))
-            self.table.setItem(row, PARAMS, self._item("", editable=False))
-            self.table.setCellWidget(row, ACTIVATION, self._activation_combo(spec.activation))
+            self.table.setItem(row, LAYER, self._name_item(f"{spec.kind} {row}", spec.kind))
+            values = design.values_of(spec)
+            for column in range(1, len(COLUMNS)):
+                self.table.setItem(row, column, self._item("", editable=False))
+            for name, value in values.items():
+                column = COLUMN_OF[name]
+                if name in CHOICES:
+                    self.table.setCellWidget(row, column, self._choice_combo(name, value))
+                else:
+                    self.table.setItem(row, column, self._item(setting_text(name, value), editable=True, tip=TIPS[name]))
         self._fixed_row(len(layers) + 1, "Output", str(classes), "softmax", "–")
+        self._sync_columns(layers)
         self.table.blockSignals(False)
         row = self._select_after_rebuild
         self._select_after_rebuild = None
@@ -243,46 +321,69 @@ class NetworkPanel(FitsShortDock, LocksWhileTraining, QWidget):
         self._refresh_derived()
         self._sync_lock()
 
+    def _sync_columns(self, layers) -> None:
+        """Only the columns the design's rows use, with headers that say what they hold here."""
+        names = {name for row in layers for name in design.settings_of(row.kind)}
+        self.table.unused = {column for column in SOMETIMES_SHOWN if column not in {COLUMN_OF[n] for n in names}}
+        self.table.shapes_matter = any(row.kind != "Dense" for row in layers)
+        units = "Units /\nfilters" if "filters" in names else "Units"  # two short lines: a narrow column
+        window = " /\n".join(w for w, n in (("Kernel", "kernel_size"), ("Pool", "pool_size")) if n in names) or "Kernel"
+        for column, text in ((UNITS, units), (WINDOW, window)):
+            self.table.horizontalHeaderItem(column).setText(text)
+
     def _fit_table_height(self) -> None:
         """Every row without empty space below when there is room; down to a few rows (which then
         scroll) when the dock is short, so the total and the code below stay in view."""
         row_height = max(self.preset_combo.sizeHint().height(), self.fontMetrics().height()) + 4
         self.table.verticalHeader().setDefaultSectionSize(row_height)  # a combo fits in every row
+        self.table.fit_columns()
         self.table.setMaximumHeight(self.table.sizeHint().height())
         self.table.updateGeometry()
-        self.table.fit_columns()
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         super().resizeEvent(event)
         self._show_code()
 
     def _show_code(self) -> None:
-        """The R code, wrapped to the characters that fit the panel's width."""
-        input_shape, classes = self._shape()
+        """The R (or Python) code, wrapped to the characters that fit the panel's width."""
+        image_shape, classes = self._shape()
         columns = None  # not laid out yet: no width to wrap to
         if self.isVisible():
             advance = QFontMetricsF(self.code_label.font()).horizontalAdvance("m" * 10) / 10  # fractional pixels
             columns = max(20, int(self.code_label.contentsRect().width() / advance))
-        self.code_label.setText(r_code(self.state.layers, input_shape, classes, width=columns))
+        write = python_code if self.language_combo.currentText() == "Python" else r_code
+        self.code_label.setText(write(self.state.layers, image_shape, classes, width=columns))
 
-    @staticmethod
-    def _text(value) -> str:
-        return number_text(value) if isinstance(value, float) else str(value)  # exactly the rate used
-
-    def _item(self, text: str, editable: bool) -> QTableWidgetItem:
+    def _item(self, text: str, editable: bool, tip: str = "") -> QTableWidgetItem:
         item = QTableWidgetItem(text)
         flags = Qt.ItemIsEnabled | Qt.ItemIsSelectable
         item.setFlags(flags | Qt.ItemIsEditable if editable else flags)
         if editable:
-            item.setToolTip("Double-click to edit")
+            item.setToolTip(f"{tip}. Double-click to edit" if tip else "Double-click to edit")
+            item.setData(Qt.UserRole, item.toolTip())
+        return item
+
+    def _name_item(self, text: str, kind: str) -> QTableWidgetItem:
+        item = self._item(text, editable=False)
+        settings = design.settings_of(kind)
+        tip = f"A {kind} layer" + (f" ({', '.join(settings)})" if settings else " (nothing to set)")
+        item.setToolTip(tip)
+        item.setData(Qt.UserRole, tip)
         return item
 
     def _fixed_row(self, row: int, name: str, units: str, activation: str, dropout: str) -> None:
-        flat = " x ".join(str(side) for side in self._shape()[0])
-        why = (f"Fixed by the data: each {flat} image is flattened to {units} inputs (a Flatten layer; "
-               "the book reshapes the images with array_reshape)" if row == 0
-               else "Fixed: a Dense layer with one unit per class")
-        for column, text in enumerate((name, units, activation, dropout, "", "")):
+        image_shape = self._shape()[0]
+        flat = " x ".join(str(side) for side in image_shape)
+        if row != 0:
+            why = "Fixed: a Dense layer with one unit per class"
+        elif units:
+            why = (f"Fixed by the data: each {flat} image is flattened to {units} inputs (a Flatten layer; "
+                   "the book reshapes the images with array_reshape)")
+        else:
+            why = (f"Fixed by the data: each {flat} image with one grey channel, as the book's "
+                   f"array_reshape(train_images, c(60000, {', '.join(map(str, image_shape))}, 1)) gives it")
+        for column in range(len(COLUMNS)):
+            text = {LAYER: name, UNITS: units, ACTIVATION: activation, DROPOUT: dropout}.get(column, "")
             item = QTableWidgetItem(text)
             item.setFlags(Qt.ItemIsEnabled)  # shown, not selectable or editable
             item.setToolTip(why)
@@ -291,54 +392,80 @@ class NetworkPanel(FitsShortDock, LocksWhileTraining, QWidget):
             item.setFont(font)
             self.table.setItem(row, column, item)
 
-    def _activation_combo(self, activation: str) -> QComboBox:
+    def _choice_combo(self, name: str, value: str) -> QComboBox:
         combo = QComboBox(self.table)
-        combo.addItems(list(ACTIVATIONS))
-        if activation not in ACTIVATIONS:  # e.g. restored from an old settings file
-            combo.addItem(activation)
-        combo.setCurrentText(activation)
-        combo.setToolTip("Activation applied to this layer's output (relu in chapter 2)")
+        combo.addItems(list(CHOICES[name]))
+        if value not in CHOICES[name]:  # e.g. restored from an old settings file
+            combo.addItem(str(value))
+        combo.setCurrentText(str(value))
+        combo.setToolTip(TIPS[name])
         combo.currentTextChanged.connect(self._push_table)
         return combo
 
     def _refresh_derived(self) -> None:
-        """Output shapes, params, red cells, total, errors, preset name, R code."""
+        """Output shapes, params, red cells, total, errors, preset name, code."""
         layers = self.state.layers
-        input_shape, classes = self._shape()
-        dense = [row for row in layer_summary(layers, input_shape, classes) if row[0] != "Dropout"]
+        image_shape, classes = self._shape()
+        summary = design.summarise(layers, image_shape, classes)
+        shown = [summary.input, *summary.rows, summary.output]
         self.table.blockSignals(True)
-        for row, (_, shape, params) in enumerate(dense):
-            self.table.item(row, SHAPE).setText(str(shape) if params is not None else "–")
-            self.table.item(row, PARAMS).setText(f"{params:,}" if params is not None else "–")
+        for row, result in enumerate(shown):
+            shape = str(result.output_shape) if result.output_shape is not None and result.params is not None else "–"
+            self.table.item(row, SHAPE).setText(shape)
+            self.table.item(row, PARAMS).setText(f"{result.params:,}" if result.params is not None else "–")
             self.table.item(row, PARAMS).setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
-        for row, spec in zip(self._hidden_rows(), layers):
-            self._mark(self.table.item(row, UNITS), units_valid(spec.units), f"1 to {MAX_UNITS:,} units")
-            self._mark(self.table.item(row, DROPOUT), dropout_valid(spec.dropout), "a rate of at least 0 and less than 1")
+        for row, spec, result in zip(self._hidden_rows(), layers, summary.rows):
+            blamed = design.blamed_setting(spec, result.error) if result.error else None
+            for name in design.settings_of(spec.kind):
+                item = self.table.item(row, COLUMN_OF[name])
+                if name in CHOICES:
+                    combo = self.table.cellWidget(row, COLUMN_OF[name])
+                    self._mark_widget(combo, name, blamed != name and combo.currentText() in CHOICES[name],
+                                      result.error or f"unknown {name} {combo.currentText()!r}")
+                elif name == "units":
+                    self._mark(item, units_valid(spec.units), f"expected 1 to {MAX_UNITS:,} units")
+                elif name == "dropout":
+                    self._mark(item, dropout_valid(spec.dropout), "expected a rate of at least 0 and less than 1")
+                else:
+                    self._mark(item, blamed != name, result.error)
+            name = self.table.item(row, LAYER)
+            settings = ", ".join(design.settings_of(spec.kind)) or "nothing to set"
+            known = (f"output {result.output_shape}, {result.params:,} params" if result.params is not None
+                     else "output and params unknown until the layers marked red are fixed")
+            name.setData(Qt.UserRole, f"A {spec.kind} layer ({settings}): {known}")  # shapes scrolled out of view
+            self._mark(name, not result.error or blamed is not None, result.error)
+        self._mark(self.table.item(len(shown) - 1, LAYER), not summary.output.error, summary.output.error)
         self.table.blockSignals(False)
-        params = [p for _, _, p in dense]
-        if None in params:
+        if summary.total is None:
             self.total_label.setText("Total params: –  (fix the layers marked red)")
         else:
-            total = sum(params)
-            self.total_label.setText(f"Total params: {total:,}  ({byte_size(4 * total)} of float32)")
+            self.total_label.setText(f"Total params: {summary.total:,}  ({byte_size(4 * summary.total)} of float32)")
+        kinds = {spec.kind for spec in layers}
+        self.hint_label.setText(" ".join(hint for kind, hint in HINTS if kind in kinds or kind == "Dense"))
         errors = self.state.network_errors()  # the one source of this text (the Training panel shows it too)
         self.error_label.setText("\n".join(errors))
         self.error_label.setVisible(bool(errors))
-        matches = [i for i, preset in enumerate(PRESETS.values()) if preset == layers]
+        matches = [i for i, preset in enumerate(PRESETS.values()) if design.normalised(preset) == layers]
         self.preset_combo.setCurrentIndex(matches[0] if matches else -1)
         self._show_code()
         self.table.fit_columns()  # wider numbers may no longer leave room for Output shape
         self._sync_buttons()
 
-    def _mark(self, item: QTableWidgetItem, ok: bool, expected: str) -> None:
+    def _mark(self, item: QTableWidgetItem, ok: bool, why: str | None) -> None:
+        """Red, with why in its tooltip, while the cell is what stops the design; else as made."""
         invalid = QColor(error_colour())
         invalid.setAlpha(INVALID_ALPHA)
         item.setData(Qt.BackgroundRole, None if ok else invalid)
-        item.setToolTip("Double-click to edit" if ok else f"Invalid: expected {expected}")
+        item.setToolTip((item.data(Qt.UserRole) or "") if ok else f"Invalid: {why}")
+
+    @staticmethod
+    def _mark_widget(combo: QComboBox, name: str, ok: bool, why: str | None) -> None:
+        show_error_style(combo, not ok)  # red text
+        combo.setToolTip(TIPS[name] if ok else f"Invalid: {why}")
 
     # ----- table -> state ---------------------------------------------------------------
     def _on_item_changed(self, item: QTableWidgetItem) -> None:
-        if item.column() in (UNITS, DROPOUT):
+        if item.column() not in (LAYER, SHAPE, PARAMS) and item.row() in self._hidden_rows():
             self._push_table()
 
     def _push_table(self) -> None:
@@ -360,7 +487,7 @@ class NetworkPanel(FitsShortDock, LocksWhileTraining, QWidget):
         layers = list(self._read_layers())
         row = self._selected_row()
         at = row if row is not None else len(layers)  # after the selection, else before output
-        layers.insert(at, NEW_LAYER)
+        layers.insert(at, design.layer_row(self.kind_combo.currentText()))
         self._write(layers, select=at + 1)
 
     def _remove(self) -> None:
@@ -383,6 +510,7 @@ class NetworkPanel(FitsShortDock, LocksWhileTraining, QWidget):
         row = self._selected_row()
         editable = not self.state.is_training
         self.add_button.setEnabled(editable)
+        self.kind_combo.setEnabled(editable)
         self.remove_button.setEnabled(editable and row is not None)
         self.up_button.setEnabled(editable and row is not None and row > 1)
         self.down_button.setEnabled(editable and row is not None and row < len(self._hidden_rows()))
@@ -397,7 +525,16 @@ class NetworkPanel(FitsShortDock, LocksWhileTraining, QWidget):
         triggers = QAbstractItemView.DoubleClicked | QAbstractItemView.EditKeyPressed | QAbstractItemView.AnyKeyPressed
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers if training else triggers)
         for row in self._hidden_rows():
-            self.table.cellWidget(row, ACTIVATION).setEnabled(not training)
+            for column in (ACTIVATION, PADDING):
+                widget = self.table.cellWidget(row, column)
+                if widget is not None:
+                    widget.setEnabled(not training)
         self.preset_combo.setEnabled(not training)
         self._sync_buttons()
 
+
+HINTS = (  # what the Params column counts, for the kinds in the design
+    ("Dense", "A Dense layer has inputs x units weights plus one bias per unit."),
+    ("Conv2D", "A Conv2D layer has kernel height x width x input channels x filters weights plus one bias per filter."),
+    ("BatchNormalization", "BatchNormalization keeps 4 numbers per channel, 2 of them not trained."),
+)
