@@ -172,8 +172,10 @@ def test_four_digit_counts_fit_the_confusion_matrix(make_window, qtbot, size):
     show(window, qtbot, "Evaluate")
     view = window.panels["Evaluate"].confusion
     assert view._matrix.max() >= 1000
-    assert fully_shown(view)
-    assert view.count_font().pointSizeF() == pytest.approx(view.font().pointSizeF() * COUNT_SCALE)  # not shrunk to fit
+    # a busy machine may still be running the dock's queued resizes: wait for them, not a fixed time
+    qtbot.waitUntil(lambda: fully_shown(view), timeout=10_000)
+    normal = view.font().pointSizeF() * COUNT_SCALE
+    qtbot.waitUntil(lambda: view.count_font().pointSizeF() == pytest.approx(normal), timeout=10_000)  # not shrunk to fit
     metrics = QFontMetricsF(view.count_font())
     for true in range(10):
         for predicted in range(10):
