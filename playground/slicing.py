@@ -1,16 +1,16 @@
-"""Tensor slicing as the learner types it, in NumPy or in the book's R.
+"""Tensor slicing as the learner types it, in NumPy or in the book's R (the Data panel's slice box).
 
 Section 2.2.6 of *Deep Learning with R* ("Manipulating tensors") selects digits and crops them
-with R's subsetting: ``train_images[10:99,,]``, ``train_images[, 15:28, 15:28]``. The Data
-panel's slice box takes that R, on the book's names (``train_images``, ``train_labels``,
-``test_images``, ``test_labels``), and NumPy's slicing on Keras's names (``x_train[9:99]``),
-and shows each in the other language (``select``).
+with R's subsetting: ``train_images[10:99,,]``, ``train_images[, 15:28, 15:28]``. The slice box
+takes that R, on the book's names (``train_images``, ``train_labels``, ``test_images``,
+``test_labels``), and NumPy's slicing on Keras's names (``x_train[9:99]``), and shows each in
+the other language (``select``).
 
-Neither is ever executed. NumPy text goes through ``ast.parse(mode="eval")`` and a walk that
-accepts only names, subscripts, integer constants (optionally negated), slices, tuples and
-``...``; R text through a small tokenizer that accepts only a name, brackets, whole numbers,
-``a:b``, ``seq(a, b, by = s)`` and empty positions. Every mistake becomes a ``SliceError``
-whose message says what went wrong in plain words.
+The box shares the tensor console's parser (``playground.console``: ``parse_r``,
+``parse_numpy``) and its one place that knows R's indexing (``playground.console.r_index``).
+What this module adds is the box's narrower rule: a selection only, ``name[...][...]`` with
+whole numbers, ranges (``a:b``, ``seq(a, b, by = s)``; NumPy's ``a:b:step``), empty positions
+and ``...``, each mistake a ``SliceError`` in plain words. Nothing is ever executed.
 
 R is 1-based, its ranges include both ends and an empty position takes the whole dimension,
 so R's ``train_images[10:99,,]`` is NumPy's ``x_train[9:99]``. As in R, a position that keeps
@@ -23,25 +23,42 @@ No Qt here: this module is pure and tested on its own (tests/playground/test_sli
 """
 from __future__ import annotations
 
-import ast
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 
+from playground.console import nodes as n
+from playground.console import r_index
+from playground.console.environment import NUMPY_NAMES, R_NAMES
+from playground.console.errors import ConsoleError
+from playground.console.numpy_parser import parse_numpy
+from playground.console.r_parser import parse_r
+
+__all__ = ["MAX_EXPRESSION_LENGTH", "NUMPY_NAMES", "R_NAMES", "RRange", "Selection", "SliceError", "batch_count",
+           "batch_range", "describe_batch", "evaluate_slice", "parse_slice", "sample_ids", "select", "to_r"]
+
 MAX_EXPRESSION_LENGTH = 200
 MAX_LINEAR = 1_000_000  # elements one R index on a whole tensor may pick (each needs its coordinates)
-
-#: The book's R names for the four tensors (``train_images <- mnist$train$x`` ...).
-R_NAMES = {"x_train": "train_images", "y_train": "train_labels", "x_test": "test_images", "y_test": "test_labels"}
-NUMPY_NAMES = {r: numpy for numpy, r in R_NAMES.items()}
+QUOTE = "'"
+START_WITH_A_NAME = "Start with a tensor name, e.g. x_train[4] (only names and [...] are allowed)"
 
 
 class SliceError(ValueError):
     """A slicing expression that cannot be evaluated; ``str(error)`` is meant for the learner."""
 
 
-# ----- parsing: text -> (name, [index tuple, ...]) ----------------------------------------------
+@contextmanager
+def _as_slice_error():
+    """The console's errors (R's bounds, "R counts from 1" ...) reach the box as ``SliceError``."""
+    try:
+        yield
+    except ConsoleError as exc:
+        raise SliceError(str(exc)) from None
+
+
+# ----- NumPy: text -> (name, [index tuple, ...]) -------------------------------------------------
 def parse_slice(expr: str) -> tuple[str, list[tuple]]:
     """Parse ``name[...][...]`` into the tensor name and one index tuple per pair of brackets.
 
@@ -55,51 +72,49 @@ def parse_slice(expr: str) -> tuple[str, list[tuple]]:
     if len(text) > MAX_EXPRESSION_LENGTH:
         raise SliceError(f"That expression is too long (over {MAX_EXPRESSION_LENGTH} characters)")
     try:
-        tree = ast.parse(text, mode="eval")
-    except SyntaxError as exc:
-        where = f" at column {exc.offset}" if exc.offset else ""
+        node = parse_numpy(text)
+    except ConsoleError as exc:
+        if exc.kind == "attribute":
+            raise SliceError(START_WITH_A_NAME) from None
+        where = f" at column {exc.column}" if exc.column else ""
         if re.search(r"\[\s*,|,\s*,|,\s*\]", text):
             raise SliceError(f"Syntax error{where}: empty positions like [10:99,,] are R, which uses the book's "
                              "names: train_images[10:99,,] in R is x_train[9:99] in NumPy") from None
         raise SliceError(f"Syntax error{where}: check the brackets, colons and commas") from None
-    node = tree.body
     indexes: list[tuple] = []
-    while isinstance(node, ast.Subscript):
-        indexes.append(_index_tuple(node.slice))
-        node = node.value
-    if not isinstance(node, ast.Name):
-        raise SliceError("Start with a tensor name, e.g. x_train[4] (only names and [...] are allowed)")
+    while isinstance(node, n.Index):
+        indexes.append(tuple(_index_item(item) for item in node.items))
+        node = node.target
+    if not isinstance(node, n.Name):
+        raise SliceError(START_WITH_A_NAME)
     return node.id, indexes[::-1]
 
 
-def _index_tuple(node: ast.AST) -> tuple:
-    items = node.elts if isinstance(node, ast.Tuple) else [node]
-    return tuple(_index_item(item) for item in items)
-
-
-def _index_item(node: ast.AST):
-    if isinstance(node, ast.Slice):
-        parts = [None if part is None else _integer(part) for part in (node.lower, node.upper, node.step)]
+def _index_item(node: n.Node):
+    if isinstance(node, n.Slice):
+        parts = [None if part is None else _integer(part) for part in (node.start, node.stop, node.step)]
         if parts[2] == 0:
             raise SliceError("A slice step cannot be zero (x_train[::0] goes nowhere)")
         return slice(*parts)
-    if isinstance(node, ast.Constant) and node.value is Ellipsis:
+    if isinstance(node, n.EllipsisNode):
         return Ellipsis
     return _integer(node)
 
 
-def _integer(node: ast.AST) -> int:
+def _integer(node: n.Node) -> int:
     sign = 1
-    while isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        sign = -sign if isinstance(node.op, ast.USub) else sign
+    while isinstance(node, n.Unary):
+        sign = -sign if node.op == "-" else sign
         node = node.operand
-    if isinstance(node, ast.Constant) and type(node.value) is int:
+    if isinstance(node, n.Num) and type(node.value) is int:
         return sign * node.value
-    if isinstance(node, ast.Constant):
+    if isinstance(node, n.Num):
         raise SliceError(f"Indices must be whole numbers, got {node.value!r}")
-    if isinstance(node, ast.Name):
+    if isinstance(node, n.Str):
+        raise SliceError(f"Indices must be whole numbers, got {node.value!r}")
+    if isinstance(node, n.Name):
         raise SliceError(f"Indices must be whole numbers, not names like {node.id!r}")
-    if isinstance(node, (ast.Tuple, ast.List)):
+    if isinstance(node, n.Sequence):
         raise SliceError("Lists of indices (fancy indexing) are not supported here: use ranges like 9:99")
     raise SliceError("Only whole numbers, ranges (a:b:step) and ... may go inside the brackets")
 
@@ -113,11 +128,7 @@ def _check_index(index: tuple, shape: tuple[int, ...], label: str) -> None:
     if explicit > len(shape):
         dims = "a scalar" if not shape else f"{len(shape)}D {tuple(shape)}"
         raise SliceError(f"Too many indices: {label} is {dims} but {explicit} were given")
-    if Ellipsis in index:
-        at = index.index(Ellipsis)
-        fill = (slice(None),) * (len(shape) - explicit)
-        index = index[:at] + fill + index[at + 1 :]
-    for axis, (item, size) in enumerate(zip(index, shape)):
+    for axis, (item, size) in enumerate(zip(r_index.expand_ellipsis(index, len(shape)), shape)):
         if isinstance(item, int) and not -size <= item < size:
             valid = f"0..{size - 1} or -{size}..-1" if size else "none: the axis is empty"
             raise SliceError(f"Index {item} is out of range for axis {axis} of {label} (size {size}; valid {valid})")
@@ -160,7 +171,6 @@ def sample_ids(expr: str, tensors: dict[str, np.ndarray]) -> np.ndarray:
     return evaluate_slice(expr, {name: np.broadcast_to(rows, tensor.shape)})[1]
 
 
-# ----- the R translation ------------------------------------------------------------------------
 def to_r(expr: str, tensors: dict[str, np.ndarray]) -> str | None:
     """The same selection in the book's R (1-based, inclusive), or None when R has no short form.
 
@@ -177,58 +187,12 @@ def to_r(expr: str, tensors: dict[str, np.ndarray]) -> str | None:
         _check_index(index, shape, name)
     except (SliceError, KeyError):
         return None
-    explicit = len(index) - index.count(Ellipsis)
-    if Ellipsis in index:
-        at = index.index(Ellipsis)
-        index = index[:at] + (slice(None),) * (len(shape) - explicit) + index[at + 1 :]
-    index = index + (slice(None),) * (len(shape) - len(index))
-    parts = []
-    for item, size in zip(index, shape):
-        if isinstance(item, int):
-            parts.append(str(item % size + 1))
-            continue
-        start, stop, step = item.indices(size)
-        count = len(range(start, stop, step))
-        if count == 0:
-            return None
-        last = start + (count - 1) * step
-        if step == 1 and start == 0 and count == size:
-            parts.append("")
-        elif step == 1:
-            parts.append(f"{start + 1}:{last + 1}")
-        else:
-            parts.append(f"seq({start + 1}, {last + 1}, by = {step})")
-    r_name = R_NAMES.get(name, name)
-    if not any(parts):
-        return r_name
-    used = max(i for i, part in enumerate(parts) if part) + 1  # book style: train_images[10:99,,]
-    return f"{r_name}[{', '.join(parts[:used])}{',' * (len(parts) - used)}]"
+    return r_index.r_index_text(R_NAMES.get(name, name), r_index.expand_ellipsis(index, len(shape)), shape)
 
 
 # ----- the book's R: train_images[10:99,,] --------------------------------------------------------
-_R_TOKEN = re.compile(r"\s*(?:(?P<float>\d*\.\d+|\d+\.)|(?P<int>\d+)|(?P<name>[A-Za-z_.][A-Za-z0-9_.]*)"
-                       r"|(?P<sym>[\[\],:()=-]))")
 #: the book's other spelling of the four tensors: mnist$train$x is train_images
 _R_DOLLAR = re.compile(r"^\s*mnist\s*\$\s*(train|test)\s*\$\s*([xy])\b")
-
-
-def _r_tokens(text: str) -> list[tuple[str, str, int]]:
-    """``(kind, text, column)`` for each token: kind is ``int``, ``name`` or the symbol itself."""
-    tokens, at = [], 0
-    while at < len(text):
-        match = _R_TOKEN.match(text, at)
-        if match is None or match.end() == at:
-            if text[at:].strip() == "":
-                break
-            column = at + len(text[at:]) - len(text[at:].lstrip()) + 1
-            raise SliceError(f"R syntax: unexpected {text[column - 1]!r} at column {column}")
-        kind = match.lastgroup
-        value = match.group(kind)
-        if kind == "float":
-            raise SliceError(f"Indices must be whole numbers, got {value}")
-        tokens.append((value if kind == "sym" else kind, value, match.start(kind) + 1))
-        at = match.end()
-    return tokens
 
 
 @dataclass(frozen=True)
@@ -244,133 +208,99 @@ class RRange:
         return self.start is None
 
 
-class _RParser:
-    """Recursive descent over ``name[pos, pos, ...][...]``; positions are ``RRange``s."""
+def _parse_r(text: str) -> tuple[str, list[tuple[RRange, ...]]]:
+    """``name[pos, pos, ...][...]`` through the console's R parser, narrowed to what the box takes."""
+    with _as_slice_error():
+        node = parse_r(text)
+    if isinstance(node, n.BinOp):
+        raise SliceError(f"R syntax: unexpected {node.op!r} at column {node.op_column}")
+    brackets = []
+    while isinstance(node, n.Index):
+        brackets.append(tuple(_position(item) for item in node.items))
+        node = node.target
+    if not isinstance(node, n.Name):
+        raise SliceError("The slice box only selects: write a name and brackets, e.g. train_images[10:99,,] "
+                         "(the Console runs any R)")
+    return node.id, brackets[::-1]
 
-    def __init__(self, text: str):
-        self.tokens = _r_tokens(text)
-        self.at = 0
 
-    def peek(self) -> str | None:
-        return self.tokens[self.at][0] if self.at < len(self.tokens) else None
+def _position(node: n.Node) -> RRange:
+    if isinstance(node, n.Empty):
+        return RRange()
+    if isinstance(node, n.BinOp) and node.op == ":":
+        return RRange(_whole(node.left), _whole(node.right))
+    if isinstance(node, n.Call) and node.func == n.Name("seq"):
+        return _seq(node)
+    if isinstance(node, n.Call) and node.func == n.Name("c"):
+        raise SliceError("c(...) picks a list of positions, which this box does not take: use a range like 10:99")
+    if isinstance(node, n.Call):
+        quoted = _first_string(node)
+        if quoted is not None:
+            raise SliceError(f"R syntax: unexpected {QUOTE!r} at column {quoted.column}")
+        name = node.func.id if isinstance(node.func, n.Name) else "that"
+        raise SliceError(f"Only whole numbers, ranges like 10:99 and seq(11, 99, by = 2) may go inside the "
+                         f"brackets, not names like {name!r}")
+    value = _whole(node)
+    return RRange(value, value)
 
-    def take(self, kind: str, what: str) -> tuple[str, str, int]:
-        if self.peek() != kind:
-            found = f"{self.tokens[self.at][1]!r} at column {self.tokens[self.at][2]}" if self.peek() else "the end"
-            raise SliceError(f"R syntax: expected {what}, found {found}")
-        self.at += 1
-        return self.tokens[self.at - 1]
 
-    def parse(self) -> tuple[str, list[tuple[RRange, ...]]]:
-        name = self.take("name", "a tensor name such as train_images")[1]
-        brackets = []
-        while self.peek() == "[":
-            self.take("[", "[")
-            positions = [self.position()]
-            while self.peek() == ",":
-                self.take(",", ",")
-                positions.append(self.position())
-            self.take("]", "a comma or ]")
-            brackets.append(tuple(positions))
-        if self.peek() is not None:
-            raise SliceError(f"R syntax: unexpected {self.tokens[self.at][1]!r} at column {self.tokens[self.at][2]}")
-        return name, brackets
+def _first_string(node: n.Node) -> n.Str | None:
+    if isinstance(node, n.Str):
+        return node
+    if isinstance(node, n.Call):
+        found = [s for s in (_first_string(arg.value) for arg in node.args) if s is not None]
+        return min(found, key=lambda s: s.column) if found else None
+    return None
 
-    def position(self) -> RRange:
-        kind = self.peek()
-        if kind is None:
-            raise SliceError("R syntax: a ] is missing at the end")
-        if kind in (",", "]"):
-            return RRange()
-        if kind == "name" and self.tokens[self.at][1] == "seq":
-            return self.seq()
-        if kind == "name" and self.tokens[self.at][1] == "c":
-            raise SliceError("c(...) picks a list of positions, which this box does not take: use a range like 10:99")
-        if kind == "name":
-            raise SliceError(f"Only whole numbers, ranges like 10:99 and seq(11, 99, by = 2) may go inside the "
-                             f"brackets, not names like {self.tokens[self.at][1]!r}")
-        if kind == ":":
-            raise SliceError("R syntax: ':' needs a number on each side, e.g. 10:99 "
-                             "(an empty position, as in train_images[10:99,,], takes the whole dimension)")
-        start = self.number()
-        if self.peek() == ":":
-            self.take(":", ":")
-            return RRange(start, self.number())
-        return RRange(start, start)
 
-    def seq(self) -> RRange:
-        self.take("name", "seq")
-        self.take("(", "( after seq")
-        start = self.number()
-        self.take(",", "a comma in seq(from, to, by = step)")
-        stop = self.number()
-        step = 1 if stop >= start else -1
-        if self.peek() == ",":
-            self.take(",", ",")
-            if self.peek() == "name":
-                if self.take("name", "by")[1] != "by":
-                    raise SliceError("R syntax: seq() takes from, to and by = step here")
-                self.take("=", "= after by")
-            sign = -1 if self.peek() == "-" else 1
-            self.at += self.peek() == "-"
-            step = sign * self.number()
-        self.take(")", ") to close seq(")
-        if step == 0 or (stop - start) * step < 0:
-            raise SliceError(f"seq({start}, {stop}, by = {step}) goes nowhere: the step must lead from {start} to {stop}")
-        return RRange(start, stop, step)
+def _whole(node: n.Node, sign_allowed: bool = False) -> int:
+    if isinstance(node, n.Unary) and node.op == "-" and not sign_allowed:
+        raise SliceError("In R a negative index leaves elements out (train_images[-1,,] is every digit but the "
+                         "first); this box does not take that: write the range you want, e.g. 2:60000")
+    if isinstance(node, n.Unary):
+        return (-1 if node.op == "-" else 1) * _whole(node.operand)
+    if isinstance(node, n.Num) and not isinstance(node.value, bool):
+        if float(node.value).is_integer() and "." not in node.text and "e" not in node.text.lower():
+            return int(node.value)
+        raise SliceError(f"Indices must be whole numbers, got {node.text}")
+    if isinstance(node, n.Name):
+        raise SliceError(f"Only whole numbers, ranges like 10:99 and seq(11, 99, by = 2) may go inside the "
+                         f"brackets, not names like {node.id!r}")
+    if isinstance(node, n.Str):
+        raise SliceError(f"R syntax: unexpected {QUOTE!r} at column {node.column}")
+    raise SliceError("R syntax: only whole numbers, ranges like 10:99 and seq(11, 99, by = 2) may go inside the brackets")
 
-    def number(self) -> int:
-        if self.peek() == "-":
-            raise SliceError("In R a negative index leaves elements out (train_images[-1,,] is every digit but the "
-                             "first); this box does not take that: write the range you want, e.g. 2:60000")
-        return int(self.take("int", "a whole number")[1])
+
+def _seq(node: n.Call) -> RRange:
+    positional = [arg.value for arg in node.args if arg.name is None]
+    named = {arg.name: arg.value for arg in node.args if arg.name is not None}
+    if set(named) - {"by"} or len(positional) + len(named) not in (2, 3) or len(positional) < 2:
+        raise SliceError("R syntax: seq() takes from, to and by = step here")
+    start, stop = _whole(positional[0]), _whole(positional[1])
+    by = named.get("by", positional[2] if len(positional) > 2 else None)
+    step = _whole(by, sign_allowed=True) if by is not None else (1 if stop >= start else -1)
+    if step == 0 or (stop - start) * step < 0:
+        raise SliceError(f"seq({start}, {stop}, by = {step}) goes nowhere: the step must lead from {start} to {stop}")
+    return RRange(start, stop, step)
 
 
 def _r_index(position: RRange, size: int, label: str, axis: int):
     """One R position as NumPy's index on an axis of ``size``: an int (dropping it), a slice, or ``slice(None)``."""
     if position.empty:
         return slice(None) if size != 1 else 0  # R drops a dimension of extent 1
-    ends = (position.start, position.stop)
-    for end in ends:
-        if end == 0:
-            raise SliceError("R counts from 1: the first element is 1 (train_images[1,,] is x_train[0])")
-        if end > size:
-            where = f"dimension {axis + 1} of {label}" if axis >= 0 else f"the {size:,} elements of {label}"
-            raise SliceError(f"Index {end} is out of bounds for {where} (R counts 1..{size:,})")
-    start, stop = position.start - 1, position.stop - 1  # 0-based, inclusive
-    step = position.step or (1 if stop >= start else -1)
-    count = abs(stop - start) // abs(step) + 1
-    if count == 1:
-        return start
-    end = start + (count - 1) * step + (1 if step > 0 else -1)
-    if step > 0:  # NumPy's spelling: x_train[:30] rather than x_train[0:30]
-        return slice(start or None, None if end >= size else end, None if step == 1 else step)
-    return slice(start, end if end >= 0 else None, step)
-
-
-def _numpy_index_text(index: tuple) -> str:
-    """``(slice(9, 99), slice(None), slice(None))`` -> ``9:99`` (full slices at the end dropped)."""
-    parts = []
-    for item in index:
-        if isinstance(item, slice):
-            start = "" if item.start is None else str(item.start)
-            stop = "" if item.stop is None else str(item.stop)
-            parts.append(f"{start}:{stop}" + (f":{item.step}" if item.step not in (None, 1) else ""))
-        else:
-            parts.append(str(item))
-    while parts and parts[-1] == ":":
-        parts.pop()
-    return ", ".join(parts)
+    with _as_slice_error():
+        return r_index.range_index(position.start, position.stop, position.step, size, label, axis)
 
 
 def _linear_r(position: RRange, array: np.ndarray, label: str):
     """R's single index on a tensor of several dimensions: its elements in column-major order."""
     index = _r_index(position, array.size, label, -1)
-    positions = np.arange(array.size)[index] if isinstance(index, slice) else np.array([index])
-    if positions.size > MAX_LINEAR:
-        raise SliceError(f"That picks {positions.size:,} single values; the box takes at most {MAX_LINEAR:,} "
+    count = len(range(*index.indices(array.size))) if isinstance(index, slice) else 1
+    if count > MAX_LINEAR:
+        raise SliceError(f"That picks {count:,} single values; the box takes at most {MAX_LINEAR:,} "
                          "this way. For whole digits give every dimension, e.g. train_images[10:99,,]")
-    coords = np.unravel_index(positions, array.shape, order="F")
+    with _as_slice_error():
+        coords, positions = r_index.linear_coordinates(index, array)
     return coords, index, positions
 
 
@@ -387,7 +317,7 @@ class Selection:
 
 
 def _select_r(expr: str, tensors: dict[str, np.ndarray]) -> Selection:
-    r_name, brackets = _RParser(expr).parse()
+    r_name, brackets = _parse_r(expr)
     name = NUMPY_NAMES[r_name]
     if name not in tensors:
         raise SliceError(f"{r_name} is not loaded: open a dataset first")
@@ -411,10 +341,7 @@ def _select_r(expr: str, tensors: dict[str, np.ndarray]) -> Selection:
             if len(positions) == 1 and positions[0].empty:
                 positions = (RRange(),) * result.ndim
             if len(positions) != result.ndim:
-                commas = "," * (result.ndim - 1)
-                raise SliceError(f"{label} has {result.ndim} dimension{'s' if result.ndim != 1 else ''}: give "
-                                 f"{result.ndim} positions separated by commas, e.g. {r_name}[1:10{commas}] "
-                                 "(an empty position takes the whole dimension)")
+                raise SliceError(str(r_index.dims_error(label, result.ndim, r_name)))
             index = tuple(_r_index(pos, size, label, axis)
                           for axis, (pos, size) in enumerate(zip(positions, result.shape)))
             result, ids = result[index], ids[index]
@@ -430,11 +357,12 @@ def _numpy_form(name: str, steps: list | None, tensors: dict[str, np.ndarray]) -
     if steps and steps[0][0] == "linear":
         _, index, flat = steps[0]
         shape = np.asarray(tensors[name]).shape
-        where = _numpy_index_text((index,))
+        where = r_index.numpy_index_text((index,))
         if flat.size and flat.max() < shape[0]:  # all in the first column: one pixel of several digits
             return f"{name}[{where}{', 0' * (len(shape) - 1)}]"
         return f'{name}.ravel(order="F")[{where}]'
-    return name + "".join(f"[{_numpy_index_text(index) or ':'}]" for _, index in steps if _numpy_index_text(index))
+    texts = (r_index.numpy_index_text(index) for _, index in steps)
+    return name + "".join(f"[{text}]" for text in texts if text)
 
 
 def select(expr: str, tensors: dict[str, np.ndarray]) -> Selection:
