@@ -309,3 +309,134 @@ def test_the_hidden_output_shape_is_explained_on_the_units_header(qtbot):
     panel.resize(800, 600)
     qtbot.waitUntil(lambda: not panel.table.isColumnHidden(SHAPE))
     assert panel.table.horizontalHeaderItem(UNITS).toolTip() == ""
+
+
+# -- convnets (issue 8, section 4) ------------------------------------------------------------------
+from playground import design  # noqa: E402
+from playground.panels.network_panel import LAYER, PADDING, STRIDES, WINDOW  # noqa: E402
+from playground.specs import CHAPTER_5_CONVNET  # noqa: E402
+
+
+def add(panel, kind, after_row=None):
+    if after_row is not None:
+        panel.table.selectRow(after_row)
+    else:
+        panel.table.clearSelection()
+    panel.kind_combo.setCurrentText(kind)
+    panel.add_button.click()
+
+
+def editable(panel, row, column) -> bool:
+    item = panel.table.item(row, column)
+    return panel.table.cellWidget(row, column) is not None or bool(item.flags() & Qt.ItemIsEditable)
+
+
+def test_the_kind_chooser_offers_the_engines_layers_and_dense_stays_the_first(panel):
+    kinds = [panel.kind_combo.itemText(i) for i in range(panel.kind_combo.count())]
+    assert kinds == design.kinds() and panel.kind_combo.currentText() == "Dense"
+
+
+def test_a_dense_only_design_shows_chapter_2s_columns_only(panel):
+    shown = [c for c in range(panel.table.columnCount()) if not panel.table.isColumnHidden(c)]
+    assert WINDOW not in shown and STRIDES not in shown and PADDING not in shown
+    assert panel.table.horizontalHeaderItem(UNITS).text() == "Units"
+
+
+def test_each_kind_shows_only_the_settings_it_has(panel):
+    panel.state.set_layers(())
+    for kind in ("Conv2D", "MaxPooling2D", "Flatten", "Dropout", "BatchNormalization"):
+        add(panel, kind)
+    rows = {kind: row for row, kind in enumerate(("Conv2D", "MaxPooling2D", "Flatten", "Dropout", "BatchNormalization"), 1)}
+    settings = {"Conv2D": {UNITS, WINDOW, STRIDES, PADDING, ACTIVATION}, "MaxPooling2D": {WINDOW, STRIDES, PADDING},
+                "Flatten": set(), "Dropout": {DROPOUT}, "BatchNormalization": set()}
+    for kind, columns in settings.items():
+        for column in (UNITS, ACTIVATION, DROPOUT, WINDOW, STRIDES, PADDING):
+            assert editable(panel, rows[kind], column) == (column in columns), (kind, column)
+    assert panel.table.item(1, LAYER).text() == "Conv2D 1" and panel.table.item(1, UNITS).text() == "32"
+    assert panel.table.item(1, WINDOW).text() == "3x3" and panel.table.item(1, STRIDES).text() == "1x1"
+    assert panel.table.cellWidget(1, PADDING).currentText() == "valid"
+    assert panel.table.horizontalHeaderItem(UNITS).text() == "Units /\nfilters"
+
+
+def test_the_small_convnet_can_be_designed_row_by_row_as_the_book_writes_it(panel):
+    panel.state.set_layers(())
+    for kind in ("Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Conv2D", "Flatten", "Dense"):
+        add(panel, kind)
+    for row in (3, 5):
+        edit(panel, row, UNITS, "64")  # filters
+    assert panel.state.layers == CHAPTER_5_CONVNET
+    assert panel.preset_combo.currentText() == "Chapter 5: small convnet"
+    assert "Total params: 93,322" in panel.total_label.text()
+    shapes = [panel.table.item(row, SHAPE).text() for row in range(panel.table.rowCount())]
+    assert shapes == ["(None, 28, 28, 1)", "(None, 26, 26, 32)", "(None, 13, 13, 32)", "(None, 11, 11, 64)",
+                      "(None, 5, 5, 64)", "(None, 3, 3, 64)", "(None, 576)", "(None, 64)", "(None, 10)"]
+    params = [panel.table.item(row, PARAMS).text() for row in range(panel.table.rowCount())]
+    assert params == ["0", "320", "0", "18,496", "0", "36,928", "0", "36,928", "650"]
+    assert "Input 28 x 28 x 1" in panel.table.item(0, LAYER).text()
+    assert ('layer_conv_2d(filters = 32, kernel_size = c(3, 3), activation = "relu", input_shape = c(28, 28, 1))'
+            in panel.code_label.text())  # not shown: not wrapped
+
+
+def test_conv_settings_typed_in_the_table_reach_state_and_shapes(panel):
+    panel.state.set_layers((design.layer_row("Conv2D"), design.layer_row("Flatten")))
+    edit(panel, 1, WINDOW, "5")
+    edit(panel, 1, STRIDES, "2x2")
+    panel.table.cellWidget(1, PADDING).setCurrentText("same")
+    panel.table.cellWidget(1, ACTIVATION).setCurrentText("tanh")
+    assert panel.state.layers[0] == design.layer_row("Conv2D", kernel_size=(5, 5), strides=(2, 2), padding="same",
+                                                     activation="tanh")
+    assert panel.table.item(1, SHAPE).text() == "(None, 14, 14, 32)"
+    assert panel.table.item(1, PARAMS).text() == f"{5 * 5 * 32 + 32:,}"
+    assert 'strides = c(2, 2), padding = "same"' in panel.code_label.text().replace("\n", " ").replace("  ", "")
+
+
+@pytest.mark.parametrize("layers, row, column, words", [
+    ((design.layer_row("Conv2D", kernel_size=(30, 30)),), 1, WINDOW, "larger than its input"),
+    ((design.layer_row("Conv2D"), LayerSpec(64)), 2, LAYER, "add a Flatten layer before it"),
+    ((design.layer_row("Conv2D"), design.layer_row("Flatten"), design.layer_row("Conv2D")), 3, LAYER,
+     "cannot follow Flatten"),
+    ((design.layer_row("Conv2D"), design.layer_row("MaxPooling2D", pool_size=(27, 27))), 2, WINDOW, "leaves nothing"),
+])
+def test_an_invalid_stack_is_marked_on_its_row_with_the_reason(panel, layers, row, column, words):
+    panel.state.set_layers(layers)
+    cell = panel.table.item(row, column)
+    assert cell.background().color().red() > 150 and words in cell.toolTip()
+    assert words in panel.error_label.text() and not panel.error_label.isHidden()
+    assert f"Layer {row} (" in panel.error_label.text()
+    assert panel.table.item(row, PARAMS).text() == "–" and "fix the layers" in panel.total_label.text()
+    assert panel.code_label.text().startswith("# ")  # never code for a stack that cannot be built
+
+
+def test_a_conv_cell_typed_wrongly_is_kept_marked_and_fixed(panel):
+    panel.state.set_layers((design.layer_row("Conv2D"), design.layer_row("Flatten")))
+    edit(panel, 1, WINDOW, "3y")
+    assert panel.table.item(1, WINDOW).text() == "3y" and "got '3y'" in panel.error_label.text()
+    assert panel.table.item(1, WINDOW).background().color().red() > 150
+    edit(panel, 1, WINDOW, "3 x 3")
+    assert panel.state.network_errors() == [] and panel.state.layers[0].setting("kernel_size") == (3, 3)
+    assert panel.table.item(1, WINDOW).background().style().name == "NoBrush"
+
+
+def test_the_code_can_be_read_in_python(panel):
+    panel.state.set_layers(CHAPTER_5_CONVNET)
+    panel.language_combo.setCurrentText("Python")
+    assert 'layers.Conv2D(32, (3, 3), activation="relu", input_shape=(28, 28, 1))' in panel.code_label.text()
+    panel.language_combo.setCurrentText("R")
+    assert "layer_max_pooling_2d(pool_size = c(2, 2))" in panel.code_label.text()
+
+
+def test_a_convnet_row_can_be_moved_and_removed(panel):
+    panel.state.set_layers(CHAPTER_5_CONVNET)
+    panel.table.selectRow(6)  # Flatten
+    panel.remove_button.click()
+    assert "add a Flatten layer before it" in panel.error_label.text()
+    add(panel, "Flatten", after_row=5)
+    assert panel.state.layers == CHAPTER_5_CONVNET and panel.error_label.isHidden()
+
+
+def test_convnet_editing_is_locked_while_training(panel):
+    panel.state.set_layers(CHAPTER_5_CONVNET)
+    panel.state.set_training(True)
+    assert not panel.table.cellWidget(1, PADDING).isEnabled() and not panel.kind_combo.isEnabled()
+    panel.state.set_training(False, "completed")
+    assert panel.table.cellWidget(1, PADDING).isEnabled() and panel.kind_combo.isEnabled()

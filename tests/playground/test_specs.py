@@ -14,7 +14,8 @@ from playground.specs import (
 def test_the_pure_modules_do_not_import_qt():
     code = ("import sys, playground.specs, playground.data_loading, playground.training_data, "
             "playground.model_files, playground.drawing, playground.slicing, playground.tensor_text, "
-            "playground.network_text, playground.optimizer_text, playground.number_text; "
+            "playground.network_text, playground.optimizer_text, playground.number_text, playground.design, "
+            "playground.keras_code; "
             "assert 'PySide6' not in sys.modules, sorted(m for m in sys.modules if 'PySide6' in m)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
