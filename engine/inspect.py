@@ -1,0 +1,86 @@
+"""Looking inside a trained network: what each layer outputs, and which input pixels matter.
+
+* ``activations(model, x)``: every layer's output for ``x``, in layer order (the forward pass,
+  kept layer by layer).
+* ``saliency(model, x, class_index=None)``: how much each input value moves a class's score,
+  the gradient of that score with respect to ``x`` (Simonyan, Vedaldi and Zisserman, 2013). The
+  score is the class's logit, the layer's output before the last softmax (or sigmoid), as in the
+  paper: a probability near 1 hardly moves, while its logit still says what would raise it. It
+  is computed by the same backward pass that trains the network, started from a one at the
+  class's output instead of the loss's gradient.
+
+Both work on a private copy of the model (same weights), so that a network training on another
+thread is never disturbed, and neither draws from the engine's random numbers, so a seeded run
+stays bit-identical whether or not someone looked inside it meanwhile.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from engine import backend
+from engine.models import Sequential
+
+
+def activations(model: Sequential, x) -> list[np.ndarray]:
+    """Each layer's output for the batch ``x``, in layer order (inference mode: no dropout)."""
+    copy, x = _private_copy(model), _batch(model, x)
+    outputs = []
+    for layer in copy.layers:
+        x = layer.forward(x, training=False)
+        outputs.append(np.array(x))  # a layer reuses its output buffer: keep a copy
+    return outputs
+
+
+def saliency(model: Sequential, x, class_index=None, logit: bool = True) -> np.ndarray:
+    """d score / d x for every sample of ``x``, an array of ``x``'s shape.
+
+    ``class_index``: the class whose score is followed, an integer for every sample or one per
+    sample; None follows each sample's predicted class. ``logit=False`` follows the class's
+    output (its probability) instead of its logit.
+    """
+    copy, batch = _private_copy(model), _batch(model, x)
+    last = copy.layers[-1]
+    for layer in copy.layers:
+        layer.need_input_grad = True  # the first layer too: the input's gradient is the answer
+    output = copy._forward(batch, training=False)
+    classes = output.shape[-1]
+    chosen = np.argmax(output.reshape(len(batch), classes), axis=1) if class_index is None else class_index
+    chosen = np.broadcast_to(np.asarray(chosen), (len(batch),))
+    if not np.issubdtype(chosen.dtype, np.integer) or chosen.min(initial=0) < 0 or chosen.max(initial=0) >= classes:
+        raise ValueError(f"class_index must be a class number from 0 to {classes - 1}, got {class_index!r}")
+    # a one at each sample's chosen output; when the last layer ends in softmax or sigmoid, that
+    # one is handed to the scores before it (the path the fused loss gradient takes in training)
+    last.loss_gives_logit_grad = logit and last.activation.name in ("softmax", "sigmoid")
+    grad = np.zeros((len(batch), classes), dtype=output.dtype)
+    grad[np.arange(len(batch)), chosen] = 1
+    for layer in reversed(copy.layers):
+        grad = layer.backward(grad)
+    return np.array(grad).reshape(np.shape(x))
+
+
+def _batch(model: Sequential, x) -> np.ndarray:
+    x = np.asarray(x, dtype=backend.floatx())
+    shape = model.input_shape
+    if shape is None:
+        raise ValueError("The model has no input shape yet: build it or give its first layer input_shape=...")
+    if x.shape[1:] != tuple(shape) and x.size % int(np.prod(shape)) == 0 and x.ndim >= 1:
+        x = x.reshape(-1, *shape)  # e.g. one 28 x 28 drawing for a model of flat rows
+    if x.shape[1:] != tuple(shape):
+        raise ValueError(f"The model takes samples of shape {tuple(shape)}, got an array of shape {x.shape}")
+    return np.ascontiguousarray(x)
+
+
+def _private_copy(model: Sequential) -> Sequential:
+    """The same layers and weights in new objects; weights start as zeros (no random draws) and
+    are then copied from ``model``."""
+    if not model.built:
+        raise ValueError("The model has no weights yet: build it (give its first layer input_shape=...) first")
+    config = model.get_config()
+    for layer in config["layers"]:
+        layer["config"] = {key: ("zeros" if key.endswith("_initializer") else value)
+                           for key, value in layer["config"].items()}
+    copy = Sequential.from_config(config)
+    if not copy.built:
+        copy.build(model.input_shape)
+    copy.set_weights(model.get_weights())
+    return copy

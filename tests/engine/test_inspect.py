@@ -1,0 +1,140 @@
+"""engine.inspect: each layer's output, and the saliency of the input (issue 10, the engine side).
+
+Saliency is checked against finite differences for every registered layer (each in the small
+model the conformance suite builds from its example), and activations against a plain forward
+pass. Neither may disturb the model it looks at, nor the engine's random numbers.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import engine
+from engine import backend, examples, inspect, layers
+from engine.layers import Dense, Dropout, Flatten
+from engine.utils import set_random_seed
+from tests.engine.test_conformance import example_model
+
+
+@pytest.fixture
+def float64():
+    backend.set_floatx("float64")
+    yield
+    backend.set_floatx("float32")
+
+
+def with_last_activation(model, activation):
+    """The same network and weights with another last activation ("linear": its logits)."""
+    config = model.get_config()
+    config["layers"][-1]["config"]["activation"] = activation
+    twin = engine.Sequential.from_config(config)
+    twin.set_weights(model.get_weights())
+    return twin
+
+
+def finite_difference(f, x, h=1e-6):
+    """d f(x) / d x, one input value at a time (central differences)."""
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        up, down = x.copy(), x.copy()
+        up[i] += h
+        down[i] -= h
+        grad[i] = (f(up) - f(down)) / (2 * h)
+    return grad
+
+
+def class_output(model, x, chosen):
+    """The sum over samples of each sample's chosen output: its gradient is each sample's own."""
+    return float(model.predict(x, batch_size=len(x))[np.arange(len(x)), chosen].sum())
+
+
+@pytest.mark.parametrize("layer", layers.names())
+def test_saliency_is_the_gradient_of_the_class_logit_for_every_layer(layer, float64):
+    set_random_seed(1)
+    model = example_model(layers.get(layer))
+    x = np.random.default_rng(2).normal(size=(3, *layers.get(layer).example_input_shape))
+    chosen = np.argmax(model.predict(x), axis=1)
+    logits = with_last_activation(model, "linear")
+    expected = finite_difference(lambda v: class_output(logits, v, chosen), x)
+    np.testing.assert_allclose(inspect.saliency(model, x), expected, rtol=1e-5, atol=1e-8)
+
+
+@pytest.mark.parametrize("layer", ["Dense", "Conv2D", "MaxPooling2D", "BatchNormalization"])
+def test_saliency_of_a_probability_and_of_a_chosen_class(layer, float64):
+    set_random_seed(3)
+    model = example_model(layers.get(layer))
+    x = np.random.default_rng(4).normal(size=(2, *layers.get(layer).example_input_shape))
+    chosen = np.array([2, 0])
+    expected = finite_difference(lambda v: class_output(model, v, chosen), x)
+    np.testing.assert_allclose(inspect.saliency(model, x, class_index=chosen, logit=False), expected,
+                               rtol=1e-5, atol=1e-8)
+
+
+def test_saliency_of_one_drawing_has_the_drawings_shape():
+    set_random_seed(0)
+    network = examples.dense_network()
+    drawing = np.random.default_rng(0).random((28, 28), dtype=np.float32)
+    what_makes_it_a_nine = inspect.saliency(network, drawing, class_index=9)
+    assert what_makes_it_a_nine.shape == (28, 28)
+    assert what_makes_it_a_nine.dtype == np.float32
+    np.testing.assert_allclose(what_makes_it_a_nine.reshape(1, 784),
+                               inspect.saliency(network, drawing.reshape(1, 784), class_index=9), rtol=1e-6)
+
+
+def test_a_class_that_does_not_exist_is_refused():
+    network = examples.dense_network(8)
+    with pytest.raises(ValueError, match="from 0 to 9"):
+        inspect.saliency(network, np.zeros((1, 784)), class_index=10)
+    with pytest.raises(ValueError, match="shape"):
+        inspect.saliency(network, np.zeros((1, 27, 27)))
+
+
+def test_activations_are_each_layers_output_of_a_plain_forward_pass():
+    set_random_seed(5)
+    network = examples.convnet()
+    digits = np.random.default_rng(6).random((4, 28, 28, 1), dtype=np.float32)
+    outputs = inspect.activations(network, digits)
+    assert [(None, *out.shape[1:]) for out in outputs] == [row[2] for row in network.summary_rows()]
+    x = digits
+    for layer, out in zip(network.layers, outputs):
+        x = layer(x)
+        np.testing.assert_array_equal(out, x)
+    np.testing.assert_allclose(outputs[-1], network.predict(digits), rtol=1e-6)
+
+
+def test_activations_leave_dropout_out_as_inference_does():
+    set_random_seed(7)
+    model = engine.Sequential([Flatten(input_shape=(4, 4)), Dense(8, activation="relu"), Dropout(0.5),
+                               Dense(3, activation="softmax")])
+    x = np.random.default_rng(8).random((5, 4, 4))
+    outputs = inspect.activations(model, x)
+    np.testing.assert_array_equal(outputs[2], outputs[1])
+
+
+def test_looking_inside_disturbs_neither_the_model_nor_a_seeded_run():
+    def seeded_run(look: bool):
+        set_random_seed(11)
+        model = examples.dense_network(16)
+        model.compile(optimizer="rmsprop", loss="categorical_crossentropy")
+        x = backend.rng().random((32, 784), dtype=np.float32)
+        y = np.eye(10, dtype=np.float32)[backend.rng().integers(0, 10, 32)]
+        model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+        weights, grads = model.get_weights(), [g.copy() for g in model._grads]
+        if look:
+            inspect.saliency(model, x[:3])
+            inspect.activations(model, x[:3])
+            for before, after in zip(weights, model.get_weights()):
+                np.testing.assert_array_equal(before, after)
+            for before, after in zip(grads, model._grads):
+                np.testing.assert_array_equal(before, after)
+            assert model.layers[0].need_input_grad is False  # still skips the 784-wide product
+        model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+        return model.get_weights()
+
+    for plain, looked in zip(seeded_run(False), seeded_run(True)):
+        np.testing.assert_array_equal(plain, looked)
+
+
+def test_an_unbuilt_model_is_refused_with_a_reason():
+    with pytest.raises(ValueError, match="no weights yet"):
+        inspect.activations(engine.Sequential([Dense(3)]), np.zeros((1, 4)))
