@@ -163,11 +163,11 @@ class REvaluator:
         return values.astype(R_INTEGER) if float(first).is_integer() else values.astype(np.float64)
 
     def arithmetic(self, op: str, left, right) -> np.ndarray:
-        a, b = r_numeric(left), r_numeric(right)
-        shape = self.recycled_shape(a, b, op)
-        integer = a.dtype.kind in "iu" and b.dtype.kind in "iu" and op in "+-*"
+        a, b = as_array(left, "The left operand"), as_array(right, "The right operand")
+        shape = self.recycled_shape(a, b, op)  # sizes are checked before anything is converted
+        integer = a.dtype.kind in "biu" and b.dtype.kind in "biu" and op in "+-*"
         check_size(shape, R_INTEGER if integer else np.float64)
-        a, b = self.recycle(a, shape), self.recycle(b, shape)
+        a, b = self.recycle(r_numeric(a), shape), self.recycle(r_numeric(b), shape)
         if op == "^":
             return np.power(a.astype(np.float64), b)
         if op == "/":
@@ -229,7 +229,7 @@ class REvaluator:
     def matrix_product(self, left, right, node: n.BinOp) -> np.ndarray:
         from playground.console.translate import r_text
 
-        x, y = r_numeric(left), r_numeric(right)
+        x, y = as_array(left, "x"), as_array(right, "y")
         if x.ndim > 2 or y.ndim > 2:
             raise ConsoleError(f"%*% multiplies matrices (2D tensors): {r_text(node.left)} is {_dims(x)} and "
                                f"{r_text(node.right)} is {_dims(y)}. Reshape first, e.g. "

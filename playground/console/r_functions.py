@@ -212,15 +212,14 @@ def r_t(ev, node):
 
 def _elementwise(name: str, numpy_function):
     def function(ev, node):
-        values = [r_numeric(v) for v in values_of(ev, node)]
+        values = [as_array(v, f"{name}()'s argument") for v in values_of(ev, node)]
         if len(values) < 2:
             raise ConsoleError(f"{name}() compares tensors element by element: {name}(x, 0)")
         result = values[0]
         for other in values[1:]:
             shape = ev.recycled_shape(result, other, name)
-            dtype = np.result_type(result, other)
-            check_size(shape, dtype)
-            result = numpy_function(ev.recycle(result, shape), ev.recycle(other, shape))
+            check_size(shape, np.float64 if "f" in (result.dtype.kind, other.dtype.kind) else R_INTEGER)
+            result = numpy_function(ev.recycle(r_numeric(result), shape), ev.recycle(r_numeric(other), shape))
         return result
     return function
 
