@@ -16,7 +16,7 @@ import numpy as np
 import engine
 
 from playground import design
-from playground.specs import Dataset, LayerRow, LayerSpec, prepare_images
+from playground.specs import Dataset, LayerSpec, prepare_images
 
 # the most hidden layers the app takes from a file (a model, or the saved settings): a Network-panel
 # table of 20,000 rows froze start-up for 30 s

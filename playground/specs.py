@@ -1,7 +1,8 @@
 """What the learner designs and chooses, as plain data (no Qt: usable on any thread and in scripts).
 
-``LayerSpec`` and ``TrainSettings`` are the Network and Optimizer panels' values; ``Dataset`` is
-MNIST as the book loads it; ``Evaluation`` is what the Evaluate panel draws. ``network_errors``
+``LayerSpec`` (a Dense row), ``LayerRow`` (a row of any other layer kind) and ``TrainSettings``
+are the Network and Optimizer panels' values (``playground.design`` checks a design with the
+engine); ``Dataset`` is MNIST as the book loads it; ``Evaluation`` is what the Evaluate panel draws. ``network_errors``
 and ``settings_errors`` say, in words a learner understands, why a design or recipe can't train:
 a setting outside its range (``setting_error`` names the range), epsilon 0 where it divides 0
 by 0, or a validation split that leaves no digits to train or validate on. The ranges here are

@@ -106,7 +106,8 @@ class PreparedDataCache:
 
 
 def shaped_for(model, x: np.ndarray) -> np.ndarray:
-    """``x`` (n, 784) viewed as the model's input shape, e.g. (n, 28, 28) for ``Flatten`` (no copy)."""
+    """``x`` (n, 784) viewed as the model's input shape (no copy): (n, 28, 28) for a network that
+    starts with ``Flatten`` (chapter 2), (n, 28, 28, 1) for a convnet (chapter 5: one grey channel)."""
     shape = tuple(getattr(model, "input_shape", None) or ())
     if shape and int(np.prod(shape)) == int(np.prod(x.shape[1:])) and tuple(x.shape[1:]) != shape:
         return x.reshape(len(x), *shape)

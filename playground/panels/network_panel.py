@@ -39,7 +39,7 @@ from playground import design
 from playground.network_text import (
     byte_size, dropout_valid, parse_setting, python_code, r_code, setting_text, units_valid,
 )
-from playground.state import ACTIVATIONS, MAX_UNITS, PRESETS, AppState, LayerSpec
+from playground.state import ACTIVATIONS, MAX_UNITS, PRESETS, AppState
 from playground.theme import error_colour
 from playground.widgets import FitsShortDock, LocksWhileTraining
 from playground.widgets.theming import follow_theme, refresh_error_styles, show_error_style
@@ -305,6 +305,8 @@ class NetworkPanel(FitsShortDock, LocksWhileTraining, QWidget):
             for column in range(1, len(COLUMNS)):
                 self.table.setItem(row, column, self._item("", editable=False))
             for name, value in values.items():
+                if name not in COLUMN_OF:  # a kind the app has no column for: shown with its defaults
+                    continue
                 column = COLUMN_OF[name]
                 if name in CHOICES:
                     self.table.setCellWidget(row, column, self._choice_combo(name, value))
