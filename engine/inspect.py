@@ -8,8 +8,10 @@
   paper: a probability near 1 hardly moves, while its logit still says what would raise it. It
   is computed by the same backward pass that trains the network, started from a one at the
   class's output instead of the loss's gradient.
+* ``output_gradients(model, x, class_index=None)``: the same score's gradient with respect to each
+  layer's output, so that gradient times activation says which units decided.
 
-Both work on a private copy of the model (same weights), so that a network training on another
+All three work on a private copy of the model (same weights), so that a network training on another
 thread is never disturbed, and neither draws from the engine's random numbers, so a seeded run
 stays bit-identical whether or not someone looked inside it meanwhile.
 """
@@ -38,6 +40,23 @@ def saliency(model: Sequential, x, class_index=None, logit: bool = True) -> np.n
     sample; None follows each sample's predicted class. ``logit=False`` follows the class's
     output (its probability) instead of its logit.
     """
+    gradients = _class_gradients(model, x, class_index, logit)
+    return gradients[0].reshape(np.shape(x))
+
+
+def output_gradients(model: Sequential, x, class_index=None, logit: bool = True) -> list[np.ndarray]:
+    """d score / d (each layer's output), in layer order, aligned with ``activations``.
+
+    ``activations(model, x)[i] * output_gradients(model, x)[i]`` says how much each unit of layer
+    ``i`` contributed to the class's score for this input (gradient times activation), which is how
+    the Draw panel picks "the units that decided". Arguments as for ``saliency``. For the last
+    layer it is the one at the chosen class that starts the backward pass.
+    """
+    return _class_gradients(model, x, class_index, logit)[1:]
+
+
+def _class_gradients(model, x, class_index, logit) -> list[np.ndarray]:
+    """[d score / d input, d score / d output of layer 0, ..., of the last layer]."""
     copy, batch = _private_copy(model), _batch(model, x)
     last = copy.layers[-1]
     for layer in copy.layers:
@@ -53,9 +72,11 @@ def saliency(model: Sequential, x, class_index=None, logit: bool = True) -> np.n
     last.loss_gives_logit_grad = logit and last.activation.name in ("softmax", "sigmoid")
     grad = np.zeros((len(batch), classes), dtype=output.dtype)
     grad[np.arange(len(batch)), chosen] = 1
+    gradients = [grad.copy()]
     for layer in reversed(copy.layers):
         grad = layer.backward(grad)
-    return np.array(grad).reshape(np.shape(x))
+        gradients.append(np.array(grad))  # a layer reuses its gradient buffer: keep a copy
+    return gradients[::-1]
 
 
 def _batch(model: Sequential, x) -> np.ndarray:

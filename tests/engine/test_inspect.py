@@ -138,3 +138,17 @@ def test_looking_inside_disturbs_neither_the_model_nor_a_seeded_run():
 def test_an_unbuilt_model_is_refused_with_a_reason():
     with pytest.raises(ValueError, match="no weights yet"):
         inspect.activations(engine.Sequential([Dense(3)]), np.zeros((1, 4)))
+
+
+def test_units_times_their_gradient_add_up_to_the_class_logit():
+    """In the chapter's network the logit of class c is h . W2[:, c] + b2[c]: each hidden unit's
+    share is its activation times its gradient, and the shares add up to the logit."""
+    set_random_seed(9)
+    network = examples.dense_network(32)
+    digits = np.random.default_rng(10).random((3, 784), dtype=np.float32)
+    hidden = inspect.activations(network, digits)[0]
+    gradient = inspect.output_gradients(network, digits, class_index=7)[0]
+    kernel, bias = network.layers[1].get_weights()
+    np.testing.assert_allclose(gradient, np.broadcast_to(kernel[:, 7], gradient.shape), rtol=1e-6)
+    logits = with_last_activation(network, "linear").predict(digits)[:, 7]
+    np.testing.assert_allclose((hidden * gradient).sum(axis=1) + bias[7], logits, rtol=1e-5)
