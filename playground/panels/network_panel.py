@@ -75,7 +75,7 @@ class LayerTable(QTableWidget):
     def __init__(self, *args):
         super().__init__(*args)
         self.unused: set[int] = set()  # columns no row of the design has a setting in
-        self.shapes_matter = False  # a row changes more than the width: Output shape stays
+        self.shapes_matter = False  # the design has image layers: Output shape always shows
 
     def sizeHint(self):  # noqa: N802 (Qt name)
         hint = super().sizeHint()
@@ -327,7 +327,8 @@ class NetworkPanel(FitsShortDock, LocksWhileTraining, QWidget):
         """Only the columns the design's rows use, with headers that say what they hold here."""
         names = {name for row in layers for name in design.settings_of(row.kind)}
         self.table.unused = {column for column in SOMETIMES_SHOWN if column not in {COLUMN_OF[n] for n in names}}
-        self.table.shapes_matter = any(row.kind != "Dense" for row in layers)
+        # images change shape layer by layer; flat rows are (None, units) or their input's width
+        self.table.shapes_matter = any(row.kind in design.IMAGE_KINDS for row in layers)
         units = "Units /\nfilters" if "filters" in names else "Units"  # two short lines: a narrow column
         window = " /\n".join(w for w, n in (("Kernel", "kernel_size"), ("Pool", "pool_size")) if n in names) or "Kernel"
         for column, text in ((UNITS, units), (WINDOW, window)):

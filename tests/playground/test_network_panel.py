@@ -440,3 +440,17 @@ def test_convnet_editing_is_locked_while_training(panel):
     assert not panel.table.cellWidget(1, PADDING).isEnabled() and not panel.kind_combo.isEnabled()
     panel.state.set_training(False, "completed")
     assert panel.table.cellWidget(1, PADDING).isEnabled() and panel.kind_combo.isEnabled()
+
+
+def test_a_narrow_panel_keeps_a_convnets_shapes_and_scrolls_instead(qtbot):
+    panel = NetworkPanel(AppState())
+    qtbot.addWidget(panel)
+    panel.resize(360, 600)
+    panel.show()
+    qtbot.waitUntil(lambda: panel.table.isColumnHidden(SHAPE))  # chapter 2: (None, units) gives way
+    panel.state.set_layers((LayerSpec(64), design.layer_row("Dropout"), design.layer_row("BatchNormalization")))
+    qtbot.waitUntil(lambda: panel.table.isColumnHidden(SHAPE))  # flat rows too
+    panel.state.set_layers(CHAPTER_5_CONVNET)
+    qtbot.waitUntil(lambda: not panel.table.isColumnHidden(SHAPE))  # a convnet's shapes are the lesson
+    qtbot.waitUntil(lambda: panel.table.horizontalScrollBar().maximum() > 0)  # reached by scrolling sideways
+    assert "(None, 26, 26, 32)" in panel.table.item(1, LAYER).toolTip()  # and on each layer's name
