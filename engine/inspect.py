@@ -10,8 +10,10 @@
   class's output instead of the loss's gradient.
 * ``output_gradients(model, x, class_index=None)``: the same score's gradient with respect to each
   layer's output, so that gradient times activation says which units decided.
+* ``layer_output(model, x, layer=-2)``: one layer's output for many samples, batch by batch (the
+  last hidden layer's space, where nearest neighbours and projections are taken).
 
-All three work on a private copy of the model (same weights), so that a network training on another
+All of them work on a private copy of the model (same weights), so that a network training on another
 thread is never disturbed, and neither draws from the engine's random numbers, so a seeded run
 stays bit-identical whether or not someone looked inside it meanwhile.
 """
@@ -31,6 +33,23 @@ def activations(model: Sequential, x) -> list[np.ndarray]:
         x = layer.forward(x, training=False)
         outputs.append(np.array(x))  # a layer reuses its output buffer: keep a copy
     return outputs
+
+
+def layer_output(model: Sequential, x, layer: int = -2, batch_size: int = 256) -> np.ndarray:
+    """The output of layer number ``layer`` (negative counts from the end) for every sample of
+    ``x``, computed batch by batch: for thousands of samples, without keeping every layer's output.
+    ``layer=-2`` is the last hidden layer's output, the space the last layer classifies in."""
+    copy, x = _private_copy(model), _batch(model, x)
+    stop = range(len(copy.layers))[layer]  # IndexError for a layer the model does not have
+    pieces = []
+    for start in range(0, len(x), batch_size):
+        out = x[start:start + batch_size]
+        for each in copy.layers[:stop + 1]:
+            out = each.forward(out, training=False)
+        pieces.append(np.array(out))
+    if not pieces:
+        return np.zeros((0, *copy.layers[stop].compute_output_shape(copy.layers[stop].input_shape)), x.dtype)
+    return np.concatenate(pieces)
 
 
 def saliency(model: Sequential, x, class_index=None, logit: bool = True) -> np.ndarray:

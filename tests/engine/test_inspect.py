@@ -152,3 +152,16 @@ def test_units_times_their_gradient_add_up_to_the_class_logit():
     np.testing.assert_allclose(gradient, np.broadcast_to(kernel[:, 7], gradient.shape), rtol=1e-6)
     logits = with_last_activation(network, "linear").predict(digits)[:, 7]
     np.testing.assert_allclose((hidden * gradient).sum(axis=1) + bias[7], logits, rtol=1e-5)
+
+
+def test_layer_output_batch_by_batch_equals_the_layer_by_layer_pass():
+    set_random_seed(12)
+    network = examples.convnet()
+    digits = np.random.default_rng(13).random((7, 28, 28, 1), dtype=np.float32)
+    everything = inspect.activations(network, digits)
+    for layer in (0, 3, -2, -1):
+        np.testing.assert_allclose(inspect.layer_output(network, digits, layer, batch_size=3), everything[layer],
+                                   rtol=1e-5, atol=1e-6)  # other batch sizes: other float32 rounding
+    assert inspect.layer_output(network, digits[:0]).shape == (0, 64)
+    with pytest.raises(IndexError):
+        inspect.layer_output(network, digits, layer=8)
