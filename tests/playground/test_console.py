@@ -415,3 +415,23 @@ def test_every_result_has_a_str_line(console):
                       "plot(as.raster(train_images[1,,], max = 255))", "x_train.dtype", "library(keras)"):
         result = run(console, statement)
         assert result.str_line or result.view == "none", statement
+
+
+# ----- the Snippets menu's listings ---------------------------------------------------------------
+def test_every_snippet_of_the_book_runs_on_the_sample_in_order():
+    from playground.console.snippets import SNIPPETS
+
+    console = Session({**TENSORS, "x_train": rng.integers(0, 256, size=(300, 28, 28), dtype=np.uint8)})
+    expected_errors = {"x %*% y"}  # 2.3.3's listing that shows the error on purpose
+    for snippet in SNIPPETS:
+        for line in snippet.lines:
+            result = console.run(line)
+            assert bool(result.error) == (line in expected_errors), f"{snippet.label}: {line}: {result.error}"
+            assert result.language == "R"
+
+
+def test_snippets_are_found_by_section():
+    from playground.console.snippets import for_section
+
+    assert [s.section for s in for_section("2.2.6")] == ["2.2.6"] * 3
+    assert {s.section for s in for_section("2.3")} == {"2.3.1", "2.3.2", "2.3.3", "2.3.4"}
