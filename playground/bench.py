@@ -5,9 +5,10 @@ epoch (on a shared machine the speed drifts by tens of percent within a minute: 
 the ratios far steadier than running one after the other):
 
 1. *headless*: plain ``model.fit``, one epoch per call, no Qt at all;
-2. *in the app*: the real ``MainWindow`` (offscreen), Train (then Continue) pressed through the
-   ``TrainingController`` for one epoch at a time, with live plots, progress and the log, while
-   a 10 ms ``QTimer`` on the UI thread measures the longest time the window could not react;
+2. *in the app*: the real ``MainWindow`` (offscreen), Train pressed once through the
+   ``TrainingController``, with live plots, progress and the log, and Pause / Resume between
+   epochs for the other trainers' turns, while a 10 ms ``QTimer`` on the UI thread measures the
+   longest time the window could not react;
 3. with ``--compare-torch``: the same network and recipe in PyTorch (``playground.bench_torch``,
    a child process), once per ``--torch-threads`` count; the fastest is compared.
 
@@ -81,28 +82,32 @@ def headless_epochs(dataset, settings, model: str):
 
 
 def app_epochs(dataset, settings, model: str, settings_file: str):
-    """The app trains one epoch per ``next`` (Train, then Continue): seconds from the press to the
-    end of ``fit``. Returns the UI thread's longest stalls and what the app reported."""
+    """The app trains all epochs in one press of Train, as a learner does, and yields each epoch's
+    seconds (the worker's own count, which leaves out time paused). Between epochs it is paused
+    with the Pause button, so that the other trainers take their turns on a quiet machine.
+    Returns the UI thread's longest stalls and what the app reported."""
     import engine
     from PySide6.QtCore import QEvent, QEventLoop, QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
     from playground.main_window import MainWindow
+    from playground.training_controller import PAUSED
 
     app = QApplication.instance() or QApplication([])
     window = MainWindow(dataset=dataset, settings=QSettings(settings_file, QSettings.IniFormat))
     window.resize(1400, 900)
     window.show()
-    window.state.set_settings(replace(settings, epochs=1))
+    window.state.set_settings(settings)
+    controller = window.controller
     if model == "convnet":  # built from engine.examples, as a loaded model is adopted
         engine.utils.set_random_seed(settings.seed)
-        window.controller.adopt_model(convnet(settings), "Chapter 5: small convnet")
+        controller.adopt_model(convnet(settings), "Chapter 5: small convnet")
     settle = QEventLoop()  # let the window finish its first layout and paint before measuring
     QTimer.singleShot(500, settle.quit)
     settle.exec()
 
     gaps = {"fit": 0.0, "all": 0.0, "ticks": 0, "fit_over_50ms": 0}
-    last, fitting, seen = [0.0], [False], {}
+    last, fitting, finished, seen, epochs = [0.0], [False], [False], {}, []
 
     def tick():
         now = time.perf_counter()
@@ -113,27 +118,38 @@ def app_epochs(dataset, settings, model: str, settings_file: str):
             gaps["fit"] = max(gaps["fit"], gap)
             gaps["fit_over_50ms"] += gap > 0.05
 
+    def epoch_ended(info):
+        epochs.append(info["seconds"])
+        if len(epochs) < settings.epochs:
+            controller.pause()  # after the batch in progress: the next turn resumes there
+
     def fit_ended(reason, _message):
-        seen["fit_end"], fitting[0] = time.perf_counter(), False
+        fitting[0] = False
         seen.setdefault("reasons", set()).add(reason)
 
     loop = QEventLoop()
-    window.controller.fit_began.connect(lambda params: seen.update(params=params))
-    window.controller.fit_ended.connect(fit_ended)
-    window.training_finished.connect(lambda reason: loop.quit())
+    controller.fit_began.connect(lambda params: seen.update(params=params))
+    controller.epoch_ended.connect(epoch_ended)
+    controller.fit_ended.connect(fit_ended)
+    controller.phase_changed.connect(lambda phase: loop.quit() if phase == PAUSED else None)
+    window.training_finished.connect(lambda reason: (finished.__setitem__(0, True), loop.quit()))
     probe = QTimer()
     probe.setInterval(10)
     probe.timeout.connect(tick)
     probe.start()
     try:
+        last[0], fitting[0] = time.perf_counter(), True
+        if not controller.start():
+            raise RuntimeError(f"Train refused: {window.state.training_errors() or controller.plan()}")
         for epoch in range(settings.epochs):
-            window.state.set_settings(replace(settings, epochs=epoch + 1))
-            last[0] = started = time.perf_counter()
-            fitting[0] = True
-            if not window.controller.start():
-                raise RuntimeError(f"Train refused: {window.state.training_errors() or window.controller.plan()}")
-            loop.exec()
-            yield seen["fit_end"] - started
+            if not finished[0]:  # a short epoch may end before the pause after the last one came
+                loop.exec()  # until paused after this epoch, or the end (after the test-set evaluation)
+            if len(epochs) <= epoch:
+                raise RuntimeError(f"training ended after {len(epochs)} of {settings.epochs} epochs")
+            yield epochs[epoch]
+            if epoch + 1 < settings.epochs:
+                last[0] = time.perf_counter()  # the window was idle, its event loop not running
+                controller.resume()
     finally:
         probe.stop()
         evaluation = window.state.evaluation
