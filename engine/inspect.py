@@ -12,12 +12,15 @@
   layer's output, so that gradient times activation says which units decided.
 * ``layer_output(model, x, layer=-2)``: one layer's output for many samples, batch by batch (the
   last hidden layer's space, where nearest neighbours and projections are taken).
+* ``trace(model, x, class_index=None)``: the first three from one forward and one backward pass.
 
 All of them work on a private copy of the model (same weights), so that a network training on another
 thread is never disturbed, and neither draws from the engine's random numbers, so a seeded run
 stays bit-identical whether or not someone looked inside it meanwhile.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -52,6 +55,49 @@ def layer_output(model: Sequential, x, layer: int = -2, batch_size: int = 256) -
     return np.concatenate(pieces)
 
 
+@dataclass(frozen=True)
+class Trace:
+    """One forward and one backward pass of a batch, kept layer by layer.
+
+    ``outputs[i]``: layer ``i``'s output; ``output_gradients[i]``: the class score's gradient with
+    respect to it; ``input_gradient``: with respect to the input (the saliency).
+    """
+
+    outputs: list
+    output_gradients: list
+    input_gradient: np.ndarray
+    class_index: np.ndarray  # the class followed for each sample
+
+
+def trace(model: Sequential, x, class_index=None, logit: bool = True) -> Trace:
+    """Everything ``activations``, ``output_gradients`` and ``saliency`` give, from one forward and
+    one backward pass (the Draw panel asks for all three at each stroke)."""
+    copy, batch = _private_copy(model), _batch(model, x)
+    last = copy.layers[-1]
+    for layer in copy.layers:
+        layer.need_input_grad = True  # the first layer too: the input's gradient is the saliency
+    outputs, out = [], batch
+    for layer in copy.layers:
+        out = layer.forward(out, training=False)
+        outputs.append(np.array(out))  # a layer reuses its output buffer: keep a copy
+    classes = out.shape[-1]
+    chosen = np.argmax(out.reshape(len(batch), classes), axis=1) if class_index is None else class_index
+    chosen = np.broadcast_to(np.asarray(chosen), (len(batch),))
+    if not np.issubdtype(chosen.dtype, np.integer) or chosen.min(initial=0) < 0 or chosen.max(initial=0) >= classes:
+        raise ValueError(f"class_index must be a class number from 0 to {classes - 1}, got {class_index!r}")
+    # a one at each sample's chosen output; when the last layer ends in softmax or sigmoid, that
+    # one is handed to the scores before it (the path the fused loss gradient takes in training)
+    last.loss_gives_logit_grad = logit and last.activation.name in ("softmax", "sigmoid")
+    grad = np.zeros((len(batch), classes), dtype=out.dtype)
+    grad[np.arange(len(batch)), chosen] = 1
+    gradients = [grad.copy()]
+    for layer in reversed(copy.layers):
+        grad = layer.backward(grad)
+        gradients.append(np.array(grad))  # a layer reuses its gradient buffer: keep a copy
+    gradients.reverse()  # [d/d input, d/d output of layer 0, ..., of the last layer]
+    return Trace(outputs, gradients[1:], gradients[0].reshape(np.shape(x)), np.array(chosen))
+
+
 def saliency(model: Sequential, x, class_index=None, logit: bool = True) -> np.ndarray:
     """d score / d x for every sample of ``x``, an array of ``x``'s shape.
 
@@ -59,8 +105,7 @@ def saliency(model: Sequential, x, class_index=None, logit: bool = True) -> np.n
     sample; None follows each sample's predicted class. ``logit=False`` follows the class's
     output (its probability) instead of its logit.
     """
-    gradients = _class_gradients(model, x, class_index, logit)
-    return gradients[0].reshape(np.shape(x))
+    return trace(model, x, class_index, logit).input_gradient
 
 
 def output_gradients(model: Sequential, x, class_index=None, logit: bool = True) -> list[np.ndarray]:
@@ -71,31 +116,7 @@ def output_gradients(model: Sequential, x, class_index=None, logit: bool = True)
     the Draw panel picks "the units that decided". Arguments as for ``saliency``. For the last
     layer it is the one at the chosen class that starts the backward pass.
     """
-    return _class_gradients(model, x, class_index, logit)[1:]
-
-
-def _class_gradients(model, x, class_index, logit) -> list[np.ndarray]:
-    """[d score / d input, d score / d output of layer 0, ..., of the last layer]."""
-    copy, batch = _private_copy(model), _batch(model, x)
-    last = copy.layers[-1]
-    for layer in copy.layers:
-        layer.need_input_grad = True  # the first layer too: the input's gradient is the answer
-    output = copy._forward(batch, training=False)
-    classes = output.shape[-1]
-    chosen = np.argmax(output.reshape(len(batch), classes), axis=1) if class_index is None else class_index
-    chosen = np.broadcast_to(np.asarray(chosen), (len(batch),))
-    if not np.issubdtype(chosen.dtype, np.integer) or chosen.min(initial=0) < 0 or chosen.max(initial=0) >= classes:
-        raise ValueError(f"class_index must be a class number from 0 to {classes - 1}, got {class_index!r}")
-    # a one at each sample's chosen output; when the last layer ends in softmax or sigmoid, that
-    # one is handed to the scores before it (the path the fused loss gradient takes in training)
-    last.loss_gives_logit_grad = logit and last.activation.name in ("softmax", "sigmoid")
-    grad = np.zeros((len(batch), classes), dtype=output.dtype)
-    grad[np.arange(len(batch)), chosen] = 1
-    gradients = [grad.copy()]
-    for layer in reversed(copy.layers):
-        grad = layer.backward(grad)
-        gradients.append(np.array(grad))  # a layer reuses its gradient buffer: keep a copy
-    return gradients[::-1]
+    return trace(model, x, class_index, logit).output_gradients
 
 
 def _batch(model: Sequential, x) -> np.ndarray:

@@ -27,8 +27,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from playground import why
 from playground.draw_canvas import DEFAULT_STROKE_WIDTH, DrawCanvas
 from playground.drawing import to_mnist
+from playground.panels.why_panel import NeighbourSearch, WhyPanel
 from playground.probability_chart import ProbabilityChart
 from playground.state import AppState
 from playground.training_data import shaped_for
@@ -92,8 +94,13 @@ class DrawPanel(QWidget):
         self._timer.setInterval(PREDICT_DELAY_MS)
         self._timer.timeout.connect(self.update_prediction)
 
+        self.why = WhyPanel(self)
+        self.neighbour_search = NeighbourSearch(self)
         self._build_ui()
         self.canvas.changed.connect(self._timer.start)
+        self.why.class_changed.connect(self.update_prediction)
+        self.why.neighbour_activated.connect(lambda index: self.state.request_digit("train", index))
+        self.neighbour_search.ready.connect(self._show_neighbours)
         state.model_changed.connect(self.update_prediction)
         state.dataset_changed.connect(self.update_prediction)
         state.network_changed.connect(self.update_prediction)  # "No network yet" or "Not trained yet"
@@ -169,11 +176,14 @@ class DrawPanel(QWidget):
         right.addWidget(self.status_label)
         right.addWidget(self.chart, 1)
 
-        outer = QHBoxLayout(self)
+        top = QHBoxLayout()
+        top.setSpacing(16)
+        top.addLayout(left)
+        top.addLayout(right, 1)
+        outer = QVBoxLayout(self)
         outer.setContentsMargins(6, 6, 6, 6)
-        outer.setSpacing(16)
-        outer.addLayout(left)
-        outer.addLayout(right, 1)
+        outer.addLayout(top)
+        outer.addWidget(self.why)
 
     def _caption(self, text: str) -> QLabel:
         label = QLabel(text, self)
@@ -199,6 +209,8 @@ class DrawPanel(QWidget):
         model, trained, problem = self.state.model, self.state.trained, self.state.model_problem
         self._prediction = None
         probabilities = None
+        self.why.set_warnings(why.style_warnings(self.canvas.image_array()))
+        self._explain(None)
         if model is None:
             self._show(None, None, self._no_model_status(), error=False)
             return
@@ -221,7 +233,32 @@ class DrawPanel(QWidget):
             status = TRAINED if trained else UNTRAINED
             if trained:
                 self._prediction = int(np.argmax(probabilities))
+                self._explain(model)
         self._show(self._prediction, probabilities, status, error=False, muted=not trained)
+
+    def _explain(self, model) -> None:
+        """Fill the Why panel for the current drawing (``model`` None: empty it)."""
+        if model is None:
+            self.why.clear_explanation()
+            return
+        try:
+            chosen = self.why.chosen_class()
+            explanation = why.explain(model, self._input, self._prediction if chosen is None else chosen)
+        except Exception:  # noqa: BLE001 - a model the inspector cannot follow: the guess still shows
+            self.why.clear_explanation()
+            return
+        self.why.set_explanation(self._input, explanation)
+        self.neighbour_search.want(model, self.state.dataset)
+        self._show_neighbours()
+
+    def _show_neighbours(self) -> None:
+        search, dataset = self.neighbour_search, self.state.dataset
+        if self._prediction is None or dataset is None:
+            return
+        if search.neighbours is not None and search.neighbours.model is self.state.model:
+            self.why.set_neighbours(dataset.x_train, search.neighbours.nearest(self._input))
+        else:
+            self.why.set_neighbours(dataset.x_train, [], waiting=search.busy())
 
     def _no_model_status(self) -> str:
         errors = self.state.training_errors()

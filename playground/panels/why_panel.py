@@ -1,0 +1,267 @@
+"""Why this digit? Under the Draw panel's guess: the saliency of the drawing, the units that
+decided, the nearest training digits, and a warning when the drawing is unlike MNIST's digits.
+
+The numbers come from ``playground.why`` (no Qt), which asks ``engine.inspect`` for them; this
+file only draws. The nearest digits need the training set pushed through the network once per
+model, which is slow for a convnet, so ``NeighbourSearch`` builds them on a thread of its own and
+the panel polls for the result: nothing from that thread ever touches a widget.
+"""
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QImage, QPainter, QPalette, QPixmap
+from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from playground import why
+from playground.widgets.digit_grid import DigitGrid
+
+TILE = 56  # pixels per unit template or feature map
+GUESS = "its guess"
+
+
+def rgb_image(rgb: np.ndarray) -> QImage:
+    """A QImage that owns a copy of an (h, w, 3) uint8 array."""
+    rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
+    height, width, _ = rgb.shape
+    return QImage(rgb.data, width, height, rgb.strides[0], QImage.Format.Format_RGB888).copy()
+
+
+class PixelView(QWidget):
+    """An RGB image scaled up with crisp pixels (the saliency map)."""
+
+    def __init__(self, parent: QWidget | None = None, scale: int = 4):
+        super().__init__(parent)
+        self.setFixedSize(28 * scale + 2, 28 * scale + 2)
+        self._image = QImage()
+
+    def set_rgb(self, rgb: np.ndarray | None) -> None:
+        self._image = rgb_image(rgb) if rgb is not None else QImage()
+        self.update()
+
+    def image(self) -> QImage:
+        return self._image
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.SmoothPixmapTransform, False)
+        painter.setPen(self.palette().color(QPalette.Mid))
+        painter.drawRect(self.rect().adjusted(0, 0, -1, -1))
+        if not self._image.isNull():
+            painter.drawImage(self.rect().adjusted(1, 1, -1, -1), self._image)
+        painter.end()
+
+
+class TileRow(QWidget):
+    """A row of small colour images, each with a caption under it."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._layout = QHBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(6)
+        self._layout.addStretch(1)
+        self.captions: list[str] = []
+
+    def set_tiles(self, tiles: list[tuple[np.ndarray, str, str]]) -> None:
+        """``tiles``: (rgb array, caption, tooltip) for each tile."""
+        while self._layout.count() > 1:
+            widget = self._layout.takeAt(0).widget()
+            widget.deleteLater()
+        self.captions = []
+        for position, (rgb, caption, tooltip) in enumerate(tiles):
+            tile = QWidget(self)
+            column = QVBoxLayout(tile)
+            column.setContentsMargins(0, 0, 0, 0)
+            column.setSpacing(1)
+            picture = QLabel(tile)
+            picture.setPixmap(QPixmap.fromImage(rgb_image(rgb)).scaled(
+                TILE, TILE, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation))
+            text = QLabel(caption, tile)
+            small = QFont(text.font())
+            small.setPointSizeF(small.pointSizeF() * 0.85)
+            text.setFont(small)
+            column.addWidget(picture, 0, Qt.AlignHCenter)
+            column.addWidget(text, 0, Qt.AlignHCenter)
+            tile.setToolTip(tooltip)
+            self._layout.insertWidget(position, tile)
+            self.captions.append(caption)
+
+
+class NeighbourSearch(QObject):
+    """Builds ``why.Neighbours`` for (model, dataset) on a thread of its own; ``ready`` fires on
+    the UI thread when the newest request is done (older ones are dropped). The thread is a
+    daemon: closing the app never waits for it."""
+
+    ready = Signal()
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._key = None
+        self._job: tuple[threading.Thread, dict] | None = None
+        self.neighbours: why.Neighbours | None = None
+        self._poll = QTimer(self)
+        self._poll.setInterval(50)
+        self._poll.timeout.connect(self._check)
+
+    def want(self, model, dataset) -> None:
+        """Ask for the neighbours of ``model`` among ``dataset``'s training digits (once per pair)."""
+        if model is None or dataset is None or len(dataset.x_train) == 0:
+            self._key, self._job, self.neighbours = None, None, None
+            self._poll.stop()
+            return
+        key = (id(model), id(dataset))
+        if key == self._key:
+            return
+        self._key, self.neighbours, box = key, None, {}
+
+        def build():
+            try:
+                box["neighbours"] = why.Neighbours(model, dataset.x_train, dataset.y_train)
+            except Exception as error:  # noqa: BLE001 - reported by _check: no neighbours, the guess still shows
+                box["error"] = error
+
+        thread = threading.Thread(target=build, name="why-neighbours", daemon=True)
+        self._job = (thread, box)
+        thread.start()
+        self._poll.start()
+
+    def busy(self) -> bool:
+        return self._job is not None and self.neighbours is None
+
+    def _check(self) -> None:
+        if self._job is None:
+            self._poll.stop()
+            return
+        thread, box = self._job
+        if thread.is_alive():
+            return
+        self._poll.stop()
+        self._job = None
+        self.neighbours = box.get("neighbours")
+        if self.neighbours is not None:
+            self.ready.emit()
+
+    def shutdown(self) -> None:
+        self._poll.stop()
+        self._job = None
+
+
+class WhyPanel(QWidget):
+    """Saliency, the units that decided, nearest training digits, and style warnings."""
+
+    class_changed = Signal()  # the learner chose another class to explain
+    neighbour_activated = Signal(int)  # a training digit's index: open it in the Data panel
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("whyPanel")
+
+        self.warning_label = QLabel("", self)
+        self.warning_label.setObjectName("styleWarningLabel")
+        self.warning_label.setWordWrap(True)
+        self.warning_label.hide()
+
+        self.class_combo = QComboBox(self)
+        self.class_combo.setObjectName("saliencyClassCombo")
+        self.class_combo.addItem(GUESS, None)
+        for digit in range(10):
+            self.class_combo.addItem(str(digit), digit)
+        self.class_combo.setToolTip("Whose score the map follows: the network's guess, or any digit "
+                                    "(\"what would make this a 9?\")")
+        self.class_combo.currentIndexChanged.connect(self.class_changed)
+        self.saliency_view = PixelView(self)
+        self.saliency_view.setObjectName("saliencyView")
+        self.saliency_view.setToolTip(
+            "Saliency: how much each pixel moves the class's score (its gradient, from the same "
+            "backward pass that trains the network). Red: ink there raises the score; blue: lowers it.")
+
+        self.units_title = self._caption("Units that decided")
+        self.units = TileRow(self)
+        self.units.setObjectName("decidingUnits")
+
+        self.neighbours_title = self._caption("Nearest training digits")
+        self.neighbours = DigitGrid(self, cell_size=TILE - 8)
+        self.neighbours.setObjectName("nearestDigits")
+        self.neighbours.clickable = True
+        self.neighbours.placeholder = ""
+        self.neighbours.activated.connect(lambda key: self.neighbour_activated.emit(int(key)))
+
+        chooser = QHBoxLayout()
+        chooser.addWidget(QLabel("Saliency of", self))
+        chooser.addWidget(self.class_combo)
+        chooser.addStretch(1)
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(16)
+        grid.setVerticalSpacing(4)
+        grid.addLayout(chooser, 0, 0)
+        grid.addWidget(self.saliency_view, 1, 0, 3, 1, Qt.AlignLeft | Qt.AlignTop)
+        grid.addWidget(self.units_title, 0, 1)
+        grid.addWidget(self.units, 1, 1)
+        grid.addWidget(self.neighbours_title, 2, 1)
+        grid.addWidget(self.neighbours, 3, 1)
+        grid.setColumnStretch(1, 1)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self._caption("Why this digit?"))
+        outer.addWidget(self.warning_label)
+        outer.addLayout(grid)
+        self.clear()
+
+    def _caption(self, text: str) -> QLabel:
+        label = QLabel(text, self)
+        font = QFont(label.font())
+        font.setBold(True)
+        label.setFont(font)
+        return label
+
+    def chosen_class(self) -> int | None:
+        """The class the learner asked about, or None for the network's guess."""
+        return self.class_combo.currentData()
+
+    def clear(self) -> None:
+        self.clear_explanation()
+        self.set_warnings([])
+
+    def clear_explanation(self) -> None:
+        """Nothing to explain (no drawing, or no trained network): empty views."""
+        self.saliency_view.set_rgb(None)
+        self.units.set_tiles([])
+        self.units_title.setText("Units that decided")
+        self.neighbours.set_items([])
+        self.neighbours_title.setText("Nearest training digits")
+
+    def set_warnings(self, warnings: list[str]) -> None:
+        self.warning_label.setText("\n".join(f"⚠ {text}" for text in warnings))
+        self.warning_label.setVisible(bool(warnings))
+
+    def set_explanation(self, image: np.ndarray, explanation: why.Explanation) -> None:
+        self.saliency_view.set_rgb(why.saliency_overlay(image, explanation.saliency))
+        self.units_title.setText(explanation.units_title or "Units that decided")
+        tiles = []
+        for unit in explanation.units:
+            rgb = why.diverging_rgb(unit.image) if unit.signed else _grey_rgb(unit.image)
+            tiles.append((rgb, unit.caption, f"{unit.caption}; share of the score {unit.contribution:+.3f}"))
+        self.units.set_tiles(tiles)
+
+    def set_neighbours(self, images: np.ndarray, found: list[tuple[int, int, float]], waiting: bool = False) -> None:
+        if waiting:
+            self.neighbours_title.setText("Nearest training digits (searching…)")
+            self.neighbours.set_items([])
+            return
+        self.neighbours_title.setText("Nearest training digits (in the last hidden layer's space; click one to open it)"
+                                      if found else "Nearest training digits")
+        self.neighbours.set_items([images[index] for index, _, _ in found],
+                                  captions=[f"{label}" for _, label, _ in found],
+                                  keys=[index for index, _, _ in found],
+                                  tooltips=[f"training digit {index + 1} (R) / {index} (NumPy), label {label}, "
+                                            f"distance {distance:.2f}" for index, label, distance in found])
+
+
+def _grey_rgb(values: np.ndarray) -> np.ndarray:
+    values = np.nan_to_num(np.asarray(values, np.float32))
+    top = float(values.max()) or 1.0
+    grey = np.clip(values / top, 0, 1) * 255
+    return np.repeat(grey.round().astype(np.uint8)[..., None], 3, axis=2)
