@@ -106,8 +106,12 @@ class LayerTable(QTableWidget):
             hidden = column in self.unused or (column == self.optional_column and narrow)
             if hidden != self.isColumnHidden(column):
                 self.setColumnHidden(column, hidden)
-        # the Layer column takes the room a hidden Output shape leaves
-        stretch = LAYER if self.isColumnHidden(self.optional_column) else self.optional_column
+        # the Layer column takes the room a hidden Output shape leaves; a table wider than its
+        # view stretches nothing (a stretched column would be squeezed to what is left: "(None, 2...")
+        if self.isColumnHidden(self.optional_column):
+            stretch = LAYER
+        else:
+            stretch = None if needed > self.viewport().width() else self.optional_column
         for column in (LAYER, self.optional_column):
             mode = QHeaderView.Stretch if column == stretch else QHeaderView.ResizeToContents
             if self.horizontalHeader().sectionResizeMode(column) != mode:

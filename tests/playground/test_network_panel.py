@@ -453,4 +453,7 @@ def test_a_narrow_panel_keeps_a_convnets_shapes_and_scrolls_instead(qtbot):
     panel.state.set_layers(CHAPTER_5_CONVNET)
     qtbot.waitUntil(lambda: not panel.table.isColumnHidden(SHAPE))  # a convnet's shapes are the lesson
     qtbot.waitUntil(lambda: panel.table.horizontalScrollBar().maximum() > 0)  # reached by scrolling sideways
+    header = panel.table.horizontalHeader()
+    shown = [c for c in range(panel.table.columnCount()) if not panel.table.isColumnHidden(c)]
+    assert all(header.sectionSize(c) >= panel.table.natural_width(c) for c in shown)  # none squeezed
     assert "(None, 26, 26, 32)" in panel.table.item(1, LAYER).toolTip()  # and on each layer's name
