@@ -2,7 +2,7 @@
 
 Layout (draggable; View > Reset layout puts it back)::
 
-    +--[Data|Network|Optimizer]--+--[Training|Evaluate|Draw]---------+
+    +--[Data|Network|Optimizer]--+--[Training|Evaluate|Draw|Console]-+
     |  what the chapter sets up: |  what it produces: the curves,    |
     |  the tensors, the design,  |  the test results, your digits    |
     |  the compile/fit recipe    |                                   |
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import QDockWidget, QFrame, QLabel, QMainWindow, QMessage
 import engine
 from playground import data_loading, persistence
 from playground.file_actions import FileActions
+from playground.panels.console_panel import ConsolePanel
 from playground.panels.data_panel import DataPanel
 from playground.panels.draw_panel import DrawPanel
 from playground.panels.evaluate_panel import EvaluatePanel
@@ -46,9 +47,9 @@ from playground.widgets.status_bar import StatusBar
 APP_NAME, ORGANISATION = "Neural Playground", "NeuralPlayground"
 DOCKS = (  # (title, objectName of the dock)
     ("Network", "networkDock"), ("Optimizer", "optimizerDock"), ("Training", "trainingDock"),
-    ("Data", "dataDock"), ("Evaluate", "evaluateDock"), ("Draw", "drawDock"),
+    ("Data", "dataDock"), ("Evaluate", "evaluateDock"), ("Draw", "drawDock"), ("Console", "consoleDock"),
 )
-LEFT_TABS, RIGHT_TABS = ("Data", "Network", "Optimizer"), ("Training", "Evaluate", "Draw")
+LEFT_TABS, RIGHT_TABS = ("Data", "Network", "Optimizer"), ("Training", "Evaluate", "Draw", "Console")
 LEFT_SHARE = 0.4  # of the width: the Network table and the Optimizer fit, the plots get the rest
 DEFAULT_SIZE = (1400, 900)  # or the screen's free space, if smaller
 LAYOUT_VERSION = 2  # of the saved dock layout: one saved before the two tab groups is not restored
@@ -97,6 +98,7 @@ class MainWindow(FileActions, QMainWindow):
             "Network": NetworkPanel(self.state), "Optimizer": OptimizerPanel(self.state),
             "Training": TrainingPanel(self.state, self.controller),
             "Data": DataPanel(self.state), "Evaluate": EvaluatePanel(self.state), "Draw": DrawPanel(self.state),
+            "Console": ConsolePanel(self.state, store=self.store),  # its output scrolls itself
         }
         self.training_panel = self.panels["Training"]
         self.docks: dict[str, QDockWidget] = {}
@@ -105,7 +107,7 @@ class MainWindow(FileActions, QMainWindow):
             dock.setObjectName(name)
             panel = self.panels[title]
             # the others in a frameless scroll area: a small screen squeezes docks, not the window
-            dock.setWidget(panel if title == "Training" else
+            dock.setWidget(panel if title in ("Training", "Console") else
                            scroll_area(panel, objectName=panel.objectName() + "Scroll", frameShape=QFrame.NoFrame))
             dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable
                              | QDockWidget.DockWidgetClosable)

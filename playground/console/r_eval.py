@@ -241,12 +241,17 @@ class REvaluator:
         elif y.ndim == 1:
             y = y.reshape(-1, 1) if y.size == x.shape[1] else y.reshape(1, -1)
         if x.shape[1] != y.shape[0]:
-            a, b = r_text(node.left), r_text(node.right)
+            short = 24  # longer operands get a letter, and are spelled out once
+            a = r_text(node.left) if len(r_text(node.left)) <= short else "x"
+            b = r_text(node.right) if len(r_text(node.right)) <= short else "y" if a != "y" else "z"
+            spelled = [f"{label} is {r_text(side)}" for label, side in ((a, node.left), (b, node.right))
+                       if label != r_text(side)]
+            where = f" ({', '.join(spelled)})" if spelled else ""
             raise ConsoleError(
-                f"non-conformable arguments: in {a} %*% {b} the columns of {a} must match the rows of {b}. "
+                f"non-conformable arguments: in {a} %*% {b} the columns of {a} must match the rows of {b}{where}. "
                 f"{a} is {x.shape[0]} x {x.shape[1]} and {b} is {y.shape[0]} x {y.shape[1]}, so "
                 f"dim({a})[2] = {x.shape[1]} must equal dim({b})[1] = {y.shape[0]}. "
-                f"The result would be {x.shape[0]} x {y.shape[1]}.", column=node.op_column)
+                f"(If they did, the result would be {x.shape[0]} x {y.shape[1]}.)", column=node.op_column)
         for operand in (x, y):
             if operand.dtype != np.float64:
                 check_size(operand.shape, np.float64)
