@@ -91,7 +91,7 @@ def _deciding_units(model, outputs, gradients, count: int) -> tuple[str, tuple[U
     for unit in np.argsort(share)[::-1][:count]:
         if share[unit] <= 0:
             break  # only the units that pushed towards this class
-        chosen.append(Unit(kernel[:, unit].reshape(side), f"unit {unit}: {activation[unit]:.2f}",
+        chosen.append(Unit(kernel[:, unit].reshape(side), f"unit {unit}: +{share[unit]:.2f}",
                            float(share[unit]), signed=True))
     return f"Units of {layers[first].name} that decided (weights: red +, blue −)", tuple(chosen)
 
@@ -168,7 +168,7 @@ def saliency_overlay(image: np.ndarray, saliency: np.ndarray) -> np.ndarray:
     scale = float(np.abs(values).max()) or 1.0
     t = np.clip(values / scale, -1, 1)[..., None]
     red, blue = np.array([255, 40, 40.0]), np.array([40, 110, 255.0])
-    strength = np.abs(t) ** 0.7  # a gentle curve so that mid values stay visible
+    strength = np.abs(t)  # linear: the strongest pixels stand out, faint ones stay faint
     colour = np.where(t >= 0, red, blue)
     rgb = grey * (1 - strength) + colour * strength
     return np.ascontiguousarray(np.clip(rgb, 0, 255).round().astype(np.uint8))

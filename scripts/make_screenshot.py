@@ -79,6 +79,11 @@ def main(argv=None) -> int:
         if args.right == "Draw" and canvas is not None:
             draw(canvas, SEVEN)
             wait(400)  # the Draw panel predicts ~30 ms after the last stroke
+            why = window.findChild(QWidget, "whyPanel")
+            for _ in range(100):  # the nearest training digits are found on a thread of their own
+                if why is None or why.neighbours.count():
+                    break
+                wait(100)
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
         if not window.grab().save(str(out)):

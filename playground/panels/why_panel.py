@@ -187,6 +187,7 @@ class WhyPanel(QWidget):
         self.neighbours.setObjectName("nearestDigits")
         self.neighbours.clickable = True
         self.neighbours.placeholder = ""
+        self.neighbours.setFixedHeight(TILE + 16)  # one row, reserved: the panel does not jump when they arrive
         self.neighbours.activated.connect(lambda key: self.neighbour_activated.emit(int(key)))
 
         chooser = QHBoxLayout()
@@ -243,7 +244,10 @@ class WhyPanel(QWidget):
         tiles = []
         for unit in explanation.units:
             rgb = why.diverging_rgb(unit.image) if unit.signed else _grey_rgb(unit.image)
-            tiles.append((rgb, unit.caption, f"{unit.caption}; share of the score {unit.contribution:+.3f}"))
+            what = ("its weights from the 784 pixels (red: ink there excites it)" if unit.signed
+                    else "its output at each position for this drawing")
+            tiles.append((rgb, unit.caption, f"{unit.caption}: {what}. Its share of the class's score "
+                                             f"(activation x gradient): {unit.contribution:+.3f}"))
         self.units.set_tiles(tiles)
 
     def set_neighbours(self, images: np.ndarray, found: list[tuple[int, int, float]], waiting: bool = False) -> None:

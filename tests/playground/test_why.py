@@ -54,7 +54,7 @@ def test_the_units_that_decided_are_the_first_layers_templates_with_the_largest_
     assert [unit.contribution for unit in explanation.units] == pytest.approx(share[best].tolist())
     for unit, index in zip(explanation.units, best):
         np.testing.assert_array_equal(unit.image, kernel[:, index].reshape(28, 28))
-        assert unit.signed and unit.caption.startswith(f"unit {index}:")
+        assert unit.signed and unit.caption == f"unit {index}: +{share[index]:.2f}"
     np.testing.assert_allclose(explanation.saliency, seen.input_gradient[0])
 
 
