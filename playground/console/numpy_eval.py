@@ -103,6 +103,8 @@ class NumpyEvaluator:
 
     def eval_Unary(self, node: n.Unary):
         value = tensor(self.evaluate(node.operand))
+        if value.dtype == np.bool_ and node.op == "-":
+            raise ConsoleError("NumPy does not negate True/False values with -: use ~x (R's -TRUE is -1)")
         return -value if node.op == "-" else value
 
     def eval_BinOp(self, node: n.BinOp):
@@ -123,6 +125,9 @@ class NumpyEvaluator:
         if node.op in "+-*" and a.dtype == np.uint8 and (b.dtype == np.uint8 or (b.ndim == 0 and b.dtype.kind in "iu")):
             self.notes.add("NumPy keeps uint8 here, so results past 255 wrap around (250 + 10 is 4); R's integers "
                            "do not. Use x.astype('int32') or divide by 255 first.")
+        if node.op == "**" and a.dtype.kind in "iu" and b.dtype.kind in "iu" and b.size and b.min() < 0:
+            raise ConsoleError("NumPy does not raise integers to negative integer powers: make one side a float, "
+                               "e.g. x ** -1.0 (R's ^ always gives doubles)")
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             return np.asarray(functions[node.op](a, b))
 
@@ -142,7 +147,14 @@ class NumpyEvaluator:
                 f"shapes {a.shape} and {b.shape} not aligned: in np.dot({x}, {y}) the last axis of {x} must match "
                 f"the {axis} axis of {y}, but they are {inner_a} and {inner_b}. (R: the columns of x must match "
                 "the rows of y.)")
-        shape = a.shape[:-1] + (b.shape[:-2] + b.shape[-1:] if b.ndim > 1 else ())
+        if name == "dot" or a.ndim == 1 or b.ndim == 1:
+            shape = a.shape[:-1] + (b.shape[:-2] + b.shape[-1:] if b.ndim > 1 else ())
+        else:  # @ and np.matmul: a stack of matrices, the leading axes broadcast
+            try:
+                shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1])
+            except ValueError:
+                raise ConsoleError(f"@ multiplies stacks of matrices: the leading axes {a.shape[:-2]} and "
+                                   f"{b.shape[:-2]} must broadcast, and they do not") from None
         check_size(shape, np.result_type(a, b))
         return np.asarray(np.dot(a, b) if name == "dot" else np.matmul(a, b))
 

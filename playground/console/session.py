@@ -91,6 +91,9 @@ class Session:
             result = self._run(text, language)
         except ConsoleError as exc:
             return Result(text, language, error=str(exc))
+        except RecursionError:
+            return Result(text, language, error="That statement nests too deeply for the console: split it into "
+                                                 "steps with variables (x <- ...)")
         except (MemoryError, ArithmeticError, ValueError, TypeError, IndexError) as exc:  # a case we did not foresee
             return Result(text, language, error=f"The console could not do that: {exc}")
         self.language = language

@@ -196,7 +196,10 @@ class ConsolePanel(QWidget):
         self._executor.submit(self._work, text)
 
     def _work(self, text: str) -> None:  # on the worker thread
-        result = self._session.run(text)
+        try:
+            result = self._session.run(text)
+        except Exception as exc:  # noqa: BLE001 - a bug must not leave the console waiting forever
+            result = Result(text, "R", error=f"The console failed on this statement: {exc!r}")
         try:
             self._relay.finished.emit(result)
         except RuntimeError:  # the panel is gone (closing)

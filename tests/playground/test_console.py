@@ -330,6 +330,8 @@ def test_r_and_numpy_give_the_same_tensor_and_translate_into_each_other(r, numpy
     ("x <- ", "the statement ends too soon"),
     ("1 +", "needs something on its right"),
     ("a" * 2001, "too long"),
+    ("-" * 1900 + "1", "nests too deeply"),
+    ("(" * 900 + "1" + ")" * 900, "nests too deeply"),
 ])
 def test_refused_statements_say_why(console, statement, message):
     result = console.run(statement)
@@ -435,3 +437,20 @@ def test_snippets_are_found_by_section():
 
     assert [s.section for s in for_section("2.2.6")] == ["2.2.6"] * 3
     assert {s.section for s in for_section("2.3")} == {"2.3.1", "2.3.2", "2.3.3", "2.3.4"}
+
+
+def test_random_statements_get_a_result_or_a_clear_error_never_an_exception():
+    """Fragments of both languages glued at random: the console answers each (no crash, no hang)."""
+    import random
+
+    pieces = ["train_images", "x_train", "y_train", "x", "np.", "dot", "reshape", "(", ")", "[", "]", ",", ":", "-",
+              "+", "*", "/", "%*%", "<-", "=", "1", "2", "28", "0", "-1", "c(", "dim(", "t(", "sweep(", "pmax(",
+              "array(", "matrix(", "rep(", "seq(", ".T", ".shape", " ", "'a'", "TRUE", "...", "**", "@", "$",
+              "mnist", "str(", "1e9", "2.5", "`+`", "np.maximum(", "array_reshape(", "plot(", "as.raster("]
+    draw = random.Random(7)
+    console = Session(TENSORS)
+    for _ in range(3000):
+        text = "".join(draw.choice(pieces) for _ in range(draw.randint(1, 12)))
+        result = console.run(text)
+        assert result.error or result.view in ("grid", "image", "table", "text", "none"), text
+        assert not result.error.startswith("The console could not do that"), (text, result.error)

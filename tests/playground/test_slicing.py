@@ -240,3 +240,20 @@ def test_r_on_a_tensor_that_is_not_loaded_and_unknown_names():
 def test_numpy_names_with_rs_empty_positions_get_a_hint_not_just_a_column():
     with pytest.raises(SliceError, match=r"empty positions like \[10:99,,\] are R.*train_images\[10:99,,\]"):
         select("x_train[10:99,,]", TENSORS)
+
+
+# ----- one parser for the slice box and the console ------------------------------------------------
+def test_the_slice_box_reads_with_the_consoles_parser_and_r_indexing():
+    from pathlib import Path
+
+    from playground.console import Session
+
+    source = Path("playground/slicing.py").read_text()
+    assert "import ast" not in source and "parse_r(" in source and "parse_numpy(" in source
+    assert "r_index.range_index(" in source  # R's 1-based inclusive ranges come from one place
+    console = Session(TENSORS)
+    for expr in ("train_images[10:99,,]", "train_images[, 15:28, 15:28]", "train_images[5,,]", "train_labels[5]",
+                 "train_images[10:99]", "x_train[9:99]", "x_train[:, 14:, 14:]", "y_train[4]"):
+        box, typed = select(expr, TENSORS), console.run(expr)
+        np.testing.assert_array_equal(np.ravel(box.result), np.ravel(typed.value))
+        assert box.other_form == typed.other_form, expr
