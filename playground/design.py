@@ -250,6 +250,44 @@ def _dense_problems(spec: LayerSpec) -> list[str]:
     return problems
 
 
+# What one batch may hold in layer outputs (with their gradients and working copies) before the
+# app refuses to train: beyond it a convnet at a large batch size would exhaust the memory.
+MAX_BATCH_BYTES = 1_500_000_000
+WORKING_COPIES = 3  # each output, its gradient, and the copies a layer works in (Conv2D's patches)
+VIEWS = ("Flatten", "Reshape")  # their outputs are their inputs, reshaped: no memory of their own
+
+
+def values_per_sample(rows, image_shape=(28, 28), classes: int = 10) -> int | None:
+    """The numbers the layers output for one digit, from the engine's shapes (a Flatten's view
+    of its input not counted again); None while a layer cannot be built."""
+    summary = summarise(rows, image_shape, classes)
+    if summary.total is None:
+        return None
+    return sum(flat_size(shape[1:]) for kind, shape, _ in summary.layers if kind not in VIEWS)
+
+
+def batch_memory_error(rows, image_shape, classes: int, batch: int) -> str | None:
+    """Why a batch of ``batch`` digits would take too much memory for this design, or None.
+
+    Chapter 2's network needs about 6 KB per digit; chapter 5's convnet about 440 KB (its first
+    layer alone outputs 26 x 26 x 32 numbers per digit), so 6,000 digits in one batch would need
+    about 2.7 GB."""
+    values = values_per_sample(rows, image_shape, classes)
+    if values is None:
+        return None
+    needed = values * batch * 4 * WORKING_COPIES  # float32
+    if needed <= MAX_BATCH_BYTES:
+        return None
+    fits = max(1, MAX_BATCH_BYTES // (values * 4 * WORKING_COPIES))
+    return (f"A batch of {batch:,} digits needs about {_gigabytes(needed)} for this network's layer outputs "
+            f"({values:,} numbers per digit); the playground trains up to {_gigabytes(MAX_BATCH_BYTES)}: use a "
+            f"batch size of at most {fits:,}, or fewer filters")
+
+
+def _gigabytes(n_bytes: float) -> str:
+    return f"{n_bytes / 1e9:.1f} GB"
+
+
 def parameter_count(rows, image_shape=(28, 28), classes: int = 10) -> int | None:
     """The design's parameters as ``summary()`` counts them (None while a layer cannot be built)."""
     return summarise(rows, image_shape, classes).total

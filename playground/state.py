@@ -105,7 +105,20 @@ class AppState(QObject):
     def training_errors(self) -> list[str]:
         """Everything that stops Train from starting; the Training panel shows the first."""
         errors = [] if self._dataset is not None else ["No dataset loaded"]
-        return errors + self.network_errors() + self.settings_errors()
+        errors += self.network_errors() + self.settings_errors()
+        if not errors:  # a valid design and recipe: does one batch of it fit in memory?
+            memory = design.batch_memory_error(self._layers, self.image_shape, self.classes, self._largest_batch())
+            errors += [memory] if memory else []
+        return errors
+
+    def _largest_batch(self) -> int:
+        """The most digits one forward pass holds: a training batch (never more than the training
+        digits, as ``fit`` cuts them) or an evaluation batch of the test set."""
+        from playground.training_data import EVALUATION_BATCH_SIZE
+
+        ds, s = self._dataset, self._settings
+        digits = s.train_size or len(ds.x_train)
+        return max(min(s.batch_size, digits), min(EVALUATION_BATCH_SIZE, len(ds.x_test)))
 
     def build_model(self) -> engine.Sequential:
         """A fresh, compiled engine model for the current design (raises ValueError if invalid)."""

@@ -220,3 +220,26 @@ def test_a_model_file_is_read_back_as_the_rows_that_rebuild_it():
 def test_run_labels_name_a_convnet_briefly():
     assert design.short_label(CHAPTER_5_CONVNET) == "conv 32, maxpool, conv 64, maxpool, conv 64, flatten, dense 64"
     assert set(PRESETS) >= {"Chapter 2: dense 512", "Chapter 5: small convnet"}
+
+
+# -- a batch that would exhaust the memory is refused before Train ---------------------------------
+def test_a_convnet_batch_too_big_for_memory_is_refused_with_what_fits():
+    assert design.batch_memory_error(CHAPTER_NETWORK, (28, 28), 10, 60_000) is None  # full-batch chapter 2 still trains
+    assert design.batch_memory_error(CHAPTER_5_CONVNET, (28, 28), 10, 128) is None
+    message = design.batch_memory_error(CHAPTER_5_CONVNET, (28, 28), 10, 6_000)
+    assert message.startswith("A batch of 6,000 digits needs about 2.7 GB") and "at most 3,375" in message
+    first = design.summarise(CHAPTER_5_CONVNET).layers[0]
+    assert first == ("Conv2D", (None, 26, 26, 32), 320)  # the 21,632 numbers per digit counted above come from here
+
+
+def test_train_is_refused_for_a_batch_too_big_and_allowed_once_the_digits_are_few(qtbot):
+    from playground.data_loading import load_sample_dataset
+
+    state = AppState(load_sample_dataset())
+    state.set_layers(CHAPTER_5_CONVNET)
+    state.set_settings(batch_size=6000)
+    assert "A batch of 6,000 digits" in state.training_errors()[0]
+    state.set_settings(train_size=300)  # fit cuts a batch to the digits it has: 300
+    assert state.training_errors() == []
+    state.set_settings(train_size=0, batch_size=64)  # the book's batch size
+    assert state.training_errors() == []
