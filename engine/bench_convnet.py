@@ -8,7 +8,9 @@ share of the float32 GEMM ceiling for the same products; accuracy) plus ``peak_r
 process's peak resident memory (the data, training and evaluation: PyTorch runs in a child
 process, so its memory is not counted). ``--compare-torch`` trains the same recipe in PyTorch
 (CPU) with 1 and 2 threads, each epoch of each run in turn with the engine's, and compares with
-the faster. This is a script, not a test: timings on a shared machine vary from run to run.
+the faster. ``--strategies split_batch two_threads serial`` times the engine under each named
+strategy (the first is the headline; by default the one ``fit`` chooses), epochs in turn with the
+others. This is a script, not a test: timings on a shared machine vary from run to run.
 """
 from __future__ import annotations
 
@@ -21,11 +23,13 @@ import statistics
 import sys
 import time
 
+import os
+
 import numpy as np
 
 import engine
 from engine import blas, examples, ops
-from engine.bench import _timed, blas_info, median_epoch, run_interleaved
+from engine.bench import _timed, blas_info, median_epoch, run_interleaved, strategy_named
 from engine.layers import Conv2D, Dense
 
 
@@ -102,23 +106,29 @@ def load(sample: bool):
     return examples.images(x, "convnet"), y, examples.images(xt, "convnet"), yt
 
 
-def engine_epochs(data, epochs: int, batch_size: int, seed: int):
-    """Train the convnet one epoch at a time (rmsprop, categorical cross-entropy); yields seconds."""
+def engine_epochs(data, epochs: int, batch_size: int, seed: int, strategy: str | None = None):
+    """Train the convnet one epoch at a time (rmsprop, categorical cross-entropy) under the
+    strategy named (None: the one ``fit`` chooses); yields seconds."""
     x, y, xt, yt = data
     engine.utils.set_random_seed(seed)
     model = examples.convnet()
     model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
     y_1hot = engine.utils.to_categorical(y, 10)
+    used = engine.callbacks.LambdaCallback()
     for epoch in range(epochs):
-        start = time.perf_counter()
-        history = model.fit(x, y_1hot, epochs=epoch + 1, initial_epoch=epoch, batch_size=batch_size, verbose=0)
-        yield time.perf_counter() - start
+        engine.utils.set_random_seed(seed * 1000 + epoch)  # this epoch's shuffle, whatever ran in between
+        with strategy_named(strategy):
+            start = time.perf_counter()
+            history = model.fit(x, y_1hot, epochs=epoch + 1, initial_epoch=epoch, batch_size=batch_size,
+                                verbose=0, callbacks=[used])
+            yield time.perf_counter() - start
     test_loss, test_acc = model.evaluate(xt, engine.utils.to_categorical(yt, 10), batch_size=250)
     return {
         "train_accuracy": history.history["accuracy"][-1],
         "test_accuracy": test_acc,
         "test_loss": test_loss,
         "first_10_predicted": model.predict_classes(xt[:10]).tolist(),
+        "strategy": used.params.get("strategy"),
     }
 
 
@@ -197,6 +207,8 @@ def main(argv=None) -> int:
     parser.add_argument("--sample", action="store_true", help="use the bundled sample (no download)")
     parser.add_argument("--compare-torch", action="store_true", help="run the same recipe in PyTorch too")
     parser.add_argument("--torch-threads", type=int, nargs="+", default=[1, 2], help="PyTorch's thread counts to try")
+    parser.add_argument("--strategies", nargs="+", default=[None], metavar="NAME",
+                        help="time the engine under each of these strategies (the first is the headline)")
     args = parser.parse_args(argv)
     if args.compare_torch and importlib.util.find_spec("torch") is None:
         print("PyTorch is not installed: pip install torch", file=sys.stderr)
@@ -209,13 +221,18 @@ def main(argv=None) -> int:
     products = step_products(model, args.batch_size)
     info = blas_info()
     ceiling = gemm_ceiling(products)
-    trainers = [engine_epochs(data, args.epochs, args.batch_size, args.seeds[0]), gemm_epochs(products, steps, args.epochs)]
+    load_before = os.getloadavg()
+    trainers = [engine_epochs(data, args.epochs, args.batch_size, args.seeds[0], args.strategies[0]),
+                gemm_epochs(products, steps, args.epochs)]
+    others = {name: len(trainers) + i for i, name in enumerate(args.strategies[1:])}
+    trainers += [engine_epochs(data, args.epochs, args.batch_size, args.seeds[0], name) for name in args.strategies[1:]]
+    torch_index = len(trainers)
     if args.compare_torch:
         trainers += [torch_epochs(args.sample, args.epochs, args.batch_size, args.seeds[0], t) for t in args.torch_threads]
     timed = run_interleaved(*trainers)
     runs = [{"epoch_seconds": timed[0][0], **timed[0][1]}]
     for seed in args.seeds[1:]:  # more seeds: accuracy only
-        runs.append(run_interleaved(engine_epochs(data, args.epochs, args.batch_size, seed))[0][1])
+        runs.append(run_interleaved(engine_epochs(data, args.epochs, args.batch_size, seed, args.strategies[0]))[0][1])
     ceiling = max(ceiling, gemm_ceiling(products))
     seconds = median_epoch(runs[0]["epoch_seconds"])
     gemm_seconds = median_epoch(timed[1][0])
@@ -240,18 +257,24 @@ def main(argv=None) -> int:
         "test_accuracy_by_seed": {s: round(r["test_accuracy"], 4) for s, r in zip(args.seeds, runs)},
         "first_10_predicted": runs[0]["first_10_predicted"],
         "peak_rss_mb": round(peak_rss_mb(), 1),
+        "strategy": runs[0]["strategy"],
         **info,
         "numpy": np.__version__,
+        "load_average_1min": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
     }
+    for name, index in others.items():
+        result.setdefault("strategy_seconds_per_epoch", {})[name] = round(median_epoch(timed[index][0]), 4)
+        result.setdefault("strategy_epoch_seconds", {})[name] = [round(t, 4) for t in timed[index][0]]
+        result.setdefault("strategy_test_accuracy", {})[name] = round(timed[index][1]["test_accuracy"], 4)
     if args.compare_torch:
         by_threads = {}
-        for threads, (epoch_seconds, run) in zip(args.torch_threads, timed[2:]):
+        for threads, (epoch_seconds, run) in zip(args.torch_threads, timed[torch_index:]):
             by_threads[threads] = {"seconds_per_epoch": round(median_epoch(epoch_seconds), 4),
                                    "epoch_seconds": [round(t, 4) for t in epoch_seconds],
                                    "test_accuracy": round(run["test_accuracy"], 4)}
         best = min(by_threads, key=lambda t: by_threads[t]["seconds_per_epoch"])
         result.update({
-            "torch_version": timed[2][1]["version"],
+            "torch_version": timed[torch_index][1]["version"],
             "torch_threads": best,
             "torch_seconds_per_epoch": by_threads[best]["seconds_per_epoch"],
             "torch_test_accuracy": by_threads[best]["test_accuracy"],

@@ -48,7 +48,7 @@ def run_epoch(model, strategy, feeder: BatchFeeder, accuracy, callbacks: Callbac
         xb, yb = strategy.batch(feeder, index)
         callbacks.on_train_batch_begin(index)
         strategy.prefetch_batch(feeder, index + 1)
-        loss, acc = train_step(model, xb, yb, accuracy)
+        loss, acc = strategy.train_step(model, xb, yb, accuracy)
         if not math.isfinite(loss):
             model.stop_training, model.stop_reason = True, "nan"
             model.stop_cause, model.stop_message = explain_non_finite_loss(model, epoch, index, loss, xb, yb)

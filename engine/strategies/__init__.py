@@ -1,4 +1,5 @@
-"""Strategies: how ``fit`` runs the named operations of ``engine.ops`` (``serial``, ``two_threads``).
+"""Strategies: how ``fit`` runs a step and the named operations of ``engine.ops`` (``serial``,
+``two_threads``, ``split_batch``).
 
 ``choose(model)`` picks the fastest strategy that supports the model on this machine, unless the
 environment variable ``ENGINE_STRATEGY`` names one (``ENGINE_STRATEGY=serial``). It returns the
@@ -11,10 +12,11 @@ import os
 
 from engine.strategies.base import Strategy
 from engine.strategies.serial import SERIAL, Serial
+from engine.strategies.split_batch import SplitBatch
 from engine.strategies.two_threads import TwoThreads
 
-_STRATEGIES = {"serial": Serial, "two_threads": TwoThreads}
-PREFERENCE = ("two_threads", "serial")  # fastest first, as measured by ``python -m engine.bench``
+_STRATEGIES = {"serial": Serial, "two_threads": TwoThreads, "split_batch": SplitBatch}
+PREFERENCE = ("split_batch", "two_threads", "serial")  # fastest first, as measured by ``python -m engine.bench``
 
 
 def names() -> list[str]:
@@ -48,4 +50,4 @@ def choose(model) -> tuple[Strategy, str]:
     return SERIAL, "; ".join(reasons)  # pragma: no cover - serial supports every model
 
 
-__all__ = ["Strategy", "Serial", "TwoThreads", "SERIAL", "get", "choose", "names"]
+__all__ = ["Strategy", "Serial", "TwoThreads", "SplitBatch", "SERIAL", "get", "choose", "names"]

@@ -7,7 +7,9 @@ A strategy answers these, as Keras's distribution strategies do:
   whatever it needs, e.g. a helper thread, so that nothing is left behind when ``fit`` returns);
 * ``matmul``, ``matmul_at_b``, ``matmul_a_bt`` and ``update``: the operations themselves;
 * ``batch`` and ``prefetch_batch``: where ``fit`` gets each batch from (a strategy may gather the
-  next one while this one trains).
+  next one while this one trains);
+* ``train_step(model, x, y, accuracy)``: one training step (``engine.training.train_step``, unless
+  the strategy runs it its own way, e.g. on pieces of the batch at once).
 
 Layers and optimizers never see which strategy runs: they call ``engine.ops``.
 """
@@ -17,7 +19,7 @@ import contextlib
 
 import numpy as np
 
-from engine import ops
+from engine import ops, training
 
 
 class Strategy:
@@ -41,6 +43,10 @@ class Strategy:
     def batch(self, feeder, step: int):
         """Batch ``step`` of ``feeder``: ``(x, y)``."""
         return feeder.batch(step)
+
+    def train_step(self, model, x, y, accuracy=None) -> tuple[float, float]:
+        """One step on the batch ``(x, y)``: the readable serial step of ``engine.training``."""
+        return training.train_step(model, x, y, accuracy)
 
     # ----- the operations ---------------------------------------------------------------------
     def matmul(self, a, b, out=None):

@@ -25,14 +25,13 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-import queue
-import signal
 import threading
 
 import numpy as np
 
 from engine import blas, ops
 from engine.strategies.base import Strategy
+from engine.strategies.helper import Helper, cuts
 
 SPLIT_MIN_PRODUCT = 1 << 22  # multiply-adds (m * n * k): a smaller product stays on one thread
 SPLIT_MIN_UPDATE = 1 << 17  # elements: a smaller weight is updated on one thread
@@ -40,13 +39,6 @@ SPLIT_MIN_WORK = 1 << 17  # multiply-adds per sample of the model's biggest laye
 # a big operation is cut into this many disjoint pieces, which the two threads take in turn until
 # none is left: if one thread loses its core for a while, the other does more pieces
 PIECES = 4
-
-
-def _cuts(size: int, pieces: int) -> list[tuple[int, int]]:
-    """``[lo, hi)`` bounds that cut ``range(size)`` into ``pieces`` nearly equal parts."""
-    pieces = max(1, min(pieces, size))
-    bounds = [size * i // pieces for i in range(pieces + 1)]
-    return list(zip(bounds[:-1], bounds[1:]))
 
 
 def _biggest_work_per_sample(model) -> int:
@@ -74,7 +66,7 @@ class TwoThreads(Strategy):
     def __init__(self, min_product: int = SPLIT_MIN_PRODUCT, min_update: int = SPLIT_MIN_UPDATE,
                  pieces: int = PIECES):
         self.min_product, self.min_update, self.pieces = min_product, min_update, pieces
-        self._helper: _Helper | None = None
+        self._helper: Helper | None = None
         self._gathers: dict = {}  # (feeder, step) -> the helper's task that gathers that batch
 
     def supports(self, model) -> tuple[bool, str]:
@@ -91,7 +83,7 @@ class TwoThreads(Strategy):
 
     @contextlib.contextmanager
     def running(self):
-        with blas.single_threaded(), _Helper() as helper, ops.using(self):
+        with blas.single_threaded(), Helper() as helper, ops.using(self):
             outer, self._helper = self._helper, helper
             try:
                 yield self
@@ -144,7 +136,7 @@ class TwoThreads(Strategy):
         if out is None:
             out = np.empty((m, n), np.result_type(a, b))
         pieces = []
-        for lo, hi in _cuts(max(m, n), self.pieces):
+        for lo, hi in cuts(max(m, n), self.pieces):
             (ai, bi), oi = (rows(lo, hi), out[lo:hi]) if m >= n else (cols(lo, hi), out[:, lo:hi])
             pieces.append(functools.partial(np.matmul, ai, bi, out=oi))
         helper.share(pieces)
@@ -156,131 +148,4 @@ class TwoThreads(Strategy):
             rule(gradient, variable, slots)
             return
         helper.share([functools.partial(rule, gradient[lo:hi], variable[lo:hi], slots.rows(lo, hi))
-                      for lo, hi in _cuts(len(variable), self.pieces)])
-
-
-class _Task:
-    """Work handed to the helper, which the caller takes back if the helper has not started it."""
-
-    def __init__(self, work):
-        self.work, self.error = work, None
-        self._claim = threading.Lock()  # taken by whoever runs the work
-        self._finished = threading.Lock()  # held until the helper has run it
-        self._finished.acquire()
-
-    def run_on_helper(self) -> None:
-        if self._claim.acquire(blocking=False):
-            try:
-                self.work()
-            except BaseException as error:  # raised by join(), on the caller's thread
-                self.error = error
-            self._finished.release()
-
-    def run_here(self) -> bool:
-        """Run the work on this thread if the helper has not started it; True if it ran here."""
-        if self._claim.acquire(blocking=False):
-            self.work()
-            return True
-        return False
-
-    def join(self) -> None:
-        """Run the work here if the helper has not started it, else wait for it; raise its error."""
-        if self.run_here():
-            return
-        self._finished.acquire()
-        if self.error is not None:
-            raise self.error
-
-
-class _Helper:
-    """A thread that runs, in order, the tasks that the thread which started it hands over.
-
-    A task the helper has not started by the time the caller wants its result is run by the
-    caller itself (``_Task.join``): on a busy machine the helper may wait for a core, and then
-    the caller does not wait for it.
-    """
-
-    def __init__(self):
-        self.owner = threading.get_ident()
-        self._tasks: queue.SimpleQueue = queue.SimpleQueue()
-        self._held_back = None  # a Ctrl+C that came inside ``critical``
-        self._inside = 0
-        self._thread = threading.Thread(target=self._run, name="engine-two-threads", daemon=True)
-
-    def __enter__(self):
-        self._saved_handler = None
-        if threading.current_thread() is threading.main_thread():
-            previous = signal.getsignal(signal.SIGINT)
-            if callable(previous):  # Python's (or the app's) Ctrl+C handler: hold it back in critical()
-                self._saved_handler = previous
-                signal.signal(signal.SIGINT, self._on_interrupt)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info):
-        with self.critical():
-            self._tasks.put(None)
-            self._thread.join()  # it finishes what it started and skips what it had not
-            if self._saved_handler is not None:
-                signal.signal(signal.SIGINT, self._saved_handler)
-        return False
-
-    def _on_interrupt(self, signum, frame):
-        if self._inside:
-            self._held_back = (signum, frame)
-        else:
-            self._saved_handler(signum, frame)
-
-    @contextlib.contextmanager
-    def critical(self):
-        """Within the block, a Ctrl+C waits (and is raised when the outermost block ends)."""
-        self._inside += 1
-        try:
-            yield
-        finally:
-            self._inside -= 1
-        if not self._inside and self._held_back:
-            (signum, frame), self._held_back = self._held_back, None
-            self._saved_handler(signum, frame)  # Python's default raises KeyboardInterrupt
-
-    def _run(self) -> None:
-        while True:
-            tasks = self._tasks.get()
-            if tasks is None:
-                return
-            for task in tasks:
-                task.run_on_helper()
-
-    def submit(self, work) -> _Task:
-        """Hand ``work()`` to the helper; ``join()`` the task for its end (call within ``critical``)."""
-        task = _Task(work)
-        self._tasks.put((task,))
-        return task
-
-    def share(self, pieces) -> None:
-        """Run each of ``pieces`` once, on this thread or on the helper: both take the next piece
-        nobody has taken until none is left. Returns when all are done; an error from any piece
-        is raised after all have ended."""
-        tasks = [_Task(piece) for piece in pieces]
-        with self.critical():
-            self._tasks.put(tasks)
-            first_error = None
-            ran_here = []
-            for task in tasks:  # take every piece the helper has not started...
-                try:
-                    ran_here.append(task.run_here())
-                except BaseException as error:
-                    ran_here.append(True)
-                    first_error = first_error or error
-            for task, here in zip(tasks, ran_here):  # ...then wait for the helper's pieces
-                if not here:
-                    try:
-                        task.join()
-                    except BaseException as error:
-                        first_error = first_error or error
-            if first_error is not None:
-                raise first_error
-
-    def pair(self, here, there) -> None:
-        """Run ``here()`` and ``there()`` at once, one on each thread (see ``share``)."""
-        self.share((here, there))
+                      for lo, hi in cuts(len(variable), self.pieces)])

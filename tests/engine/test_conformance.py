@@ -19,7 +19,6 @@ import engine
 from engine import backend, gradcheck, strategies
 from engine import layers
 from engine.layers import Dense, Flatten
-from engine.training import train_step
 from engine.utils import set_random_seed, to_categorical
 
 CLASSES = 3
@@ -64,11 +63,11 @@ BATCH_SIZES = (2, 7, 3)  # outputs wider than tall and taller than wide: both wa
 def train_a_few_steps(cls, strategy_name, optimizer):
     set_random_seed(0)
     model = example_model(cls, optimizer)
-    with eager(strategy_name).running():
+    with eager(strategy_name).running() as strategy:
         for step, n in enumerate(BATCH_SIZES):
             x, y = example_batch(cls, n=n, seed=step)
             x = model._inputs(x)
-            loss, _ = train_step(model, x, model._targets(y, len(x)))
+            loss, _ = strategy.train_step(model, x, model._targets(y, len(x)))
             assert np.isfinite(loss)
     return model.get_weights()
 

@@ -19,7 +19,8 @@ from engine import blas, ops, strategies
 from engine.batches import BatchFeeder
 from engine.callbacks import Callback, LambdaCallback
 from engine.layers import Dense, Flatten
-from engine.strategies.two_threads import TwoThreads, _Helper
+from engine.strategies.helper import Helper as _Helper
+from engine.strategies.two_threads import TwoThreads
 from engine.utils import set_random_seed, to_categorical
 
 two_threads_here = pytest.mark.skipif(
