@@ -120,6 +120,11 @@ class REvaluator:
             return value
         name = node.target.args[0].value.id  # dim(x) <- c(...)
         old = as_array(self.env.get(name, "R", node.column), name)
+        if value is None:  # dim(x) <- NULL: a plain vector, its elements in column-major order
+            new = old.ravel(order="F")
+            self.env.set(name, new)
+            self.info.setdefault(id(node), {})["shape"] = new.shape
+            return new
         dims = as_array(value, "The new dim")
         if not is_whole(dims) or np.any(dims < 0):
             raise ConsoleError("dim(x) <- c(...) takes whole numbers of zero or more")

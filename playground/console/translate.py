@@ -156,6 +156,8 @@ class _RToNumpy:
         if isinstance(node, n.Assign):
             if isinstance(node.target, n.Call):  # dim(x) <- c(...)
                 name = self.text(node.target.args[0].value)
+                if node.value == n.Name("NULL"):
+                    return f'{name} = {name}.ravel(order="F")'
                 return f'{name} = {name}.reshape({self.shape_text(node.value)}, order="F")'
             return f"{self.text(node.target)} = {self.text(node.value)}"
         if isinstance(node, n.Unary):

@@ -160,6 +160,11 @@ def test_dim_assignment_fills_column_major_as_r_does(console):
     assert result.other_form == 'x = x.reshape((2, 3), order="F")'
     assert run(console, "x").value.tolist() == [[1, 3, 5], [2, 4, 6]]
     assert any("column-major" in note for note in result.notes)
+    assert run(console, "x[2, 3]").value.tolist() == [6]
+    assert run(console, "x[4]").value.tolist() == [4]  # one index counts down the columns
+    result = run(console, "dim(x) <- NULL")
+    assert result.value.tolist() == [1, 2, 3, 4, 5, 6] and result.other_form == 'x = x.ravel(order="F")'
+    assert run(console, "c(matrix(1:6, nrow = 2, byrow = TRUE))").value.tolist() == [1, 4, 2, 5, 3, 6]
 
 
 def test_array_reshape_fills_row_major_as_the_books_keras_function_does(console):
