@@ -63,8 +63,11 @@ def layer_row(kind: str, **settings):
     if kind == "Dense":
         values = {**STARTING["Dense"], **settings}
         return LayerSpec(values["units"], values["activation"], values["dropout"])
-    known = engine_layers.defaults(kind) if kind in engine_layers.names() else {}
-    values = {**known, **STARTING.get(kind, {}), **settings}
+    if kind not in SETTINGS:  # no columns for it (Flatten, or a kind set from code): kept as given
+        order = engine_layers.required(kind) + list(engine_layers.defaults(kind)) if kind in engine_layers.names() else []
+        ranked = sorted(settings, key=lambda name: order.index(name) if name in order else len(order))
+        return LayerRow(kind, tuple((name, _frozen(settings[name])) for name in ranked))
+    values = {**engine_layers.defaults(kind), **STARTING.get(kind, {}), **settings}
     return LayerRow(kind, tuple((name, _frozen(values.get(name))) for name in settings_of(kind)))
 
 

@@ -265,7 +265,10 @@ class NetworkPanel(FitsShortDock, LocksWhileTraining, QWidget):
     def _read_layers(self) -> tuple:
         """The design rows as the table holds them, invalid text included (so state can report it)."""
         layers = []
-        for row, kind in zip(self._hidden_rows(), self._row_kinds):
+        for row, kind, shown in zip(self._hidden_rows(), self._row_kinds, self.state.layers):
+            if not design.settings_of(kind):  # nothing to read (Flatten), or a kind without columns: as it is
+                layers.append(shown)
+                continue
             values = {}
             defaults = design.values_of(design.layer_row(kind))
             for name in design.settings_of(kind):

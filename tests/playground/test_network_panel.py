@@ -457,3 +457,13 @@ def test_a_narrow_panel_keeps_a_convnets_shapes_and_scrolls_instead(qtbot):
     shown = [c for c in range(panel.table.columnCount()) if not panel.table.isColumnHidden(c)]
     assert all(header.sectionSize(c) >= panel.table.natural_width(c) for c in shown)  # none squeezed
     assert "(None, 26, 26, 32)" in panel.table.item(1, LAYER).toolTip()  # and on each layer's name
+
+
+def test_a_row_of_a_kind_without_columns_survives_edits_elsewhere(panel):
+    from playground.specs import LayerRow
+
+    reshape = LayerRow("Reshape", (("target_shape", (784,)),))  # the engine's, not offered by the chooser
+    panel.state.set_layers((reshape, LayerSpec(64)))
+    assert panel.table.item(1, LAYER).text() == "Reshape 1" and panel.state.network_errors() == []
+    edit(panel, 2, UNITS, "32")
+    assert panel.state.layers == (reshape, LayerSpec(32))
