@@ -1,10 +1,12 @@
 """Datasets for the engine, loaded as plain NumPy arrays.
 
 Each dataset is a module with a Keras-style ``load_data()`` returning
-``(x_train, y_train), (x_test, y_test)``. Only MNIST ships for now; see
-:mod:`engine.datasets.mnist` for where it comes from and how it is cached.
+``(x_train, y_train), (x_test, y_test)``: :mod:`engine.datasets.mnist` (the book's digits; a
+sample ships with the package) and :mod:`engine.datasets.fashion_mnist` (Zalando's clothes, in
+MNIST's format). :mod:`engine.datasets.idx` reads any dataset published as MNIST was (four IDX
+files).
 """
 
-from . import mnist
+from . import fashion_mnist, idx, mnist
 
-__all__ = ["mnist"]
+__all__ = ["fashion_mnist", "idx", "mnist"]

@@ -404,43 +404,46 @@ def cached_file_is_trusted(path: Path, expected: str) -> bool:
 # --------------------------------------------------------------------------
 
 
-def _download_error(url: str, reason: object, offline: bool, kind: str = "failed") -> DownloadError:
+def _download_error(url: str, reason: object, offline: bool, kind: str = "failed", dataset: str = "MNIST") -> DownloadError:
     """Build a DownloadError whose message tells a script's user what to do next."""
     hint = "You appear to be offline" if offline else "Nothing was saved; try again"
+    advice = ("download mnist.npz on another machine and pass it with --data PATH "
+              "or set PLAYGROUND_MNIST=/path/to/mnist.npz, or use the bundled sample (load_sample())."
+              if dataset == "MNIST" else
+              f"download the {dataset} files on another machine and load them from their folder.")
     return DownloadError(
-        f"Could not download MNIST from {url} ({reason}). {hint}: "
-        "download mnist.npz on another machine and pass it with --data PATH "
-        "or set PLAYGROUND_MNIST=/path/to/mnist.npz, "
-        "or use the bundled sample (load_sample()).",
+        f"Could not download {dataset} from {url} ({reason}). {hint}: {advice}",
         url=url, reason=str(reason), kind="offline" if offline else kind,
     )
 
 
 def _stream(url: str, out: Any, progress: Progress | None, timeout: float, cancel: Any,
-            min_rate: float, stall_window: float, poll_interval: float) -> str:
+            min_rate: float, stall_window: float, poll_interval: float, dataset: str = "MNIST") -> str:
     """Copy ``url`` into the open file ``out``; return the SHA-256 of the bytes."""
     try:
         digest, done, total = http_fetch.fetch(
             url, out, user_agent=APP_NAME, timeout=timeout, cancel=cancel, progress=progress,
             min_rate=min_rate, stall_window=stall_window, poll_interval=poll_interval)
     except http_fetch.Cancelled:
-        raise DownloadCancelled("MNIST download cancelled; nothing was saved.", url=url, kind="cancelled") from None
+        raise DownloadCancelled(f"{dataset} download cancelled; nothing was saved.", url=url, kind="cancelled") from None
     except http_fetch.TooSlow as exc:
         received = exc.args[0] if exc.args else 0
         raise _download_error(
             url, f"too slow: {received:,} bytes in the last {stall_window:g} s, "
-            f"below the minimum of {min_rate:,.0f} bytes per second", offline=False, kind="slow") from None
+            f"below the minimum of {min_rate:,.0f} bytes per second", offline=False, kind="slow",
+            dataset=dataset) from None
     except http_fetch.HTTPStatusError as exc:
-        raise _download_error(url, str(exc), offline=False, kind="http") from exc
+        raise _download_error(url, str(exc), offline=False, kind="http", dataset=dataset) from exc
     except http_fetch.CannotConnect as exc:
-        raise _download_error(url, exc, offline=True) from exc
+        raise _download_error(url, exc, offline=True, dataset=dataset) from exc
     except (TimeoutError, OSError, http.client.HTTPException, ValueError) as exc:
         reason = f"connection lost: {exc}" if str(exc) else type(exc).__name__
-        raise _download_error(url, reason, offline=False) from exc
+        raise _download_error(url, reason, offline=False, dataset=dataset) from exc
     # a connection that closes early reads as the end: compare with what the server promised
     if total is not None and done != total:
         raise _download_error(
-            url, f"transfer interrupted after {done:,} of {total:,} bytes", offline=False, kind="interrupted"
+            url, f"transfer interrupted after {done:,} of {total:,} bytes", offline=False, kind="interrupted",
+            dataset=dataset,
         )
     return digest
 
@@ -455,6 +458,7 @@ def download(
     min_rate: float = MIN_RATE,
     stall_window: float = STALL_WINDOW,
     poll_interval: float = 0.1,
+    dataset: str = "MNIST",
 ) -> Path:
     """Download ``url`` to ``dest`` (default :func:`cache_path`), safely.
 
@@ -472,7 +476,7 @@ def download(
     the connection: a cancel takes effect within about ``poll_interval``.
     A transfer that brings fewer than ``min_rate`` bytes per second over a whole
     ``stall_window`` seconds is abandoned (a stalled or trickling server);
-    ``timeout`` bounds connecting and each read.
+    ``timeout`` bounds connecting and each read. ``dataset`` names what is downloaded in messages.
 
     On any failure - network error, timeout, short transfer, wrong hash,
     cancellation - the temporary file is deleted, nothing is left behind, and
@@ -485,13 +489,13 @@ def download(
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as out:
-            digest = _stream(url, out, progress, timeout, cancel, min_rate, stall_window, poll_interval)
+            digest = _stream(url, out, progress, timeout, cancel, min_rate, stall_window, poll_interval, dataset)
         if sha256 is not None and digest != sha256.lower():
             raise _download_error(
                 url,
                 f"the file's SHA-256 is {digest}, expected {sha256.lower()}; "
                 "the transfer was corrupted or the server's file changed",
-                offline=False, kind="hash",
+                offline=False, kind="hash", dataset=dataset,
             )
         if sha256 is None:
             try:
