@@ -13,6 +13,8 @@
 * ``layer_output(model, x, layer=-2)``: one layer's output for many samples, batch by batch (the
   last hidden layer's space, where nearest neighbours and projections are taken).
 * ``trace(model, x, class_index=None)``: the first three from one forward and one backward pass.
+* ``loss_gradients(model, x, y, loss=None)``: the gradient of the loss on a batch with respect to
+  every weight, as training computes it but without the update (for gradient histograms).
 
 All of them work on a private copy of the model (same weights), so that a network training on another
 thread is never disturbed, and neither draws from the engine's random numbers, so a seeded run
@@ -117,6 +119,24 @@ def output_gradients(model: Sequential, x, class_index=None, logit: bool = True)
     layer it is the one at the chosen class that starts the backward pass.
     """
     return trace(model, x, class_index, logit).output_gradients
+
+
+def loss_gradients(model: Sequential, x, y, loss=None) -> list[np.ndarray]:
+    """dLoss/dweight for every weight of ``model`` (``model.get_weights()`` order), the mean over
+    the batch ``(x, y)``: the step training would take, before the optimizer scales it.
+
+    ``loss``: the loss's name (``"categorical_crossentropy"``...); None takes the model's compiled
+    one. The pass runs in inference mode (no dropout mask, BatchNormalization's moving statistics),
+    so that it draws no random numbers and leaves the model untouched.
+    """
+    from engine import gradcheck
+
+    loss = loss if loss is not None else model.loss
+    if loss is None:
+        raise ValueError("loss_gradients needs a loss: compile the model or pass loss='...'")
+    copy, x = _private_copy(model), _batch(model, x)
+    copy.compile(optimizer="sgd", loss=loss)
+    return gradcheck.model_gradients(copy, x, y, training=False)
 
 
 def _batch(model: Sequential, x) -> np.ndarray:

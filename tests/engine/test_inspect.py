@@ -165,3 +165,35 @@ def test_layer_output_batch_by_batch_equals_the_layer_by_layer_pass():
     assert inspect.layer_output(network, digits[:0]).shape == (0, 64)
     with pytest.raises(IndexError):
         inspect.layer_output(network, digits, layer=8)
+
+
+def test_loss_gradients_are_the_slope_of_the_loss_for_every_weight(float64):
+    """An uncompiled model (as the app's weight snapshots are) with the loss named: each weight's
+    gradient is the slope of the batch's mean loss, measured by central differences."""
+    set_random_seed(12)
+    model = engine.Sequential([Dense(5, activation="tanh", input_shape=(4,)), Dense(3, activation="softmax")])
+    rng = np.random.default_rng(13)
+    x, y = rng.normal(size=(6, 4)), np.eye(3)[rng.integers(0, 3, 6)]
+    loss = engine.losses.get("categorical_crossentropy")
+
+    def loss_with(weights):
+        model.set_weights(weights)
+        return float(loss(y, model.predict(x, batch_size=len(x))))
+
+    before = model.get_weights()
+    analytic = inspect.loss_gradients(model, x, y, loss="categorical_crossentropy")
+    for weights_before, weights_after in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(weights_before, weights_after)  # looked at, not trained
+    assert [g.shape for g in analytic] == [w.shape for w in before]
+    for k, weight in enumerate(before):
+        def f(value, k=k):
+            return loss_with([value if j == k else w for j, w in enumerate(before)])
+        np.testing.assert_allclose(analytic[k], finite_difference(f, weight), rtol=1e-5, atol=1e-9)
+    model.set_weights(before)
+
+
+def test_loss_gradients_need_a_loss():
+    set_random_seed(14)
+    model = engine.Sequential([Dense(2, input_shape=(3,))])
+    with pytest.raises(ValueError, match="needs a loss"):
+        inspect.loss_gradients(model, np.zeros((1, 3)), np.zeros((1, 2)))
