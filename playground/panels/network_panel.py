@@ -49,6 +49,7 @@ LAYER, UNITS, ACTIVATION, DROPOUT, WINDOW, STRIDES, PADDING, SHAPE, PARAMS = ran
 COLUMN_OF = {"units": UNITS, "filters": UNITS, "activation": ACTIVATION, "dropout": DROPOUT, "rate": DROPOUT,
              "kernel_size": WINDOW, "pool_size": WINDOW, "strides": STRIDES, "padding": PADDING}
 CHOICES = {"activation": ACTIVATIONS, "padding": ("valid", "same")}  # settings chosen from a list
+SETTING_COLUMNS = (UNITS, ACTIVATION, DROPOUT, WINDOW, STRIDES, PADDING)
 SOMETIMES_SHOWN = (WINDOW, STRIDES, PADDING)  # only while a row has such a setting (not in chapter 2)
 TIPS = {
     "units": "Units of this Dense layer: its output has one number per unit",
@@ -106,16 +107,13 @@ class LayerTable(QTableWidget):
             hidden = column in self.unused or (column == self.optional_column and narrow)
             if hidden != self.isColumnHidden(column):
                 self.setColumnHidden(column, hidden)
-        # the Layer column takes the room a hidden Output shape leaves; a table wider than its
-        # view stretches nothing (a stretched column would be squeezed to what is left: "(None, 2...")
-        if self.isColumnHidden(self.optional_column):
-            stretch = LAYER
-        else:
-            stretch = None if needed > self.viewport().width() else self.optional_column
-        for column in (LAYER, self.optional_column):
-            mode = QHeaderView.Stretch if column == stretch else QHeaderView.ResizeToContents
-            if self.horizontalHeader().sectionResizeMode(column) != mode:
-                self.horizontalHeader().setSectionResizeMode(column, mode)
+        # the Layer column takes the room left over; a table wider than its view stretches nothing
+        # (a stretched column would be squeezed to what is left: "(None, 2...")
+        shown_width = sum(self.natural_width(c) for c in range(self.columnCount()) if not self.isColumnHidden(c))
+        overflowing = shown_width > self.viewport().width() and not self.isColumnHidden(self.optional_column)
+        mode = QHeaderView.ResizeToContents if overflowing else QHeaderView.Stretch
+        if self.horizontalHeader().sectionResizeMode(LAYER) != mode:
+            self.horizontalHeader().setSectionResizeMode(LAYER, mode)
         units = self.horizontalHeaderItem(UNITS)
         if units is not None:
             units.setToolTip("Each layer's output shape is (None, units); widen the panel to see that column"
@@ -168,7 +166,6 @@ class NetworkPanel(FitsShortDock, LocksWhileTraining, QWidget):
         self.table.setAlternatingRowColors(True)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeToContents)
-        header.setSectionResizeMode(SHAPE, QHeaderView.Stretch)
         self.table.setVerticalScrollMode(QAbstractItemView.ScrollPerPixel)
         self.table.setHorizontalScrollMode(QAbstractItemView.ScrollPerPixel)
         self.table.itemChanged.connect(self._on_item_changed)
@@ -336,6 +333,13 @@ class NetworkPanel(FitsShortDock, LocksWhileTraining, QWidget):
         self.table.unused = {column for column in SOMETIMES_SHOWN if column not in {COLUMN_OF[n] for n in names}}
         # images change shape layer by layer; flat rows are (None, units) or their input's width
         self.table.shapes_matter = any(row.kind in design.IMAGE_KINDS for row in layers)
+        # a convnet shows summary()'s columns first (Layer, Output shape, Params), so that a narrow
+        # dock scrolls to the settings rather than to the shapes; chapter 2's table keeps its order
+        header = self.table.horizontalHeader()
+        order = (LAYER, SHAPE, PARAMS, *SETTING_COLUMNS) if self.table.shapes_matter else tuple(range(len(COLUMNS)))
+        for place, column in enumerate(order):
+            if header.visualIndex(column) != place:
+                header.moveSection(header.visualIndex(column), place)
         units = "Units /\nfilters" if "filters" in names else "Units"  # two short lines: a narrow column
         window = " /\n".join(w for w, n in (("Kernel", "kernel_size"), ("Pool", "pool_size")) if n in names) or "Kernel"
         for column, text in ((UNITS, units), (WINDOW, window)):

@@ -456,7 +456,12 @@ def test_a_narrow_panel_keeps_a_convnets_shapes_and_scrolls_instead(qtbot):
     header = panel.table.horizontalHeader()
     shown = [c for c in range(panel.table.columnCount()) if not panel.table.isColumnHidden(c)]
     assert all(header.sectionSize(c) >= panel.table.natural_width(c) for c in shown)  # none squeezed
+    # summary()'s columns first, so that what scrolls out of view are settings, not shapes
+    assert [header.logicalIndex(place) for place in range(3)] == [LAYER, SHAPE, PARAMS]
+    assert header.sectionViewportPosition(PARAMS) + header.sectionSize(PARAMS) <= panel.table.viewport().width()
     assert "(None, 26, 26, 32)" in panel.table.item(1, LAYER).toolTip()  # and on each layer's name
+    panel.state.set_layers(CHAPTER_NETWORK)  # chapter 2's table keeps its order
+    assert [header.logicalIndex(place) for place in range(header.count())] == list(range(header.count()))
 
 
 def test_a_row_of_a_kind_without_columns_survives_edits_elsewhere(panel):
