@@ -17,24 +17,39 @@ the engine can build is written: an invalid cell never reaches code the learner 
 """
 from __future__ import annotations
 
+import re
+
 from engine import layers as engine_layers
 from playground.design import engine_configs, model_input_shape, normalised, summarise
 from playground.number_text import number_text
 
 FIX_FIRST = "# Fix the layers marked red first."
 
-R_FUNCTIONS = {  # the R package's names for the engine's (Keras's) classes
-    "Dense": "layer_dense", "Conv2D": "layer_conv_2d", "MaxPooling2D": "layer_max_pooling_2d",
-    "AveragePooling2D": "layer_average_pooling_2d", "GlobalAveragePooling2D": "layer_global_average_pooling_2d",
-    "BatchNormalization": "layer_batch_normalization", "Dropout": "layer_dropout", "Flatten": "layer_flatten",
-    "Activation": "layer_activation", "Reshape": "layer_reshape",
-}
-ALWAYS_WRITTEN = {  # what the book writes even at its default; the first ones go unnamed in Python
+ALWAYS_WRITTEN = {  # what the book writes even at its default (the sizes, the activation)
     "Dense": ("units", "activation"), "Conv2D": ("filters", "kernel_size", "activation"),
     "MaxPooling2D": ("pool_size",), "AveragePooling2D": ("pool_size",), "Dropout": ("rate",),
     "Activation": ("activation",),
 }
-UNNAMED_IN_PYTHON = {"Dense": 1, "Conv2D": 2, "MaxPooling2D": 1, "AveragePooling2D": 1, "Dropout": 1, "Activation": 1}
+
+
+def r_function(class_name: str) -> str:
+    """The R package's name for a Keras layer: ``Conv2D`` -> ``layer_conv_2d``, ``MaxPooling2D``
+    -> ``layer_max_pooling_2d``, ``BatchNormalization`` -> ``layer_batch_normalization``."""
+    snake = re.sub("([a-z])([A-Z])", r"\1_\2", re.sub("(.)([A-Z][a-z]+)", r"\1_\2", class_name)).lower()
+    return "layer_" + re.sub(r"([a-z])(\d)d$", r"\1_\2d", snake)
+
+
+def _unnamed_in_python(class_name: str) -> int:
+    """How many arguments Python Keras code passes by position: the leading ones of the signature
+    that the book always writes, the activation only when it comes first (``Activation("relu")``)."""
+    order = engine_layers.required(class_name) + list(engine_layers.defaults(class_name))
+    always = ALWAYS_WRITTEN.get(class_name, ())
+    count = 0
+    for place, name in enumerate(order):
+        if name not in always or (name == "activation" and place > 0):
+            break
+        count += 1
+    return count
 
 
 def _arguments(class_name: str, config: dict) -> list[tuple[str, object]]:
@@ -93,7 +108,7 @@ def r_code(layers, input_shape=(28, 28), classes: int = 10, width: int | None = 
         written = [f"{name} = {_r_value(value)}" for name, value in arguments]
         if i == 0:
             written.append(f"input_shape = c({dims})")
-        lines.append(f"  {R_FUNCTIONS.get(class_name, class_name)}({', '.join(written)}) %>%")
+        lines.append(f"  {r_function(class_name)}({', '.join(written)}) %>%")
     lines[-1] = lines[-1].removesuffix(" %>%")
     return "\n".join(wrapped for line in lines for wrapped in wrap_call(line, width))
 
@@ -108,7 +123,7 @@ def python_code(layers, input_shape=(28, 28), classes: int = 10, width: int | No
             else " * ".join(str(side) for side in shape) + ",")
     lines = ["from keras import layers, models", "", "model = models.Sequential()"]
     for i, (class_name, arguments) in enumerate(calls):
-        unnamed = UNNAMED_IN_PYTHON.get(class_name, 0)
+        unnamed = _unnamed_in_python(class_name)
         written = [_py_value(value) if k < unnamed and name == _positional(class_name, k) else f"{name}={_py_value(value)}"
                    for k, (name, value) in enumerate(arguments)]
         if i == 0:

@@ -243,3 +243,13 @@ def test_train_is_refused_for_a_batch_too_big_and_allowed_once_the_digits_are_fe
     assert state.training_errors() == []
     state.set_settings(train_size=0, batch_size=64)  # the book's batch size
     assert state.training_errors() == []
+
+
+def test_every_engine_layer_gets_the_r_packages_name():
+    from playground.keras_code import r_function
+
+    known = {"Dense": "layer_dense", "Dropout": "layer_dropout", "Flatten": "layer_flatten",
+             "Activation": "layer_activation", "Conv2D": "layer_conv_2d", "MaxPooling2D": "layer_max_pooling_2d",
+             "AveragePooling2D": "layer_average_pooling_2d", "BatchNormalization": "layer_batch_normalization",
+             "GlobalAveragePooling2D": "layer_global_average_pooling_2d", "Reshape": "layer_reshape"}
+    assert {name: r_function(name) for name in engine.layers.names()} == {n: known[n] for n in engine.layers.names()}
