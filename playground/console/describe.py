@@ -67,7 +67,7 @@ def describe(value, name: str | None = None) -> Description:
     array = np.asarray(value)
     line = str_line(array, name)
     if array.ndim == 3 and array.shape[1] >= IMAGE_SIDE and array.shape[2] >= IMAGE_SIDE and array.size:
-        return Description(line, "grid", images=array[:MAX_IMAGES], image_max=_image_max(array))
+        return Description(line, "grid", images=np.array(array[:MAX_IMAGES]), image_max=_image_max(array))
     if array.ndim == 2 and min(array.shape) >= IMAGE_SIDE and max(array.shape) <= 4 * min(array.shape):
         return Description(line, "image", table(array), images=array, image_max=_image_max(array))
     return Description(line, "table", table(array))

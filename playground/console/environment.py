@@ -15,6 +15,7 @@ from playground.console.errors import ConsoleError
 R_NAMES = {"x_train": "train_images", "y_train": "train_labels", "x_test": "test_images", "y_test": "test_labels"}
 NUMPY_NAMES = {r: numpy for numpy, r in R_NAMES.items()}
 MAX_VARIABLES = 200
+MAX_TOTAL_BYTES = 1_000_000_000  # all the learner's variables together (views of the dataset are free)
 
 
 def canonical(name: str) -> str:
@@ -59,7 +60,21 @@ class Environment:
         key = canonical(name)
         if key not in self.variables and len(self.variables) >= MAX_VARIABLES:
             raise ConsoleError(f"That would be more than {MAX_VARIABLES} variables: rm() some first")
+        held = sum(self._own_bytes(v) for k, v in self.variables.items() if k != key) + self._own_bytes(value)
+        if held > MAX_TOTAL_BYTES:
+            from playground.console.limits import human_bytes
+
+            raise ConsoleError(f"Your variables would hold {human_bytes(held)}, over the console's "
+                               f"{human_bytes(MAX_TOTAL_BYTES)}: rm() some first, e.g. rm(x)", "size")
         self.variables[key] = value
+
+    def _own_bytes(self, value) -> int:
+        """Memory a variable holds of its own: a slice of the dataset (a view) holds none."""
+        if not isinstance(value, np.ndarray):
+            return 0
+        if any(np.may_share_memory(value, tensor) for tensor in self.dataset.values()):
+            return 0
+        return value.nbytes
 
     def remove(self, name: str) -> None:
         self.variables.pop(canonical(name), None)

@@ -14,8 +14,11 @@ the application closes (the main window does; it also runs on ``aboutToQuit``).
 """
 from __future__ import annotations
 
+import dataclasses
 import html
 from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QFontDatabase
@@ -31,6 +34,7 @@ from playground.widgets.theming import follow_theme, refresh_error_styles, show_
 
 HISTORY_KEY = "console/history"
 MAX_ENTRIES_SHOWN = 60  # older entries leave the output (the history keeps them)
+MAX_VALUE_KEPT = 1_000_000  # bytes of a result's value an entry keeps (what it shows is kept regardless)
 GRID_CELL, IMAGE_CELL = 28, 140
 PLACEHOLDER = "R or NumPy: train_images[10:99,,] · x_train[9:99] · dim(x) <- c(2, 3)   (Enter runs, ↑/↓ history)"
 
@@ -210,6 +214,8 @@ class ConsolePanel(QWidget):
         if not self.pending:
             self.status.setText("")
         entry = ConsoleEntry(result, self._mono)
+        if isinstance(result.value, np.ndarray) and result.value.nbytes > MAX_VALUE_KEPT:
+            entry.result = dataclasses.replace(result, value=None)  # 60 entries must not pin gigabytes
         if entry.other_label is not None and result.other_form:
             entry.other_label.linkActivated.connect(lambda _=None, t=result.other_form: self._put_in_input(t))
         self.entries.append(entry)

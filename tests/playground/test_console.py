@@ -387,6 +387,18 @@ def test_a_result_over_200_mb_is_refused_before_it_is_computed():
     assert not console.run("train_images[1:1000,,] / 255").error  # the way out it suggests works
 
 
+def test_the_variables_together_are_bounded_but_slices_of_the_dataset_are_free(monkeypatch):
+    from playground.console import environment
+
+    monkeypatch.setattr(environment, "MAX_TOTAL_BYTES", 10_000_000)
+    console = Session(TENSORS)
+    run(console, "a <- matrix(0, nrow = 1000, ncol = 1000)")  # 8 MB of doubles
+    assert "Your variables would hold 16.0 MB" in console.run("b <- matrix(0, nrow = 1000, ncol = 1000)").error
+    run(console, "a <- 1", "b <- matrix(0, nrow = 1000, ncol = 1000)")  # replacing a frees its 8 MB
+    for k in range(5):
+        run(console, f"slice{k} <- train_images[1:100,,]")  # views: no memory of their own
+
+
 def test_uint8_arithmetic_in_numpy_wraps_and_the_note_says_so(console):
     result = run(console, "x_train[0] + x_train[0]")
     assert result.value.dtype == np.uint8

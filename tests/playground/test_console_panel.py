@@ -180,3 +180,12 @@ def test_loading_another_dataset_reaches_the_console(qtbot, make_panel):
     state.set_dataset(make_dataset(n_train=40, name="Smaller"))
     result = type_and_enter(qtbot, panel, "dim(train_images)")
     assert result.value.tolist() == [40, 28, 28]
+
+
+def test_entries_keep_what_they_show_not_the_whole_big_result(qtbot, make_panel):
+    panel = make_panel()
+    result = type_and_enter(qtbot, panel, "train_images / 255")  # 300 digits of doubles: 1.9 MB
+    entry = panel.entries[-1]
+    assert result.value.nbytes > 1_000_000 and entry.result.value is None
+    assert entry.grid.count() == 100 and entry.result.images.shape == (100, 28, 28)
+    assert not np.shares_memory(entry.result.images, result.value)
