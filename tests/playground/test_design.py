@@ -253,3 +253,19 @@ def test_every_engine_layer_gets_the_r_packages_name():
              "AveragePooling2D": "layer_average_pooling_2d", "BatchNormalization": "layer_batch_normalization",
              "GlobalAveragePooling2D": "layer_global_average_pooling_2d", "Reshape": "layer_reshape"}
     assert {name: r_function(name) for name in engine.layers.names()} == {n: known[n] for n in engine.layers.names()}
+
+
+@pytest.mark.parametrize("kind", design.kinds())
+def test_every_kind_the_chooser_offers_builds_trains_and_predicts(kind):
+    rows = [design.layer_row("Conv2D", filters=4), design.layer_row("Flatten"), LayerSpec(8, "relu")]
+    rows.insert(2 if kind == "Dense" else 1, design.layer_row(kind))
+    state = AppState(SAMPLE)
+    state.set_layers(rows)
+    assert state.network_errors() == [], state.network_errors()
+    model = state.build_model()
+    assert model.count_params() == design.parameter_count(rows)
+    x = np.random.default_rng(0).random((16, 28, 28, 1), dtype=np.float32)
+    y = np.eye(10, dtype=np.float32)[np.arange(16) % 10]
+    model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+    assert np.isfinite(model.predict(x, verbose=0)).all()
+    assert r_code(rows) != FIX_FIRST and python_code(rows) != FIX_FIRST
