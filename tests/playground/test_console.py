@@ -289,6 +289,34 @@ def test_numpy_attributes_and_reductions(console):
     assert run(console, "x_train[9:99].shape").other_form == "dim(train_images[10:99,,])"
 
 
+# ----- the book's snippets and what they give --------------------------------------------------------
+BOOK = [  # (statement, shape, dtype, first values)
+    ("train_images[10:99,,]", (90, 28, 28), "uint8", X[9:99].ravel()[:5]),
+    ("train_images[5,,]", (28, 28), "uint8", X[4].ravel()[:5]),
+    ("train_images[, 15:28, 15:28]", (120, 14, 14), "uint8", X[:, 14:, 14:].ravel()[:5]),
+    ("train_labels[5]", (1,), "uint8", [Y[4]]),
+    ("dim(train_images)", (3,), "int32", [120, 28, 28]),
+    ("c(12, 3, 6, 14, 10)", (5,), "float64", [12, 3, 6, 14, 10]),
+    ("matrix(rep(0, 3*5), nrow = 3, ncol = 5)", (3, 5), "float64", [0] * 5),
+    ("array(rep(0, 2*3*2), dim = c(2,3,2))", (2, 3, 2), "float64", [0] * 5),
+    ("1:10", (10,), "int32", [1, 2, 3, 4, 5]),
+    ("array_reshape(train_images, c(120, 28 * 28))", (120, 784), "uint8", X.reshape(120, 784).ravel()[:5]),
+    ("train_images / 255", (120, 28, 28), "float64", X.ravel()[:5] / 255),
+    ("t(matrix(0, nrow = 300, ncol = 20))", (20, 300), "float64", [0] * 5),
+    ("pmax(c(-2, -1, 0, 1, 2), 0)", (5,), "float64", [0, 0, 0, 1, 2]),
+    ("x_train[9:99]", (90, 28, 28), "uint8", X[9:99].ravel()[:5]),
+    ("x_train.reshape((120, 784)).T", (784, 120), "uint8", X.reshape(120, 784).T.ravel()[:5]),
+]
+
+
+@pytest.mark.parametrize("statement, shape, dtype, first", BOOK, ids=[b[0] for b in BOOK])
+def test_the_books_statements_give_these_shapes_types_and_values(console, statement, shape, dtype, first):
+    result = run(console, statement)
+    assert result.value.shape == shape and str(result.value.dtype) == dtype
+    np.testing.assert_allclose(result.value.ravel()[:5], first)
+    assert f"{shape}" in result.str_line and dtype in result.str_line
+
+
 # ----- R and NumPy give the same tensors -------------------------------------------------------------
 SAME = [
     ("train_images[10:99,,]", "x_train[9:99]"),
