@@ -13,6 +13,7 @@ from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLabel, QPushButton, QWidget
 
+from playground import design
 from playground.main_window import MainWindow
 from playground.specs import prepare_images
 from playground.state import PRESETS
@@ -89,3 +90,18 @@ def test_the_small_convnet_trains_draws_evaluates_and_survives_save_and_open(qtb
     assert state.layers == PRESETS[CONVNET]  # the Network panel shows the opened convnet
     assert window.panels["Network"].preset_combo.currentText() == CONVNET
     np.testing.assert_array_equal(state.model.predict(digits, verbose=0), before)
+
+
+def test_a_convnet_design_is_there_at_the_next_launch(qtbot, tmp_path):
+    ini = str(tmp_path / "launches.ini")
+    first = MainWindow(settings=QSettings(ini, QSettings.IniFormat))
+    qtbot.addWidget(first)
+    rows = list(PRESETS[CONVNET])
+    rows[0] = design.layer_row("Conv2D", filters=16, kernel_size=(5, 5), padding="same")
+    rows.insert(1, design.layer_row("BatchNormalization"))
+    first.state.set_layers(rows)
+    first.close()
+    second = MainWindow(settings=QSettings(ini, QSettings.IniFormat))
+    qtbot.addWidget(second)
+    assert second.state.layers == tuple(rows)
+    assert second.panels["Network"].table.item(1, 0).text() == "Conv2D 1"
