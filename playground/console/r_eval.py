@@ -107,7 +107,7 @@ class REvaluator:
     def eval_Dollar(self, node: n.Dollar):
         value = self.evaluate(node.value)
         if not isinstance(value, dict):
-            raise ConsoleError(f"$ picks a part of a list (mnist$train$x); this is not a list", column=node.column)
+            raise ConsoleError("$ picks a part of a list (mnist$train$x); this is not a list", column=node.column)
         if node.name not in value:
             raise ConsoleError(f"This list has no ${node.name}: its parts are {', '.join(value)}", column=node.column)
         return value[node.name]

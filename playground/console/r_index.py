@@ -12,8 +12,6 @@ integer arrays), so slicing stays a view where it can.
 """
 from __future__ import annotations
 
-from math import prod
-
 import numpy as np
 
 from playground.console.errors import ConsoleError

@@ -287,6 +287,9 @@ def test_numpy_attributes_and_reductions(console):
     assert str(run(console, "x_train.dtype").value) == "uint8"
     assert run(console, "x_train.max()").value == X.max()
     assert run(console, "x_train[9:99].shape").other_form == "dim(train_images[10:99,,])"
+    assert run(console, "x_train[:2].astype(np.float32)").value.dtype == np.float32
+    assert run(console, "(x_train[:2] / 255).astype('float32').dtype").value == np.float32
+    assert run(console, "y_train[:5].reshape(5, 1)").value.shape == (5, 1)
 
 
 # ----- the book's snippets and what they give --------------------------------------------------------
