@@ -1,0 +1,178 @@
+"""Inside the network (issue 10, section 2): weight templates, activations, the embedding and the
+histograms, first without Qt (``playground.inside``), then the panel (``insidePanel``) after a
+real epoch of training on the bundled sample."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import engine
+from engine import examples, inspect
+from engine.layers import Dense, Flatten
+from engine.utils import set_random_seed
+from playground import inside
+
+
+def chapter_network(units: int = 512):
+    """The book's network: layer_dense(units = 512, activation = "relu", input_shape = c(28 * 28))."""
+    set_random_seed(1)
+    return examples.dense_network(units)
+
+
+# ----- weights --------------------------------------------------------------------------------------
+def test_each_template_is_a_column_of_the_first_kernel_as_28_by_28():
+    model = chapter_network()
+    templates = inside.weight_templates(model)
+    kernel = model.layers[next(i for i, layer in enumerate(model.layers) if layer.params)].kernel
+    assert templates.kind == "dense" and len(templates) == 512
+    for unit in (0, 1, 37, 511):
+        np.testing.assert_array_equal(templates.images[unit], kernel[:, unit].reshape(28, 28))
+    # row-major, as NumPy's reshape of x_train (the book's array_reshape): pixel (r, c) is row 28 r + c
+    assert templates.images[5][3, 7] == kernel[3 * 28 + 7, 5]
+
+
+def test_a_convnets_templates_are_its_first_filters():
+    set_random_seed(2)
+    model = examples.convnet()
+    templates = inside.weight_templates(model)
+    kernel = model.layers[0].kernel  # (3, 3, 1, 32)
+    assert templates.kind == "conv" and templates.images.shape == (kernel.shape[3], 3, 3)
+    np.testing.assert_array_equal(templates.images[4], kernel[:, :, 0, 4])
+
+
+def test_the_colour_scale_is_centred_on_zero():
+    rgb = inside.diverging(np.array([-2.0, -1.0, 0.0, 0.5, 1.0, 3.0]), scale=1.0)
+    assert tuple(rgb[2]) == (255, 255, 255)  # zero is white
+    assert tuple(rgb[0]) == tuple(rgb[1])  # beyond the scale: saturated
+    assert tuple(rgb[4]) == tuple(rgb[5])
+    assert rgb[1][2] > rgb[1][0] and rgb[4][0] > rgb[4][2]  # negative blue, positive red
+    assert tuple(inside.diverging(np.array([0.5]), 1.0)[0]) != tuple(inside.diverging(np.array([-0.5]), 1.0)[0])
+
+
+def test_a_mosaic_holds_every_tile_in_its_place():
+    tiles = np.arange(5 * 2 * 3 * 3, dtype=np.uint8).reshape(5, 2, 3, 3)
+    picture = inside.mosaic(tiles, columns=2, gap=1)
+    assert picture.shape == (3 * 2 + 2, 2 * 3 + 1, 3)
+    np.testing.assert_array_equal(picture[3:5, 4:7], tiles[3])  # row 1, column 1
+
+
+# ----- activations ---------------------------------------------------------------------------------
+def test_activations_show_each_layer_of_a_plain_forward_pass():
+    set_random_seed(3)
+    model = engine.Sequential([Flatten(input_shape=(28, 28)), Dense(16, activation="relu"),
+                               Dense(10, activation="softmax")])
+    digit = np.random.default_rng(3).random((28, 28), dtype=np.float32)
+    shown = inside.layer_activations(model, digit)
+    assert [(each.index, each.kind) for each in shown] == [(1, "bars"), (2, "bars")]  # Flatten only passes pixels on
+    expected = inspect.activations(model, digit[None])
+    np.testing.assert_array_equal(shown[0].values, expected[1][0])
+    np.testing.assert_array_equal(shown[-1].values, expected[-1][0])
+    assert "class" in shown[-1].summary
+
+
+def test_a_convnets_activations_are_maps():
+    set_random_seed(4)
+    model = examples.convnet()
+    shown = inside.layer_activations(model, np.zeros((28, 28), np.float32))
+    assert shown[0].kind == "maps" and shown[0].values.shape == (26, 26, 32)
+    assert shown[-1].kind == "bars" and shown[-1].values.shape == (10,)
+
+
+# ----- the embedding -------------------------------------------------------------------------------
+def test_principal_axes_agree_with_numpys_svd():
+    rng = np.random.default_rng(5)
+    points = rng.normal(size=(300, 12)) @ rng.normal(size=(12, 12)) + 3.0
+    projection = inside.principal_axes(points, 2)
+    centred = points - points.mean(axis=0)
+    u, s, vt = np.linalg.svd(centred, full_matrices=False)
+    for k in range(2):
+        sign = np.sign(projection.axes[k] @ vt[k])
+        np.testing.assert_allclose(projection.axes[k], sign * vt[k], atol=1e-8)
+        np.testing.assert_allclose(projection.coordinates[:, k], sign * u[:, k] * s[k], atol=1e-8)
+    np.testing.assert_allclose(projection.explained, s[:2] ** 2 / (s ** 2).sum())
+
+
+def test_more_features_than_points_give_the_same_axes():
+    rng = np.random.default_rng(6)
+    points = rng.normal(size=(20, 50))
+    u, s, vt = np.linalg.svd(points - points.mean(axis=0), full_matrices=False)
+    projection = inside.principal_axes(points, 2)
+    for k in range(2):
+        np.testing.assert_allclose(np.abs(projection.axes[k] @ vt[k]), 1.0, atol=1e-8)
+
+
+def test_points_on_a_plane_are_recovered_exactly():
+    """Rank 2: every point is the centre plus a u + b v, so two axes hold all of the variance."""
+    rng = np.random.default_rng(7)
+    u, v = np.eye(6)[0] + np.eye(6)[2], np.eye(6)[1] - np.eye(6)[4]
+    ab = rng.normal(size=(100, 2)) * [3.0, 1.0]
+    points = 5.0 + ab[:, :1] * u + ab[:, 1:] * v
+    projection = inside.principal_axes(points, 2)
+    np.testing.assert_allclose(projection.explained.sum(), 1.0)
+    rebuilt = projection.mean + projection.coordinates @ projection.axes
+    np.testing.assert_allclose(rebuilt, points, atol=1e-9)
+    for axis in projection.axes:  # the sign convention: the largest loading is positive
+        assert axis[np.argmax(np.abs(axis))] > 0
+
+
+def test_points_that_do_not_vary_sit_at_the_origin():
+    projection = inside.principal_axes(np.ones((10, 4)), 2)
+    np.testing.assert_array_equal(projection.coordinates, 0)
+    np.testing.assert_array_equal(projection.explained, 0)
+
+
+def test_the_embedding_projects_the_chosen_layers_outputs():
+    model = chapter_network(32)
+    rng = np.random.default_rng(8)
+    images = rng.integers(0, 256, (2500, 28, 28)).astype(np.uint8)
+    labels = rng.integers(0, 10, 2500)
+    choices = inside.embedding_layers(model)
+    assert [c.index for c in choices] == [None, 0]  # the pixels, then the hidden layer (not the output)
+    layer = inside.default_embedding_layer(choices)
+    embedding = inside.embed(model, images, labels, layer)
+    assert embedding.coordinates.shape == (2000, 2)
+    np.testing.assert_array_equal(embedding.labels, labels[:2000])
+    hidden = inspect.layer_output(model, images[:2000].reshape(2000, -1) / np.float32(255), 0)
+    expected = inside.principal_axes(hidden, 2).coordinates
+    np.testing.assert_allclose(embedding.coordinates, expected, rtol=1e-4, atol=1e-4)
+
+
+def test_maps_too_wide_to_project_are_not_offered():
+    set_random_seed(9)
+    choices = inside.embedding_layers(examples.convnet())
+    assert all(choice.features <= inside.MAX_EMBED_FEATURES for choice in choices)
+    assert choices[-1].caption.startswith("dense")  # the last hidden layer comes last, the default
+
+
+# ----- histograms ----------------------------------------------------------------------------------
+def test_the_histograms_count_every_weight_of_every_layer():
+    model = chapter_network(64)
+    x = np.random.default_rng(10).random((32, 784), dtype=np.float32)
+    y = np.eye(10, dtype=np.float32)[np.arange(32) % 10]
+    found = inside.layer_histograms(model, x, y, loss="categorical_crossentropy")
+    dense = [layer for layer in model.layers if layer.params]
+    assert [h.layer_name for h in found] == [layer.name for layer in dense]
+    for histograms, layer in zip(found, dense):
+        size = sum(w.size for w in layer.get_weights())
+        assert histograms.count == size == histograms.weights.total == histograms.gradients.total
+        assert histograms.weights.counts.sum() == size  # every weight in a bin: none falls off the edges
+    gradients = inspect.loss_gradients(model, x, y, loss="categorical_crossentropy")
+    kernel_and_bias = np.concatenate([gradients[0].ravel(), gradients[1].ravel()])
+    assert found[0].gradients.rms == pytest.approx(float(np.sqrt(np.mean(kernel_and_bias.astype(float) ** 2))))
+
+
+def test_a_histogram_of_one_value_or_of_nans_still_counts_them():
+    assert inside.histogram(np.zeros(7)).counts.sum() == 7
+    broken = inside.histogram(np.array([np.nan, 1.0, np.inf]))
+    assert broken.counts.sum() == 1 and broken.not_finite == 2 and broken.total == 3
+
+
+def test_a_deep_sigmoid_networks_gradients_vanish_towards_the_input():
+    """Issue 10's experiment: ten sigmoid layers; the first layers' gradients are far smaller."""
+    set_random_seed(11)
+    model = engine.Sequential([Flatten(input_shape=(28, 28))] + [Dense(32, activation="sigmoid") for _ in range(10)]
+                              + [Dense(10, activation="softmax")])
+    rng = np.random.default_rng(12)
+    x, y = rng.random((64, 784), dtype=np.float32), np.eye(10, dtype=np.float32)[rng.integers(0, 10, 64)]
+    found = inside.layer_histograms(model, x, y, loss="categorical_crossentropy")
+    assert found[0].gradients.rms < found[-2].gradients.rms / 100
