@@ -11,6 +11,6 @@ No Qt here. ``Session.run(text)`` is the whole API; the parts, one job each:
 * ``limits``: no tensor over 200 MB, refused from its shape before it is computed.
 """
 from playground.console.errors import ConsoleError
-from playground.console.session import Result, Session, detect_language
+from playground.console.session import Result, Session, detect_language, split_statements
 
-__all__ = ["ConsoleError", "Result", "Session", "detect_language"]
+__all__ = ["ConsoleError", "Result", "Session", "detect_language", "split_statements"]

@@ -31,8 +31,9 @@ class Description:
 def str_line(array: np.ndarray, name: str | None = None) -> str:
     """``3D tensor uint8 (90, 28, 28) 0 0 0 ...``, with ``name: `` in front when it has one."""
     array = np.asarray(array)
-    line = f"{tensor_text.rank_name(array.ndim)} {array.dtype} {tensor_text.format_shape(array.shape)} " \
-           f"{tensor_text.first_values(array)}".rstrip()
+    first = array.flat[:tensor_text.FIRST_VALUES + 1]  # no copy of a big strided view, unlike reshape(-1)
+    values = tensor_text.first_values(first[:tensor_text.FIRST_VALUES]) + (" ..." if first.size > tensor_text.FIRST_VALUES else "")
+    line = f"{tensor_text.rank_name(array.ndim)} {array.dtype} {tensor_text.format_shape(array.shape)} {values}".rstrip()
     return f"{name}: {line}" if name else line
 
 
@@ -67,7 +68,8 @@ def describe(value, name: str | None = None) -> Description:
     array = np.asarray(value)
     line = str_line(array, name)
     if array.ndim == 3 and array.shape[1] >= IMAGE_SIDE and array.shape[2] >= IMAGE_SIDE and array.size:
-        return Description(line, "grid", images=np.array(array[:MAX_IMAGES]), image_max=_image_max(array))
+        images = np.array(array[:MAX_IMAGES])
+        return Description(line, "grid", images=images, image_max=_image_max(images))
     if array.ndim == 2 and min(array.shape) >= IMAGE_SIDE and max(array.shape) <= 4 * min(array.shape):
         return Description(line, "image", table(array), images=array, image_max=_image_max(array))
     return Description(line, "table", table(array))

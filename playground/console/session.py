@@ -31,6 +31,23 @@ _NUMPY_SIGNS = re.compile(r"\bnp\.|\bplt\.|\*\*|@|\.\.\.|\bTrue\b|\bFalse\b|\[\s
                           + "|".join(R_NAMES) + r")\b|[\w)\]]\.(" + "|".join(ATTRIBUTES) + r")\b")
 
 
+def split_statements(text: str) -> list[str]:
+    """``x <- 1; y <- 2`` is two statements (a ``;`` inside quotes does not split)."""
+    parts, current, quote = [], [], None
+    for char in text:
+        if quote:
+            quote = None if char == quote else quote
+        elif char in "\"'`":
+            quote = char
+        elif char == ";":
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    parts.append("".join(current))
+    return [part.strip() for part in parts if part.strip()]
+
+
 def detect_language(text: str, previous: str = "R") -> str:
     """"R" or "NumPy": what the statement's own signs say, else the language used last."""
     r_signs = len(_R_SIGNS.findall(text))

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QFrame, QHBoxLayout, QLabel, QLineEdit, QMenu, QScrollArea, QToolButton, QVBoxLayout, QWidget,
 )
 
-from playground.console import Result, Session
+from playground.console import Result, Session, detect_language, split_statements
 from playground.console.history import History
 from playground.console.snippets import SECTIONS, SNIPPETS, Snippet, for_section
 from playground.widgets import DigitGrid, hint_label, wrapped_label
@@ -157,7 +157,16 @@ class ConsolePanel(QWidget):
                                      clearButtonEnabled=True)
         self.input.setFont(self._mono)
         self.input.returnPressed.connect(self._on_return)
-        layout.addWidget(self.input)
+        self.language_label = QLabel("R", objectName="consoleLanguage")
+        self.language_label.setFont(self._mono)
+        self.language_label.setToolTip("The language the line will be read in: R when it has R's signs "
+                                       "(train_images, <-, [10:99,,], %*%), NumPy when it has NumPy's "
+                                       "(x_train, np., .reshape), else the language used last")
+        self.input.textChanged.connect(self._show_language)
+        row = QHBoxLayout()
+        row.addWidget(self.language_label)
+        row.addWidget(self.input, 1)
+        layout.addLayout(row)
 
         state.dataset_changed.connect(self._on_dataset_changed)
         app = QCoreApplication.instance()
@@ -185,19 +194,28 @@ class ConsolePanel(QWidget):
         text = self.input.text().strip()
         if text:
             self.input.clear()
-            self.run_statement(text)
+            for statement in split_statements(text):  # each statement gets its own entry
+                self.run_statement(statement, remember=False)
+            self._remember(text)  # the history keeps the line as typed
 
-    def run_statement(self, text: str) -> None:
+    def _show_language(self, text: str) -> None:
+        self.language_label.setText(f"{detect_language(text, self._session.language):>5}")
+
+    def run_statement(self, text: str, remember: bool = True) -> None:
         """Run one statement (on the worker thread); its entry appears when ``evaluated`` is emitted."""
         text = text.strip()
         if not text or self._executor is None:
             return
-        self.history.add(text)
-        if self.store is not None:
-            self.store.setValue(HISTORY_KEY, self.history.to_text())
+        if remember:
+            self._remember(text)
         self.pending += 1
         self.status.setText(f"Running {text[:60]}…")
         self._executor.submit(self._work, text)
+
+    def _remember(self, text: str) -> None:
+        self.history.add(text)
+        if self.store is not None:
+            self.store.setValue(HISTORY_KEY, self.history.to_text())
 
     def _work(self, text: str) -> None:  # on the worker thread
         try:

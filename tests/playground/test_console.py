@@ -502,3 +502,10 @@ def test_random_statements_get_a_result_or_a_clear_error_never_an_exception():
         result = console.run(text)
         assert result.error or result.view in ("grid", "image", "table", "text", "none"), text
         assert not result.error.startswith("The console could not do that"), (text, result.error)
+
+
+def test_semicolons_split_statements_but_not_inside_quotes():
+    from playground.console import split_statements
+
+    assert split_statements("x <- 1; y <- 2;") == ["x <- 1", "y <- 2"]
+    assert split_statements('x <- "a;b"; y') == ['x <- "a;b"', "y"]

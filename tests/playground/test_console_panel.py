@@ -189,3 +189,21 @@ def test_entries_keep_what_they_show_not_the_whole_big_result(qtbot, make_panel)
     assert result.value.nbytes > 1_000_000 and entry.result.value is None
     assert entry.grid.count() == 100 and entry.result.images.shape == (100, 28, 28)
     assert not np.shares_memory(entry.result.images, result.value)
+
+
+def test_the_input_says_which_language_it_will_read_and_runs_statements_split_by_semicolons(qtbot, make_panel):
+    panel = make_panel()
+    QTest.keyClicks(panel.input, "x_train[9:99]")
+    assert panel.language_label.text().strip() == "NumPy"
+    panel.input.clear()
+    QTest.keyClicks(panel.input, "train_images[10:99,,]")
+    assert panel.language_label.text().strip() == "R"
+    panel.input.clear()
+    with qtbot.waitSignals([panel.evaluated, panel.evaluated], timeout=10000):
+        QTest.keyClicks(panel.input, "x <- c(12, 3, 6, 14, 10); str(x)")
+        QTest.keyClick(panel.input, Qt.Key.Key_Return)
+    assert [e.result.statement for e in panel.entries[-2:]] == ["x <- c(12, 3, 6, 14, 10)", "str(x)"]
+    assert panel.entries[-1].value_label.text().strip() == "num [1:5] 12 3 6 14 10"
+    QTest.keyClick(panel.input, Qt.Key.Key_Up)
+    assert panel.input.text() == "x <- c(12, 3, 6, 14, 10); str(x)"  # the line as it was typed
+    assert panel.history.entries == ["x <- c(12, 3, 6, 14, 10); str(x)"]
