@@ -204,8 +204,10 @@ class ConsolePanel(QWidget):
     def run_statement(self, text: str, remember: bool = True) -> None:
         """Run one statement (on the worker thread); its entry appears when ``evaluated`` is emitted."""
         text = text.strip()
-        if not text or self._executor is None:
+        if not text:
             return
+        if self._executor is None:  # shut down earlier (the panel was closed on its own): start again
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="console")
         if remember:
             self._remember(text)
         self.pending += 1

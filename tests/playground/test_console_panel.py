@@ -207,3 +207,22 @@ def test_the_input_says_which_language_it_will_read_and_runs_statements_split_by
     QTest.keyClick(panel.input, Qt.Key.Key_Up)
     assert panel.input.text() == "x <- c(12, 3, 6, 14, 10); str(x)"  # the line as it was typed
     assert panel.history.entries == ["x <- c(12, 3, 6, 14, 10); str(x)"]
+
+
+def test_the_console_dock_in_the_window_closes_reopens_and_still_runs(qtbot, tmp_path):
+    from playground.main_window import RIGHT_TABS, MainWindow
+
+    window = MainWindow(dataset=make_dataset(), settings=QSettings(str(tmp_path / "w.ini"), QSettings.IniFormat))
+    qtbot.addWidget(window)
+    window.show()
+    dock, panel = window.docks["Console"], window.panels["Console"]
+    assert "Console" in RIGHT_TABS and dock.objectName() == "consoleDock"
+    assert window.findChild(ConsolePanel, "tensorConsole") is panel and dock.widget() is panel
+    assert dock in window.tabifiedDockWidgets(window.docks["Training"])
+    dock.close()
+    dock.show()
+    dock.raise_()
+    result = type_and_enter(qtbot, panel, "dim(train_images[10:99,,])")
+    assert result.value.tolist() == [90, 28, 28]
+    window.close()  # stops the console's worker thread with the rest
+    assert panel._executor is None
