@@ -37,7 +37,9 @@ def str_line(array: np.ndarray, name: str | None = None) -> str:
     return f"{name}: {line}" if name else line
 
 
-def describe(value, name: str | None = None) -> Description:
+def describe(value, name: str | None = None, language: str = "NumPy") -> Description:
+    """How to show ``value``; ``language`` decides how a tensor of 3 or more dimensions is cut into
+    matrices for the table: R prints ``, , 1`` (the last dimensions fixed), NumPy ``[0, :, :]``."""
     if isinstance(value, Plot):
         h, w = value.array.shape
         return Description(f"image {h} x {w}, grey levels 0..{tensor_text.format_value(value.max)}", "image",
@@ -71,16 +73,20 @@ def describe(value, name: str | None = None) -> Description:
         images = np.array(array[:MAX_IMAGES])
         return Description(line, "grid", images=images, image_max=_image_max(images))
     if array.ndim == 2 and min(array.shape) >= IMAGE_SIDE and max(array.shape) <= 4 * min(array.shape):
-        return Description(line, "image", table(array), images=array, image_max=_image_max(array))
-    return Description(line, "table", table(array))
+        return Description(line, "image", table(array, language), images=array, image_max=_image_max(array))
+    return Description(line, "table", table(array, language))
 
 
 def _image_max(array: np.ndarray) -> float:
     return 255.0 if array.dtype == np.uint8 else float(np.nanmax(array)) if array.size else 1.0
 
 
-def table(array: np.ndarray) -> str:
-    """A small tensor as text: a vector in lines, a matrix as rows and columns (cut with ``...``)."""
+def table(array: np.ndarray, language: str = "NumPy") -> str:
+    """A small tensor as text: a vector in lines, a matrix as rows and columns (cut with ``...``).
+
+    More dimensions are cut into matrices as each language prints them: R fixes the last
+    dimensions (``, , 1``, the first of them running fastest), NumPy the first (``[0, :, :]``).
+    """
     array = np.asarray(array)
     if array.size == 0:
         return "(empty: no elements)"
@@ -88,12 +94,20 @@ def table(array: np.ndarray) -> str:
         return tensor_text.values_text(array, limit=200)
     if array.ndim == 2:
         return _matrix(array)
+    if language == "R":
+        rest = array.shape[2:]
+        positions = (np.unravel_index(k, rest, order="F") for k in range(int(np.prod(rest))))
+        cut = ((", , " + ", ".join(str(int(p) + 1) for p in position), array[(slice(None), slice(None)) + position])
+               for position in positions)
+    else:
+        cut = ((f"[{', '.join(map(str, position))}, :, :]", array[position])
+               for position in np.ndindex(*array.shape[:-2]))
     blocks = []
-    for k, position in enumerate(np.ndindex(*array.shape[:-2])):
+    for k, (title, matrix) in enumerate(cut):
         if k == 3:
-            blocks.append(f"... and {int(np.prod(array.shape[:-2])) - 3:,} more matrices")
+            blocks.append(f"... and {int(np.prod(array.shape)) // (matrix.size or 1) - 3:,} more matrices")
             break
-        blocks.append(f"[{', '.join(map(str, position))}, :, :]\n" + _matrix(array[position]))
+        blocks.append(f"{title}\n" + _matrix(matrix))
     return "\n\n".join(blocks)
 
 

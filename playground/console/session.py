@@ -130,6 +130,6 @@ class Session:
             target = tree.target if isinstance(tree.target, n.Name) else tree.target.args[0].value
             name = name_in(target.id, language)
         other = r_to_numpy(tree, evaluator.info) if language == "R" else numpy_to_r(tree, evaluator.info)
-        shown: Description = describe(value, name)
+        shown: Description = describe(value, name, language)
         return Result(text, language, shown.str_line, shown.view, shown.text, shown.images, shown.image_max,
                       value, other, tuple(notes.items), name=name)

@@ -126,6 +126,14 @@ def test_integers_and_doubles_are_different_types_as_typeof_says(console):
     assert run(console, "typeof(train_images + train_images)").value == "integer"
 
 
+def test_a_3d_array_is_printed_as_r_prints_it_or_as_numpy_does(console):
+    r = run(console, "array(1:12, dim = c(2, 3, 2))")
+    assert r.text.splitlines()[:3] == [", , 1", "1 3 5", "2 4 6"]
+    assert ", , 2" in r.text
+    numpy = run(console, "np.arange(12).reshape((2, 3, 2))")
+    assert numpy.text.splitlines()[:3] == ["[0, :, :]", "0 1", "2 3"]
+
+
 def test_a_matrix_and_a_3d_array_of_zeros(console):
     result = run(console, "x <- matrix(rep(0, 3*5), nrow = 3, ncol = 5)")
     assert result.value.shape == (3, 5) and result.other_form == "x = np.zeros((3, 5))"
