@@ -129,6 +129,8 @@ def r_rep(ev, node):
 
 def r_seq(ev, node):
     args = bind(ev, node, ("from", "to", "by", "length.out"), required=0)
+    if set(args) == {"from"}:  # seq(10) is 1:10
+        return ev.colon(np.array([1]), as_array(args["from"], "from").reshape(-1)[:1])
     first = as_array(args.get("from", np.array([1])), "from").reshape(-1)[0].item()
     if "length.out" in args:
         count = whole(args["length.out"], "length.out")

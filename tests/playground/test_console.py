@@ -156,6 +156,8 @@ def test_rep_seq_and_ranges(console):
     assert result.value.tolist() == [1, 3, 5, 7, 9]
     assert result.other_form == "np.arange(1, 10, 2)"
     assert run(console, "5:1").value.tolist() == [5, 4, 3, 2, 1]
+    assert run(console, "seq(4)").value.tolist() == [1, 2, 3, 4]
+    assert run(console, "seq(2, 8)").value.tolist() == [2, 3, 4, 5, 6, 7, 8]
     assert run(console, "-1:2").value.tolist() == [-1, 0, 1, 2]  # unary minus binds tighter than :
     assert run(console, "-2^2").value.tolist() == [-4]  # and ^ tighter than unary minus
 
