@@ -32,6 +32,7 @@ class PlannedLayer:
     output_shape: tuple | None  # with the batch axis first, as summary() prints: (None, 26, 26, 32)
     params: int | None
     error: str | None = None
+    trainable_params: int | None = None  # summary()'s "Trainable params" share (BatchNormalization's moving statistics are not)
 
 
 def plan(layers, input_shape) -> list[PlannedLayer]:
@@ -48,18 +49,19 @@ def plan(layers, input_shape) -> list[PlannedLayer]:
             continue
         try:
             layer = deserialize(item) if isinstance(item, dict) else item
-            output, params = _shape_only_build(layer, shape)
+            output, params, trainable = _shape_only_build(layer, shape)
         except (ValueError, TypeError) as exc:
             rows.append(PlannedLayer(class_name, None, None, str(exc)))
             shape = None
             continue
-        rows.append(PlannedLayer(class_name, (None, *output), params))
+        rows.append(PlannedLayer(class_name, (None, *output), params, trainable_params=trainable))
         shape = output
     return rows
 
 
-def _shape_only_build(layer: Layer, shape: tuple) -> tuple[tuple, int]:
-    """``layer.build(shape)`` with weights that take no memory; (output shape, ``count_params()``)."""
+def _shape_only_build(layer: Layer, shape: tuple) -> tuple[tuple, int, int]:
+    """``layer.build(shape)`` with weights that take no memory; (output shape, ``count_params()``,
+    ``count_trainable_params()``)."""
     if layer.built:
         raise ValueError(f"Layer {layer.name!r} is already built; plan takes layers not built yet")
     dtype = np.dtype(layer.dtype or backend.floatx())
@@ -76,4 +78,4 @@ def _shape_only_build(layer: Layer, shape: tuple) -> tuple[tuple, int]:
     layer.add_weight = add_weight  # this layer only: it is thrown away after planning
     layer.build(shape)
     output = tuple(int(side) for side in layer.compute_output_shape(shape))
-    return output, layer.count_params()
+    return output, layer.count_params(), layer.count_trainable_params()

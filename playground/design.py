@@ -147,6 +147,7 @@ class DesignSummary:
     rows: tuple  # one RowSummary per design row
     output: RowSummary
     layers: tuple  # (class name, output shape, params) for each engine layer, as summary() prints
+    non_trainable: int = 0  # summary()'s "Non-trainable params" (BatchNormalization's moving statistics)
 
     @property
     def total(self) -> int | None:
@@ -189,8 +190,10 @@ def _summarise(rows: tuple, image_shape: tuple, classes: int) -> DesignSummary:
                           None if None in params else sum(params), in_app_words(error))
 
     input_row = row_summary(-1) if -1 in by_row else RowSummary((None, *input_shape), 0)
+    non_trainable = sum(p.params - p.trainable_params for p in planned if p.params is not None)
     return DesignSummary(input_shape, input_row, tuple(row_summary(i) for i in range(len(rows))),
-                         row_summary(len(rows)), tuple((p.class_name, p.output_shape, p.params) for p in planned))
+                         row_summary(len(rows)), tuple((p.class_name, p.output_shape, p.params) for p in planned),
+                         non_trainable)
 
 
 def in_app_words(reason: str | None) -> str | None:

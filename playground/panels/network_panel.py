@@ -376,7 +376,8 @@ class NetworkPanel(FitsShortDock, LocksWhileTraining, QWidget):
         if summary.total is None:
             self.total_label.setText("Total params: –  (fix the layers marked red)")
         else:
-            self.total_label.setText(f"Total params: {summary.total:,}  ({byte_size(4 * summary.total)} of float32)")
+            frozen = f", {summary.non_trainable:,} not trained" if summary.non_trainable else ""
+            self.total_label.setText(f"Total params: {summary.total:,}  ({byte_size(4 * summary.total)} of float32{frozen})")
         kinds = {spec.kind for spec in layers}
         self.hint_label.setText(" ".join(hint for kind, hint in HINTS if kind in kinds or kind == "Dense"))
         errors = self.state.network_errors()  # the one source of this text (the Training panel shows it too)

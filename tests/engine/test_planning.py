@@ -32,6 +32,7 @@ def test_every_registered_layer_is_planned_as_it_builds(name):
     planned = plan([cls(**cls.example_config)], shape)[0]
     assert planned.output_shape == (None, *built.compute_output_shape(shape))
     assert planned.params == built.count_params()
+    assert planned.trainable_params == built.count_trainable_params()
 
 
 def test_a_huge_design_is_planned_without_allocating_its_weights():

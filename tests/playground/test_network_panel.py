@@ -472,3 +472,13 @@ def test_a_row_of_a_kind_without_columns_survives_edits_elsewhere(panel):
     assert panel.table.item(1, LAYER).text() == "Reshape 1" and panel.state.network_errors() == []
     edit(panel, 2, UNITS, "32")
     assert panel.state.layers == (reshape, LayerSpec(32))
+
+
+def test_the_total_says_which_params_are_not_trained(panel):
+    panel.state.set_layers((design.layer_row("Conv2D"), design.layer_row("BatchNormalization"),
+                            design.layer_row("Flatten")))
+    model = engine.Sequential([engine.layers.Conv2D(32, 3, activation="relu", input_shape=(28, 28, 1)),
+                               engine.layers.BatchNormalization(), Flatten(), Dense(10, activation="softmax")])
+    frozen = model.count_params() - sum(layer.count_trainable_params() for layer in model.layers)
+    assert frozen == 64  # the moving mean and variance of 32 channels
+    assert panel.total_label.text() == f"Total params: {model.count_params():,}  (867 KB of float32, 64 not trained)"
