@@ -117,6 +117,7 @@ class NetworkPanel(FitsShortDock, LocksWhileTraining, QWidget):
         show_error_style(self.error_label)
         self.total_label = QLabel(self)
         self.total_label.setObjectName("totalParamsLabel")
+        self.total_label.setWordWrap(True)  # never wider than a narrow dock
         bold = QFont(self.total_label.font())
         bold.setBold(True)
         self.total_label.setFont(bold)
