@@ -2,11 +2,11 @@
 
 Layout (draggable; View > Reset layout puts it back)::
 
-    +--[Data|Network|Optimizer]--+--[Training|Evaluate|Draw|Console]-+
-    |  what the chapter sets up: |  what it produces: the curves,    |
-    |  the tensors, the design,  |  the test results, your digits    |
-    |  the compile/fit recipe    |                                   |
-    +----------------------------+-----------------------------------+
+    +--[Data|Network|Optimizer]--+--[Training|Evaluate|Draw|My digits|Console]-+
+    |  what the chapter sets up: |  what it produces: the curves,              |
+    |  the tensors, the design,  |  the test results, your digits              |
+    |  the compile/fit recipe    |                                             |
+    +----------------------------+---------------------------------------------+
 
 Two tab groups, each panel the full height of the window: at 1366x768 the Optimizer's Keras
 code, a 13-layer design with its total, the slice results and the confusion matrix of the
@@ -33,6 +33,7 @@ from playground.panels.console_panel import ConsolePanel
 from playground.panels.data_panel import DataPanel
 from playground.panels.draw_panel import DrawPanel
 from playground.panels.evaluate_panel import EvaluatePanel
+from playground.panels.handwriting_panel import HandwritingPanel
 from playground.panels.network_panel import NetworkPanel
 from playground.panels.optimizer_panel import OptimizerPanel
 from playground.panels.training_panel import TrainingPanel
@@ -47,9 +48,10 @@ from playground.widgets.status_bar import StatusBar
 APP_NAME, ORGANISATION = "Neural Playground", "NeuralPlayground"
 DOCKS = (  # (title, objectName of the dock)
     ("Network", "networkDock"), ("Optimizer", "optimizerDock"), ("Training", "trainingDock"),
-    ("Data", "dataDock"), ("Evaluate", "evaluateDock"), ("Draw", "drawDock"), ("Console", "consoleDock"),
+    ("Data", "dataDock"), ("Evaluate", "evaluateDock"), ("Draw", "drawDock"), ("My digits", "handwritingDock"),
+    ("Console", "consoleDock"),
 )
-LEFT_TABS, RIGHT_TABS = ("Data", "Network", "Optimizer"), ("Training", "Evaluate", "Draw", "Console")
+LEFT_TABS, RIGHT_TABS = ("Data", "Network", "Optimizer"), ("Training", "Evaluate", "Draw", "My digits", "Console")
 LEFT_SHARE = 0.4  # of the width: the Network table and the Optimizer fit, the plots get the rest
 DEFAULT_SIZE = (1400, 900)  # or the screen's free space, if smaller
 LAYOUT_VERSION = 2  # of the saved dock layout: one saved before the two tab groups is not restored
@@ -98,6 +100,7 @@ class MainWindow(FileActions, QMainWindow):
             "Network": NetworkPanel(self.state), "Optimizer": OptimizerPanel(self.state),
             "Training": TrainingPanel(self.state, self.controller),
             "Data": DataPanel(self.state), "Evaluate": EvaluatePanel(self.state), "Draw": DrawPanel(self.state),
+            "My digits": HandwritingPanel(self.state),
             "Console": ConsolePanel(self.state, store=self.store),  # its output scrolls itself
         }
         self.training_panel = self.panels["Training"]

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from playground import why
 from playground.draw_canvas import DEFAULT_STROKE_WIDTH, DrawCanvas
 from playground.drawing import to_mnist
+from playground.panels.handwriting_panel import AddToMyDigits
 from playground.panels.why_panel import NeighbourSearch, WhyPanel
 from playground.probability_chart import ProbabilityChart
 from playground.state import AppState
@@ -139,6 +140,10 @@ class DrawPanel(QWidget):
         left.setSpacing(4)
         left.addWidget(self.canvas, 0, Qt.AlignHCenter)
         left.addLayout(tools)
+        self.add_to_my_digits = AddToMyDigits(self.state, self)  # the drawing joins the learner's test set
+        self.add_to_my_digits.button.pressed.connect(self.update_prediction)  # the very last ink too
+        self.add_to_my_digits.added.connect(self.canvas.clear)  # ready for the next digit
+        left.addWidget(self.add_to_my_digits)
         left.addStretch(1)
 
         self.input_view = NetworkInputView(self)
@@ -274,3 +279,4 @@ class DrawPanel(QWidget):
             self.confidence_label.setText("random guess" if probabilities is not None else "")
         self.status_label.setText(status)
         show_error_style(self.status_label, error)
+        self.add_to_my_digits.set_drawing(None if self.canvas.is_empty() else self._input, digit)

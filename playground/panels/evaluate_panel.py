@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from playground.panels.robustness_view import RobustnessView
 from playground.theme import error_colour
 from playground.widgets import DigitGrid, FitsShortDock, hint_label, scroll_area, wrapped_label
 from playground.widgets.theming import follow_theme
@@ -227,6 +228,7 @@ class EvaluatePanel(FitsShortDock, QWidget):
         self._mistakes = np.zeros(0, dtype=np.int64)  # test indices, most confidently wrong first
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
 
+        self.robustness = RobustnessView(state)  # folded under the results; its toggle goes in the header
         layout = QVBoxLayout(self)
         layout.addLayout(self._build_header())
         self.summary_label = hint_label(objectName="evaluationSummary")
@@ -242,6 +244,7 @@ class EvaluatePanel(FitsShortDock, QWidget):
         self.pages.addWidget(self.placeholder)
         self.pages.addWidget(self._build_results(mono))
         layout.addWidget(self.pages, 1)
+        layout.addWidget(self.robustness)
 
         state.evaluation_changed.connect(self.refresh)
         state.model_changed.connect(self._update_button)
@@ -268,6 +271,7 @@ class EvaluatePanel(FitsShortDock, QWidget):
         header.addWidget(self.accuracy_label)
         header.addWidget(self.loss_label, 0, Qt.AlignmentFlag.AlignBaseline)
         header.addStretch(1)
+        header.addWidget(self.robustness.toggle)
         header.addWidget(self.evaluate_button)
         return header
 

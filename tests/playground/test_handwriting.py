@@ -194,3 +194,160 @@ def test_a_convnet_scores_my_digits_too():
     model.build((28, 28, 1))
     result = handwriting.score(model, np.zeros((3, 28, 28), np.uint8), np.array([1, 2, 3]))
     assert result.probabilities.shape == (3, 10) and result.confusion.sum() == 3
+
+
+# -- the Draw panel's "Add to my digits" and the My digits panel ---------------------------------
+from PySide6.QtCore import Qt  # noqa: E402
+from PySide6.QtWidgets import QComboBox, QPushButton, QWidget  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
+
+from playground.data_loading import load_sample_dataset  # noqa: E402
+from playground.panels.draw_panel import DrawPanel  # noqa: E402
+from playground.panels.handwriting_panel import HandwritingPanel, my_digits_for  # noqa: E402
+from playground.state import AppState  # noqa: E402
+from tests.playground.test_why import SEVEN, stroke  # noqa: E402
+from tests.playground.test_draw_panel import drag  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return load_sample_dataset()
+
+
+@pytest.fixture(scope="module")
+def trained(sample):
+    """The chapter's network, two epochs on the bundled sample."""
+    engine.utils.set_random_seed(0)
+    model = engine.Sequential([engine.layers.Flatten(input_shape=(28, 28)),
+                               engine.layers.Dense(512, activation="relu"),
+                               engine.layers.Dense(10, activation="softmax")])
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy")
+    model.fit(sample.x_train / np.float32(255), engine.utils.to_categorical(sample.y_train, 10),
+              batch_size=128, epochs=2, verbose=0)
+    return model
+
+
+@pytest.fixture
+def panels(qtbot, data_folder, sample, trained):
+    """The Draw panel and the My digits panel on one state with a trained network."""
+    state = AppState(sample)
+    draw, mine = DrawPanel(state), HandwritingPanel(state)
+    for widget in (draw, mine):
+        qtbot.addWidget(widget)
+    state.set_model(trained, trained=True)
+    return draw, mine
+
+
+def test_draw_a_digit_and_add_it_to_my_digits_with_its_label(panels, qtbot, data_folder):
+    draw, mine = panels
+    button = draw.findChild(QPushButton, "addToMyDigitsButton")
+    combo = draw.findChild(QComboBox, "myDigitLabelCombo")
+    assert not button.isEnabled()  # nothing drawn yet
+    drag(draw.canvas, stroke(SEVEN))
+    qtbot.waitUntil(lambda: draw.prediction() is not None, timeout=10_000)
+    assert button.isEnabled() and combo.currentIndex() == draw.prediction()  # the label starts at the guess
+    combo.setCurrentIndex(7)
+    combo.activated.emit(7)  # as the learner picks it
+    seen = handwriting.to_uint8(draw.network_input())
+    with qtbot.waitSignal(mine.my_digits.changed, timeout=10_000):
+        QTest.mouseClick(button, Qt.LeftButton)
+    assert MyDigits().labels.tolist() == [7]  # saved at once, in the data folder
+    np.testing.assert_array_equal(MyDigits().images[0], seen)  # the drawing as the network saw it
+    assert draw.canvas.is_empty() and not button.isEnabled()  # ready for the next digit
+    assert "Added as a 7" in draw.findChild(QWidget, "addToMyDigitsNote").text()
+    assert mine.grid.count() == 1 and mine.grid.caption(0).startswith("7")
+    assert mine.accuracy_label.text().startswith("My digits: ")
+
+
+def test_the_panel_shows_label_and_prediction_accuracy_and_confusion_matrix(panels, sample, trained):
+    _, mine = panels
+    for i in range(6):  # the first six test digits, labelled right except two
+        label = int(sample.y_test[i]) if i < 4 else (int(sample.y_test[i]) + 1) % 10
+        mine.my_digits.add(sample.x_test[i] / 255, label)
+    predicted = np.argmax(trained.predict(sample.x_test[:6] / np.float32(255), verbose=0), axis=1)
+    labels = mine.my_digits.digits.labels
+    right = int(np.sum(predicted == labels))
+    assert mine.accuracy_label.text() == f"My digits: {100 * right / 6:.0f}%"
+    assert f"{right} of your 6 digits" in mine.summary_label.text()
+    for i in range(6):
+        expected = f"{labels[i]} ✓" if predicted[i] == labels[i] else f"{labels[i]} → {predicted[i]}"
+        assert mine.grid.caption(i) == expected
+    assert mine.confusion.isVisibleTo(mine) and mine.confusion._matrix.sum() == 6
+    assert mine.confusion._matrix[labels[5], predicted[5]] >= 1
+
+
+def test_relabel_and_delete_the_selected_digit(panels):
+    _, mine = panels
+    for i in range(3):
+        mine.my_digits.add(drawing(i), i)
+    assert not mine.delete_button.isEnabled()  # nothing selected
+    mine.select(1)
+    assert mine.grid.selected() == 1 and mine.relabel_combo.currentIndex() == 1
+    mine.relabel_combo.setCurrentIndex(8)
+    mine.relabel_button.click()
+    assert MyDigits().labels.tolist() == [0, 8, 2] and mine.selected() == 1
+    assert "now labelled 8" in mine.message_label.text()
+    mine.delete_button.click()
+    assert MyDigits().labels.tolist() == [0, 2] and mine.grid.count() == 2 and mine.selected() == -1
+
+
+def test_clicking_a_digit_selects_it(panels, qtbot):
+    _, mine = panels
+    mine.my_digits.add(drawing(0), 3)
+    mine.my_digits.add(drawing(1), 4)
+    mine.resize(500, 500)
+    mine.show()
+    qtbot.waitExposed(mine)
+    QTest.mouseClick(mine.grid, Qt.LeftButton, Qt.NoModifier, mine.grid.item_rect(1).center())
+    assert mine.selected() == 1 and mine.delete_button.isEnabled()
+
+
+def test_a_new_model_updates_the_predictions(panels, trained):
+    _, mine = panels
+    mine.my_digits.add(drawing(0), 1)
+    state = mine.state
+    state.set_model(None)
+    assert mine.grid.caption(0) == "1" and mine.accuracy_label.text() == "My digits"
+    assert "Train the network" in mine.summary_label.text() and not mine.confusion.isVisibleTo(mine)
+    state.set_model(trained, trained=True)
+    assert mine.grid.caption(0) in ("1 ✓",) or mine.grid.caption(0).startswith("1 → ")
+
+
+def test_export_and_import_through_the_panel(panels, tmp_path):
+    _, mine = panels
+    mine.my_digits.add(drawing(0), 5)
+    assert mine.export_to(tmp_path / "shared.npz") and "Exported 1 digits" in mine.message_label.text()
+    assert mine.import_from(tmp_path / "shared.npz") and "Imported 1 digit from" in mine.message_label.text()
+    assert mine.grid.count() == 2
+    (tmp_path / "bad.npz").write_bytes(b"not a zip")
+    assert not mine.import_from(tmp_path / "bad.npz")
+    assert "not a .npz file" in mine.message_label.text() and mine.message_label.styleSheet()  # in red
+    assert mine.grid.count() == 2
+
+
+def test_a_damaged_file_is_reported_in_the_panel(qtbot, data_folder, sample):
+    data_folder.mkdir()
+    (data_folder / "my_digits.npz").write_bytes(b"garbage")
+    panel = HandwritingPanel(AppState(sample))
+    qtbot.addWidget(panel)
+    assert not panel.message_label.isHidden() and "could not be read" in panel.message_label.text()
+    assert "starts empty" in panel.message_label.text() and panel.grid.count() == 0
+
+
+def test_the_draw_panel_and_my_digits_share_one_set_per_state(qtbot, data_folder, sample):
+    state = AppState(sample)
+    assert my_digits_for(state) is my_digits_for(state)
+    assert my_digits_for(AppState(sample)) is not my_digits_for(state)
+
+
+def test_the_window_has_a_my_digits_tab_beside_draw(qtbot, tmp_path, data_folder):
+    from PySide6.QtCore import QSettings
+    from playground.main_window import MainWindow
+
+    window = MainWindow(settings=QSettings(str(tmp_path / "w.ini"), QSettings.IniFormat))
+    qtbot.addWidget(window)
+    dock = window.findChild(QWidget, "handwritingDock")
+    assert dock is window.docks["My digits"] and window.panels["My digits"].objectName() == "handwritingPanel"
+    assert dock in window.tabifiedDockWidgets(window.docks["Draw"])
+    draw, mine = window.panels["Draw"], window.panels["My digits"]
+    assert draw.add_to_my_digits.my_digits is mine.my_digits  # added in Draw, shown in My digits
