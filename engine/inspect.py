@@ -15,6 +15,11 @@
 * ``trace(model, x, class_index=None)``: the first three from one forward and one backward pass.
 * ``loss_gradients(model, x, y, loss=None)``: the gradient of the loss on a batch with respect to
   every weight, as training computes it but without the update (for gradient histograms).
+* ``backprop_trace(model, x, y, loss=None)``: one training step without the update, kept
+  tensor by tensor: each layer's input, pre-activation, output, and the gradients that flow back
+  through it (the Backprop walkthrough shows them one at a time).
+* ``weight_gradient_check(model, x, y, layer, weight, index)``: one weight's derivative by
+  backpropagation beside the central finite difference, on a float64 copy.
 
 All of them work on a private copy of the model (same weights), so that a network training on another
 thread is never disturbed, and neither draws from the engine's random numbers, so a seeded run
@@ -139,6 +144,174 @@ def loss_gradients(model: Sequential, x, y, loss=None) -> list[np.ndarray]:
     return gradcheck.model_gradients(copy, x, y, training=False)
 
 
+@dataclass(frozen=True)
+class LayerPass:
+    """What one layer saw and gave in one training step (copies; shapes keep the batch axis).
+
+    ``pre_activation`` is ``z``, the layer's result before its activation (None when the layer
+    has no activation of its own); ``activation_derivative`` is ``activation'(z)`` element by
+    element (relu's mask of ones and zeros), None for softmax (not element-wise) or no
+    activation. Backward: ``output_gradient`` is dL/d(output) as the layer received it (for the
+    last layer of a fused softmax and cross-entropy it already is dL/dz = (p - y) / n),
+    ``pre_activation_gradient`` dL/dz, ``weight_gradients`` dL/d(each trainable weight) and
+    ``input_gradient`` dL/d(input), handed to the layer below.
+    """
+
+    index: int
+    name: str
+    kind: str  # the class name: "Dense", "Conv2D"...
+    activation: str  # the activation's name ("linear" for none)
+    config: dict
+    input: np.ndarray
+    pre_activation: np.ndarray | None
+    output: np.ndarray
+    weights: dict
+    output_gradient: np.ndarray
+    activation_derivative: np.ndarray | None
+    pre_activation_gradient: np.ndarray | None
+    weight_gradients: dict
+    input_gradient: np.ndarray
+
+
+@dataclass(frozen=True)
+class BackpropTrace:
+    """One training step on a batch without the optimizer's update: ``layers[i]`` is layer ``i``'s
+    ``LayerPass``. ``targets`` are the targets as the loss reads them (one-hot rows, or labels for
+    the sparse loss); ``fused`` says the loss handed the last layer dL/dz = (p - y) / n."""
+
+    x: np.ndarray
+    targets: np.ndarray
+    loss: float
+    loss_name: str
+    fused: bool
+    training: bool
+    layers: list
+
+
+def backprop_trace(model: Sequential, x, y, loss=None, training: bool = True, dropout_seed: int = 0) -> BackpropTrace:
+    """One forward and one backward pass of the batch ``(x, y)``, every tensor kept: the step
+    ``engine.training.train_step`` takes, without the update.
+
+    The layers' own ``forward`` and ``backward`` compute everything; this only keeps copies of
+    what passes between them (and of each activation's input, before the activation overwrites
+    it). ``loss``: its name, or None for the model's compiled loss. ``training``: as in a
+    training step (dropout masks drawn from a generator seeded with ``dropout_seed``, never the
+    engine's; BatchNormalization with the batch's statistics).
+    """
+    loss = loss if loss is not None else model.loss
+    if loss is None:
+        raise ValueError("backprop_trace needs a loss: compile the model or pass loss='...'")
+    copy = _private_copy(model, dropout_seed=dropout_seed)
+    copy.compile(optimizer="sgd", loss=loss)
+    batch = copy._inputs(_batch(model, x))
+    targets = copy._targets(y, len(batch))
+    records = [dict() for _ in copy.layers]
+    for layer, record in zip(copy.layers, records):
+        layer.need_input_grad = True  # every gradient is shown, down to the input's
+        _record_activation(layer, record)
+    out = batch
+    with np.errstate(all="ignore"):
+        for layer, record in zip(copy.layers, records):
+            record["input"] = np.array(out)
+            out = layer.forward(out, training=training)
+            record["output"] = np.array(out)  # a layer reuses its output buffer: keep a copy
+        value = copy.loss(targets, out)
+        grad = copy._loss_gradient(targets, out)
+        for layer, record in zip(reversed(copy.layers), reversed(records)):
+            record["output_gradient"] = np.array(grad)
+            grad = layer.backward(grad)
+            record["input_gradient"] = np.array(grad)
+    passes = []
+    for i, (layer, record) in enumerate(zip(copy.layers, records)):
+        passes.append(LayerPass(
+            index=i, name=layer.name, kind=type(layer).__name__, activation=layer.activation.name,
+            config=layer.get_config(), input=record["input"], pre_activation=record.get("z"), output=record["output"],
+            weights={n: np.array(w) for n, w in zip(layer.weight_names, layer.params)},
+            output_gradient=record["output_gradient"], activation_derivative=record.get("derivative"),
+            pre_activation_gradient=record.get("dz"),
+            weight_gradients={n: np.array(g) for n, g in zip(layer.weight_names, layer.grads)},
+            input_gradient=record["input_gradient"],
+        ))
+    return BackpropTrace(np.array(batch), np.array(targets), float(value), copy.loss.name, copy._fused, training, passes)
+
+
+def _record_activation(layer, record: dict) -> None:
+    """Make this (private) layer keep ``z`` before its activation and dL/dz after its gradient."""
+    if layer.activation.name == "linear" and type(layer).__name__ != "Activation":
+        return
+    activate, activation_gradient = layer.activate, layer.activation_gradient
+
+    def recording_activate(z):
+        record["z"] = np.array(z)  # the activation overwrites z in place
+        return activate(z)
+
+    def recording_activation_gradient(dy):
+        dz = activation_gradient(dy)
+        record["dz"] = np.array(dz)
+        y = layer._last.activated
+        if layer.activation.name != "softmax" and not layer.loss_gives_logit_grad:
+            record["derivative"] = layer.activation.backward(np.ones_like(y), y)  # activation'(z)
+        return dz
+
+    layer.activate = recording_activate
+    layer.activation_gradient = recording_activation_gradient
+
+
+@dataclass(frozen=True)
+class WeightCheck:
+    """One weight's dL/dw by backpropagation and by central differences, in float64."""
+
+    layer: str
+    weight: str
+    index: tuple
+    value: float
+    backprop: float
+    numeric: float
+    relative_error: float
+    eps: float
+
+
+def weight_gradient_check(model: Sequential, x, y, layer: int, weight: str, index, loss=None,
+                          eps: float = 1e-6) -> WeightCheck:
+    """dL/dw for one weight (``layer``: its number in ``model.layers``; ``weight``: its name,
+    ``"kernel"``...; ``index``: its position, ``(row, column)``) by the model's own backward pass
+    beside ``(L(w + eps) - L(w - eps)) / (2 eps)``, on a private float64 copy in inference mode
+    (no dropout, BatchNormalization's moving statistics: the loss is a fixed function of w).
+    ``relative_error`` is ``|a - n| / (|a| + |n|)`` (0 when both are 0)."""
+    from engine import gradcheck
+
+    loss = loss if loss is not None else model.loss
+    if loss is None:
+        raise ValueError("weight_gradient_check needs a loss: compile the model or pass loss='...'")
+    copy = _private_copy(model, dtype="float64")
+    copy.compile(optimizer="sgd", loss=loss)
+    target = copy.layers[range(len(copy.layers))[layer]]
+    if weight not in target.weight_names:
+        have = ", ".join(target.weight_names) or "none"
+        raise ValueError(f"Layer {target.name!r} has no trainable weight {weight!r} (it has: {have})")
+    array = target.params[target.weight_names.index(weight)]
+    index = tuple(int(i) for i in np.atleast_1d(index))
+    if len(index) != array.ndim or not all(0 <= i < n for i, n in zip(index, array.shape)):
+        raise ValueError(f"{target.name}'s {weight} has shape {array.shape}; there is no weight at {index}")
+    batch = _batch(model, x).astype(np.float64)
+    analytic = gradcheck.model_gradients(copy, batch, y, training=False)
+    backprop = float(analytic[_param_position(copy, array)][index])
+    original = float(array[index])
+    with np.errstate(all="ignore"):
+        array[index] = original + eps
+        plus = gradcheck.model_loss(copy, batch, y, training=False)
+        array[index] = original - eps
+        minus = gradcheck.model_loss(copy, batch, y, training=False)
+    array[index] = original
+    numeric = (plus - minus) / (2 * eps)
+    error = gradcheck.relative_error(np.array([backprop]), np.array([numeric]))
+    return WeightCheck(target.name, weight, index, original, backprop, float(numeric), error, eps)
+
+
+def _param_position(model: Sequential, array: np.ndarray) -> int:
+    return next(i for i, p in enumerate(model._params) if p is array)
+
+
 def _batch(model: Sequential, x) -> np.ndarray:
     x = np.asarray(x, dtype=backend.floatx())
     shape = model.input_shape
@@ -151,15 +324,21 @@ def _batch(model: Sequential, x) -> np.ndarray:
     return np.ascontiguousarray(x)
 
 
-def _private_copy(model: Sequential) -> Sequential:
+def _private_copy(model: Sequential, dtype: str | None = None, dropout_seed: int | None = None) -> Sequential:
     """The same layers and weights in new objects; weights start as zeros (no random draws) and
-    are then copied from ``model``."""
+    are then copied from ``model``. ``dtype`` (``"float64"``) builds the copy in that precision;
+    ``dropout_seed`` gives each Dropout layer without a seed a generator of its own, so that a
+    copy run in training mode draws nothing from the engine's random numbers."""
     if not model.built:
         raise ValueError("The model has no weights yet: build it (give its first layer input_shape=...) first")
     config = model.get_config()
     for layer in config["layers"]:
         layer["config"] = {key: ("zeros" if key.endswith("_initializer") else value)
                            for key, value in layer["config"].items()}
+        if dtype is not None:
+            layer["config"]["dtype"] = dtype
+        if dropout_seed is not None and layer["class_name"] == "Dropout" and layer["config"].get("seed") is None:
+            layer["config"]["seed"] = dropout_seed
     copy = Sequential.from_config(config)
     if not copy.built:
         copy.build(model.input_shape)

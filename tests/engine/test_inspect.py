@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 import engine
-from engine import backend, examples, inspect, layers
+from engine import backend, examples, gradcheck, inspect, layers
 from engine.layers import Dense, Dropout, Flatten
 from engine.utils import set_random_seed
-from tests.engine.test_conformance import example_model
+from tests.engine.test_conformance import example_batch, example_model
 
 
 @pytest.fixture
@@ -197,3 +197,79 @@ def test_loss_gradients_need_a_loss():
     model = engine.Sequential([Dense(2, input_shape=(3,))])
     with pytest.raises(ValueError, match="needs a loss"):
         inspect.loss_gradients(model, np.zeros((1, 3)), np.zeros((1, 2)))
+
+
+# ----- the Backprop walkthrough's trace and the Gradient lab's check (issue 9, sections 6-7) -----
+def chapter_network(units=16, seed=21):
+    """Chapter 2's network, small: Flatten, Dense relu, Dense softmax, and a batch of digits."""
+    set_random_seed(seed)
+    model = engine.Sequential([Flatten(input_shape=(28, 28)), Dense(units, activation="relu"),
+                               Dense(10, activation="softmax")])
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy")
+    rng = np.random.default_rng(seed)
+    x = rng.random((12, 28, 28)).astype(np.float32)
+    return model, x, engine.utils.to_categorical(rng.integers(0, 10, 12), 10)
+
+
+def test_the_trace_holds_the_chapters_backward_pass_tensor_by_tensor():
+    """dL/dz2 = (p - y) / n, dW2 = a1^T . dz2, da1 = dz2 . W2^T, the relu mask, dz1 = da1 * mask,
+    dW1 = x^T . dz1: each tensor the trace kept is the chapter's formula of the ones before it."""
+    model, x, y = chapter_network()
+    seen = inspect.backprop_trace(model, x, y)
+    flatten, first, last = seen.layers
+    n, x_flat, p = len(x), first.input, last.output
+    assert seen.fused and seen.loss == pytest.approx(engine.losses.get("categorical_crossentropy")(y, p))
+    np.testing.assert_array_equal(flatten.output, x.reshape(n, -1))
+    np.testing.assert_allclose(first.pre_activation, x_flat @ first.weights["kernel"] + first.weights["bias"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(first.output, np.maximum(first.pre_activation, 0))
+    np.testing.assert_allclose(last.output_gradient, (p - y) / n, rtol=1e-6, atol=1e-8)
+    dz2 = last.output_gradient
+    np.testing.assert_allclose(last.weight_gradients["kernel"], first.output.T @ dz2, rtol=1e-5, atol=1e-8)
+    np.testing.assert_allclose(last.input_gradient, dz2 @ last.weights["kernel"].T, rtol=1e-5, atol=1e-8)
+    np.testing.assert_array_equal(first.activation_derivative, (first.pre_activation > 0).astype(np.float32))
+    np.testing.assert_allclose(first.pre_activation_gradient, last.input_gradient * first.activation_derivative)
+    np.testing.assert_allclose(first.weight_gradients["kernel"], x_flat.T @ first.pre_activation_gradient,
+                               rtol=1e-5, atol=1e-8)
+    assert first.input_gradient.shape == (n, 784) and flatten.input_gradient.shape == (n, 28, 28)
+
+
+def test_the_traces_gradients_are_a_training_steps_for_every_layer():
+    """For every registered layer (with dropout, in training mode): the weight gradients the trace
+    kept are those of a training step without the update, and the model is left as it was."""
+    for name in layers.names():
+        cls = layers.get(name)
+        model = example_model(cls)
+        if name == "Dropout":
+            model.layers[0].seed = None
+        x, y = example_batch(cls)
+        before = model.get_weights()
+        state = engine.backend.rng().bit_generator.state
+        seen = inspect.backprop_trace(model, x, y)
+        assert engine.backend.rng().bit_generator.state == state, name  # no random number drawn
+        for kept, now in zip(before, model.get_weights()):
+            np.testing.assert_array_equal(kept, now)
+        traced = [g for each in seen.layers for g in each.weight_gradients.values()]
+        if name == "Dropout":  # the mask differs: compare the layers after it, given its output
+            continue
+        for a, b in zip(traced, gradcheck.model_gradients(model, x, y)):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7, err_msg=name)
+
+
+def test_a_weights_backprop_derivative_agrees_with_central_differences_on_float64_copies():
+    model, x, y = chapter_network()
+    for layer, weight, index in ((1, "kernel", (300, 5)), (1, "bias", (3,)), (2, "kernel", (4, 7))):
+        check = inspect.weight_gradient_check(model, x, y, layer, weight, index)
+        assert check.backprop != 0 and check.relative_error < 1e-6, check
+    assert model.layers[1].kernel.dtype == np.float32  # the check ran on a copy
+    convnet = example_model(layers.get("Conv2D"))
+    cx, cy = example_batch(layers.get("Conv2D"))
+    check = inspect.weight_gradient_check(convnet, cx, cy, 0, "kernel", (0, 1, 0, 1))
+    assert check.relative_error < 1e-6, check
+
+
+def test_a_weight_that_does_not_exist_is_refused_with_its_shape():
+    model, x, y = chapter_network()
+    with pytest.raises(ValueError, match=r"shape \(784, 16\)"):
+        inspect.weight_gradient_check(model, x, y, 1, "kernel", (784, 0))
+    with pytest.raises(ValueError, match="no trainable weight 'gamma'"):
+        inspect.weight_gradient_check(model, x, y, 1, "gamma", (0,))
