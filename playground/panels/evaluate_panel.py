@@ -244,7 +244,8 @@ class EvaluatePanel(FitsShortDock, QWidget):
         self.pages.addWidget(self.placeholder)
         self.pages.addWidget(self._build_results(mono))
         layout.addWidget(self.pages, 1)
-        layout.addWidget(self.robustness)
+        layout.addWidget(self.robustness, 1)
+        self.robustness.toggle.toggled.connect(lambda shown: self.pages.setVisible(not shown))  # one or the other
 
         state.evaluation_changed.connect(self.refresh)
         state.model_changed.connect(self._update_button)

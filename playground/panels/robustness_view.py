@@ -27,7 +27,7 @@ from playground.widgets import DigitGrid, hint_label, scroll_area, wrapped_label
 
 POLL_MS = 50
 HARDEST_SHOWN = 40
-PLOT_HEIGHT = 230
+PLOT_HEIGHT = 200  # at least
 EXPLAIN = ("Accuracy on the first {digits:,} test digits as they are damaged more and more: level 0 is the clean "
            "test set, level 5 the heaviest damage (noise σ 0.6, a 60° turn, 5 px right and down, 5 steps "
            "thicker or thinner strokes). Hover a point for its damage.")
@@ -36,14 +36,15 @@ EXPLAIN = ("Accuracy on the first {digits:,} test digits as they are damaged mor
 class RobustnessJob:
     """``robustness.curves`` on a thread; ``share`` and ``result`` are read by the UI's poll."""
 
-    def __init__(self, model, images: np.ndarray, labels: np.ndarray):
+    def __init__(self, model, images: np.ndarray, labels: np.ndarray, max_digits: int = robustness.MAX_DIGITS):
         self.share, self.result, self.error = 0.0, None, None
         self.cancel = threading.Event()
-        self.thread = threading.Thread(target=self._run, args=(model, images, labels), name="robustness", daemon=True)
+        self.thread = threading.Thread(target=self._run, args=(model, images, labels, max_digits), name="robustness",
+                                       daemon=True)
 
-    def _run(self, model, images, labels) -> None:
+    def _run(self, model, images, labels, max_digits) -> None:
         try:
-            self.result = robustness.curves(model, images, labels, progress=self._progress,
+            self.result = robustness.curves(model, images, labels, max_digits=max_digits, progress=self._progress,
                                             cancelled=self.cancel.is_set)
         except Exception as exc:  # noqa: BLE001 - shown in the view
             self.error = exc
@@ -68,6 +69,7 @@ class RobustnessView(QWidget):
         self.state = state
         self.job: RobustnessJob | None = None
         self.result: robustness.Curves | None = None
+        self.max_digits = robustness.MAX_DIGITS  # test digits damaged per level
         self._hardest = np.zeros(0, dtype=np.int64)
         self._poll = QTimer(self)
         self._poll.setInterval(POLL_MS)
@@ -79,16 +81,16 @@ class RobustnessView(QWidget):
         self.explain_label = hint_label(objectName="robustnessExplain")
         body.addWidget(self.explain_label)
         self.plot = self._build_plot()
-        body.addWidget(self.plot)
+        body.addWidget(self.plot, 3)
         self.hardest_label = wrapped_label(objectName="hardestLabel", textFormat=Qt.TextFormat.RichText)
         body.addWidget(self.hardest_label)
         self.hardest_grid = DigitGrid(objectName="hardestDigits", cell_size=40)
         self.hardest_grid.clickable = True
         self.hardest_grid.activated.connect(lambda index: self.state.request_digit("test", int(index)))
         self.hardest_scroll = scroll_area(self.hardest_grid, objectName="hardestScroll")
-        self.hardest_scroll.setFixedHeight(2 * (40 + self.fontMetrics().height() + 8) + 8)
-        body.addWidget(self.hardest_scroll)
-        self.setVisible(False)  # folded until ``toggle`` opens it: the confusion matrix keeps the dock's height
+        self.hardest_scroll.setMinimumHeight(40 + self.fontMetrics().height() + 16)  # a row of digits at least
+        body.addWidget(self.hardest_scroll, 2)
+        self.setVisible(False)  # folded until ``toggle`` opens it (the Evaluate panel then hides its results)
 
         state.model_changed.connect(self._model_changed)
         state.evaluation_changed.connect(self.show_hardest)
@@ -124,7 +126,7 @@ class RobustnessView(QWidget):
 
     def _build_plot(self) -> pg.PlotWidget:
         plot = pg.PlotWidget(objectName="robustnessPlot")
-        plot.setFixedHeight(PLOT_HEIGHT)
+        plot.setMinimumHeight(PLOT_HEIGHT)
         plot.setMenuEnabled(False)
         plot.setMouseEnabled(x=False, y=False)
         plot.hideButtons()
@@ -136,7 +138,7 @@ class RobustnessView(QWidget):
         item.getAxis("bottom").setTicks([[(i, str(i)) for i in range(robustness.LEVEL_COUNT)]])
         item.getAxis("left").setTicks([[(v, f"{v:.0%}") for v in np.linspace(0, 1, 6)]])
         item.showGrid(x=False, y=True, alpha=0.25)
-        self.legend = item.addLegend(offset=(-8, 8), labelTextSize="8pt")
+        self.legend = item.addLegend(offset=(8, -8), labelTextSize="8pt")  # bottom left: the curves start high
         self.curves = {}
         for damage, colour in zip(robustness.DAMAGES, RUN_COLOURS):
             curve = plot.plot([], [], pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=6, symbolBrush=colour,
@@ -198,7 +200,7 @@ class RobustnessView(QWidget):
             self.status_label.setText(f"Cannot test this model: {exc}")
             return
         ds = self.state.dataset
-        self.job = RobustnessJob(model, ds.x_test, ds.y_test)
+        self.job = RobustnessJob(model, ds.x_test, ds.y_test, self.max_digits)
         self.progress.setValue(0)
         self.progress.setVisible(True)
         self.status_label.setText("Damaging the test digits and predicting them…")

@@ -141,3 +141,86 @@ def test_a_convnet_gets_its_images_with_a_channel(sample):
     damages = robustness.DAMAGES[:1]
     result = robustness.curves(model, sample.x_test, sample.y_test, damages=damages, max_digits=20)
     assert len(result.accuracy["noise"]) == robustness.LEVEL_COUNT
+
+
+# -- the Evaluate panel's view -------------------------------------------------------------------
+from PySide6.QtCore import Qt  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
+
+from playground.panels.evaluate_panel import EvaluatePanel  # noqa: E402
+from playground.state import AppState, Evaluation  # noqa: E402
+
+
+def evaluation_of(model, dataset) -> Evaluation:
+    probabilities = model.predict(dataset.x_test / np.float32(255), verbose=0)
+    y_true = dataset.y_test.astype(np.int64)
+    y_pred = np.argmax(probabilities, axis=1)
+    return Evaluation(0.2, float(np.mean(y_true == y_pred)), y_true, y_pred, probabilities)
+
+
+@pytest.fixture
+def panel(qtbot, sample, trained):
+    state = AppState(sample)
+    widget = EvaluatePanel(state)
+    qtbot.addWidget(widget)
+    state.set_model(trained, trained=True)
+    widget.resize(700, 900)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+def test_the_robustness_view_is_folded_until_asked_for(panel):
+    view = panel.robustness
+    assert view.objectName() == "robustnessView" and not view.isVisible()
+    panel.findChild(type(view.toggle), "robustnessToggle").click()
+    assert view.isVisible() and view.is_open()
+    view.toggle.click()
+    assert not view.isVisible()
+
+
+def test_the_curves_are_measured_off_the_ui_thread_and_fall_from_the_clean_accuracy(panel, qtbot, curves):
+    view = panel.robustness
+    view.max_digits = 500
+    shares = []
+    view.progress.valueChanged.connect(shares.append)
+    view.button.click()
+    assert view.busy() and view.is_open() and not view.button.isEnabled()  # returned at once: a thread works
+    qtbot.waitUntil(lambda: not view.busy(), timeout=300_000)
+    assert shares and shares[-1] == 100 and view.progress.isHidden()
+    expected, _ = curves  # the same model and digits, measured without Qt
+    for name, curve in view.curves.items():
+        x, y = curve.getData()
+        assert x.tolist() == list(range(robustness.LEVEL_COUNT))
+        np.testing.assert_allclose(y, expected.accuracy[name])
+        assert y[0] == view.result.clean_accuracy and y[-1] < y[0]
+    assert f"clean {view.result.clean_accuracy:.1%}" in view.status_label.text()
+    assert view.button.isEnabled()
+
+
+def test_a_new_model_cancels_the_run_and_clears_the_curves(panel, qtbot):
+    view = panel.robustness
+    view.max_digits = 50
+    view.button.click()
+    job = view.job
+    panel.state.set_model(None)
+    assert job.cancel.is_set() and not view.busy() and not view.button.isEnabled()
+    for curve in view.curves.values():
+        x, _ = curve.getData()
+        assert x is None or len(x) == 0
+
+
+def test_the_hardest_test_digits_come_from_the_evaluation_and_open_in_the_data_panel(panel, qtbot, sample, trained):
+    view = panel.robustness
+    evaluation = evaluation_of(trained, sample)
+    panel.state.set_evaluation(evaluation)
+    view.set_open(True)
+    grid = view.hardest_grid
+    order = robustness.hardest(evaluation.probabilities, evaluation.y_true)
+    assert [grid.key(i) for i in range(grid.count())] == order[:grid.count()].tolist()
+    first = int(order[0])
+    assert grid.caption(0) == f"{sample.y_test[first]}: {100 * evaluation.probabilities[first, sample.y_test[first]]:.0f}%"
+    qtbot.waitUntil(lambda: grid.item_rect(0).isValid() and view.hardest_scroll.isVisible())
+    with qtbot.waitSignal(panel.state.digit_requested, timeout=10_000) as opened:
+        QTest.mouseClick(grid, Qt.LeftButton, Qt.NoModifier, grid.item_rect(0).center())
+    assert opened.args == ["test", first]
