@@ -1,0 +1,36 @@
+"""The chapter guide: chapter 2's sections in the book's order, each opening the place where it lives."""
+import re
+
+from PySide6.QtCore import Qt
+
+from playground import guide
+from playground.panels.guide_panel import GuidePanel
+
+
+def test_the_sections_follow_the_books_order_from_2_1_to_2_5():
+    numbers = [section.number for section in guide.SECTIONS]
+    firsts = [tuple(int(part) for part in re.match(r"[\d.]+", number).group().split(".")) for number in numbers]
+    assert numbers[0] == "2.1" and numbers[-1] == "2.5"
+    assert firsts == sorted(firsts)
+    assert all(section.text and section.places for section in guide.SECTIONS)
+
+
+def test_the_console_places_name_sections_that_have_listings():
+    from playground.console.snippets import for_section
+
+    for section in guide.SECTIONS:
+        for place in section.places:
+            if place.panel == guide.CONSOLE:
+                assert place.console_section and for_section(place.console_section), section.number
+
+
+def test_a_button_opens_its_place_and_no_button_points_at_nothing(qtbot):
+    existing = {"dataPanel", "tensorConsole", "trainingPanel"}
+    panel = GuidePanel(available=lambda name: name in existing)
+    qtbot.addWidget(panel)
+    assert panel.objectName() == "chapterGuide"
+    assert {button.objectName().split("_", 2)[2] for button in panel.buttons.values()} == existing
+    with qtbot.waitSignal(panel.open_requested, timeout=5_000) as opened:
+        qtbot.mouseClick(panel.buttons[("2.2.6", "Slice in the console")], Qt.LeftButton)
+    place = opened.args[0]
+    assert (place.panel, place.console_section) == ("tensorConsole", "2.2.6")
