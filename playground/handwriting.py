@@ -23,7 +23,7 @@ import io
 import os
 import time
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -297,3 +297,24 @@ def score(model, images: np.ndarray, labels: np.ndarray) -> Score:
     classes = max(CLASSES, probabilities.shape[1])
     return Score(predictions, probabilities, float(np.mean(predictions == labels)),
                  confusion_matrix(labels, predictions, classes))
+
+
+# ----- training on them ------------------------------------------------------------------------
+def with_training_digits(data, extra: tuple[np.ndarray, np.ndarray] | None):
+    """``data`` (a ``training_data.PreparedData``) with the learner's digits put first in the training set.
+
+    They go first because Keras's ``validation_split`` holds out the *last* training samples:
+    the learner's digits are trained on, never held out. Their targets take the form of
+    ``data.y_train`` (one-hot rows or integer labels). ``extra`` None: ``data`` itself.
+    The test set is untouched; a new ``PreparedData`` is returned (the cached one is shared).
+    """
+    if extra is None or len(extra[1]) == 0:
+        return data
+    images, labels = check_arrays(*extra)
+    x = prepare_images(images)
+    if data.y_train.ndim == 2:  # one-hot, as to_categorical makes it
+        y = np.zeros((len(labels), data.y_train.shape[1]), dtype=data.y_train.dtype)
+        y[np.arange(len(labels)), labels] = 1
+    else:
+        y = labels.astype(data.y_train.dtype)
+    return replace(data, x_train=np.concatenate([x, data.x_train]), y_train=np.concatenate([y, data.y_train]))

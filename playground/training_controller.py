@@ -27,6 +27,8 @@ from playground.keras_log import evaluation_line, run_label
 from playground.loss_watch import weights_are_finite
 from playground.runs import Plan, Run, plan_for
 from playground.state import AppState
+from playground.handwriting import with_training_digits
+from playground.my_digits import training_digits
 from playground.training_data import PreparedDataCache
 from playground.training_worker import EvaluationWorker, TrainingJob, TrainingWorker
 
@@ -119,8 +121,9 @@ class TrainingController(QObject):
                 self.state.set_model(run.snapshot, trained=False)
             self.run_started.emit(run)
         dataset = self.state.dataset
+        mine = training_digits(self.state)  # the learner's own digits, if My digits adds them to the training data
         job = TrainingJob(
-            model=run.model, prepare=lambda: self._cache.get(dataset, settings),
+            model=run.model, prepare=lambda: with_training_digits(self._cache.get(dataset, settings), mine),
             batch_size=settings.batch_size, epochs=target, initial_epoch=initial,
             validation_split=settings.validation_split, start_paused_after=1 if step else 0,
         )

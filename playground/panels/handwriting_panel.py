@@ -8,21 +8,23 @@ Digits can be deleted or relabelled; the set can be exported and imported as a `
 MNIST's format (``x_test`` uint8 (n, 28, 28), ``y_test`` uint8 (n,)).
 
 The set itself is ``playground.handwriting.MyDigits`` (no Qt, a file in the data folder);
-``my_digits_for(state)`` gives the one ``MyDigitsModel`` (its Qt face, with a ``changed``
-signal) that the Draw panel's ``AddToMyDigits`` and this panel share. File dialogs only pick a
+``my_digits.my_digits_for(state)`` gives the one ``MyDigitsModel`` (its Qt face, with a
+``changed`` signal) that the Draw panel's ``AddToMyDigits``, this panel and the training
+controller share. File dialogs only pick a
 path: ``export_to(path)`` and ``import_from(path)`` do the work, and tests call them directly.
 """
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import (
-    QBoxLayout, QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget,
+    QBoxLayout, QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget,
 )
 
 from playground import handwriting
-from playground.handwriting import HandwritingError, MyDigits
+from playground.handwriting import HandwritingError
+from playground.my_digits import my_digits_for
 from playground.panels.evaluate_panel import ConfusionMatrix
 from playground.widgets import DigitGrid, FitsShortDock, hint_label, scroll_area, wrapped_label
 from playground.widgets.theming import follow_theme, refresh_error_styles, show_error_style
@@ -31,54 +33,6 @@ EMPTY = ("No digits of yours yet. Draw one in the Draw panel, choose its label a
          "“Add to my digits”: your own test set, kept between sessions.")
 NO_MODEL = "Train the network (or load a model) to see how it reads your digits."
 FILE_FILTER = "Digits in MNIST's format (*.npz)"
-
-
-class MyDigitsModel(QObject):
-    """The learner's digits with a ``changed`` signal; each change is saved at once.
-
-    Methods raise ``HandwritingError`` (in the app's words) and then nothing has changed.
-    """
-
-    changed = Signal()
-
-    def __init__(self, digits: MyDigits | None = None, parent: QObject | None = None):
-        super().__init__(parent)
-        self.setObjectName("myDigitsModel")
-        self._digits = digits
-
-    @property
-    def digits(self) -> MyDigits:
-        """The set, read from the data folder the first time it is needed."""
-        if self._digits is None:
-            self._digits = MyDigits()
-        return self._digits
-
-    def add(self, image: np.ndarray, label: int) -> int:
-        index = self.digits.add(image, label)
-        self.changed.emit()
-        return index
-
-    def delete(self, indices) -> None:
-        self.digits.delete(indices)
-        self.changed.emit()
-
-    def relabel(self, index: int, label: int) -> None:
-        self.digits.relabel(index, label)
-        self.changed.emit()
-
-    def import_file(self, path) -> int:
-        added = self.digits.import_file(path)
-        self.changed.emit()
-        return added
-
-    def export(self, path) -> None:
-        self.digits.export(path)
-
-
-def my_digits_for(state) -> MyDigitsModel:
-    """The one ``MyDigitsModel`` of this ``AppState`` (a child of it: it lives as long as the state)."""
-    model = state.findChild(MyDigitsModel, "myDigitsModel")
-    return model if model is not None else MyDigitsModel(parent=state)
 
 
 def digit_combo(object_name: str, tooltip: str) -> QComboBox:
@@ -185,6 +139,14 @@ class HandwritingPanel(FitsShortDock, QWidget):
         self.body.addWidget(grid_scroll, 2)
         self.body.addWidget(self.confusion, 3)
         layout.addLayout(self.body, 1)
+        self.train_check = QCheckBox("Add my digits to the training data", objectName="trainOnMyDigitsCheck")
+        self.train_check.setToolTip("From the next Train on, fit also learns from your digits (put first, so a "
+                                    "validation split never holds them out). They then stop being a fair test: "
+                                    "the network has seen them.")
+        self.train_check.setChecked(self.my_digits.train_with_them)
+        self.train_check.toggled.connect(self.my_digits.set_train_with_them)
+        self.my_digits.train_with_them_changed.connect(self._show_training_use)
+        layout.addWidget(self.train_check)
         layout.addWidget(hint_label(f"Kept in {self.my_digits.digits.path} in MNIST's format: x_test, uint8 "
                                     "images (n, 28, 28), and y_test, their labels.", objectName="myDigitsWhere"))
 
@@ -245,6 +207,14 @@ class HandwritingPanel(FitsShortDock, QWidget):
         self.message_label.setText(text)
         self.message_label.setVisible(bool(text))
         show_error_style(self.message_label, error)
+
+    def _show_training_use(self, on: bool) -> None:
+        self.train_check.setChecked(on)
+        if on:
+            self.show_message("From the next Train on, your digits are trained on too. The accuracy here then "
+                              "tells how well the network learnt them, not how it reads new handwriting.")
+        else:
+            self.show_message("")
 
     def _usable_model(self):
         state = self.state

@@ -94,6 +94,7 @@ class RobustnessView(QWidget):
 
         state.model_changed.connect(self._model_changed)
         state.evaluation_changed.connect(self.show_hardest)
+        state.evaluation_requested.connect(lambda: self.set_open(False))  # Evaluate: back to the results
         state.dataset_changed.connect(self._model_changed)
         state.training_started.connect(self._update_button)
         state.training_finished.connect(self._update_button)

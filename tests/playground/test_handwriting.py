@@ -203,7 +203,8 @@ from PySide6.QtTest import QTest  # noqa: E402
 
 from playground.data_loading import load_sample_dataset  # noqa: E402
 from playground.panels.draw_panel import DrawPanel  # noqa: E402
-from playground.panels.handwriting_panel import HandwritingPanel, my_digits_for  # noqa: E402
+from playground.my_digits import my_digits_for  # noqa: E402
+from playground.panels.handwriting_panel import HandwritingPanel  # noqa: E402
 from playground.state import AppState  # noqa: E402
 from tests.playground.test_why import SEVEN, stroke  # noqa: E402
 from tests.playground.test_draw_panel import drag  # noqa: E402
@@ -351,3 +352,51 @@ def test_the_window_has_a_my_digits_tab_beside_draw(qtbot, tmp_path, data_folder
     assert dock in window.tabifiedDockWidgets(window.docks["Draw"])
     draw, mine = window.panels["Draw"], window.panels["My digits"]
     assert draw.add_to_my_digits.my_digits is mine.my_digits  # added in Draw, shown in My digits
+
+
+# -- adding my digits to the training data -----------------------------------------------------
+from playground.specs import TrainSettings  # noqa: E402
+from playground.training_data import prepare_data  # noqa: E402
+
+
+@pytest.mark.parametrize("loss", ["categorical_crossentropy", "sparse_categorical_crossentropy"])
+def test_my_digits_go_first_in_the_training_data_and_the_test_set_is_untouched(sample, loss):
+    data = prepare_data(sample, TrainSettings(train_size=100, loss=loss))
+    images, labels = np.full((3, 28, 28), 255, np.uint8), np.array([4, 0, 9], np.uint8)
+    more = handwriting.with_training_digits(data, (images, labels))
+    assert more.x_train.shape == (103, 784) and more.x_train.dtype == np.float32
+    np.testing.assert_array_equal(more.x_train[:3], 1.0)  # first: a validation split (the last rows) never holds them
+    np.testing.assert_array_equal(more.x_train[3:], data.x_train)
+    if loss.startswith("sparse"):
+        assert more.y_train[:3].tolist() == [4, 0, 9] and more.y_train.dtype == data.y_train.dtype
+    else:
+        np.testing.assert_array_equal(more.y_train[:3], engine.utils.to_categorical(labels, 10))
+    assert more.x_test is data.x_test and more.test_labels is data.test_labels
+    assert handwriting.with_training_digits(data, None) is data
+
+
+def test_ticking_the_option_trains_on_my_digits_from_the_next_train(qtbot, tmp_path, data_folder, monkeypatch):
+    from PySide6.QtCore import QSettings
+    import playground.training_controller as controller_module
+    from playground.main_window import MainWindow
+
+    used = []
+    real = controller_module.with_training_digits
+    monkeypatch.setattr(controller_module, "with_training_digits", lambda data, extra: used.append(real(data, extra)) or used[-1])
+    window = MainWindow(settings=QSettings(str(tmp_path / "w.ini"), QSettings.IniFormat))
+    qtbot.addWidget(window)
+    window.state.set_settings(epochs=1, batch_size=64, train_size=200, validation_split=0.2)
+    mine = window.panels["My digits"]
+    for seed, label in enumerate((1, 7)):
+        mine.my_digits.add(drawing(seed), label)
+    mine.train_check.setChecked(True)
+    assert "trained on too" in mine.message_label.text()
+    with qtbot.waitSignal(window.training_finished, timeout=120_000):
+        assert window.controller.start()
+    assert len(used[-1].x_train) == 202
+    np.testing.assert_array_equal(used[-1].x_train[:2], MyDigits().network_inputs())
+    mine.train_check.setChecked(False)
+    window.state.set_settings(epochs=2)
+    with qtbot.waitSignal(window.training_finished, timeout=120_000):
+        assert window.controller.start()
+    assert len(used[-1].x_train) == 200  # unticked: MNIST's digits only

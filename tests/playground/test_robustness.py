@@ -175,8 +175,12 @@ def test_the_robustness_view_is_folded_until_asked_for(panel):
     assert view.objectName() == "robustnessView" and not view.isVisible()
     panel.findChild(type(view.toggle), "robustnessToggle").click()
     assert view.isVisible() and view.is_open()
+    assert not panel.pages.isVisible()  # the curves take the results' place
     view.toggle.click()
-    assert not view.isVisible()
+    assert not view.isVisible() and panel.pages.isVisible()
+    view.set_open(True)
+    panel.evaluate_button.click()  # a new evaluation: back to its results
+    assert not view.isVisible() and panel.pages.isVisible()
 
 
 def test_the_curves_are_measured_off_the_ui_thread_and_fall_from_the_clean_accuracy(panel, qtbot, curves):
