@@ -20,6 +20,7 @@
   through it (the Backprop walkthrough shows them one at a time).
 * ``weight_gradient_check(model, x, y, layer, weight, index)``: one weight's derivative by
   backpropagation beside the central finite difference, on a float64 copy.
+* ``private_copy(model, dtype=None, dropout_seed=None)``: the copy all of these work on.
 
 All of them work on a private copy of the model (same weights), so that a network training on another
 thread is never disturbed, and neither draws from the engine's random numbers, so a seeded run
@@ -322,6 +323,14 @@ def _batch(model: Sequential, x) -> np.ndarray:
     if x.shape[1:] != tuple(shape):
         raise ValueError(f"The model takes samples of shape {tuple(shape)}, got an array of shape {x.shape}")
     return np.ascontiguousarray(x)
+
+
+def private_copy(model: Sequential, dtype: str | None = None, dropout_seed: int | None = None) -> Sequential:
+    """A copy of ``model`` in new objects, for a thread of its own (a learning-rate range test
+    trains one while the app's model stays as it is). No random number is drawn to make it;
+    ``dtype`` builds it in another precision (``"float64"``); ``dropout_seed`` gives its Dropout
+    layers generators of their own, so that training it draws nothing from the engine's."""
+    return _private_copy(model, dtype, dropout_seed)
 
 
 def _private_copy(model: Sequential, dtype: str | None = None, dropout_seed: int | None = None) -> Sequential:
