@@ -228,3 +228,14 @@ def test_the_hardest_test_digits_come_from_the_evaluation_and_open_in_the_data_p
     with qtbot.waitSignal(panel.state.digit_requested, timeout=10_000) as opened:
         QTest.mouseClick(grid, Qt.LeftButton, Qt.NoModifier, grid.item_rect(0).center())
     assert opened.args == ["test", first]
+
+
+def test_no_robustness_test_while_training_or_without_a_trained_network(panel):
+    view, state = panel.robustness, panel.state
+    assert view.button.isEnabled()
+    state.set_training(True)
+    assert not view.button.isEnabled() and "After training" in view.button.toolTip()
+    state.set_training(False)
+    assert view.button.isEnabled()
+    state.set_model(state.model, trained=False)
+    assert not view.button.isEnabled()
