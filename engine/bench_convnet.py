@@ -10,11 +10,15 @@ process, so its memory is not counted). ``--compare-torch`` trains the same reci
 (CPU) with 1 and 2 threads, each epoch of each run in turn with the engine's, and compares with
 the faster. ``--strategies split_batch two_threads serial`` times the engine under each named
 strategy (the first is the headline; by default the one ``fit`` chooses), epochs in turn with the
-others. This is a script, not a test: timings on a shared machine vary from run to run.
+others. ``--profile STEPS`` prints instead where a step's time goes (each layer's forward and
+backward, im2col, activations, products, the optimizer), in thread-seconds per epoch. This is a
+script, not a test: timings on a shared machine vary from run to run.
 """
 from __future__ import annotations
 
 import argparse
+import collections
+import functools
 import importlib.util
 import json
 import multiprocessing
@@ -24,11 +28,12 @@ import sys
 import time
 
 import os
+import threading
 
 import numpy as np
 
 import engine
-from engine import blas, examples, ops
+from engine import blas, examples, ops, strategies
 from engine.bench import _timed, blas_info, median_epoch, run_interleaved, strategy_named
 from engine.layers import Conv2D, Dense
 
@@ -197,6 +202,63 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
+# ----- where the time goes -------------------------------------------------------------------------
+def profile(data, steps: int, batch_size: int, strategy: str | None) -> dict:
+    """Train ``steps`` steps with each layer's methods, the products and the optimizer timed (the
+    time of a call minus that of the timed calls inside it, on whichever thread makes it)."""
+    x, y, _, _ = data
+    x, y = x[:steps * batch_size], engine.utils.to_categorical(y[:steps * batch_size], 10)
+    engine.utils.set_random_seed(0)
+    model = examples.convnet()
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
+    with strategy_named(strategy):
+        model.fit(x[:10 * batch_size], y[:10 * batch_size], batch_size=batch_size, verbose=0)  # warm up
+    seconds, lock, inside = collections.Counter(), threading.Lock(), threading.local()
+
+    def timed(label, fn):
+        @functools.wraps(fn)
+        def call(*args, **kwargs):
+            stack = inside.__dict__.setdefault("stack", [])
+            stack.append(0.0)
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent, nested = time.perf_counter() - start, stack.pop()
+                if stack:
+                    stack[-1] += spent
+                with lock:
+                    seconds[label(args) if callable(label) else label] += spent - nested
+        return call
+
+    saved = [(ops, name, getattr(ops, name)) for name in ("matmul", "matmul_at_b", "matmul_a_bt", "update")]
+    for cls in {type(layer) for layer in model.layers}:  # the class: split_batch's replicas are timed too
+        for method in ("forward", "backward", "activate", "activation_gradient", "_im2col", "_maximum"):
+            if hasattr(cls, method):
+                saved.append((cls, method, cls.__dict__.get(method)))
+    for owner, name, fn in saved:
+        label = "optimizer" if name == "update" else f"ops.{name}" if owner is ops else (
+            lambda args, name=name: f"{args[0].name}.{name.strip('_')}")
+        setattr(owner, name, timed(label, getattr(owner, name)))
+    try:
+        with strategy_named(strategy):
+            used = strategies.choose(model)[0].name
+            start = time.perf_counter()
+            model.fit(x, y, batch_size=batch_size, verbose=0)
+            wall = time.perf_counter() - start
+    finally:
+        for owner, name, fn in saved:
+            if fn is None:
+                delattr(owner, name)  # it was inherited
+            else:
+                setattr(owner, name, fn)
+    per_epoch = 60000 / (steps * batch_size)
+    parts = {k: round(v * per_epoch, 3) for k, v in seconds.most_common()}
+    return {"strategy": used, "steps": steps, "wall_seconds_per_epoch": round(wall * per_epoch, 3),
+            "timed_thread_seconds_per_epoch": round(sum(seconds.values()) * per_epoch, 3),
+            "thread_seconds_per_epoch": parts, "load_average_1min": round(os.getloadavg()[0], 2)}
+
+
 # ----- main ---------------------------------------------------------------------------------------
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m engine.bench --model convnet", description=__doc__.split("\n\n")[0])
@@ -209,7 +271,13 @@ def main(argv=None) -> int:
     parser.add_argument("--torch-threads", type=int, nargs="+", default=[1, 2], help="PyTorch's thread counts to try")
     parser.add_argument("--strategies", nargs="+", default=[None], metavar="NAME",
                         help="time the engine under each of these strategies (the first is the headline)")
+    parser.add_argument("--profile", type=int, metavar="STEPS", help="print where STEPS steps' time goes, and stop")
     args = parser.parse_args(argv)
+    if args.profile:
+        data = load(args.sample)
+        for name in args.strategies:
+            print(json.dumps(profile(data, args.profile, args.batch_size, name)))
+        return 0
     if args.compare_torch and importlib.util.find_spec("torch") is None:
         print("PyTorch is not installed: pip install torch", file=sys.stderr)
         return 2
