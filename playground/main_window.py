@@ -36,6 +36,8 @@ from playground.panels.evaluate_panel import EvaluatePanel
 from playground.panels.handwriting_panel import HandwritingPanel
 from playground.panels.network_panel import NetworkPanel
 from playground.panels.optimizer_panel import OptimizerPanel
+from playground.panels.reshape_lab import ReshapeLab
+from playground.panels.shapes_lab import ShapesLab
 from playground.panels.training_panel import TrainingPanel
 from playground.settings_writer import SettingsWriter
 from playground.state import AppState
@@ -50,8 +52,9 @@ DOCKS = (  # (title, objectName of the dock)
     ("Network", "networkDock"), ("Optimizer", "optimizerDock"), ("Training", "trainingDock"),
     ("Data", "dataDock"), ("Evaluate", "evaluateDock"), ("Draw", "drawDock"), ("My digits", "handwritingDock"),
     ("Console", "consoleDock"),
+    ("Reshape", "reshapeDock"), ("Shapes", "shapesDock"),  # labs of section 2.3, beside the tensors they use
 )
-LEFT_TABS, RIGHT_TABS = ("Data", "Network", "Optimizer"), ("Training", "Evaluate", "Draw", "My digits", "Console")
+LEFT_TABS, RIGHT_TABS = ("Data", "Network", "Optimizer", "Reshape", "Shapes"), ("Training", "Evaluate", "Draw", "My digits", "Console")
 LEFT_SHARE = 0.4  # of the width: the Network table and the Optimizer fit, the plots get the rest
 DEFAULT_SIZE = (1400, 900)  # or the screen's free space, if smaller
 LAYOUT_VERSION = 2  # of the saved dock layout: one saved before the two tab groups is not restored
@@ -102,6 +105,7 @@ class MainWindow(FileActions, QMainWindow):
             "Data": DataPanel(self.state), "Evaluate": EvaluatePanel(self.state), "Draw": DrawPanel(self.state),
             "My digits": HandwritingPanel(self.state),
             "Console": ConsolePanel(self.state, store=self.store),  # its output scrolls itself
+            "Reshape": ReshapeLab(self.state), "Shapes": ShapesLab(self.state),
         }
         self.training_panel = self.panels["Training"]
         self.docks: dict[str, QDockWidget] = {}

@@ -105,7 +105,7 @@ class Contest:
 
     @property
     def size_text(self) -> str:
-        return " and ".join("(" + ", ".join(map(str, s)) + ("," if len(s) == 1 else "") + ")" for s in self.shapes)
+        return ", ".join("(" + ", ".join(map(str, s)) + ("," if len(s) == 1 else "") + ")" for s in self.shapes)
 
 
 CONTESTS = (

@@ -132,7 +132,7 @@ def flatten_code(size: int, order: str) -> tuple[str, str]:
     return f"v <- digit; dim(v) <- c({size})", f'v = digit.reshape({size}, order="F")'
 
 
-def unflatten_code(shape: tuple[int, ...], order: str, name: str = "back") -> tuple[str, str]:
+def unflatten_code(shape: tuple[int, ...], order: str, name: str = "x") -> tuple[str, str]:
     """(R, NumPy) for filling ``v`` back into ``shape``."""
     if order == ROW_MAJOR:
         return f"{name} <- array_reshape(v, c({_dims(shape)}))", f"{name} = v.reshape({_dims(shape)})"

@@ -102,8 +102,8 @@ def test_the_code_is_the_books_r_beside_numpy():
     assert reshape.flatten_code(784, ROW_MAJOR) == ("v <- array_reshape(digit, c(784))", "v = digit.reshape(784)")
     assert reshape.flatten_code(784, COLUMN_MAJOR) == ("v <- digit; dim(v) <- c(784)",
                                                        'v = digit.reshape(784, order="F")')
-    assert reshape.unflatten_code((28, 28), COLUMN_MAJOR) == ("back <- v; dim(back) <- c(28, 28)",
-                                                              'back = v.reshape(28, 28, order="F")')
+    assert reshape.unflatten_code((28, 28), COLUMN_MAJOR) == ("x <- v; dim(x) <- c(28, 28)",
+                                                              'x = v.reshape(28, 28, order="F")')
     assert "t(digit)" in reshape.round_trip_text(ROW_MAJOR, COLUMN_MAJOR, square=True)
     assert "exactly as it was" in reshape.round_trip_text(COLUMN_MAJOR, COLUMN_MAJOR, square=True)
 
@@ -117,3 +117,93 @@ def test_t_and_the_two_reshapes_of_the_books_matrix():
     for step in (transposed, row_major, column_major):
         assert step.value.shape == (2, 3)
     assert not np.array_equal(transposed.value, row_major.value)  # reshaping is not transposing
+
+
+# ----- the panel, as a person uses it ---------------------------------------------------------------
+from PySide6.QtCore import QSettings, Qt  # noqa: E402
+
+from playground import data_loading  # noqa: E402
+from playground.panels.reshape_lab import ReshapeLab  # noqa: E402
+from playground.state import AppState, Dataset  # noqa: E402
+
+
+@pytest.fixture
+def lab(qtbot):
+    state = AppState(data_loading.load_sample_dataset())
+    panel = ReshapeLab(state)
+    qtbot.addWidget(panel)
+    panel.resize(540, 1000)
+    panel.show()
+    qtbot.waitExposed(panel)
+    return panel
+
+
+def test_the_lab_fills_the_books_digit_cell_by_cell_as_the_slider_moves(lab, qtbot):
+    x_train = lab.state.dataset.x_train
+    assert lab.objectName() == "reshapeLab"
+    np.testing.assert_array_equal(lab.digit(), x_train[4])  # digit <- train_images[5,,]
+    assert "x_train[4]" in lab.digit_caption.text()
+    lab.slider.setValue(301)
+    row_major, column_major = lab.grids[ROW_MAJOR], lab.grids[COLUMN_MAJOR]
+    assert lab.count_label.text() == "301 of 784"
+    assert lab.step_labels[ROW_MAJOR].text() == "v[301] → [11, 21]\n(NumPy: v[300] → [10, 20])"
+    assert lab.step_labels[COLUMN_MAJOR].text() == "v[301] → [21, 11]\n(NumPy: v[300] → [20, 10])"
+    assert row_major.current == (10, 20) and column_major.current == (20, 10)
+    assert row_major.filled.sum() == column_major.filled.sum() == 301
+    assert row_major.filled[:10].all() and not row_major.filled[11:].any()  # whole rows first
+    assert column_major.filled[:, :10].all() and not column_major.filled[:, 11:].any()  # whole columns first
+    qtbot.keyClick(lab.slider, Qt.Key.Key_End)
+    assert lab.slider.value() == 784
+    np.testing.assert_array_equal(row_major.values, x_train[4])  # array_reshape(v, c(28, 28)): the digit
+    np.testing.assert_array_equal(column_major.values, x_train[4].T)  # dim(v) <- c(28, 28): scrambled
+    qtbot.keyClick(lab.slider, Qt.Key.Key_Home)
+    assert not row_major.filled.any() and row_major.current is None
+
+
+def test_switching_the_order_swaps_which_way_back_scrambles(lab, qtbot):
+    digit = lab.digit()
+    np.testing.assert_array_equal(lab.digit_views["same"].values(), digit)
+    np.testing.assert_array_equal(lab.digit_views["other"].values(), digit.T)
+    assert "array_reshape(digit, c(784))" in lab.code_label.text()
+    qtbot.mouseClick(lab.order_buttons[COLUMN_MAJOR], Qt.MouseButton.LeftButton)
+    assert lab.order == COLUMN_MAJOR
+    assert "dim(v) &lt;- c(784)" in lab.code_label.text() and 'order="F"' in lab.code_label.text().replace("&quot;", '"')
+    lab.slider.setValue(784)
+    np.testing.assert_array_equal(lab.grids[COLUMN_MAJOR].values, digit)  # read and filled down the columns
+    np.testing.assert_array_equal(lab.grids[ROW_MAJOR].values, digit.T)
+    assert "t(digit)" in lab.round_trip_label.text()
+
+
+def test_picking_another_digit_and_loading_another_dataset(lab, qtbot):
+    lab.digit_spin.selectAll()
+    qtbot.keyClicks(lab.digit_spin, "1")
+    np.testing.assert_array_equal(lab.digit(), lab.state.dataset.x_train[0])
+    assert "x_train[0]" in lab.digit_caption.text()
+    images = np.zeros((3, 28, 28), dtype=np.uint8)
+    images[2, 5, :] = 255  # one bright row
+    lab.state.set_dataset(Dataset("tiny", "tiny.npz", images, np.arange(3, dtype=np.uint8), images, np.arange(3)))
+    assert lab.digit_spin.maximum() == 3
+    lab.digit_spin.setValue(3)
+    lab.slider.setValue(784)
+    assert lab.grids[ROW_MAJOR].values[5].all() and lab.grids[COLUMN_MAJOR].values[:, 5].all()  # a row became a column
+
+
+def test_play_fills_every_cell_and_stops(lab, qtbot):
+    lab.slider.setValue(700)
+    lab.play_button.click()
+    qtbot.waitUntil(lambda: not lab.play_button.isChecked(), timeout=10_000)
+    assert lab.slider.value() == 784 and not lab.play_timer.isActive()
+
+
+def test_the_labs_are_tabs_beside_the_data_panel(qtbot, tmp_path):
+    from playground.main_window import LEFT_TABS, MainWindow
+
+    window = MainWindow(settings=QSettings(str(tmp_path / "labs.ini"), QSettings.IniFormat))
+    qtbot.addWidget(window)
+    assert {"Reshape", "Shapes"} <= set(LEFT_TABS)
+    data = window.docks["Data"]
+    for title, dock_name, panel_name in (("Reshape", "reshapeDock", "reshapeLab"), ("Shapes", "shapesDock", "shapesLab")):
+        dock = window.docks[title]
+        assert dock.objectName() == dock_name and dock in window.tabifiedDockWidgets(data)
+        assert window.findChild(type(window.panels[title]), panel_name) is window.panels[title]
+    window.close()

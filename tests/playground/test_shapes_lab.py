@@ -196,3 +196,93 @@ def test_a_race_reports_each_contest_with_the_same_results_both_ways():
         assert timing.same_result and timing.max_difference < 1e-9, timing.contest.name
         assert timing.naive_seconds > 0 and timing.vectorised_seconds > 0  # measured, whatever the machine's load
     assert list(naive_loops.race(stop=lambda: True)) == []
+
+
+# ----- the panel, as a person uses it ---------------------------------------------------------------
+from PySide6.QtCore import Qt  # noqa: E402
+
+from playground.panels.shapes_lab import ShapesLab  # noqa: E402
+
+
+@pytest.fixture
+def lab(qtbot):
+    panel = ShapesLab()
+    qtbot.addWidget(panel)
+    yield panel
+    panel.shutdown()
+
+
+def type_into(qtbot, edit, text: str) -> None:
+    edit.selectAll()
+    qtbot.keyClick(edit, Qt.Key.Key_Backspace)
+    qtbot.keyClicks(edit, text)
+
+
+def test_the_lab_opens_on_the_first_layer(lab):
+    assert lab.objectName() == "shapesLab"
+    assert [edit.text() for edit in lab.shape_edits] == ["(128, 784)", "(784, 512)", "(512,)"]
+    assert lab.summary_label.text() == "(128, 784) . (784, 512) + (512,) -> (128, 512)"
+    first, second = (widgets[1].step for widgets in lab.step_widgets)
+    assert first.result == (128, 512) and second.result == (128, 512)
+    assert "sweep(x %*% W, 2, b, `+`)" in lab.code_label.text()
+    assert "np.dot(x, W) + b" in lab.code_label.text()
+    assert "sweep(z, 2, b, `+`)" in lab.step_widgets[1][4].text()  # R's recycling, beside broadcasting
+
+
+def test_typing_shapes_that_do_not_conform_shows_the_dot_error(lab, qtbot):
+    type_into(qtbot, lab.shape_edits[1], "512, 10")
+    assert lab.summary_label.text() == "(128, 784) . (512, 10) -> error"
+    title, diagram, rule, error, _ = lab.step_widgets[0]
+    assert not error.isHidden() and "ncol(x) == nrow(W)" in error.text()
+    assert "dim(x)[2] = 784 must equal dim(W)[1] = 512" in error.text()
+    assert not diagram.step.ok and "no result" in title.text()
+    assert all(widget.isHidden() for widget in lab.step_widgets[1])  # nothing to add the bias to
+    type_into(qtbot, lab.shape_edits[1], "(784, 10)")
+    type_into(qtbot, lab.shape_edits[2], "(10,)")
+    assert lab.summary_label.text() == "(128, 784) . (784, 10) + (10,) -> (128, 10)"
+
+
+def test_a_field_that_is_not_a_shape_says_so_and_keeps_the_rest(lab, qtbot):
+    type_into(qtbot, lab.shape_edits[1], "(784, a)")
+    assert not lab.field_error.isHidden()
+    assert lab.field_error.text().startswith("W: (784, a) is not a shape")
+    assert lab.shape_edits[1].styleSheet()  # the field is marked
+    assert lab.shape_edits[0].text() == "(128, 784)"  # nothing else lost
+    type_into(qtbot, lab.shape_edits[1], "(784, 512)")
+    assert lab.field_error.isHidden() and not lab.shape_edits[1].styleSheet()
+    assert lab.summary_label.text().endswith("-> (128, 512)")
+
+
+def test_picking_operations_broadcasts_and_explains_the_error(lab, qtbot):
+    lab.op_boxes[0].setCurrentIndex(lab.op_boxes[0].findData("+"))
+    lab.op_boxes[1].setCurrentIndex(lab.op_boxes[1].findData(NONE))
+    assert not lab.shape_edits[2].isEnabled()
+    type_into(qtbot, lab.shape_edits[0], "(32, 10)")
+    type_into(qtbot, lab.shape_edits[1], "(10,)")
+    assert lab.summary_label.text() == "(32, 10) + (10,) -> (32, 10)"
+    step = lab.step_widgets[0][1].step
+    assert step.axes[0].stretched("right")  # drawn dashed: W is repeated down the 32 rows
+    type_into(qtbot, lab.shape_edits[1], "(32,)")
+    assert lab.summary_label.text() == "(32, 10) + (32,) -> error"
+    assert "could not be broadcast together with shapes (32, 10) (32,)" in lab.step_widgets[0][3].text()
+    assert "W[:, None]" in lab.step_widgets[0][4].text()  # what R's recycling would have done
+
+
+def test_the_examples_fill_the_fields(lab):
+    lab.examples.setCurrentText("The book's pmax over two axes: (64, 3, 32, 10) max (32, 10)")
+    assert lab.summary_label.text() == "(64, 3, 32, 10) max (32, 10) -> (64, 3, 32, 10)"
+    assert "sweep(x, c(3, 4), y, pmax)" in lab.code_label.text()
+    assert [label.text() for label in lab.name_labels[:2]] == ["x", "y"]
+
+
+def test_the_loops_are_timed_on_a_worker_and_agree_with_numpy(lab, qtbot):
+    with qtbot.waitSignal(lab.timing_finished, timeout=60_000):
+        lab.show()  # the first look starts the race
+    assert set(lab.timings) == {"naive_relu", "naive_add", "naive_vector_dot", "naive_matrix_dot"}
+    assert all(timing.same_result for timing in lab.timings.values())
+    for cells in lab.timing_cells.values():
+        assert cells[4].text() == "yes" and cells[3].text().endswith(" x")
+    assert lab.time_button.isEnabled() and "times faster" in lab.race_status.text()
+    with qtbot.waitSignal(lab.timing_finished, timeout=60_000):
+        lab.time_button.click()
+        assert not lab.time_button.isEnabled()  # one race at a time
