@@ -184,7 +184,7 @@ class ReshapeLab(QWidget):
         self.digit_spin.setToolTip("Which training digit, counted from 1 as R does")
         pick.addWidget(self.digit_spin)
         pick.addWidget(QLabel(",,]"))
-        self.digit_caption = QLabel(objectName="reshapeDigitCaption")
+        self.digit_caption = wrapped_label(objectName="reshapeDigitCaption")
         pick.addWidget(self.digit_caption, 1)
         layout.addLayout(pick)
 
@@ -238,8 +238,8 @@ class ReshapeLab(QWidget):
         self.grids, self.grid_captions, self.step_labels = {}, {}, {}
         for column, order in enumerate((ROW_MAJOR, COLUMN_MAJOR)):
             r_code, numpy_code = reshape.unflatten_code((28, 28), order)
-            caption = QLabel(f"<b>{ORDER_NAMES[order]}</b><br><code>{html.escape(r_code)}</code>",
-                             alignment=Qt.AlignmentFlag.AlignCenter)
+            caption = wrapped_label(f"<b>{ORDER_NAMES[order]}</b><br><code>{html.escape(r_code)}</code>",
+                                    alignment=Qt.AlignmentFlag.AlignCenter)
             caption.setToolTip(f"NumPy: {numpy_code}")
             self.grid_captions[order] = caption
             self.grids[order] = FillGrid(objectName=f"fillGrid{order}")
@@ -250,11 +250,11 @@ class ReshapeLab(QWidget):
             grids.addWidget(self.step_labels[order], 2, column)
         layout.addLayout(grids)
 
-        self.code_label = QLabel(objectName="reshapeCode", textFormat=Qt.TextFormat.RichText)
+        self.code_label = wrapped_label(objectName="reshapeCode", textFormat=Qt.TextFormat.RichText)
         self.code_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.code_label)
 
-        layout.addWidget(QLabel("<b>t() is not a reshape</b>: the book's small matrix, transposed and reshaped"))
+        layout.addWidget(wrapped_label("<b>t() is not a reshape</b>: the book's small matrix, transposed and reshaped"))
         first = reshape.matrix_steps()[0]
         book = wrapped_label(" ".join(first.r_code.split()), objectName="bookMatrixCode")
         book.setFont(monospace_font())
@@ -364,7 +364,7 @@ class ReshapeLab(QWidget):
             values, filled = reshape.partly_filled(self._vector, shape, order, count)
             current = (step.row_major if order == ROW_MAJOR else step.column_major) if step else None
             grid.set_cells(values, filled, current)
-            self.step_labels[order].setText(step.text(order).replace("   (", "\n(") if step else "(empty)")
+            self.step_labels[order].setText(step.text(order).replace("   (NumPy: ", "\nNumPy ")[:-1] if step else "(empty)")
 
     def _play(self, playing: bool) -> None:
         if playing:

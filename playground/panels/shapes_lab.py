@@ -35,11 +35,14 @@ from playground.widgets.theming import follow_theme, refresh_error_styles, show_
 INTRO = ("Sections 2.3.1-2.3.3. Type the shapes of x, W and b and pick the operations: element-wise needs the "
          "same shape (or NumPy's broadcasting), a dot needs the inner dimensions to agree. The default is the "
          "first layer of the chapter's network, relu(x . W + b) on a batch of 128 digits.")
-OPERATION_LABELS = {DOT: ". dot", "+": "+", "-": "-", "*": "*", "max": "max", NONE: "(none)"}
+OPERATION_LABELS = {DOT: ".", "+": "+", "-": "-", "*": "*", "max": "max", NONE: "—"}
+OPERATION_TIPS = {DOT: "dot: x %*% y, np.dot(x, y)", "+": "add, element-wise", "-": "subtract, element-wise",
+                  "*": "multiply, element-wise", "max": "maximum, element-wise: pmax(x, y), np.maximum(x, y)",
+                  NONE: "no second operation"}
 LOOPS_INTRO = ("Section 2.3.1: the book writes element-wise operations and the dot product as loops over single "
                "entries, then uses the built-in, vectorised calls. Here are the same loops in plain Python against "
                "NumPy, timed now on this machine.")
-HEADERS = ("loop, on", "loop time", "vectorised", "speed-up", "same")
+HEADERS = ("loop, on", "loop", "NumPy", "speed-up", "same")
 
 
 def seconds_text(seconds: float) -> str:
@@ -240,31 +243,38 @@ class _Relay(QObject):
 
 
 class LoopRace:
-    """Runs ``naive_loops.race`` on a thread of its own; results arrive through ``relay``."""
+    """Runs ``naive_loops.race`` on a thread of its own; results arrive through ``relay``.
+
+    ``running`` is true from ``start`` until the relay's ``done`` has been delivered on the UI
+    thread (the thread itself may still be ending then, which is harmless).
+    """
 
     def __init__(self, relay: _Relay):
         self.relay = relay
+        self.running = False
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
-
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        relay.done.connect(self._finished)
 
     def start(self) -> bool:
-        if self.running():
+        if self.running:
             return False
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="loop-race", daemon=True)
+        self.running = True
+        self._stop = threading.Event()  # a new one: an ending thread keeps its own
+        self._thread = threading.Thread(target=self._run, args=(self._stop,), name="loop-race", daemon=True)
         self._thread.start()
         return True
 
-    def _run(self) -> None:
+    def _run(self, stop: threading.Event) -> None:
         try:
-            for timing in naive_loops.race(stop=self._stop.is_set):
+            for timing in naive_loops.race(stop=stop.is_set):
                 self.relay.timed.emit(timing)
             self.relay.done.emit()
         except RuntimeError:  # the panel went away while this ran
             pass
+
+    def _finished(self) -> None:
+        self.running = False
 
     def stop(self, wait: float = 5.0) -> None:
         self._stop.set()
@@ -294,8 +304,9 @@ class ShapesLab(QWidget):
         examples_row.addWidget(self.examples, 1)
         layout.addLayout(examples_row)
 
-        fields = QHBoxLayout()
-        fields.setSpacing(4)
+        fields = QGridLayout()  # the names above their fields: x . W + b reads along one line
+        fields.setHorizontalSpacing(4)
+        fields.setVerticalSpacing(1)
         self.shape_edits: list[QLineEdit] = []
         self.name_labels: list[QLabel] = []
         self.op_boxes: list[QComboBox] = []
@@ -303,18 +314,21 @@ class ShapesLab(QWidget):
             label = QLabel(name)
             edit = QLineEdit(objectName=f"shape{name.upper()}")
             edit.setFont(monospace_font())
-            edit.setMinimumWidth(edit.fontMetrics().horizontalAdvance("(128, 784)") + 8)
+            edit.setMinimumWidth(edit.fontMetrics().horizontalAdvance("(128, 784") + 8)
             edit.setToolTip("A shape: sizes separated by commas, e.g. (128, 784); (512,) is a vector")
             self.name_labels.append(label)
             self.shape_edits.append(edit)
-            fields.addWidget(label)
-            fields.addWidget(edit, 1)
+            fields.addWidget(label, 0, 2 * index)
+            fields.addWidget(edit, 1, 2 * index)
+            fields.setColumnStretch(2 * index, 1)
             if index < 2:
                 box = QComboBox(objectName=("firstOp", "secondOp")[index])
                 for op in shapes.OPERATIONS + ((NONE,) if index == 1 else ()):
                     box.addItem(OPERATION_LABELS[op], op)
+                    box.setItemData(box.count() - 1, OPERATION_TIPS[op], Qt.ItemDataRole.ToolTipRole)
+                box.setToolTip("The operation between the shapes on either side")
                 self.op_boxes.append(box)
-                fields.addWidget(box)
+                fields.addWidget(box, 1, 2 * index + 1)
         layout.addLayout(fields)
 
         self.summary_label = QLabel(objectName="shapesSummary")
@@ -328,7 +342,7 @@ class ShapesLab(QWidget):
 
         self.step_widgets = []
         for index in range(2):
-            title = QLabel(objectName=f"stepTitle{index + 1}")
+            title = wrapped_label(objectName=f"stepTitle{index + 1}")
             diagram = ShapeDiagram(objectName=f"stepDiagram{index + 1}")
             rule = hint_label(objectName=f"stepRule{index + 1}")
             error = wrapped_label(objectName=f"stepError{index + 1}")
@@ -337,14 +351,14 @@ class ShapesLab(QWidget):
                 layout.addWidget(widget)
             self.step_widgets.append((title, diagram, rule, error, r_note))
 
-        self.code_label = QLabel(objectName="shapesCode", textFormat=Qt.TextFormat.RichText)
+        self.code_label = wrapped_label(objectName="shapesCode", textFormat=Qt.TextFormat.RichText)
         self.code_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.code_label)
 
         layout.addWidget(QLabel("<b>Loops against vectorised calls</b>"))
         layout.addWidget(hint_label(LOOPS_INTRO))
         table = QGridLayout()
-        table.setHorizontalSpacing(10)
+        table.setHorizontalSpacing(8)
         for column, header in enumerate(HEADERS):
             table.addWidget(QLabel(f"<b>{header}</b>"), 0, column)
         self.timing_cells: dict[str, list[QLabel]] = {}
@@ -499,7 +513,7 @@ class ShapesLab(QWidget):
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
         super().showEvent(event)
-        if not self.timings and not self.race.running():
+        if not self.timings and not self.race.running:
             self.start_timing()  # the first time the learner looks, not at the window's start
 
     def shutdown(self) -> None:

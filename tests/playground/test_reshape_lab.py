@@ -146,8 +146,8 @@ def test_the_lab_fills_the_books_digit_cell_by_cell_as_the_slider_moves(lab, qtb
     lab.slider.setValue(301)
     row_major, column_major = lab.grids[ROW_MAJOR], lab.grids[COLUMN_MAJOR]
     assert lab.count_label.text() == "301 of 784"
-    assert lab.step_labels[ROW_MAJOR].text() == "v[301] → [11, 21]\n(NumPy: v[300] → [10, 20])"
-    assert lab.step_labels[COLUMN_MAJOR].text() == "v[301] → [21, 11]\n(NumPy: v[300] → [20, 10])"
+    assert lab.step_labels[ROW_MAJOR].text() == "v[301] → [11, 21]\nNumPy v[300] → [10, 20]"
+    assert lab.step_labels[COLUMN_MAJOR].text() == "v[301] → [21, 11]\nNumPy v[300] → [20, 10]"
     assert row_major.current == (10, 20) and column_major.current == (20, 10)
     assert row_major.filled.sum() == column_major.filled.sum() == 301
     assert row_major.filled[:10].all() and not row_major.filled[11:].any()  # whole rows first
