@@ -103,6 +103,9 @@ class FillGrid(QWidget):
         painter = QPainter(self)
         palette = self.palette()
         painter.fillRect(rect, palette.color(QPalette.ColorRole.Base))
+        empty = QColor(palette.color(QPalette.ColorRole.Highlight))
+        empty.setAlpha(40)  # the cells still to fill: tinted, so black ink-free pixels stand apart from them
+        painter.fillRect(rect, empty)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
         painter.drawImage(rect, self._image)
         rows, cols = self._shape

@@ -286,3 +286,19 @@ def test_the_loops_are_timed_on_a_worker_and_agree_with_numpy(lab, qtbot):
     with qtbot.waitSignal(lab.timing_finished, timeout=60_000):
         lab.time_button.click()
         assert not lab.time_button.isEnabled()  # one race at a time
+
+
+@pytest.mark.parametrize("left, right, op", [
+    ((128, 784), (784, 512), DOT), ((784,), (784,), DOT), ((), (3, 4), DOT), ((4, 3, 28, 28), (28, 10), DOT),
+    ((128, 784), (512, 10), DOT), ((1, 2, 3, 4, 5, 6), (6,), "+"), ((), (), "*"), ((8, 1, 6, 1), (7, 1, 5), "max"),
+    ((128, 512), (10,), "-"),
+])
+def test_every_kind_of_step_is_drawn(lab, qtbot, left, right, op):
+    lab.op_boxes[0].setCurrentIndex(lab.op_boxes[0].findData(op))
+    lab.op_boxes[1].setCurrentIndex(lab.op_boxes[1].findData(NONE))
+    type_into(qtbot, lab.shape_edits[0], shapes.shape_text(left))
+    type_into(qtbot, lab.shape_edits[1], shapes.shape_text(right))
+    diagram = lab.step_widgets[0][1]
+    assert (diagram.step.left, diagram.step.right, diagram.step.op) == (left, right, op)
+    lab.resize(420, 900)
+    assert not lab.grab().isNull()  # painted without an exception (pytest-qt reports those from paintEvent)
