@@ -33,6 +33,7 @@ from playground.panels.console_panel import ConsolePanel
 from playground.panels.data_panel import DataPanel
 from playground.panels.draw_panel import DrawPanel
 from playground.panels.evaluate_panel import EvaluatePanel
+from playground.panels.geometry_lab import GeometryLab
 from playground.panels.handwriting_panel import HandwritingPanel
 from playground.panels.network_panel import NetworkPanel
 from playground.panels.optimizer_panel import OptimizerPanel
@@ -51,10 +52,10 @@ APP_NAME, ORGANISATION = "Neural Playground", "NeuralPlayground"
 DOCKS = (  # (title, objectName of the dock)
     ("Network", "networkDock"), ("Optimizer", "optimizerDock"), ("Training", "trainingDock"),
     ("Data", "dataDock"), ("Evaluate", "evaluateDock"), ("Draw", "drawDock"), ("My digits", "handwritingDock"),
-    ("Console", "consoleDock"),
+    ("Console", "consoleDock"), ("Geometry", "geometryDock"),  # the geometry lab of 2.3.5-2.3.6: plots want the width
     ("Reshape", "reshapeDock"), ("Shapes", "shapesDock"),  # labs of section 2.3, beside the tensors they use
 )
-LEFT_TABS, RIGHT_TABS = ("Data", "Network", "Optimizer", "Reshape", "Shapes"), ("Training", "Evaluate", "Draw", "My digits", "Console")
+LEFT_TABS, RIGHT_TABS = ("Data", "Network", "Optimizer", "Reshape", "Shapes"), ("Training", "Evaluate", "Draw", "My digits", "Console", "Geometry")
 LEFT_SHARE = 0.4  # of the width: the Network table and the Optimizer fit, the plots get the rest
 DEFAULT_SIZE = (1400, 900)  # or the screen's free space, if smaller
 LAYOUT_VERSION = 2  # of the saved dock layout: one saved before the two tab groups is not restored
@@ -105,6 +106,7 @@ class MainWindow(FileActions, QMainWindow):
             "Data": DataPanel(self.state), "Evaluate": EvaluatePanel(self.state), "Draw": DrawPanel(self.state),
             "My digits": HandwritingPanel(self.state),
             "Console": ConsolePanel(self.state, store=self.store),  # its output scrolls itself
+            "Geometry": GeometryLab(self.state),
             "Reshape": ReshapeLab(self.state), "Shapes": ShapesLab(self.state),
         }
         self.training_panel = self.panels["Training"]

@@ -30,6 +30,41 @@ from playground.training_data import shaped_for
 DIVERGED_AT = 1e6  # a weight beyond this has left the picture for good: the run diverged
 
 
+# ----- the network the labs look at --------------------------------------------------------------
+class CurrentNetwork:
+    """The network the Gradient and Backprop labs look at: the app's model (its weights as they
+    are now), or, before anything was trained, a fresh one built from the design as Train would
+    start it (kept until the design or the data change, so the lab does not redraw its weights).
+
+    ``frozen()`` returns a private copy made on the calling thread (the UI's: the training
+    controller writes new weights into ``state.model`` there), safe to hand to a worker thread.
+    """
+
+    def __init__(self, state):
+        self.state = state
+        self._fresh = None
+        self._key = None
+
+    def current(self) -> tuple:
+        """``(model, what it is)``, not copied: read its layers and shapes, not its weights, from
+        another thread. Raises ValueError (the reason) when there is none."""
+        state = self.state
+        if state.dataset is None:
+            raise ValueError("No dataset loaded: open one in the Data panel first.")
+        if state.model is not None:
+            what = "the trained network's current weights" if state.trained else "the network's starting weights"
+            return state.model, what
+        key = (state.layers, id(state.dataset), state.settings.loss)
+        if self._fresh is None or self._key != key:
+            self._fresh, self._key = state.build_model(), key  # ValueError: why the design cannot be built
+        return self._fresh, "a fresh network from the design (random weights, as Train starts it)"
+
+    def frozen(self) -> tuple:
+        """``(private copy, what it is)``: ``current()`` copied, safe to hand to a worker thread."""
+        model, what = self.current()
+        return inspect.private_copy(model), what
+
+
 # ----- the optimizers the race runs -------------------------------------------------------------
 @dataclass(frozen=True)
 class Runner:
@@ -90,8 +125,8 @@ def descend(loss: Callable, gradient: Callable, start, optimizer, steps: int) ->
 
 # ----- 1-D: figure 2.11 -------------------------------------------------------------------------
 CURVE_START = -2.0
-CURVE_RANGE = (-3.0, 5.0)
-STEP_SIZES = {"Too small": 0.01, "About right": 0.25, "Too large": 0.8}  # the presets the panel offers
+CURVE_RANGE = (-5.0, 6.0)
+STEP_SIZES = {"Too small": 0.01, "About right": 0.25, "Too large": 0.75}  # the presets the panel offers
 
 
 def curve_loss(w):
