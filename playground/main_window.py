@@ -29,11 +29,13 @@ from PySide6.QtWidgets import QDockWidget, QFrame, QLabel, QMainWindow, QMessage
 import engine
 from playground import data_loading, persistence
 from playground.file_actions import FileActions
+from playground.panels.backprop_lab import BackpropLab
 from playground.panels.console_panel import ConsolePanel
 from playground.panels.data_panel import DataPanel
 from playground.panels.draw_panel import DrawPanel
 from playground.panels.evaluate_panel import EvaluatePanel
 from playground.panels.geometry_lab import GeometryLab
+from playground.panels.gradient_lab import GradientLab
 from playground.panels.handwriting_panel import HandwritingPanel
 from playground.panels.network_panel import NetworkPanel
 from playground.panels.optimizer_panel import OptimizerPanel
@@ -54,8 +56,9 @@ DOCKS = (  # (title, objectName of the dock)
     ("Data", "dataDock"), ("Evaluate", "evaluateDock"), ("Draw", "drawDock"), ("My digits", "handwritingDock"),
     ("Console", "consoleDock"), ("Geometry", "geometryDock"),  # the geometry lab of 2.3.5-2.3.6: plots want the width
     ("Reshape", "reshapeDock"), ("Shapes", "shapesDock"),  # labs of section 2.3, beside the tensors they use
+    ("Gradient", "gradientDock"), ("Backprop", "backpropDock"),  # labs of section 2.4, beside the training they explain
 )
-LEFT_TABS, RIGHT_TABS = ("Data", "Network", "Optimizer", "Reshape", "Shapes"), ("Training", "Evaluate", "Draw", "My digits", "Console", "Geometry")
+LEFT_TABS, RIGHT_TABS = ("Data", "Network", "Optimizer", "Reshape", "Shapes"), ("Training", "Evaluate", "Draw", "My digits", "Console", "Geometry", "Gradient", "Backprop")
 LEFT_SHARE = 0.4  # of the width: the Network table and the Optimizer fit, the plots get the rest
 DEFAULT_SIZE = (1400, 900)  # or the screen's free space, if smaller
 LAYOUT_VERSION = 2  # of the saved dock layout: one saved before the two tab groups is not restored
@@ -108,6 +111,7 @@ class MainWindow(FileActions, QMainWindow):
             "Console": ConsolePanel(self.state, store=self.store),  # its output scrolls itself
             "Geometry": GeometryLab(self.state),
             "Reshape": ReshapeLab(self.state), "Shapes": ShapesLab(self.state),
+            "Gradient": GradientLab(self.state), "Backprop": BackpropLab(self.state),
         }
         self.training_panel = self.panels["Training"]
         self.docks: dict[str, QDockWidget] = {}
