@@ -20,7 +20,7 @@ for the drawing, and the R and NumPy code. Shapes are only shapes: nothing is al
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 MAX_AXES = 6
 MAX_SIZE = 10_000_000  # of one axis: shapes only, but the text should stay readable
@@ -314,7 +314,6 @@ class Evaluation:
     summary: str  # "(128, 784) . (784, 512) + (512,) -> (128, 512)"
     r_code: str = ""
     numpy_code: str = ""
-    notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def result(self) -> tuple[int, ...] | None:

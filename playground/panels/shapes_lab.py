@@ -110,9 +110,7 @@ class ShapeDiagram(QWidget):
             return None, None
         if len(shape) == 1:
             return (None, shape[0]) if role == "left" else (shape[0], None)
-        if role == "right" and len(shape) > 2:
-            return shape[-2], shape[-1]
-        return shape[-2], shape[-1]
+        return shape[-2], shape[-1]  # for y too: np.dot meets its second-to-last axis
 
     def _paint_dot(self, painter: QPainter) -> None:
         step = self.step
