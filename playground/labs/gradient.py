@@ -412,7 +412,9 @@ def check_text(check: inspect.WeightCheck) -> str:
     """The check in words: both derivatives, their relative error and what it means."""
     numpy_index = ", ".join(str(i) for i in check.index)
     r_index = ", ".join(str(i + 1) for i in check.index)
-    if check.backprop == 0 and check.numeric == 0:
+    if not (math.isfinite(check.backprop) and math.isfinite(check.numeric)):
+        verdict = "The loss is not a number here: the network's weights are NaN or infinite (it diverged). Reset them first."
+    elif check.backprop == 0 and check.numeric == 0:
         verdict = "Both are exactly 0: this weight does not move the loss on these digits (a black pixel, or a unit that is off)."
     elif check.relative_error < 1e-6:
         verdict = "They agree: backpropagation computes the right derivative."

@@ -28,6 +28,19 @@ POLL_MS = 100
 SETTLE_MS = 300  # changes arriving closer than this (training's snapshots) are computed once
 PHASES = {"forward": "Forward pass", "loss": "The loss", "backward": "Backward pass", "update": "The update"}
 DIVERGING = pg.colormap.get("CET-D1")  # blue, white, red
+CLIP_PERCENTILE = 99.5  # of |value|, where the colours saturate: a few outliers wash nothing out
+
+
+def colour_extent(image: np.ndarray) -> tuple[float, float]:
+    """``(extent, share beyond)``: the colour scale runs from -extent to +extent, centred on zero;
+    ``extent`` is the 99.5th percentile of the absolute values (their maximum when that is 0)."""
+    values = np.abs(image[np.isfinite(image)])
+    if not values.size:
+        return 1.0, 0.0
+    extent = float(np.percentile(values, CLIP_PERCENTILE)) or float(values.max())
+    if extent <= 0:
+        return 1.0, 0.0
+    return extent, float(np.mean(values > extent))
 
 
 class BackpropLab(FitsShortDock, QWidget):
@@ -183,15 +196,14 @@ class BackpropLab(FitsShortDock, QWidget):
         self.filler.setVisible(False)
         self.plot.setVisible(True)
         image = np.asarray(s.image, dtype=np.float32)
-        finite = image[np.isfinite(image)]
-        extent = float(np.abs(finite).max()) if finite.size else 0.0
-        extent = extent if extent > 0 else 1.0
+        extent, beyond = colour_extent(image)
         self.image_item.setImage(np.nan_to_num(image, nan=0.0), levels=(-extent, extent))
         rows, columns = image.shape
         self.plot.setXRange(0, columns, padding=0.02)
         self.plot.setYRange(0, rows, padding=0.02)
         shown = f"{s.image_caption}. " if s.image_caption else ""
-        self.scale_label.setText(f"{shown}Blue is negative, white 0, red positive: the ends are ∓{extent:.3g}.")
+        clipped = f" ({beyond:.1%} of the values lie beyond and are drawn at the ends)" if beyond else ""
+        self.scale_label.setText(f"{shown}Blue is negative, white 0, red positive: the ends are ∓{extent:.3g}{clipped}.")
 
     def _show_nothing(self, text: str, error: bool = False) -> None:
         self.about_label.setText(text)

@@ -490,10 +490,19 @@ class CheckView(QWidget):
         layout.addWidget(self.result_label)
         layout.addStretch(1)
         self.poller = _Poller(self, self._show)
-        self.refresh()
+        self._stale = True  # offered when first shown
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        if self._stale:
+            self.refresh()
 
     def refresh(self) -> None:
-        """Offer the current network's weights (keeping the choice when it still exists)."""
+        """Offer the current network's weights (keeping the choice when it still exists); while
+        hidden, only remember to (a fresh network would be built for nothing)."""
+        self._stale = not self.isVisible()
+        if self._stale:
+            return
         try:
             model, _ = self.network.current()  # only its layers' names and shapes are read
         except Exception as exc:  # noqa: BLE001

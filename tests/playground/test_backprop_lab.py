@@ -164,3 +164,25 @@ def test_the_panel_walks_forward_and_back_with_next_and_previous(qtbot):
     qtbot.waitUntil(lambda: panel.walk is not None and panel.step == 0 and
                     "(32, 16)" in " ".join(s.formula for s in panel.walk.steps), timeout=30000)
     panel.shutdown()
+
+
+def test_the_panel_says_why_there_is_nothing_to_walk_through(qtbot):
+    from playground.panels.backprop_lab import BackpropLab
+
+    panel = BackpropLab(AppState(None))
+    qtbot.addWidget(panel)
+    panel.show()
+    qtbot.waitUntil(lambda: "No dataset" in panel.about_label.text(), timeout=5000)
+    assert not panel.next_button.isEnabled() and panel.walk is None
+    panel.shutdown()
+
+
+def test_the_colour_scale_is_centred_on_zero_and_outliers_do_not_wash_it_out():
+    from playground.panels.backprop_lab import colour_extent
+
+    values = np.linspace(-1, 1, 1000)
+    values[0] = -500.0  # one outlier
+    extent, beyond = colour_extent(values.reshape(10, 100))
+    assert extent == pytest.approx(1.0, abs=0.02) and beyond == pytest.approx(0.005, abs=0.002)
+    assert colour_extent(np.zeros((3, 3))) == (1.0, 0.0)
+    assert colour_extent(np.full((2, 2), np.nan)) == (1.0, 0.0)

@@ -9,7 +9,7 @@ import engine
 from engine.layers import Dense, Dropout, Flatten
 from playground import data_loading
 from playground.labs import gradient
-from playground.state import AppState, Dataset, TrainSettings
+from playground.state import AppState, Dataset, LayerSpec, TrainSettings
 
 
 def small_dataset(n=600, seed=3) -> Dataset:
@@ -184,6 +184,31 @@ def test_a_weight_with_no_effect_is_said_to_be_zero_for_both():
     assert check.backprop == 0 and check.numeric == 0
     assert "Both are exactly 0" in gradient.check_text(check)
     assert "(R: [1, 1])" in gradient.check_text(check)
+
+
+def test_a_diverged_network_is_named_not_checked():
+    model, data = chapter_network(), small_dataset()
+    weights = model.get_weights()
+    weights[2][:] = np.nan
+    model.set_weights(weights)
+    check = gradient.check_weight(model, data, TrainSettings(), gradient.weight_choices(model)[2], (1, 1))
+    assert "diverged" in gradient.check_text(check)
+
+
+def test_the_labs_look_at_the_apps_model_or_one_fresh_network_per_design():
+    state = AppState(small_dataset())
+    network = gradient.CurrentNetwork(state)
+    fresh, what = network.current()
+    assert "fresh network" in what and network.current()[0] is fresh  # not rebuilt at every look
+    state.set_layers((LayerSpec(64, "relu"),))
+    assert network.current()[0] is not fresh
+    trained = chapter_network()
+    state.set_model(trained)
+    assert network.current()[0] is trained
+    copy, _ = network.frozen()
+    assert copy is not trained and all(np.array_equal(a, b) for a, b in zip(copy.get_weights(), trained.get_weights()))
+    with pytest.raises(ValueError, match="No dataset"):
+        gradient.CurrentNetwork(AppState(None)).current()
 
 
 # ----- the panel, driven as a person would ---------------------------------------------------
