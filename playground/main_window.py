@@ -37,6 +37,7 @@ from playground.panels.evaluate_panel import EvaluatePanel
 from playground.panels.geometry_lab import GeometryLab
 from playground.panels.gradient_lab import GradientLab
 from playground.panels.handwriting_panel import HandwritingPanel
+from playground.panels.inside_panel import InsidePanel
 from playground.panels.network_panel import NetworkPanel
 from playground.panels.optimizer_panel import OptimizerPanel
 from playground.panels.reshape_lab import ReshapeLab
@@ -57,8 +58,9 @@ DOCKS = (  # (title, objectName of the dock)
     ("Console", "consoleDock"), ("Geometry", "geometryDock"),  # the geometry lab of 2.3.5-2.3.6: plots want the width
     ("Reshape", "reshapeDock"), ("Shapes", "shapesDock"),  # labs of section 2.3, beside the tensors they use
     ("Gradient", "gradientDock"), ("Backprop", "backpropDock"),  # labs of section 2.4, beside the training they explain
+    ("Inside", "insideDock"),
 )
-LEFT_TABS, RIGHT_TABS = ("Data", "Network", "Optimizer", "Reshape", "Shapes"), ("Training", "Evaluate", "Draw", "My digits", "Console", "Geometry", "Gradient", "Backprop")
+LEFT_TABS, RIGHT_TABS = ("Data", "Network", "Optimizer", "Reshape", "Shapes"), ("Training", "Evaluate", "Draw", "My digits", "Console", "Geometry", "Inside", "Gradient", "Backprop")
 LEFT_SHARE = 0.4  # of the width: the Network table and the Optimizer fit, the plots get the rest
 DEFAULT_SIZE = (1400, 900)  # or the screen's free space, if smaller
 LAYOUT_VERSION = 2  # of the saved dock layout: one saved before the two tab groups is not restored
@@ -112,6 +114,7 @@ class MainWindow(FileActions, QMainWindow):
             "Geometry": GeometryLab(self.state),
             "Reshape": ReshapeLab(self.state), "Shapes": ShapesLab(self.state),
             "Gradient": GradientLab(self.state), "Backprop": BackpropLab(self.state),
+            "Inside": InsidePanel(self.state),  # its views scroll themselves
         }
         self.training_panel = self.panels["Training"]
         self.docks: dict[str, QDockWidget] = {}
@@ -120,7 +123,7 @@ class MainWindow(FileActions, QMainWindow):
             dock.setObjectName(name)
             panel = self.panels[title]
             # the others in a frameless scroll area: a small screen squeezes docks, not the window
-            dock.setWidget(panel if title in ("Training", "Console") else
+            dock.setWidget(panel if title in ("Training", "Console", "Inside") else
                            scroll_area(panel, objectName=panel.objectName() + "Scroll", frameShape=QFrame.NoFrame))
             dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable
                              | QDockWidget.DockWidgetClosable)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 import engine
@@ -39,6 +40,7 @@ class AppState(QObject):
     digit_requested = Signal(str, int)  # ("train" | "test", index): show this digit in the Data panel
     evaluation_requested = Signal()  # a panel asks for the test set to be evaluated (off the UI thread)
     download_requested = Signal()  # a panel asks for the full MNIST (the Data panel's download bar fetches it)
+    current_digit_changed = Signal()  # the digit the learner looks at now: the Data panel's, or the drawing
 
     def __init__(self, dataset: Dataset | None = None, parent: QObject | None = None):
         super().__init__(parent)
@@ -50,6 +52,7 @@ class AppState(QObject):
         self._model_problem = ""
         self._evaluation: Evaluation | None = None
         self._training = False
+        self._current_digit: tuple | None = None  # (28x28 float32 in [0, 1], caption)
 
     # ----- data -------------------------------------------------------------------------
     @property
@@ -177,6 +180,23 @@ class AppState(QObject):
     def set_evaluation(self, evaluation: Evaluation | None) -> None:
         self._evaluation = evaluation
         self.evaluation_changed.emit()
+
+    @property
+    def current_digit(self) -> tuple | None:
+        """``(image, caption)``: the digit last shown in the Data panel or drawn in the Draw panel
+        (a float32 image in [0, 1]), or None."""
+        return self._current_digit
+
+    def set_current_digit(self, image, caption: str) -> None:
+        """Announce the digit the learner looks at (uint8 pixels are scaled to [0, 1]); the same
+        digit again announces nothing."""
+        image = np.asarray(image)
+        image = (image * np.float32(1 / 255) if image.dtype == np.uint8 else image).astype(np.float32)
+        old = self._current_digit
+        if old is not None and old[1] == caption and np.array_equal(old[0], image):
+            return
+        self._current_digit = (image, caption)
+        self.current_digit_changed.emit()
 
     def request_digit(self, split: str, index: int) -> None:
         self.digit_requested.emit(split, int(index))

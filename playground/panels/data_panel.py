@@ -267,6 +267,7 @@ class DataPanel(FitsShortDock, QWidget):
             return
         i, name = self.digit_index.value(), f"x_{self._split}"
         self.digit_view.set_image(x[i])
+        self.state.set_current_digit(x[i], f"{name}[{i}], label {int(y[i])}")  # the Inside panel follows it
         self.label_text.setText(f"Label: {int(y[i])}")
         self.digit_code.setText(f"{name}[{i}]  ·  R: {to_r(f'{name}[{i}]', self.tensors())}")
         self._on_pixel_hovered()

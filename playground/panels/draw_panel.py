@@ -94,6 +94,7 @@ class DrawPanel(QWidget):
         self._timer.setSingleShot(True)
         self._timer.setInterval(PREDICT_DELAY_MS)
         self._timer.timeout.connect(self.update_prediction)
+        self._timer.timeout.connect(self._announce_drawing)  # the Inside panel follows the new drawing
 
         self.why = WhyPanel(self)
         self.neighbour_search = NeighbourSearch(self)
@@ -201,6 +202,10 @@ class DrawPanel(QWidget):
     def network_input(self) -> np.ndarray:
         """The last 28x28 float32 image given to the network (a copy)."""
         return self._input.copy()
+
+    def _announce_drawing(self) -> None:
+        if not self.canvas.is_empty():
+            self.state.set_current_digit(self._input, "your drawing")
 
     def prediction(self) -> int | None:
         """The predicted digit, or None (no drawing, no model, or an untrained model)."""

@@ -176,3 +176,162 @@ def test_a_deep_sigmoid_networks_gradients_vanish_towards_the_input():
     x, y = rng.random((64, 784), dtype=np.float32), np.eye(10, dtype=np.float32)[rng.integers(0, 10, 64)]
     found = inside.layer_histograms(model, x, y, loss="categorical_crossentropy")
     assert found[0].gradients.rms < found[-2].gradients.rms / 100
+
+
+# ----- computing off the UI thread ------------------------------------------------------------------
+def test_only_the_newest_request_of_a_kind_is_delivered_but_every_uncoalesced_one_is(qtbot):
+    import threading
+
+    from playground.background_jobs import LatestJobs
+
+    jobs = LatestJobs()
+    gate = threading.Event()
+    delivered = []
+    jobs.done.connect(lambda kind, result: delivered.append((kind, result)))
+    jobs.submit("blocker", gate.wait)  # holds the worker thread while the requests pile up
+    for epoch in range(1, 4):
+        jobs.submit("embedding", lambda e=epoch: e)
+        jobs.submit("histograms", lambda e=epoch: e, coalesce=False)
+    gate.set()
+    qtbot.waitUntil(lambda: not jobs.busy(), timeout=30_000)
+    assert [r for k, r in delivered if k == "embedding"] == [3]
+    assert [r for k, r in delivered if k == "histograms"] == [1, 2, 3]
+
+
+def test_a_failing_computation_is_reported_not_raised(qtbot):
+    from playground.background_jobs import LatestJobs
+
+    jobs = LatestJobs()
+    with qtbot.waitSignal(jobs.failed, timeout=30_000) as blocker:
+        jobs.submit("weights", lambda: 1 / 0)
+    assert blocker.args[0] == "weights" and "ZeroDivisionError" in blocker.args[1]
+
+
+# ----- the panel -------------------------------------------------------------------------------------
+LONG = 120_000  # ms: generous, for a busy machine
+
+
+def wait_for(qtbot, panel, kind):
+    """Show ``kind``'s tab and wait until its view shows the newest model."""
+    panel.show_tab(kind)
+    qtbot.waitUntil(lambda: panel.is_current(kind), timeout=LONG)
+
+
+def point_position(view, index):
+    """Where test digit ``index``'s point is drawn, in the plot's viewport coordinates."""
+    spot = view.scatter.points()[index].pos()
+    scene = view.plot.getPlotItem().vb.mapViewToScene(spot)
+    return view.plot.mapFromScene(scene)
+
+
+def loneliest_point(view):
+    """The point farthest from its nearest neighbour."""
+    xy = np.array([[point.pos().x(), point.pos().y()] for point in view.scatter.points()])
+    xy = (xy - xy.min(axis=0)) / np.ptp(xy, axis=0)  # as drawn: both axes fill the plot
+    distances = np.sqrt(((xy[:, None] - xy[None]) ** 2).sum(axis=2))
+    np.fill_diagonal(distances, np.inf)
+    return int(np.argmax(distances.min(axis=1)))
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from playground.main_window import MainWindow
+
+    window = MainWindow(settings=QSettings(str(tmp_path / "inside.ini"), QSettings.IniFormat))
+    qtbot.addWidget(window)
+    window.resize(1366, 768)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def test_after_an_epoch_the_panel_shows_templates_an_embedding_and_histograms(window, qtbot):
+    """The chapter's network, one epoch on the bundled sample, seen from the Inside panel."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from playground.panels.inside_views import LABEL_COLOURS
+
+    state, panel = window.state, window.panels["Inside"]
+    window.docks["Inside"].raise_()
+    state.set_settings(epochs=1)
+    with qtbot.waitSignal(window.training_finished, timeout=LONG):
+        assert window.controller.start()
+    assert state.trained
+
+    wait_for(qtbot, panel, "weights")  # all 512 units of the first Dense layer, 28 x 28 each
+    assert panel.templates.count() == 512
+    assert panel.legend.labels()[1] == "0" and panel.legend.scale > 0
+
+    wait_for(qtbot, panel, "embedding")  # the sample has 1,000 test digits: all of them, coloured by label
+    view, labels = panel.embedding, state.dataset.y_test
+    assert view.point_count() == len(labels) == 1000
+    assert view.point_colours() == [LABEL_COLOURS[label] for label in labels]
+    assert panel.layer_combo.currentText().startswith("dense")  # the hidden layer, not the pixels
+
+    index = loneliest_point(view)  # a click on it hits no other digit's point
+    with qtbot.waitSignal(state.digit_requested, timeout=LONG) as opened:
+        QTest.mouseClick(view.plot.viewport(), Qt.LeftButton, Qt.NoModifier, point_position(view, index))
+    assert opened.args == ["test", index]
+    data = window.panels["Data"]
+    assert (data.split, data.digit_index.value()) == ("test", index)  # the Data panel shows it
+
+    panel.show_tab("histograms")  # the initial weights, then epoch 1: each curve counts every weight
+    qtbot.waitUntil(lambda: [label for label, found in panel.history.entries if found] == ["initial", "epoch 1"],
+                    timeout=LONG)
+    sizes = [sum(w.size for w in layer.get_weights()) for layer in state.model.layers if layer.params]
+    for _, found in panel.history.entries:
+        assert [each.weights.counts.sum() for each in found] == sizes
+        assert [each.gradients.counts.sum() for each in found] == sizes
+    assert len(panel.histograms.plots) == len(sizes)
+
+
+@pytest.fixture
+def standalone(qtbot):
+    """The panel alone over a state with a 2,500-digit test set and the chapter's network."""
+    from playground.panels.inside_panel import InsidePanel
+    from playground.state import AppState, Dataset
+
+    rng = np.random.default_rng(20)
+    images = rng.integers(0, 256, (2500, 28, 28)).astype(np.uint8)
+    labels = rng.integers(0, 10, 2500).astype(np.uint8)
+    state = AppState(Dataset("random digits", "test", images, labels, images, labels))
+    panel = InsidePanel(state)
+    qtbot.addWidget(panel)
+    panel.resize(800, 600)
+    panel.show()
+    qtbot.waitExposed(panel)
+    state.set_model(chapter_network(64), trained=True)
+    return panel
+
+
+def test_the_embedding_places_2000_test_digits(standalone, qtbot):
+    wait_for(qtbot, standalone, "embedding")
+    assert standalone.embedding.point_count() == inside.EMBEDDED_DIGITS == 2000
+
+
+def test_the_activations_follow_the_current_digit(standalone, qtbot):
+    standalone.show_tab("activations")
+    assert "Pick a digit" in standalone.activation_caption.text()  # none chosen yet
+    digit = standalone.state.dataset.x_test[3]
+    with qtbot.waitSignal(standalone.refreshed, timeout=LONG, check_params_cb=lambda k: k == "activations"):
+        standalone.state.set_current_digit(digit, "x_test[3], label 7")
+    assert standalone.activation_caption.text().startswith("x_test[3]")
+    shown = standalone.activations.rows
+    assert len(shown) == 2  # the hidden layer and the output layer, as bars
+    hidden = inspect.activations(standalone.state.model, digit.reshape(1, -1) / np.float32(255))[0][0]
+    np.testing.assert_allclose(shown[0][1].bars.opts["height"], hidden, rtol=1e-5, atol=1e-6)
+
+
+def test_a_hidden_panel_computes_only_the_histograms(standalone, qtbot):
+    qtbot.waitUntil(lambda: standalone.is_current("weights"), timeout=LONG)
+    standalone.hide()
+    model = chapter_network(64)
+    standalone.state.set_model(model, trained=True)
+    assert not standalone.jobs.busy("weights") and not standalone.jobs.busy("embedding")
+    assert not standalone.is_current("weights")  # out of date, computed when shown
+    qtbot.waitUntil(lambda: standalone.history.entries[-1][1] is not None, timeout=LONG)
+    standalone.show()  # shown again: what is out of date is computed
+    qtbot.waitUntil(lambda: standalone.is_current("weights"), timeout=LONG)

@@ -1,0 +1,106 @@
+"""Computing off the UI thread, where only the newest request of each kind matters.
+
+``LatestJobs`` runs plain functions one after another on a daemon thread of its own, so that the
+UI thread never waits for them (the Inside panel's embedding takes a second on a busy machine).
+Each job has a kind ("embedding", "weights"...): a new request of a kind replaces the one still
+waiting, and the result of a request that a newer one has replaced is dropped, so that after a
+burst of epochs only the last one is drawn. A job submitted with ``coalesce=False`` (a histogram
+per epoch: every one of them is kept) is always run and delivered.
+
+Results reach the UI thread through a QTimer that polls (the pattern of the Draw panel's
+``NeighbourSearch``): the worker thread never touches a Qt object. The thread is a daemon, so
+closing the app never waits for a computation; ``shutdown()`` drops what is left.
+"""
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+POLL_MS = 40
+
+
+class LatestJobs(QObject):
+    """``submit(kind, function, *args)``; ``done(kind, result)`` or ``failed(kind, message)``
+    fire on the UI thread."""
+
+    done = Signal(str, object)
+    failed = Signal(str, str)
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._lock = threading.Lock()
+        self._waiting: list[tuple[str, int, Callable, tuple]] = []  # in the order they were asked for
+        self._finished: list[tuple[str, int, bool, object]] = []  # (kind, number, ok, result or message)
+        self._newest: dict[str, int] = {}  # kind -> number of its newest request
+        self._running = False
+        self._numbers = itertools.count(1)
+        self._closed = False
+        self._poll = QTimer(self)
+        self._poll.setInterval(POLL_MS)
+        self._poll.timeout.connect(self._deliver)
+
+    def submit(self, kind: str, function: Callable, *args, coalesce: bool = True) -> None:
+        if self._closed:
+            return
+        with self._lock:
+            number = next(self._numbers)
+            if coalesce:
+                self._newest[kind] = number
+                self._waiting = [job for job in self._waiting if job[0] != kind]
+            self._waiting.append((kind, number, function, args))
+            start = not self._running
+            self._running = True
+        if start:
+            threading.Thread(target=self._work, name="inside-jobs", daemon=True).start()
+        self._poll.start()
+
+    def busy(self, kind: str | None = None) -> bool:
+        """Whether a job (of ``kind``) is waiting, running or not yet delivered."""
+        with self._lock:
+            if kind is None:
+                return self._running or bool(self._finished)
+            return kind in self._newest
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                if not self._waiting or self._closed:
+                    self._running = False
+                    return
+                kind, number, function, args = self._waiting.pop(0)
+            try:
+                outcome = (True, function(*args))
+            except Exception as error:  # noqa: BLE001 - reported on the UI thread as failed(kind, message)
+                outcome = (False, f"{type(error).__name__}: {error}")
+            with self._lock:
+                self._finished.append((kind, number, *outcome))
+
+    def _deliver(self) -> None:
+        with self._lock:
+            finished, self._finished = self._finished, []
+            current = []
+            for kind, number, ok, result in finished:
+                newest = self._newest.get(kind)
+                if newest is None or newest == number:  # uncoalesced, or the newest of its kind
+                    if newest == number:
+                        del self._newest[kind]
+                    current.append((kind, ok, result))
+            idle = not self._running and not self._finished
+        if idle:
+            self._poll.stop()
+        for kind, ok, result in current:
+            if ok:
+                self.done.emit(kind, result)
+            else:
+                self.failed.emit(kind, result)
+
+    def shutdown(self) -> None:
+        """Drop every waiting job and every result not yet delivered (the running one finishes
+        on its own thread and is never delivered)."""
+        self._closed = True
+        self._poll.stop()
+        with self._lock:
+            self._waiting, self._finished, self._newest = [], [], {}

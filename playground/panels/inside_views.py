@@ -1,0 +1,394 @@
+"""The Inside panel's views: weight templates, a colour legend, activations, the embedding's
+scatter and the histograms. They only draw what ``playground.inside`` computed; the panel
+(``inside_panel.py``) decides when.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QPointF, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QLinearGradient, QPainter, QPalette, QPixmap
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolTip, QVBoxLayout, QWidget
+
+from playground import inside
+from playground.widgets import DigitView, hint_label, wrapped_label
+
+GAP = 2  # pixels between templates
+TILE_TARGET = 52  # about this many screen pixels per template (a whole-number zoom of its pixels)
+BAR_HEIGHT = 96  # of one layer's bar chart
+MAP_COLUMNS = 16
+HISTOGRAM_ROW = 150  # pixels per layer's row of histograms
+# ten colours told apart in light and dark themes (Tableau's ten, as matplotlib's "tab10")
+LABEL_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                 "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+
+
+def rgb_image(rgb: np.ndarray) -> QImage:
+    """A QImage that owns a copy of an (h, w, 3) uint8 array."""
+    rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
+    height, width, _ = rgb.shape
+    return QImage(rgb.data, width, height, rgb.strides[0], QImage.Format.Format_RGB888).copy()
+
+
+def themed_plot(plot: pg.PlotItem, palette: QPalette) -> None:
+    """Axes and title in the palette's text colour (pyqtgraph's defaults suit only black)."""
+    text = palette.color(QPalette.Text)
+    for name in ("left", "bottom"):
+        axis = plot.getAxis(name)
+        axis.setPen(pg.mkPen(text))
+        axis.setTextPen(pg.mkPen(text))
+        if axis.labelText:
+            axis.setLabel(axis.labelText, color=text.name())
+    plot.titleLabel.setText(plot.titleLabel.text, color=text)
+
+
+# ----- weights -----------------------------------------------------------------------------------
+class TemplateGrid(QWidget):
+    """Every unit's template, in as many columns as the width holds (inside a scroll area)."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setMouseTracking(True)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self._images: list[QImage] = []
+        self._tooltips: list[str] = []
+        self._cell = TILE_TARGET
+        self.placeholder = ""
+
+    def set_templates(self, tiles: np.ndarray | None, tooltips: list[str] | None = None) -> None:
+        """``tiles``: (units, h, w, 3) uint8 pictures; None shows the placeholder."""
+        if tiles is None or len(tiles) == 0:
+            self._images, self._tooltips = [], []
+        else:
+            self._images = [rgb_image(tile) for tile in tiles]
+            self._tooltips = list(tooltips or [""] * len(tiles))
+            self._cell = tiles.shape[1] * max(1, round(TILE_TARGET / tiles.shape[1]))
+        self._relayout()
+
+    def count(self) -> int:
+        return len(self._images)
+
+    def columns(self) -> int:
+        return max(1, (self.width() - GAP) // (self._cell + GAP))
+
+    def item_rect(self, position: int) -> QRect:
+        row, column = divmod(position, self.columns())
+        return QRect(GAP + column * (self._cell + GAP), GAP + row * (self._cell + GAP), self._cell, self._cell)
+
+    def item_at(self, point) -> int:
+        column, row = (point.x() - GAP) // (self._cell + GAP), (point.y() - GAP) // (self._cell + GAP)
+        position = row * self.columns() + column
+        inside_tile = 0 <= column < self.columns() and row >= 0 and 0 <= position < self.count()
+        return position if inside_tile and self.item_rect(position).contains(point) else -1
+
+    def _needed_height(self) -> int:
+        if not self._images:
+            return self.fontMetrics().height() * 3
+        rows = -(-self.count() // self.columns())
+        return GAP + rows * (self._cell + GAP)
+
+    def _relayout(self) -> None:
+        self.setFixedHeight(self._needed_height())
+        self.update()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt name)
+        return QSize(10 * (self._cell + GAP), self._needed_height())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return QSize(self._cell + 2 * GAP, 0)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if self.height() != self._needed_height():
+            self.setFixedHeight(self._needed_height())
+
+    def mouseMoveEvent(self, event) -> None:  # noqa: N802
+        position = self.item_at(event.position().toPoint())
+        if position >= 0 and self._tooltips[position]:
+            QToolTip.showText(event.globalPosition().toPoint(), self._tooltips[position], self)
+        else:
+            QToolTip.hideText()
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        painter = QPainter(self)
+        if not self._images:
+            painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.placeholder)
+            return
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+        columns = self.columns()
+        first_row = max(0, (event.rect().top() - GAP) // (self._cell + GAP))
+        last_row = (event.rect().bottom() - GAP) // (self._cell + GAP)
+        for position in range(first_row * columns, min((last_row + 1) * columns, self.count())):
+            painter.drawImage(self.item_rect(position), self._images[position])
+
+
+class ColourLegend(QWidget):
+    """A bar from blue (-scale) through white (0) to red (+scale), labelled at both ends and zero."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.scale = 1.0
+        self.setFixedHeight(self.fontMetrics().height() + 16)
+        self.setMinimumWidth(160)
+        self.setMaximumWidth(360)
+
+    def set_scale(self, scale: float) -> None:
+        self.scale = float(scale)
+        self.update()
+
+    def labels(self) -> tuple[str, str, str]:
+        return f"−{self.scale:.3g}", "0", f"+{self.scale:.3g}"
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        painter = QPainter(self)
+        metrics = self.fontMetrics()
+        bar = QRect(0, 0, self.width() - 1, 10)
+        gradient = QLinearGradient(QPointF(bar.left(), 0), QPointF(bar.right(), 0))
+        for stop, colour in ((0.0, "#1e46c8"), (0.5, "#ffffff"), (1.0, "#c81e1e")):
+            gradient.setColorAt(stop, QColor(colour))
+        painter.fillRect(bar, gradient)
+        painter.setPen(self.palette().color(QPalette.ColorRole.Mid))
+        painter.drawRect(bar)
+        painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
+        text = QRect(0, bar.bottom() + 2, self.width(), metrics.height())
+        low, zero, high = self.labels()
+        painter.drawText(text, Qt.AlignmentFlag.AlignLeft, low)
+        painter.drawText(text, Qt.AlignmentFlag.AlignHCenter, zero)
+        painter.drawText(text, Qt.AlignmentFlag.AlignRight, high)
+
+
+# ----- activations ---------------------------------------------------------------------------------
+class ActivationList(QWidget):
+    """One row per layer: its summary, then bars (one per unit) or its feature maps."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.addStretch(1)
+        self._signature = None
+        self.rows: list[tuple[QLabel, QWidget]] = []
+
+    def set_activations(self, shown: list[inside.LayerActivation]) -> None:
+        signature = [(each.name, each.kind, each.values.shape) for each in shown]
+        if signature != self._signature:
+            self._rebuild(shown)
+            self._signature = signature
+        for (label, view), each in zip(self.rows, shown):
+            label.setText(each.summary)
+            if each.kind == "bars":
+                view.bars.setOpts(x=np.arange(len(each.values)), height=np.nan_to_num(each.values), width=0.8)
+                view.getPlotItem().enableAutoRange()
+            else:
+                view.setPixmap(QPixmap.fromImage(_maps_image(each.values)))
+
+    def _rebuild(self, shown) -> None:
+        for label, view in self.rows:
+            label.deleteLater()
+            view.deleteLater()
+        self.rows = []
+        for position, each in enumerate(shown):
+            label = wrapped_label()
+            if each.kind == "bars":
+                view = pg.PlotWidget()
+                view.setFixedHeight(BAR_HEIGHT if len(each.values) > 10 else BAR_HEIGHT + 10)
+                view.setMinimumWidth(120)
+                view.setMenuEnabled(False)
+                view.setMouseEnabled(False, False)
+                view.hideButtons()
+                view.bars = pg.BarGraphItem(x=np.arange(len(each.values)), height=np.zeros(len(each.values)), width=0.8)
+                view.addItem(view.bars)
+                if len(each.values) <= 10:
+                    view.getAxis("bottom").setTicks([[(i, str(i)) for i in range(len(each.values))]])
+            else:
+                view = QLabel()
+                view.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+                view.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+            self._layout.insertWidget(2 * position, label)
+            self._layout.insertWidget(2 * position + 1, view)
+            self.rows.append((label, view))
+        self.apply_palette()
+
+    def apply_palette(self) -> None:
+        palette = self.palette()
+        for _, view in self.rows:
+            if isinstance(view, pg.PlotWidget):
+                view.setBackground(palette.color(QPalette.Base))
+                themed_plot(view.getPlotItem(), palette)
+                colour = palette.color(QPalette.Highlight)
+                view.bars.setOpts(brush=pg.mkBrush(colour), pen=pg.mkPen(colour))
+
+    def changeEvent(self, event) -> None:  # noqa: N802
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange) and hasattr(self, "rows"):
+            self.apply_palette()
+        super().changeEvent(event)
+
+
+def _maps_image(values: np.ndarray) -> QImage:
+    """(h, w, channels) as a grey mosaic, all maps on one scale (black 0, white the layer's largest)."""
+    maps = np.moveaxis(np.nan_to_num(np.asarray(values, np.float32)), -1, 0)
+    top = float(maps.max()) if maps.size and maps.max() > 0 else 1.0
+    grey = (np.clip(maps / top, 0, 1) * 255).round().astype(np.uint8)
+    zoom = max(1, 40 // maps.shape[1])
+    tiles = np.repeat(np.repeat(grey, zoom, axis=1), zoom, axis=2)
+    picture = inside.mosaic(np.repeat(tiles[..., None], 3, axis=3), MAP_COLUMNS, gap=2)
+    return rgb_image(picture)
+
+
+# ----- the embedding --------------------------------------------------------------------------------
+class EmbeddingView(QWidget):
+    """The digits as coloured points; hovering one shows it, clicking one emits its index."""
+
+    clicked = Signal(int)  # the digit's index among the test digits
+    hovered = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.plot = pg.PlotWidget()
+        self.plot.setObjectName("embeddingPlot")
+        self.plot.setMenuEnabled(False)
+        self.plot.setMinimumSize(200, 200)
+        self.plot.hideButtons()
+        self.scatter = pg.ScatterPlotItem(size=6, pen=None, hoverable=True, hoverSize=11,
+                                          hoverPen=pg.mkPen("k", width=1.5), tip=None)
+        self.plot.addItem(self.scatter)
+        self.scatter.sigClicked.connect(self._on_clicked)
+        self.scatter.sigHovered.connect(self._on_hovered)
+        self._brushes = [pg.mkBrush(QColor(colour)) for colour in LABEL_COLOURS]
+        self.digit_view = DigitView(objectName="embeddingDigit")
+        self.digit_view.setFixedSize(112, 112)
+        self.digit_caption = hint_label("Hover over a point to see its digit; click to open it in the Data panel.")
+        self.digit_caption.setFixedWidth(140)
+        self.key = QLabel()
+        self.key.setObjectName("embeddingKey")
+        side = QVBoxLayout()
+        side.addWidget(self.digit_view)
+        side.addWidget(self.digit_caption)
+        side.addStretch(1)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.plot, 1)
+        row.addLayout(side)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addLayout(row, 1)
+        outer.addWidget(self.key)
+        self._images = np.zeros((0, 28, 28), np.uint8)
+        self._labels = np.zeros(0, int)
+        self.apply_palette()
+
+    def set_embedding(self, embedding: inside.Embedding | None, images: np.ndarray | None = None) -> None:
+        if embedding is None:
+            self.scatter.clear()
+            self._images, self._labels = np.zeros((0, 28, 28), np.uint8), np.zeros(0, int)
+            return
+        self._images, self._labels = images, embedding.labels
+        xy = embedding.coordinates
+        self.scatter.setData(x=xy[:, 0], y=xy[:, 1], data=np.arange(len(xy)),
+                             brush=[self._brushes[label % 10] for label in embedding.labels])
+        share = embedding.explained
+        plot = self.plot.getPlotItem()
+        plot.setLabel("bottom", f"axis 1 ({share[0]:.0%} of the variance)")
+        plot.setLabel("left", f"axis 2 ({share[1]:.0%})")
+        plot.autoRange()  # now, not at the next paint: a click right after lands on the points drawn
+        themed_plot(plot, self.palette())
+
+    def point_count(self) -> int:
+        return len(self.scatter.data)
+
+    def point_colours(self) -> list[str]:
+        return [point.brush().color().name() for point in self.scatter.points()]
+
+    def _on_clicked(self, _item, points, _event=None) -> None:
+        if len(points):
+            self.clicked.emit(int(points[0].data()))
+
+    def _on_hovered(self, _item, points, _event=None) -> None:
+        if len(points):
+            index = int(points[0].data())
+            self.show_digit(index)
+            self.hovered.emit(index)
+
+    def show_digit(self, index: int) -> None:
+        if 0 <= index < len(self._images):
+            self.digit_view.set_image(self._images[index])
+            self.digit_caption.setText(f"test digit {index} (R: {index + 1}), label {int(self._labels[index])}. "
+                                       "Click the point to open it in the Data panel.")
+
+    def apply_palette(self) -> None:
+        palette = self.palette()
+        self.plot.setBackground(palette.color(QPalette.Base))
+        themed_plot(self.plot.getPlotItem(), palette)
+        self.scatter.opts["hoverPen"] = pg.mkPen(palette.color(QPalette.Text), width=1.5)
+        self.key.setText("Label: " + "  ".join(f'<span style="color:{colour}">●</span>&nbsp;{digit}'
+                                               for digit, colour in enumerate(LABEL_COLOURS)))
+
+    def changeEvent(self, event) -> None:  # noqa: N802
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange) and hasattr(self, "key"):
+            self.apply_palette()
+        super().changeEvent(event)
+
+
+# ----- histograms ------------------------------------------------------------------------------------
+class HistogramGrid(pg.GraphicsLayoutWidget):
+    """A row per layer: its weights' histograms (left) and its gradients' (right), one curve per
+    epoch, the newest drawn strongest."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setMinimumWidth(200)
+        self.setFixedHeight(40)
+        self.plots: list[tuple[pg.PlotItem, pg.PlotItem]] = []
+        self._entries: list = []
+        self.apply_palette()
+
+    def set_history(self, entries: list[tuple[str, list[inside.LayerHistograms]]]) -> None:
+        self._entries = list(entries)
+        self.clear()
+        self.plots = []
+        if not entries:
+            self.setFixedHeight(40)
+            return
+        names = [each.layer_name for each in entries[-1][1]]
+        self.setFixedHeight(HISTOGRAM_ROW * len(names) + 10)
+        palette = self.palette()
+        colour = palette.color(QPalette.Highlight)
+        for row, name in enumerate(names):
+            pair = []
+            for column, what in enumerate(("weights", "gradients")):
+                plot = self.addPlot(row=row, col=column)
+                plot.setMenuEnabled(False)
+                plot.setMouseEnabled(False, False)
+                plot.hideButtons()
+                plot.getAxis("left").setWidth(40)
+                latest = None
+                for k, (_, layers) in enumerate(entries):
+                    found = next((each for each in layers if each.layer_name == name), None)
+                    histogram = None if found is None else (found.weights if what == "weights" else found.gradients)
+                    if histogram is None or not np.isfinite(histogram.edges).all():
+                        continue
+                    strength = (k + 1) / len(entries)
+                    pen = QColor(colour)
+                    pen.setAlphaF(0.15 + 0.85 * strength ** 2)
+                    plot.plot(histogram.edges, histogram.counts, stepMode="center",
+                              pen=pg.mkPen(pen, width=2 if k == len(entries) - 1 else 1))
+                    latest = histogram
+                rms = "" if latest is None else f" · rms {latest.rms:.2e}"
+                plot.setTitle(f"{name} {what}{rms}", size="9pt")
+                pair.append(plot)
+            self.plots.append(tuple(pair))
+        self.apply_palette()
+
+    def apply_palette(self) -> None:
+        palette = self.palette()
+        self.setBackground(palette.color(QPalette.Base))
+        for pair in self.plots:
+            for plot in pair:
+                themed_plot(plot, palette)
+
+    def changeEvent(self, event) -> None:  # noqa: N802
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange) and hasattr(self, "plots"):
+            self.set_history(self._entries)  # the curves' colour is the palette's highlight
+        super().changeEvent(event)
