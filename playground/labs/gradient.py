@@ -408,6 +408,44 @@ def check_weight(model, dataset: Dataset, settings: TrainSettings, choice: Weigh
                                          loss=settings.loss)
 
 
+@dataclass(frozen=True)
+class LossAlongWeight:
+    """The batch's loss as one weight moves and every other stays: ``losses[i]`` at
+    ``weights[i]``; the tangent at the weight's value has backprop's slope."""
+
+    weights: np.ndarray
+    losses: np.ndarray
+    value: float
+    loss: float
+
+
+def loss_along_weight(model, dataset: Dataset, settings: TrainSettings, choice: WeightChoice, index,
+                      span: float | None = None, points: int = 41, digits: int = CHECK_DIGITS) -> LossAlongWeight:
+    """The loss on ``check_weight``'s digits for ``points`` values of one weight, ``value - span``
+    to ``value + span`` (default: 10 times the weight's size, at least 0.5), on a float64 copy."""
+    from engine import gradcheck
+
+    count = max(1, min(digits, len(dataset.x_train)))
+    x, y = training_batch(dataset, np.arange(count), settings.loss)
+    copy = inspect.private_copy(model, dtype="float64")
+    copy.compile(optimizer="sgd", loss=settings.loss)
+    layer = copy.layers[choice.layer]
+    array = layer.params[layer.weight_names.index(choice.weight)]
+    index = tuple(int(i) for i in np.atleast_1d(index))
+    value = float(array[index])
+    span = span if span is not None else max(0.5, 10 * abs(value))
+    weights = value + np.linspace(-span, span, int(points))
+    batch = shaped_for(copy, x.astype(np.float64))
+    losses = []
+    with np.errstate(all="ignore"):
+        for w in weights:
+            array[index] = w
+            losses.append(gradcheck.model_loss(copy, batch, y, training=False))
+        array[index] = value
+        loss = gradcheck.model_loss(copy, batch, y, training=False)
+    return LossAlongWeight(weights, np.array(losses), value, float(loss))
+
+
 def check_text(check: inspect.WeightCheck) -> str:
     """The check in words: both derivatives, their relative error and what it means."""
     numpy_index = ", ".join(str(i) for i in check.index)

@@ -25,7 +25,8 @@ from playground.widgets import FitsShortDock, hint_label, wrapped_label
 from playground.widgets.theming import follow_theme, refresh_error_styles, show_error_style
 
 POLL_MS = 100
-SETTLE_MS = 300  # changes arriving closer than this (training's snapshots) are computed once
+SETTLE_MS = 300  # changes arriving closer than this are computed once
+TRAINING_SETTLE_MS = 2000  # while training sends new weights: the walkthrough leaves the cores to it
 PHASES = {"forward": "Forward pass", "loss": "The loss", "backward": "Backward pass", "update": "The update"}
 DIVERGING = pg.colormap.get("CET-D1")  # blue, white, red
 CLIP_PERCENTILE = 99.5  # of |value|, where the colours saturate: a few outliers wash nothing out
@@ -123,8 +124,8 @@ class BackpropLab(FitsShortDock, QWidget):
     # -- computing --------------------------------------------------------------------------------
     def _changed(self, *_) -> None:
         self._stale = True
-        if self.isVisible():
-            self._settle.start()
+        if self.isVisible() and not self._settle.isActive():
+            self._settle.start(TRAINING_SETTLE_MS if self.state.is_training else SETTLE_MS)
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
         super().showEvent(event)

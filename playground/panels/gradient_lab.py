@@ -42,6 +42,8 @@ def _plot(parent: QWidget) -> pg.PlotWidget:
     plot = pg.PlotWidget(parent)
     plot.setMenuEnabled(False)
     plot.setMinimumSize(200, 160)
+    for name in ("left", "bottom"):
+        plot.getAxis(name).enableAutoSIPrefix(False)  # 0.001 as 0.001, not "1 (x0.001)"
     return plot
 
 
@@ -340,7 +342,6 @@ class RangeTestView(QWidget):
         layout.addWidget(self.status)
         self.plot = _plot(self)
         self.plot.setLogMode(x=True, y=False)
-        self.plot.getAxis("bottom").enableAutoSIPrefix(False)  # rates as 0.001, not "1 (x0.001)"
         self.plot.setLabel("bottom", "learning rate (log scale)")
         self.plot.setLabel("left", "loss")
         self.loss_curve = self.plot.plot([], [], pen=pg.mkPen("#94a3b8", width=1))
@@ -488,7 +489,17 @@ class CheckView(QWidget):
         layout.addLayout(buttons)
         self.result_label = _mono(wrapped_label(objectName="checkResult"))
         layout.addWidget(self.result_label)
-        layout.addStretch(1)
+        self.plot = _plot(self)
+        self.plot.setLabel("bottom", "this weight (the others stay as they are)")
+        self.plot.setLabel("left", "loss")
+        self.loss_item = self.plot.plot([], [], pen=pg.mkPen("#64748b", width=2))
+        self.tangent_item = self.plot.plot([], [], pen=pg.mkPen("#3b82f6", width=2))
+        self.point_item = self.plot.plot([], [], pen=None, symbol="o", symbolSize=8, symbolBrush="#f97316",
+                                         symbolPen=None)
+        layout.addWidget(self.plot, 1)
+        self.plot_caption = hint_label(
+            "The loss as this one weight moves; the blue line has backpropagation's slope at the orange point.")
+        layout.addWidget(self.plot_caption)
         self.poller = _Poller(self, self._show)
         self._stale = True  # offered when first shown
 
@@ -552,13 +563,29 @@ class CheckView(QWidget):
         choice = self.choices[self.weight_box.currentIndex()]
         index = tuple(box.value() for box in self.index_boxes[:len(choice.shape)])
         self._say("Checking…")
-        self.poller.submit(gradient.check_weight, model, self.state.dataset, self.state.settings, choice, index)
+        dataset, settings = self.state.dataset, self.state.settings
 
-    def _show(self, check, error) -> None:
+        def job():
+            return (gradient.check_weight(model, dataset, settings, choice, index),
+                    gradient.loss_along_weight(model, dataset, settings, choice, index))
+
+        self.poller.submit(job)
+
+    def _show(self, result, error) -> None:
         if error:
             self._say(f"The check failed: {error}", error=True)
+            return
+        check, along = result
+        self._say(gradient.check_text(check))
+        finite = np.isfinite(along.losses)
+        self.loss_item.setData(along.weights[finite], along.losses[finite])
+        self.point_item.setData([along.value], [along.loss])
+        if np.isfinite(check.backprop) and np.isfinite(along.loss):
+            half = (along.weights[-1] - along.weights[0]) / 4
+            xs = np.array([along.value - half, along.value + half])
+            self.tangent_item.setData(xs, along.loss + check.backprop * (xs - along.value))
         else:
-            self._say(gradient.check_text(check))
+            self.tangent_item.setData([], [])
 
     def _say(self, text: str, error: bool = False) -> None:
         self.result_label.setText(text)
@@ -591,7 +618,7 @@ class GradientLab(FitsShortDock, QWidget):
         layout.addWidget(self.tabs)
         for signal in (state.model_changed, state.network_changed, state.dataset_changed):
             signal.connect(self.check.refresh)
-        self.plots = (self.curve.plot, self.surface.plot, self.range.plot)
+        self.plots = (self.curve.plot, self.surface.plot, self.range.plot, self.check.plot)
         follow_theme(self, self._restyle)
 
     def _restyle(self) -> None:

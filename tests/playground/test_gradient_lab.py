@@ -266,4 +266,16 @@ def test_the_panel_steps_races_tests_the_rate_and_checks_a_weight(qtbot):
     qtbot.mouseClick(panel.check.check_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: "relative error" in panel.check.result_label.text(), timeout=20000)
     assert "finite difference" in panel.check.result_label.text()
+    assert len(panel.check.loss_item.xData) == 41 and panel.check.tangent_item.xData is not None
     panel.shutdown()
+
+
+def test_the_loss_along_one_weight_has_backprops_slope_at_the_weight():
+    model, data = chapter_network(), small_dataset()
+    choice = gradient.weight_choices(model)[2]  # the last layer's kernel
+    check = gradient.check_weight(model, data, TrainSettings(), choice, (5, 4))
+    along = gradient.loss_along_weight(model, data, TrainSettings(), choice, (5, 4), span=1e-3, points=3)
+    assert along.weights[1] == pytest.approx(check.value) and along.losses[1] == pytest.approx(along.loss)
+    slope = (along.losses[2] - along.losses[0]) / (along.weights[2] - along.weights[0])
+    assert slope == pytest.approx(check.backprop, rel=1e-4)
+    assert model.layers[2].kernel[5, 4] == np.float32(check.value)  # the model's weight is where it was
