@@ -140,7 +140,7 @@ class BackpropLab(FitsShortDock, QWidget):
     def recompute(self) -> None:
         """Take a private copy of the network (here, on the UI thread) and walk it on the worker."""
         if self._future is not None and not self._future.done():
-            self._settle.start()  # one is on its way: try again once it has arrived
+            self._settle.start(SETTLE_MS)  # one is on its way: try again once it has arrived
             return
         self._stale = False
         try:
