@@ -186,3 +186,25 @@ def test_the_colour_scale_is_centred_on_zero_and_outliers_do_not_wash_it_out():
     assert extent == pytest.approx(1.0, abs=0.02) and beyond == pytest.approx(0.005, abs=0.002)
     assert colour_extent(np.zeros((3, 3))) == (1.0, 0.0)
     assert colour_extent(np.full((2, 2), np.nan)) == (1.0, 0.0)
+
+
+def test_a_change_while_a_walk_is_computed_waits_for_it_without_spinning(qtbot):
+    """Shown (the walk starts at once), then changed while the worker is busy: the retry waits
+    300 ms between looks rather than running at every turn of the event loop."""
+    import threading
+
+    from playground.panels import backprop_lab
+    from playground.panels.backprop_lab import BackpropLab
+
+    panel = BackpropLab(AppState(small_dataset()))
+    qtbot.addWidget(panel)
+    release = threading.Event()
+    panel._future = panel._pool.submit(release.wait)  # a walk on its way
+    try:
+        panel.show()
+        qtbot.waitUntil(lambda: panel._settle.interval() == backprop_lab.SETTLE_MS, timeout=5000)
+        assert panel._future is not None and not panel._future.done()
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: panel.walk is not None, timeout=30000)
+    panel.shutdown()
