@@ -54,22 +54,27 @@ class Templates:
         return len(self.images)
 
 
-def weight_templates(model) -> Templates | None:
+def weight_templates(model, initial=None) -> Templates | None:
     """The first layer's units as images, or None when its first layer with weights is neither a
-    Dense layer on the pixels nor a Conv2D layer."""
+    Dense layer on the pixels nor a Conv2D layer.
+
+    ``initial``: the same network with its initial weights; given, the templates show what
+    training changed (weights minus initial weights), without the random start's noise.
+    """
     layers = model.layers
     first = next((i for i, layer in enumerate(layers) if layer.params), None)
     if first is None:
         return None
     layer = layers[first]
+    start = None if initial is None else np.asarray(initial.layers[first].kernel)
     if isinstance(layer, Conv2D):
-        kernel = np.asarray(layer.kernel)  # (kh, kw, channels in, filters)
+        kernel = np.asarray(layer.kernel) - (0 if start is None else start)  # (kh, kw, channels in, filters)
         # a grey image has one channel in; for colour images each filter's channels are summed
         images = kernel.sum(axis=2) if kernel.shape[2] > 1 else kernel[:, :, 0]
         return _templates(np.moveaxis(images, -1, 0), layer.name, "conv")
     if not isinstance(layer, Dense) or not all(isinstance(each, Flatten) for each in layers[:first]):
         return None
-    kernel = np.asarray(layer.kernel)  # (784, units): column j holds unit j's weight for each pixel
+    kernel = np.asarray(layer.kernel) - (0 if start is None else start)  # (784, units): column j is unit j's
     side = tuple(model.input_shape[:2]) if len(model.input_shape) >= 2 else _square(kernel.shape[0])
     if side[0] * side[1] != kernel.shape[0]:
         return None

@@ -52,7 +52,9 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--size", default="1400x900", help="window size, WIDTHxHEIGHT")
     parser.add_argument("--left", default="Data", choices=("Data", "Network", "Optimizer"), help="left tab shown")
-    parser.add_argument("--right", default="Training", choices=("Training", "Evaluate", "Draw"), help="right tab shown")
+    parser.add_argument("--right", default="Training", choices=("Training", "Evaluate", "Draw", "Inside"), help="right tab shown")
+    parser.add_argument("--inside-tab", default="weights", choices=("weights", "activations", "embedding", "histograms"),
+                        help="with --right Inside: the Inside panel's tab shown")
     args = parser.parse_args(argv)
     width, height = (int(v) for v in args.size.lower().split("x"))
 
@@ -84,6 +86,14 @@ def main(argv=None) -> int:
                 if why is None or why.neighbours.count():
                     break
                 wait(100)
+        inside = window.findChild(QWidget, "insidePanel")
+        if args.right == "Inside" and inside is not None:
+            inside.show_tab(args.inside_tab)
+            for _ in range(600):  # computed on a thread of its own
+                if inside.is_current(args.inside_tab):
+                    break
+                wait(100)
+            wait(200)
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
         if not window.grab().save(str(out)):

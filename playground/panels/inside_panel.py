@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from playground import inside
 from playground.background_jobs import LatestJobs
@@ -32,11 +32,11 @@ NO_MODEL = "Train the network (or load a model) to look inside it."
 NOT_TRAINED = " (initial weights: not trained yet)"
 
 
-def _weights_job(model):
-    templates = inside.weight_templates(model)
+def _weights_job(model, initial=None):
+    templates = inside.weight_templates(model, initial)
     if templates is None:
         return None
-    return templates, inside.diverging(templates.images, templates.scale)
+    return templates, inside.diverging(templates.images, templates.scale), initial is not None
 
 
 def _histograms_job(model, x, y, loss):
@@ -58,6 +58,7 @@ class InsidePanel(QWidget):
         self.history = inside.HistogramHistory()
         self._model = None  # the private copy the views describe
         self._model_key = None  # (id of state.model, its architecture): a new run starts a new history
+        self._initial = None  # a copy of this run's initial weights, when the panel saw them
         self._last_weights: list | None = None
         self._stale = set(TABS)
         self._embedding_images = None
@@ -90,9 +91,16 @@ class InsidePanel(QWidget):
         legend_row.addWidget(self.legend, 1)
         legend_row.addWidget(hint_label("blue: ink there lowers the unit's output · white: no effect · "
                                         "red: raises it"), 2)
+        self.change_check = QCheckBox("Show what training changed (weights − initial weights)",
+                                      objectName="weightsChangeCheck")
+        self.change_check.setToolTip("The initial weights are random noise that training only nudges: taking them "
+                                     "away leaves what training wrote into each unit")
+        self.change_check.setEnabled(False)
+        self.change_check.toggled.connect(lambda _: self._mark_stale("weights"))
         self.templates = TemplateGrid()
         self.templates.setObjectName("weightTemplates")
         layout.addWidget(self.weights_title)
+        layout.addWidget(self.change_check)
         layout.addLayout(legend_row)
         layout.addWidget(scroll_area(self.templates, objectName="weightTemplatesScroll"), 1)
         return tab
@@ -152,9 +160,12 @@ class InsidePanel(QWidget):
         self._model = inside.frozen_copy(model)
         key = (id(model), repr(model.get_config()))
         if key != self._model_key:  # another run, design or loaded model: a history of its own
-            self._model_key, self._last_weights = key, None
+            self._model_key, self._last_weights, self._initial = key, None, None
             self.history.reset(key)
             self._fill_layer_combo()
+        if not self.state.trained and self._initial is None:
+            self._initial = self._model
+        self.change_check.setEnabled(self._initial is not None and self.state.trained)
         self.status.setText("" if self.state.trained else "Not trained yet: these are the initial weights.")
         self._take_histograms()
         self._stale = set(TABS) - {"histograms"}
@@ -193,7 +204,8 @@ class InsidePanel(QWidget):
         self._stale.discard(tab)
         model = self._model
         if tab == "weights":
-            self.jobs.submit("weights", _weights_job, model)
+            change = self.change_check.isChecked() and self.change_check.isEnabled()
+            self.jobs.submit("weights", _weights_job, model, self._initial if change else None)
         elif tab == "activations":
             digit = self.state.current_digit
             if digit is None:
@@ -269,13 +281,13 @@ class InsidePanel(QWidget):
                                        "a Conv2D layer: there are no templates to show.")
             self.templates.set_templates(None)
             return
-        templates, tiles = result
+        templates, tiles, change = result
         what = "units" if templates.kind == "dense" else "filters"
         h, w = templates.images.shape[1:]
         self.weights_title.setText(
             f"{templates.layer_name}: its {len(templates)} {what}, each a {h} x {w} picture of its weights "
             f"({'one per pixel: what the unit looks for' if templates.kind == 'dense' else 'slid over the image'})"
-            + ("" if self.state.trained else NOT_TRAINED))
+            + (", minus their initial values" if change else "") + ("" if self.state.trained else NOT_TRAINED))
         self.legend.set_scale(templates.scale)
         low, high = templates.images.min(axis=(1, 2)), templates.images.max(axis=(1, 2))
         name = "unit" if templates.kind == "dense" else "filter"
@@ -296,7 +308,8 @@ class InsidePanel(QWidget):
     def _clear(self, message: str) -> None:
         self.status.setText(message)
         self.history.reset()
-        self._model_key = self._last_weights = None
+        self._model_key = self._last_weights = self._initial = None
+        self.change_check.setEnabled(False)
         self.templates.set_templates(None)
         self.weights_title.setText("")
         self.activations.set_activations([])

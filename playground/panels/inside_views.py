@@ -258,6 +258,7 @@ class EmbeddingView(QWidget):
         self._brushes = [pg.mkBrush(QColor(colour)) for colour in LABEL_COLOURS]
         self.digit_view = DigitView(objectName="embeddingDigit")
         self.digit_view.setFixedSize(112, 112)
+        self.digit_view.placeholder = ""
         self.digit_caption = hint_label("Hover over a point to see its digit; click to open it in the Data panel.")
         self.digit_caption.setFixedWidth(140)
         self.key = QLabel()
@@ -362,7 +363,7 @@ class HistogramGrid(pg.GraphicsLayoutWidget):
                 plot.setMenuEnabled(False)
                 plot.setMouseEnabled(False, False)
                 plot.hideButtons()
-                plot.getAxis("left").setWidth(40)
+                plot.getAxis("left").setWidth(52)  # room for counts in the hundred thousands
                 latest = None
                 for k, (_, layers) in enumerate(entries):
                     found = next((each for each in layers if each.layer_name == name), None)

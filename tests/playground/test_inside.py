@@ -31,6 +31,19 @@ def test_each_template_is_a_column_of_the_first_kernel_as_28_by_28():
     assert templates.images[5][3, 7] == kernel[3 * 28 + 7, 5]
 
 
+def test_what_training_changed_is_the_kernel_minus_its_initial_value():
+    model = chapter_network(16)
+    start = inside.frozen_copy(model)
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy")
+    rng = np.random.default_rng(2)
+    model.fit(rng.random((64, 784), dtype=np.float32), np.eye(10, dtype=np.float32)[rng.integers(0, 10, 64)],
+              epochs=1, verbose=0)
+    change = inside.weight_templates(model, initial=start)
+    expected = model.layers[0].kernel - start.layers[0].kernel
+    np.testing.assert_array_equal(change.images[3], expected[:, 3].reshape(28, 28))
+    assert np.abs(change.images).max() > 0
+
+
 def test_a_convnets_templates_are_its_first_filters():
     set_random_seed(2)
     model = examples.convnet()
@@ -335,3 +348,53 @@ def test_a_hidden_panel_computes_only_the_histograms(standalone, qtbot):
     qtbot.waitUntil(lambda: standalone.history.entries[-1][1] is not None, timeout=LONG)
     standalone.show()  # shown again: what is out of date is computed
     qtbot.waitUntil(lambda: standalone.is_current("weights"), timeout=LONG)
+
+
+def test_the_change_since_the_initial_weights_needs_them_and_shows_it(standalone, qtbot):
+    state = standalone.state
+    assert not standalone.change_check.isEnabled()  # the panel never saw this network's initial weights
+    model = chapter_network(16)
+    state.set_model(model, trained=False)  # a run starts: its initial weights
+    start = model.get_weights()
+    model.set_weights([w + 0.5 for w in start])  # ... and an epoch later
+    state.set_model(model, trained=True)
+    assert standalone.change_check.isEnabled()
+    standalone.change_check.setChecked(True)
+    wait_for(qtbot, standalone, "weights")
+    assert "minus their initial values" in standalone.weights_title.text()
+    assert standalone.legend.scale == pytest.approx(0.5)  # every weight moved by 0.5
+
+
+def test_the_data_panels_digit_and_the_drawing_become_the_current_digit(qtbot):
+    from playground.data_loading import load_sample_dataset
+    from playground.panels.data_panel import DataPanel
+    from playground.state import AppState
+
+    state = AppState(load_sample_dataset())
+    data = DataPanel(state)
+    qtbot.addWidget(data)
+    with qtbot.waitSignal(state.current_digit_changed, timeout=LONG):
+        data.show_digit("test", 12)
+    image, caption = state.current_digit
+    assert caption == f"x_test[12], label {state.dataset.y_test[12]}"
+    np.testing.assert_allclose(image, state.dataset.x_test[12] / 255, atol=1e-6)
+    with qtbot.assertNotEmitted(state.current_digit_changed):
+        state.set_current_digit(state.dataset.x_test[12], caption)  # the same digit again: no news
+    from PySide6.QtCore import QPoint
+
+    from playground.panels.draw_panel import DrawPanel
+    from tests.playground.test_draw_panel import drag
+
+    draw = DrawPanel(state)
+    qtbot.addWidget(draw)
+    draw.show()
+    qtbot.waitExposed(draw)
+    with qtbot.waitSignal(state.current_digit_changed, timeout=LONG):
+        drag(draw.canvas, [QPoint(140, 40), QPoint(140, 140), QPoint(140, 240)])
+    image, caption = state.current_digit
+    assert caption == "your drawing"
+    np.testing.assert_array_equal(image, draw.network_input())
+    data.show_digit("test", 12)  # the learner looks at a test digit again...
+    with qtbot.assertNotEmitted(state.current_digit_changed):
+        state.set_model(chapter_network(16))  # ...and the Draw panel predicting again does not take over
+    assert state.current_digit[1].startswith("x_test[12]")
