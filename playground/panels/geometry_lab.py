@@ -29,13 +29,13 @@ from PySide6.QtWidgets import (
 )
 
 from playground.labs import geometry
-from playground.widgets import NumberSpinBox, hint_label, wrapped_label
+from playground.widgets import FitsShortDock, NumberSpinBox, hint_label, wrapped_label
 
 CLASS_COLOURS = ("#3b82f6", "#f97316")  # mid-luminance: they read on white and on near-black
 WEIGHT_LIMIT = 5.0
 SLIDER_STEPS = 100
 PLAY_MS, PLAY_SECONDS = 30, 3.0  # Play runs the three steps in about 3 seconds
-POLL_MS = 40
+POLL_MS = 100  # the live view redraws ten times a second: each redraw costs the UI thread a few ms
 PACE = 0.03  # at least this many seconds per epoch while training: 200 epochs in about 6 seconds
 PLOT_SIDE = 150
 STEP_TEXT = {
@@ -82,8 +82,9 @@ class QuietViewBox(pg.ViewBox):
             super().setRange(*args, **kwargs)
 
 
-def cloud_plot(name: str, title: str = "") -> pg.PlotWidget:
-    """A square-scaled scatter plot that the mouse leaves alone."""
+def cloud_plot(name: str, title: str = "", axes: bool = True, grid: bool = True) -> pg.PlotWidget:
+    """A square-scaled scatter plot that the mouse leaves alone. The grid costs most of a
+    redraw (the axes paint its lines), so the plots redrawn every epoch go without."""
     plot = pg.PlotWidget(objectName=name, viewBox=QuietViewBox())
     plot.setMenuEnabled(False)
     plot.setMouseEnabled(x=False, y=False)
@@ -92,7 +93,11 @@ def cloud_plot(name: str, title: str = "") -> pg.PlotWidget:
     plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
     item = plot.getPlotItem()
     item.setAspectLocked(True)  # x and y units the same length on screen: a rotation looks like one
-    item.showGrid(x=True, y=True, alpha=0.15)
+    if grid:
+        item.showGrid(x=True, y=True, alpha=0.15)
+    if not axes:
+        item.hideAxis("left")
+        item.hideAxis("bottom")
     if title:
         item.setTitle(title, size="9pt")
     return plot
@@ -402,6 +407,7 @@ class UncrumpleView(QWidget):
         self.poll = QTimer(self, interval=POLL_MS)
         self.poll.timeout.connect(self._check)
         self._shown: int | None = None
+        self._ranges: dict[int, float] = {}  # each projected layer's half-width shown
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -414,6 +420,7 @@ class UncrumpleView(QWidget):
         self.code_label.setFont(monospace_font())
         self.code_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.code_label.setText(self._code())
+        self.code_label.setToolTip(self._engine_code())
         layout.addWidget(self.code_label)
         self.new_run()
 
@@ -440,13 +447,15 @@ class UncrumpleView(QWidget):
 
     def _plots(self) -> QGridLayout:
         grid = QGridLayout()
-        self.input_plot = cloud_plot("uncrumpleInputPlot", "input, with the network's decision")
+        self.input_plot = cloud_plot("uncrumpleInputPlot", "input, with the network's decision", grid=False)
         self.decision_image = pg.ImageItem()
         self.input_plot.addItem(self.decision_image)
         self.input_scatters = class_scatters(self.input_plot, size=4)
         self.layer_plots, self.layer_scatters = [], []
-        for i in range(len(geometry.HIDDEN)):
-            plot = cloud_plot(f"uncrumpleLayer{i + 1}Plot")
+        for i, units in enumerate(geometry.HIDDEN):
+            how = "as they are, and the softmax's line" if units == 2 else "on its two main axes"
+            plot = cloud_plot(f"uncrumpleLayer{i + 1}Plot", f"layer {i + 1}: {units} tanh units, {how}",
+                              axes=units == 2, grid=False)  # a projection's coordinates mean nothing
             self.layer_plots.append(plot)
             self.layer_scatters.append(class_scatters(plot, size=4))
         self.split_line = pg.InfiniteLine(pos=(0, 0), angle=0, pen=pg.mkPen("#888888", width=2, style=Qt.DashLine))
@@ -464,6 +473,14 @@ class UncrumpleView(QWidget):
              '  layer_dense(units = 2, activation = "softmax")']
         return "<pre style='margin:0'>" + html.escape("\n".join(r)) + "</pre>"
 
+    @staticmethod
+    def _engine_code() -> str:
+        """The same network in this app's engine (Keras's Python names)."""
+        units = geometry.HIDDEN
+        rows = [f'Dense({units[0]}, activation="tanh", input_shape=(2,)),',
+                *[f'Dense({u}, activation="tanh"),' for u in units[1:]], 'Dense(2, activation="softmax"),']
+        return "In Python, with this app's engine:\nmodel = engine.Sequential([\n    " + "\n    ".join(rows) + "\n])"
+
     # ----- runs -------------------------------------------------------------------------------
     def kind(self) -> str:
         return geometry.KINDS[self.kind_combo.currentIndex()]
@@ -479,6 +496,7 @@ class UncrumpleView(QWidget):
         set_view(self.input_plot, (x0, x1), (y0, y1))
         self.epoch_slider.setMaximum(0)
         self._shown = None
+        self._ranges.clear()
         self.show_snapshot(self.run.start)
         self.status_label.setText("Untrained: the layers scramble the points at random. Press Train.")
         self._update_button()
@@ -558,16 +576,23 @@ class UncrumpleView(QWidget):
         self.decision_image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))  # after setImage: it scales by the image's size
         for i, (plot, scatters, view) in enumerate(zip(self.layer_plots, self.layer_scatters, snapshot.views)):
             show_classes(scatters, view, labels)
-            units = self.run.hidden[i]
-            how = "" if units == 2 else f", {snapshot.explained[i]:.0%} of it shown"
-            title = f"layer {i + 1}: {units} tanh units{how}"
-            plot.getPlotItem().setTitle(title, size="9pt", color=self.palette().color(QPalette.Text))
-            if units != 2:
-                plot.getPlotItem().autoRange(padding=0.08)
+            if self.run.hidden[i] != 2:
+                plot.setToolTip(f"The two axes along which this layer's points spread most: "
+                                f"{snapshot.explained[i]:.0%} of their spread")
+                self._fit_range(i, view)
         self._place_line(snapshot.line)
         if snapshot.epoch and self.training():
             self.status_label.setText(f"Epoch {snapshot.epoch} of {self.run.epochs}: loss {snapshot.loss:.3f}, "
                                       f"{snapshot.accuracy:.0%} of the points right.")
+
+    def _fit_range(self, index: int, view: np.ndarray) -> None:
+        """Keep a projected layer's points in view, changing the range (and redrawing the axes)
+        only when they leave it or shrink to a small part of it, not at every epoch."""
+        reach = float(np.abs(view).max()) if len(view) else 1.0
+        shown = self._ranges.get(index)
+        if shown is None or reach > shown or reach < 0.5 * shown:
+            shown = self._ranges[index] = 1.15 * reach or 1.0
+            set_view(self.layer_plots[index], (-shown, shown), (-shown, shown))
 
     def _place_line(self, line) -> None:
         if line is None or not np.any(line[0]):
@@ -605,8 +630,9 @@ def decision_rgba(probability: np.ndarray) -> np.ndarray:
     return rgba
 
 
-class GeometryLab(QWidget):
-    """The dock panel (objectName ``geometryLab``): the two views in tabs."""
+class GeometryLab(FitsShortDock, QWidget):
+    """The dock panel (objectName ``geometryLab``): the two views in tabs. In the dock's scroll
+    area it takes the height it is given (``FitsShortDock``): the plots share it."""
 
     def __init__(self, state=None, parent: QWidget | None = None):
         super().__init__(parent)
