@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolTip, QVBoxL
 from playground import inside
 from playground.widgets import DigitView, hint_label, wrapped_label
 
-GAP = 2  # pixels between templates
+GAP = 2  # pixels between 28 x 28 templates (small filters get more, so each reads as one picture)
 TILE_TARGET = 52  # about this many screen pixels per template (a whole-number zoom of its pixels)
 BAR_HEIGHT = 96  # of one layer's bar chart
 MAP_COLUMNS = 16
@@ -53,6 +53,7 @@ class TemplateGrid(QWidget):
         self._images: list[QImage] = []
         self._tooltips: list[str] = []
         self._cell = TILE_TARGET
+        self._gap = GAP
         self.placeholder = ""
 
     def set_templates(self, tiles: np.ndarray | None, tooltips: list[str] | None = None) -> None:
@@ -63,20 +64,21 @@ class TemplateGrid(QWidget):
             self._images = [rgb_image(tile) for tile in tiles]
             self._tooltips = list(tooltips or [""] * len(tiles))
             self._cell = tiles.shape[1] * max(1, round(TILE_TARGET / tiles.shape[1]))
+            self._gap = GAP if tiles.shape[1] >= 14 else 3 * GAP
         self._relayout()
 
     def count(self) -> int:
         return len(self._images)
 
     def columns(self) -> int:
-        return max(1, (self.width() - GAP) // (self._cell + GAP))
+        return max(1, (self.width() - self._gap) // (self._cell + self._gap))
 
     def item_rect(self, position: int) -> QRect:
         row, column = divmod(position, self.columns())
-        return QRect(GAP + column * (self._cell + GAP), GAP + row * (self._cell + GAP), self._cell, self._cell)
+        return QRect(self._gap + column * (self._cell + self._gap), self._gap + row * (self._cell + self._gap), self._cell, self._cell)
 
     def item_at(self, point) -> int:
-        column, row = (point.x() - GAP) // (self._cell + GAP), (point.y() - GAP) // (self._cell + GAP)
+        column, row = (point.x() - self._gap) // (self._cell + self._gap), (point.y() - self._gap) // (self._cell + self._gap)
         position = row * self.columns() + column
         inside_tile = 0 <= column < self.columns() and row >= 0 and 0 <= position < self.count()
         return position if inside_tile and self.item_rect(position).contains(point) else -1
@@ -85,17 +87,17 @@ class TemplateGrid(QWidget):
         if not self._images:
             return self.fontMetrics().height() * 3
         rows = -(-self.count() // self.columns())
-        return GAP + rows * (self._cell + GAP)
+        return self._gap + rows * (self._cell + self._gap)
 
     def _relayout(self) -> None:
         self.setFixedHeight(self._needed_height())
         self.update()
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt name)
-        return QSize(10 * (self._cell + GAP), self._needed_height())
+        return QSize(10 * (self._cell + self._gap), self._needed_height())
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802
-        return QSize(self._cell + 2 * GAP, 0)
+        return QSize(self._cell + 2 * self._gap, 0)
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
@@ -117,8 +119,8 @@ class TemplateGrid(QWidget):
             return
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
         columns = self.columns()
-        first_row = max(0, (event.rect().top() - GAP) // (self._cell + GAP))
-        last_row = (event.rect().bottom() - GAP) // (self._cell + GAP)
+        first_row = max(0, (event.rect().top() - self._gap) // (self._cell + self._gap))
+        last_row = (event.rect().bottom() - self._gap) // (self._cell + self._gap)
         for position in range(first_row * columns, min((last_row + 1) * columns, self.count())):
             painter.drawImage(self.item_rect(position), self._images[position])
 
@@ -230,7 +232,7 @@ def _maps_image(values: np.ndarray) -> QImage:
     maps = np.moveaxis(np.nan_to_num(np.asarray(values, np.float32)), -1, 0)
     top = float(maps.max()) if maps.size and maps.max() > 0 else 1.0
     grey = (np.clip(maps / top, 0, 1) * 255).round().astype(np.uint8)
-    zoom = max(1, 40 // maps.shape[1])
+    zoom = max(1, round(40 / maps.shape[1]))  # about 40 pixels a map, whole pixels
     tiles = np.repeat(np.repeat(grey, zoom, axis=1), zoom, axis=2)
     picture = inside.mosaic(np.repeat(tiles[..., None], 3, axis=3), MAP_COLUMNS, gap=2)
     return rgb_image(picture)

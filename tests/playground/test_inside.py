@@ -398,3 +398,19 @@ def test_the_data_panels_digit_and_the_drawing_become_the_current_digit(qtbot):
     with qtbot.assertNotEmitted(state.current_digit_changed):
         state.set_model(chapter_network(16))  # ...and the Draw panel predicting again does not take over
     assert state.current_digit[1].startswith("x_test[12]")
+
+
+def test_a_convnet_shows_its_filters_and_feature_maps(standalone, qtbot):
+    set_random_seed(21)
+    standalone.state.set_model(examples.convnet(), trained=True)
+    wait_for(qtbot, standalone, "weights")
+    assert standalone.templates.count() == 32  # the first Conv2D layer's filters
+    assert "3 x 3" in standalone.weights_title.text()
+    standalone.state.set_current_digit(standalone.state.dataset.x_test[0], "x_test[0]")
+    wait_for(qtbot, standalone, "activations")
+    views = [view for _, view in standalone.activations.rows]
+    assert not views[0].pixmap().isNull()  # conv2d's 32 maps as pictures
+    assert hasattr(views[-1], "bars")  # the 10 outputs as bars
+    captions = [standalone.layer_combo.itemText(i) for i in range(standalone.layer_combo.count())]
+    assert captions[0].startswith("the pixels") and captions[-1].startswith("dense")
+    assert not any(caption.startswith("conv2d (") for caption in captions)  # 21,632 values: too wide to project
