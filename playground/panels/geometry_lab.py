@@ -453,8 +453,8 @@ class UncrumpleView(QWidget):
         self.input_scatters = class_scatters(self.input_plot, size=4)
         self.layer_plots, self.layer_scatters = [], []
         for i, units in enumerate(geometry.HIDDEN):
-            how = "as they are, and the softmax's line" if units == 2 else "on its two main axes"
-            plot = cloud_plot(f"uncrumpleLayer{i + 1}Plot", f"layer {i + 1}: {units} tanh units, {how}",
+            how = "and the last layer's line" if units == 2 else "on their 2 main axes"
+            plot = cloud_plot(f"uncrumpleLayer{i + 1}Plot", f"layer {i + 1}: {units} units {how}",
                               axes=units == 2, grid=False)  # a projection's coordinates mean nothing
             self.layer_plots.append(plot)
             self.layer_scatters.append(class_scatters(plot, size=4))
