@@ -180,7 +180,10 @@ def dot(left: tuple[int, ...], right: tuple[int, ...], names=("x", "y")) -> Step
                      f"{'the only axis' if len(right) == 1 else 'the first axis' if len(right) == 2 else 'the second-to-last axis'} "
                      f"of {y} ({right[right_axis]})")
         error = f"shapes {shape_text(left)} and {shape_text(right)} not aligned: {where}."
-        return Step(DOT, left, right, None, DOT_RULE, error, matched=matched, names=names, code=code, r_note=note)
+        if len(left) <= 2 and len(right) <= 2:
+            note = f"R stops too: Error in {x} %*% {y} : non-conformable arguments. " + note
+        return Step(DOT, left, right, None, DOT_RULE, error, matched=matched, names=names, code=code,
+                    r_note=note.strip())
     result = left[:-1] + right[:right_axis] + right[right_axis + 1:]
     return Step(DOT, left, right, result, DOT_RULE, matched=matched, names=names, code=code, r_note=note)
 

@@ -44,7 +44,7 @@ def code_table(rows: list[tuple[str, str]], header: tuple[str, str] = ("R, as th
     """Rich text: a two-column table of code, R beside NumPy."""
     cells = "".join(f"<tr><td style='padding-right:18px'><code>{html.escape(r)}</code></td>"
                     f"<td><code>{html.escape(p)}</code></td></tr>" for r, p in rows)
-    head = f"<tr><th align='left'>{header[0]}</th><th align='left'>{header[1]}</th></tr>"
+    head = f"<tr><th align='left' style='padding-right:18px'>{header[0]}</th><th align='left'>{header[1]}</th></tr>"
     return f"<table cellspacing='0'>{head}{cells}</table>"
 
 

@@ -149,7 +149,7 @@ class ShapeDiagram(QWidget):
             painter.setPen(QPen(red, 1.2, Qt.PenStyle.DashLine))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRect(z_box)
-            self._label(painter, z_box, "no result", red)
+            self._label(painter, z_box, "?", red)
         # the edges that must agree: the columns of x (its top) and the rows of y (its left)
         must = accent if agree else red
         painter.setPen(QPen(must, 3))

@@ -137,6 +137,7 @@ def test_a_matrix_dot_that_does_not_conform_says_which_dimensions_must_agree():
     assert "ncol(x) == nrow(y)" in step.error
     assert "dim(x)[2] = 784 must equal dim(y)[1] = 512" in step.error
     assert step.matched == (1, 0)
+    assert step.r_note == "R stops too: Error in x %*% y : non-conformable arguments."
     assert "same number of elements" in shapes.dot((784,), (10,)).error
     assert "the last axis of x (4) must match the second-to-last axis of y (3)" in shapes.dot((2, 3, 4), (5, 3, 6)).error
 
