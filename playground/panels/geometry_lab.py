@@ -406,7 +406,6 @@ class UncrumpleView(QWidget):
         self.pace = PACE
         self.poll = QTimer(self, interval=POLL_MS)
         self.poll.timeout.connect(self._check)
-        self._shown: int | None = None
         self._ranges: dict[int, float] = {}  # each projected layer's half-width shown
 
         layout = QVBoxLayout(self)
@@ -495,7 +494,6 @@ class UncrumpleView(QWidget):
         x0, x1, y0, y1 = self.run.extent
         set_view(self.input_plot, (x0, x1), (y0, y1))
         self.epoch_slider.setMaximum(0)
-        self._shown = None
         self._ranges.clear()
         self.show_snapshot(self.run.start)
         self.status_label.setText("Untrained: the layers scramble the points at random. Press Train.")
@@ -568,7 +566,6 @@ class UncrumpleView(QWidget):
         self.show_snapshot(self.run.snapshot(value - 1) if value else self.run.start)
 
     def show_snapshot(self, snapshot: geometry.Snapshot) -> None:
-        self._shown = snapshot.epoch
         labels = self.run.cloud.labels
         self.epoch_label.setText(f"epoch {snapshot.epoch}")
         self.decision_image.setImage(decision_rgba(snapshot.decision).transpose(1, 0, 2), autoLevels=False)
@@ -632,21 +629,36 @@ def decision_rgba(probability: np.ndarray) -> np.ndarray:
 
 class GeometryLab(FitsShortDock, QWidget):
     """The dock panel (objectName ``geometryLab``): the two views in tabs. In the dock's scroll
-    area it takes the height it is given (``FitsShortDock``): the plots share it."""
+    area it takes the height it is given (``FitsShortDock``): the plots share it.
+
+    The network's view (four plots) is built when its tab is first opened, not with the window.
+    """
 
     def __init__(self, state=None, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("geometryLab")
         self.state = state  # the lab needs nothing from the app's state; kept for a uniform signature
         self.steps_view = StepsView(self)
-        self.uncrumple_view = UncrumpleView(self)
+        self._uncrumple_view: UncrumpleView | None = None
+        self._network_tab = QWidget(objectName="uncrumpleTab")
+        QVBoxLayout(self._network_tab).setContentsMargins(0, 0, 0, 0)
         self.tabs = QTabWidget(self, objectName="geometryTabs")
         self.tabs.addTab(self.steps_view, "One Dense layer (2.3.5)")
-        self.tabs.addTab(self.uncrumple_view, "A network uncrumples (2.3.6)")
+        self.tabs.addTab(self._network_tab, "A network uncrumples (2.3.6)")
+        self.tabs.currentChanged.connect(lambda index: index == 1 and self.uncrumple_view)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.tabs)
         self.apply_palette()
+
+    @property
+    def uncrumple_view(self) -> UncrumpleView:
+        if self._uncrumple_view is None:
+            self._uncrumple_view = UncrumpleView(self._network_tab)
+            self._uncrumple_view.set_palette_colours(self.palette())
+            self._network_tab.layout().addWidget(self._uncrumple_view)
+            self._uncrumple_view.show()  # at once: a layout shows a child added late only on the next event loop
+        return self._uncrumple_view
 
     def changeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
@@ -656,9 +668,11 @@ class GeometryLab(FitsShortDock, QWidget):
     def apply_palette(self) -> None:
         palette = self.palette()
         self.steps_view.set_palette_colours(palette)
-        self.uncrumple_view.set_palette_colours(palette)
+        if self._uncrumple_view is not None:
+            self._uncrumple_view.set_palette_colours(palette)
 
     def shutdown(self) -> None:
         """Stop the animation and the training thread (the main window calls this on close)."""
         self.steps_view.shutdown()
-        self.uncrumple_view.shutdown()
+        if self._uncrumple_view is not None:
+            self._uncrumple_view.shutdown()

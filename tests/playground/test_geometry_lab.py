@@ -258,6 +258,15 @@ def test_play_runs_the_three_steps_in_order(lab, qtbot):
     assert firsts == sorted(firsts)  # W x began first, relu last
 
 
+def test_the_network_view_is_built_when_its_tab_is_first_opened(lab, qtbot):
+    assert lab._uncrumple_view is None  # four plots fewer to build while the window opens
+    lab.tabs.setCurrentIndex(1)
+    view = lab.uncrumple_view
+    assert lab._uncrumple_view is view and view.isVisibleTo(lab)
+    qtbot.waitUntil(view.train_button.isVisible)
+    assert view.epoch_label.text() == "epoch 0"
+
+
 def test_training_a_few_epochs_draws_each_layer_and_the_epochs_can_be_revisited(lab, qtbot):
     view = lab.uncrumple_view
     lab.tabs.setCurrentIndex(1)
