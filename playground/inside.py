@@ -19,11 +19,14 @@ private copy (``frozen_copy``) and calls these on a thread of its own.
 """
 from __future__ import annotations
 
+import copy
+import threading
 from dataclasses import dataclass
 
 import numpy as np
 
 from engine import inspect
+from engine.models import Sequential
 from engine.layers import Conv2D, Dense, Flatten
 
 EMBEDDED_DIGITS = 2000  # test digits in the embedding
@@ -38,6 +41,36 @@ def frozen_copy(model):
     """The same layers and weights in new objects (no random draws), for a thread of its own: the
     training controller keeps writing new weights into ``state.model`` on the UI thread."""
     return inspect._private_copy(model)  # noqa: SLF001 - the engine's own way to copy a model safely
+
+
+class Snapshot:
+    """A model's design and a copy of its weights, taken on the UI thread in about a millisecond;
+    ``model`` builds the network from them the first time it is asked, on the thread that asks."""
+
+    def __init__(self, model):
+        self.config, self.weights = model.get_config(), model.get_weights()
+        self.input_shape = tuple(model.input_shape)
+        self._model = None
+        self._lock = threading.Lock()
+
+    @property
+    def model(self):
+        with self._lock:
+            if self._model is None:
+                config = copy.deepcopy(self.config)
+                for layer in config["layers"]:  # no random draws: the weights are set right after
+                    layer["config"] = {key: ("zeros" if key.endswith("_initializer") else value)
+                                       for key, value in layer["config"].items()}
+                model = Sequential.from_config(config)
+                if not model.built:
+                    model.build(self.input_shape)
+                model.set_weights(self.weights)
+                self._model = model
+            return self._model
+
+    def same_weights(self, other: "Snapshot | None") -> bool:
+        return (other is not None and len(other.weights) == len(self.weights)
+                and all(np.array_equal(a, b) for a, b in zip(self.weights, other.weights)))
 
 
 # ----- weights: what each unit looks for ----------------------------------------------------------

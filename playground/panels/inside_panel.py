@@ -18,7 +18,6 @@ their history cannot be made up later.
 """
 from __future__ import annotations
 
-import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QTabWidget, QVBoxLayout, QWidget
 
@@ -56,10 +55,10 @@ class InsidePanel(QWidget):
         self.jobs.done.connect(self._on_done)
         self.jobs.failed.connect(self._on_failed)
         self.history = inside.HistogramHistory()
-        self._model = None  # the private copy the views describe
+        self._snapshot: inside.Snapshot | None = None  # the weights the views describe
         self._model_key = None  # (id of state.model, its architecture): a new run starts a new history
         self._initial = None  # a copy of this run's initial weights, when the panel saw them
-        self._last_weights: list | None = None
+        self._histograms_drawn = None  # (history key, entries drawn): redraw only what changed
         self._stale = set(TABS)
         self._embedding_images = None
 
@@ -154,38 +153,36 @@ class InsidePanel(QWidget):
     def _on_model_changed(self) -> None:
         model = self.state.model
         if model is None or not getattr(model, "built", False):
-            self._model = None
+            self._snapshot = None
             self._clear(NO_MODEL)
             return
-        self._model = inside.frozen_copy(model)
-        key = (id(model), repr(model.get_config()))
+        previous, self._snapshot = self._snapshot, inside.Snapshot(model)  # copies the weights: ~1 ms
+        key = (id(model), repr(self._snapshot.config))
         if key != self._model_key:  # another run, design or loaded model: a history of its own
-            self._model_key, self._last_weights, self._initial = key, None, None
+            self._model_key, self._initial, previous = key, None, None
             self.history.reset(key)
-            self._fill_layer_combo()
+            self._fill_layer_combo(model)
         if not self.state.trained and self._initial is None:
-            self._initial = self._model
+            self._initial = self._snapshot
         self.change_check.setEnabled(self._initial is not None and self.state.trained)
         self.status.setText("" if self.state.trained else "Not trained yet: these are the initial weights.")
-        self._take_histograms()
+        if not self._snapshot.same_weights(previous):  # the same weights announced again: no new epoch
+            self._take_histograms()
         self._stale = set(TABS) - {"histograms"}
         self._refresh_shown()
 
     def _take_histograms(self) -> None:
-        """One set of histograms per new weight snapshot (the same weights announced again: none)."""
-        weights = self._model.get_weights()
-        if self._last_weights is not None and all(np.array_equal(a, b) for a, b in zip(weights, self._last_weights)):
-            return
-        self._last_weights = weights
+        """One set of histograms per new weight snapshot."""
         dataset, loss = self.state.dataset, self.state.settings.loss
         trained_so_far = sum(label != "initial" for label, _ in self.history.entries)
         label = f"epoch {trained_so_far + 1}" if self.state.trained else "initial"
         x = y = None
         if dataset is not None and len(dataset.x_train):
             x, y = inside.gradient_batch(dataset, loss)
-        position, key, model = len(self.history.entries), self.history.key, self._model
+        position, key, snapshot = len(self.history.entries), self.history.key, self._snapshot
         self.history.entries.append((label, None))  # its place, filled when computed
-        self.jobs.submit("histograms", lambda: (key, position, _histograms_job(model, x, y, loss)), coalesce=False)
+        self.jobs.submit("histograms", lambda: (key, position, _histograms_job(snapshot.model, x, y, loss)),
+                         coalesce=False)
 
     def _mark_stale(self, tab: str) -> None:
         self._stale.add(tab)
@@ -193,7 +190,7 @@ class InsidePanel(QWidget):
 
     def _refresh_shown(self) -> None:
         """Compute the shown tab's view if it is out of date (nothing while the panel is hidden)."""
-        if self._model is None or not self.isVisible():
+        if self._snapshot is None or not self.isVisible():
             return
         tab = TABS[self.tabs.currentIndex()]
         if tab == "histograms":
@@ -202,20 +199,20 @@ class InsidePanel(QWidget):
         if tab not in self._stale:
             return
         self._stale.discard(tab)
-        model = self._model
+        snapshot = self._snapshot
         if tab == "weights":
-            change = self.change_check.isChecked() and self.change_check.isEnabled()
-            self.jobs.submit("weights", _weights_job, model, self._initial if change else None)
+            initial = self._initial if self.change_check.isChecked() and self.change_check.isEnabled() else None
+            self.jobs.submit("weights", lambda: _weights_job(snapshot.model, initial and initial.model))
         elif tab == "activations":
             digit = self.state.current_digit
             if digit is None:
                 self.activation_caption.setText("Pick a digit in the Data panel, or draw one in the Draw panel.")
                 return
-            self.jobs.submit("activations", lambda: (digit, inside.layer_activations(model, digit[0])))
+            self.jobs.submit("activations", lambda: (digit, inside.layer_activations(snapshot.model, digit[0])))
         elif tab == "embedding":
-            self._submit_embedding(model)
+            self._submit_embedding(snapshot)
 
-    def _submit_embedding(self, model) -> None:
+    def _submit_embedding(self, snapshot) -> None:
         dataset, choice = self.state.dataset, self.layer_combo.currentData()
         if dataset is None or len(dataset.x_test) == 0 or choice is None:
             self.embedding.set_embedding(None)
@@ -223,13 +220,13 @@ class InsidePanel(QWidget):
             return
         images, labels = dataset.x_test[:inside.EMBEDDED_DIGITS], dataset.y_test[:inside.EMBEDDED_DIGITS]
         self.embedding_status.setText(f"Projecting {len(images):,} test digits…")
-        self.jobs.submit("embedding", lambda: (images, inside.embed(model, images, labels, choice)))
+        self.jobs.submit("embedding", lambda: (images, inside.embed(snapshot.model, images, labels, choice)))
 
-    def _fill_layer_combo(self) -> None:
+    def _fill_layer_combo(self, model) -> None:
         chosen = self.layer_combo.currentText()
         self.layer_combo.blockSignals(True)
         self.layer_combo.clear()
-        choices = inside.embedding_layers(self._model)
+        choices = inside.embedding_layers(model)
         for choice in choices:
             self.layer_combo.addItem(choice.caption, choice)
         index = self.layer_combo.findText(chosen)
@@ -243,7 +240,7 @@ class InsidePanel(QWidget):
 
     # ----- results ----------------------------------------------------------------------------------
     def _on_done(self, kind: str, result) -> None:
-        if self._model is None:
+        if self._snapshot is None:
             return
         if kind == "weights":
             self._show_templates(result)
@@ -296,6 +293,10 @@ class InsidePanel(QWidget):
 
     def _show_histograms(self) -> None:
         done = [(label, found) for label, found in self.history.entries if found is not None]
+        drawn = (self.history.key, len(done))
+        if drawn == self._histograms_drawn:
+            return  # nothing new: the plots stay as they are
+        self._histograms_drawn = drawn
         self.histograms.set_history(done)
         if not done:
             self.histograms_title.setText("The histograms appear as the network trains (one curve per epoch).")
@@ -308,7 +309,7 @@ class InsidePanel(QWidget):
     def _clear(self, message: str) -> None:
         self.status.setText(message)
         self.history.reset()
-        self._model_key = self._last_weights = self._initial = None
+        self._model_key = self._initial = self._histograms_drawn = None
         self.change_check.setEnabled(False)
         self.templates.set_templates(None)
         self.weights_title.setText("")
@@ -327,7 +328,7 @@ class InsidePanel(QWidget):
         """Whether ``tab``'s view shows the newest model (nothing left to compute for it)."""
         if tab == "histograms":
             return all(found is not None for _, found in self.history.entries)
-        return self._model is not None and tab not in self._stale and not self.jobs.busy(tab)
+        return self._snapshot is not None and tab not in self._stale and not self.jobs.busy(tab)
 
     def show_tab(self, name: str) -> None:
         self.tabs.setCurrentIndex(TABS.index(name))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPointF, QRect, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QLinearGradient, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolTip, QVBoxLayout, QWidget
 
@@ -50,7 +50,8 @@ class TemplateGrid(QWidget):
         super().__init__(parent)
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-        self._images: list[QImage] = []
+        self._strip = QImage()  # every tile, one under the other: one image, made in a millisecond
+        self._count, self._side = 0, 1
         self._tooltips: list[str] = []
         self._cell = TILE_TARGET
         self._gap = GAP
@@ -59,16 +60,17 @@ class TemplateGrid(QWidget):
     def set_templates(self, tiles: np.ndarray | None, tooltips: list[str] | None = None) -> None:
         """``tiles``: (units, h, w, 3) uint8 pictures; None shows the placeholder."""
         if tiles is None or len(tiles) == 0:
-            self._images, self._tooltips = [], []
+            self._strip, self._count, self._tooltips = QImage(), 0, []
         else:
-            self._images = [rgb_image(tile) for tile in tiles]
+            self._strip = rgb_image(tiles.reshape(-1, *tiles.shape[2:]))
+            self._count, self._side = len(tiles), tiles.shape[1]
             self._tooltips = list(tooltips or [""] * len(tiles))
             self._cell = tiles.shape[1] * max(1, round(TILE_TARGET / tiles.shape[1]))
             self._gap = GAP if tiles.shape[1] >= 14 else 3 * GAP
         self._relayout()
 
     def count(self) -> int:
-        return len(self._images)
+        return self._count
 
     def columns(self) -> int:
         return max(1, (self.width() - self._gap) // (self._cell + self._gap))
@@ -84,7 +86,7 @@ class TemplateGrid(QWidget):
         return position if inside_tile and self.item_rect(position).contains(point) else -1
 
     def _needed_height(self) -> int:
-        if not self._images:
+        if not self._count:
             return self.fontMetrics().height() * 3
         rows = -(-self.count() // self.columns())
         return self._gap + rows * (self._cell + self._gap)
@@ -113,7 +115,7 @@ class TemplateGrid(QWidget):
 
     def paintEvent(self, event) -> None:  # noqa: N802
         painter = QPainter(self)
-        if not self._images:
+        if not self._count:
             painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.placeholder)
             return
@@ -122,7 +124,8 @@ class TemplateGrid(QWidget):
         first_row = max(0, (event.rect().top() - self._gap) // (self._cell + self._gap))
         last_row = (event.rect().bottom() - self._gap) // (self._cell + self._gap)
         for position in range(first_row * columns, min((last_row + 1) * columns, self.count())):
-            painter.drawImage(self.item_rect(position), self._images[position])
+            source = QRect(0, position * self._side, self._strip.width(), self._side)
+            painter.drawImage(self.item_rect(position), self._strip, source)
 
 
 class ColourLegend(QWidget):
@@ -161,6 +164,75 @@ class ColourLegend(QWidget):
 
 
 # ----- activations ---------------------------------------------------------------------------------
+class BarChart(QWidget):
+    """One bar per unit (a painted widget: quick to make and to redraw, it follows the palette)."""
+
+    def __init__(self, parent: QWidget | None = None, count: int = 0):
+        super().__init__(parent)
+        self.values = np.zeros(count, np.float32)
+        self.setMouseTracking(True)
+        self.setMinimumWidth(120)
+        self.setFixedHeight(BAR_HEIGHT + (self.fontMetrics().height() if count <= 10 else 0))
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def set_values(self, values: np.ndarray) -> None:
+        self.values = np.nan_to_num(np.asarray(values, np.float32).ravel())
+        self.update()
+
+    def _plot_area(self) -> QRect:
+        metrics = self.fontMetrics()
+        left = metrics.horizontalAdvance("-0.00") + 8
+        bottom = metrics.height() + 4
+        return QRect(left, 4, max(self.width() - left - 4, 1), max(self.height() - bottom - 8, 1))
+
+    def _range(self) -> tuple[float, float]:
+        low, high = min(float(self.values.min(initial=0)), 0.0), max(float(self.values.max(initial=0)), 0.0)
+        return low, (high if high > low else low + 1.0)
+
+    def bar_at(self, x: float) -> int:
+        area, n = self._plot_area(), len(self.values)
+        position = int((x - area.left()) / max(area.width(), 1) * n) if n else -1
+        return position if 0 <= position < n else -1
+
+    def mouseMoveEvent(self, event) -> None:  # noqa: N802
+        position = self.bar_at(event.position().x())
+        if position >= 0:
+            QToolTip.showText(event.globalPosition().toPoint(), f"{'class' if len(self.values) <= 10 else 'unit'} "
+                              f"{position}: {self.values[position]:.3f}", self)
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        painter = QPainter(self)
+        palette, metrics = self.palette(), self.fontMetrics()
+        painter.fillRect(self.rect(), palette.color(QPalette.ColorRole.Base))
+        area, n = self._plot_area(), len(self.values)
+        if not n:
+            return
+        low, high = self._range()
+
+        def y_of(value: float) -> float:
+            return area.bottom() - (value - low) / (high - low) * area.height()
+
+        width = area.width() / n
+        colour = palette.color(QPalette.ColorRole.Highlight)
+        zero = y_of(0.0)
+        for i, value in enumerate(self.values):
+            top = y_of(float(value))
+            painter.fillRect(QRectF(area.left() + i * width + width * 0.1, min(top, zero), max(width * 0.8, 1.0),
+                                    max(abs(zero - top), 0.5)), colour)
+        text = palette.color(QPalette.ColorRole.Text)
+        painter.setPen(text)
+        painter.drawLine(area.left(), round(zero), area.right(), round(zero))
+        for value in {low, 0.0, high}:
+            painter.drawText(QRect(0, round(y_of(value)) - metrics.height() // 2, area.left() - 4, metrics.height()),
+                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"{value:.2g}")
+        below = QRect(0, area.bottom() + 4, 0, metrics.height())
+        if n <= 10:
+            for i in range(n):
+                below.setLeft(round(area.left() + i * width))
+                below.setWidth(round(width))
+                painter.drawText(below, Qt.AlignmentFlag.AlignHCenter, str(i))
+
+
 class ActivationList(QWidget):
     """One row per layer: its summary, then bars (one per unit) or its feature maps."""
 
@@ -180,8 +252,7 @@ class ActivationList(QWidget):
         for (label, view), each in zip(self.rows, shown):
             label.setText(each.summary)
             if each.kind == "bars":
-                view.bars.setOpts(x=np.arange(len(each.values)), height=np.nan_to_num(each.values), width=0.8)
-                view.getPlotItem().enableAutoRange()
+                view.set_values(each.values)
             else:
                 view.setPixmap(QPixmap.fromImage(_maps_image(each.values)))
 
@@ -193,16 +264,7 @@ class ActivationList(QWidget):
         for position, each in enumerate(shown):
             label = wrapped_label()
             if each.kind == "bars":
-                view = pg.PlotWidget()
-                view.setFixedHeight(BAR_HEIGHT if len(each.values) > 10 else BAR_HEIGHT + 10)
-                view.setMinimumWidth(120)
-                view.setMenuEnabled(False)
-                view.setMouseEnabled(False, False)
-                view.hideButtons()
-                view.bars = pg.BarGraphItem(x=np.arange(len(each.values)), height=np.zeros(len(each.values)), width=0.8)
-                view.addItem(view.bars)
-                if len(each.values) <= 10:
-                    view.getAxis("bottom").setTicks([[(i, str(i)) for i in range(len(each.values))]])
+                view = BarChart(count=len(each.values))
             else:
                 view = QLabel()
                 view.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
@@ -210,21 +272,6 @@ class ActivationList(QWidget):
             self._layout.insertWidget(2 * position, label)
             self._layout.insertWidget(2 * position + 1, view)
             self.rows.append((label, view))
-        self.apply_palette()
-
-    def apply_palette(self) -> None:
-        palette = self.palette()
-        for _, view in self.rows:
-            if isinstance(view, pg.PlotWidget):
-                view.setBackground(palette.color(QPalette.Base))
-                themed_plot(view.getPlotItem(), palette)
-                colour = palette.color(QPalette.Highlight)
-                view.bars.setOpts(brush=pg.mkBrush(colour), pen=pg.mkPen(colour))
-
-    def changeEvent(self, event) -> None:  # noqa: N802
-        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange) and hasattr(self, "rows"):
-            self.apply_palette()
-        super().changeEvent(event)
 
 
 def _maps_image(values: np.ndarray) -> QImage:
@@ -252,12 +299,14 @@ class EmbeddingView(QWidget):
         self.plot.setMenuEnabled(False)
         self.plot.setMinimumSize(200, 200)
         self.plot.hideButtons()
-        self.scatter = pg.ScatterPlotItem(size=6, pen=None, hoverable=True, hoverSize=11,
-                                          hoverPen=pg.mkPen("k", width=1.5), tip=None)
-        self.plot.addItem(self.scatter)
-        self.scatter.sigClicked.connect(self._on_clicked)
-        self.scatter.sigHovered.connect(self._on_hovered)
-        self._brushes = [pg.mkBrush(QColor(colour)) for colour in LABEL_COLOURS]
+        self.scatters = []  # one per label, each with its one colour: far quicker than a brush per point
+        for colour in LABEL_COLOURS:
+            scatter = pg.ScatterPlotItem(size=6, pen=None, brush=pg.mkBrush(QColor(colour)), hoverable=True,
+                                         hoverSize=11, hoverPen=pg.mkPen("k", width=1.5), tip=None)
+            scatter.sigClicked.connect(self._on_clicked)
+            scatter.sigHovered.connect(self._on_hovered)
+            self.plot.addItem(scatter)
+            self.scatters.append(scatter)
         self.digit_view = DigitView(objectName="embeddingDigit")
         self.digit_view.setFixedSize(112, 112)
         self.digit_view.placeholder = ""
@@ -283,13 +332,18 @@ class EmbeddingView(QWidget):
 
     def set_embedding(self, embedding: inside.Embedding | None, images: np.ndarray | None = None) -> None:
         if embedding is None:
-            self.scatter.clear()
+            for scatter in self.scatters:
+                scatter.clear()
             self._images, self._labels = np.zeros((0, 28, 28), np.uint8), np.zeros(0, int)
             return
         self._images, self._labels = images, embedding.labels
         xy = embedding.coordinates
-        self.scatter.setData(x=xy[:, 0], y=xy[:, 1], data=np.arange(len(xy)),
-                             brush=[self._brushes[label % 10] for label in embedding.labels])
+        for label, scatter in enumerate(self.scatters):
+            mine = np.flatnonzero(embedding.labels % len(self.scatters) == label)
+            if len(scatter.data) == len(mine) and np.array_equal(scatter.data["data"].astype(int), mine):
+                _move_points(scatter, xy[mine])  # the same digits after another epoch: only their places change
+            else:
+                scatter.setData(x=xy[mine, 0], y=xy[mine, 1], data=mine)
         share = embedding.explained
         plot = self.plot.getPlotItem()
         plot.setLabel("bottom", f"axis 1 ({share[0]:.0%} of the variance)")
@@ -298,10 +352,17 @@ class EmbeddingView(QWidget):
         themed_plot(plot, self.palette())
 
     def point_count(self) -> int:
-        return len(self.scatter.data)
+        return sum(len(scatter.data) for scatter in self.scatters)
+
+    def points(self) -> dict[int, tuple[QPointF, str]]:
+        """Each digit's point and colour, by its index among the test digits."""
+        return {int(point.data()): (point.pos(), point.brush().color().name())
+                for scatter in self.scatters for point in scatter.points()}
 
     def point_colours(self) -> list[str]:
-        return [point.brush().color().name() for point in self.scatter.points()]
+        """The colour of each digit's point, in the digits' order."""
+        found = self.points()
+        return [found[index][1] for index in sorted(found)]
 
     def _on_clicked(self, _item, points, _event=None) -> None:
         if len(points):
@@ -323,7 +384,8 @@ class EmbeddingView(QWidget):
         palette = self.palette()
         self.plot.setBackground(palette.color(QPalette.Base))
         themed_plot(self.plot.getPlotItem(), palette)
-        self.scatter.opts["hoverPen"] = pg.mkPen(palette.color(QPalette.Text), width=1.5)
+        for scatter in getattr(self, "scatters", []):
+            scatter.opts["hoverPen"] = pg.mkPen(palette.color(QPalette.Text), width=1.5)
         self.key.setText("Label: " + "  ".join(f'<span style="color:{colour}">●</span>&nbsp;{digit}'
                                                for digit, colour in enumerate(LABEL_COLOURS)))
 
@@ -333,10 +395,23 @@ class EmbeddingView(QWidget):
         super().changeEvent(event)
 
 
+def _move_points(scatter: pg.ScatterPlotItem, xy: np.ndarray) -> None:
+    """New places for the same points, keeping their looks (``setData`` would rebuild each point's
+    symbol: 20 ms for 2,000 points, every epoch, on the UI thread)."""
+    scatter.data["x"], scatter.data["y"] = xy[:, 0], xy[:, 1]
+    scatter.prepareGeometryChange()
+    scatter.informViewBoundsChanged()
+    scatter.bounds = [None, None]
+    scatter.invalidate()
+    scatter.sigPlotChanged.emit(scatter)
+
+
 # ----- histograms ------------------------------------------------------------------------------------
 class HistogramGrid(pg.GraphicsLayoutWidget):
     """A row per layer: its weights' histograms (left) and its gradients' (right), one curve per
-    epoch, the newest drawn strongest."""
+    epoch, the newest drawn strongest. A new epoch adds its curves to the plots already there."""
+
+    WHAT = ("weights", "gradients")
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -344,54 +419,77 @@ class HistogramGrid(pg.GraphicsLayoutWidget):
         self.setMinimumWidth(200)
         self.setFixedHeight(40)
         self.plots: list[tuple[pg.PlotItem, pg.PlotItem]] = []
+        self._curves: list[tuple[list, list]] = []  # per row, per column: one curve per epoch drawn
+        self._names: list[str] = []
         self._entries: list = []
         self.apply_palette()
 
     def set_history(self, entries: list[tuple[str, list[inside.LayerHistograms]]]) -> None:
+        names = [each.layer_name for each in entries[-1][1]] if entries else []
+        if names != self._names:
+            self._build(names)
+        elif len(entries) < len(self._entries):  # another run of the same design: same plots, no curves
+            for pair, curves in zip(self.plots, self._curves):
+                for plot, row in zip(pair, curves):
+                    for curve in row:
+                        plot.removeItem(curve)
+                    row.clear()
         self._entries = list(entries)
-        self.clear()
-        self.plots = []
-        if not entries:
-            self.setFixedHeight(40)
-            return
-        names = [each.layer_name for each in entries[-1][1]]
-        self.setFixedHeight(HISTOGRAM_ROW * len(names) + 10)
-        palette = self.palette()
-        colour = palette.color(QPalette.Highlight)
         for row, name in enumerate(names):
+            for column, what in enumerate(self.WHAT):
+                curves, latest = self._curves[row][column], None
+                for k, (_, layers) in enumerate(entries):
+                    found = next((each for each in layers if each.layer_name == name), None)
+                    histogram = None if found is None else getattr(found, what)
+                    if histogram is None or not np.isfinite(histogram.edges).all():
+                        histogram = None
+                    if k == len(curves):
+                        if curves:  # the newest so far becomes an older one: faint
+                            curves[-1].setPen(self._pen(newest=False))
+                        curves.append(self.plots[row][column].plot(stepMode="center", pen=self._pen(newest=True)))
+                        if histogram is not None:
+                            curves[k].setData(histogram.edges, histogram.counts)
+                    latest = histogram or latest
+                title = f"{name} {what}" + ("" if latest is None else f" · rms {latest.rms:.2e}")
+                plot = self.plots[row][column]
+                if plot.titleLabel.text != title:
+                    plot.setTitle(title, size="9pt", color=self.palette().color(QPalette.Text))
+
+    def _pen(self, newest: bool):
+        colour = QColor(self.palette().color(QPalette.Highlight))
+        if not newest:
+            colour.setAlphaF(0.3)
+        return pg.mkPen(colour, width=2 if newest else 1)
+
+    def _build(self, names: list[str]) -> None:
+        self.clear()
+        self.plots, self._curves, self._names = [], [], list(names)
+        self.setFixedHeight(HISTOGRAM_ROW * len(names) + 10 if names else 40)
+        palette = self.palette()
+        for row, _ in enumerate(names):
             pair = []
-            for column, what in enumerate(("weights", "gradients")):
+            for column, _ in enumerate(self.WHAT):
                 plot = self.addPlot(row=row, col=column)
                 plot.setMenuEnabled(False)
                 plot.setMouseEnabled(False, False)
                 plot.hideButtons()
                 plot.getAxis("left").setWidth(52)  # room for counts in the hundred thousands
-                latest = None
-                for k, (_, layers) in enumerate(entries):
-                    found = next((each for each in layers if each.layer_name == name), None)
-                    histogram = None if found is None else (found.weights if what == "weights" else found.gradients)
-                    if histogram is None or not np.isfinite(histogram.edges).all():
-                        continue
-                    strength = (k + 1) / len(entries)
-                    pen = QColor(colour)
-                    pen.setAlphaF(0.15 + 0.85 * strength ** 2)
-                    plot.plot(histogram.edges, histogram.counts, stepMode="center",
-                              pen=pg.mkPen(pen, width=2 if k == len(entries) - 1 else 1))
-                    latest = histogram
-                rms = "" if latest is None else f" · rms {latest.rms:.2e}"
-                plot.setTitle(f"{name} {what}{rms}", size="9pt")
+                themed_plot(plot, palette)
                 pair.append(plot)
             self.plots.append(tuple(pair))
-        self.apply_palette()
+            self._curves.append(([], []))
 
     def apply_palette(self) -> None:
+        """Background, axes and curves in the palette's colours (a theme switch)."""
         palette = self.palette()
         self.setBackground(palette.color(QPalette.Base))
-        for pair in self.plots:
-            for plot in pair:
+        for pair, curves in zip(self.plots, self._curves):
+            for plot, row in zip(pair, curves):
                 themed_plot(plot, palette)
+                for k, curve in enumerate(row):
+                    curve.setPen(self._pen(newest=k == len(row) - 1))
 
     def changeEvent(self, event) -> None:  # noqa: N802
-        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange) and hasattr(self, "plots"):
-            self.set_history(self._entries)  # the curves' colour is the palette's highlight
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange) and hasattr(self, "_curves"):
+            self.apply_palette()
         super().changeEvent(event)

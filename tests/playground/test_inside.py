@@ -232,14 +232,15 @@ def wait_for(qtbot, panel, kind):
 
 def point_position(view, index):
     """Where test digit ``index``'s point is drawn, in the plot's viewport coordinates."""
-    spot = view.scatter.points()[index].pos()
+    spot = view.points()[index][0]
     scene = view.plot.getPlotItem().vb.mapViewToScene(spot)
     return view.plot.mapFromScene(scene)
 
 
 def loneliest_point(view):
     """The point farthest from its nearest neighbour."""
-    xy = np.array([[point.pos().x(), point.pos().y()] for point in view.scatter.points()])
+    found = view.points()
+    xy = np.array([[found[i][0].x(), found[i][0].y()] for i in sorted(found)])
     xy = (xy - xy.min(axis=0)) / np.ptp(xy, axis=0)  # as drawn: both axes fill the plot
     distances = np.sqrt(((xy[:, None] - xy[None]) ** 2).sum(axis=2))
     np.fill_diagonal(distances, np.inf)
@@ -335,7 +336,7 @@ def test_the_activations_follow_the_current_digit(standalone, qtbot):
     shown = standalone.activations.rows
     assert len(shown) == 2  # the hidden layer and the output layer, as bars
     hidden = inspect.activations(standalone.state.model, digit.reshape(1, -1) / np.float32(255))[0][0]
-    np.testing.assert_allclose(shown[0][1].bars.opts["height"], hidden, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(shown[0][1].values, hidden, rtol=1e-5, atol=1e-6)
 
 
 def test_a_hidden_panel_computes_only_the_histograms(standalone, qtbot):
@@ -410,7 +411,48 @@ def test_a_convnet_shows_its_filters_and_feature_maps(standalone, qtbot):
     wait_for(qtbot, standalone, "activations")
     views = [view for _, view in standalone.activations.rows]
     assert not views[0].pixmap().isNull()  # conv2d's 32 maps as pictures
-    assert hasattr(views[-1], "bars")  # the 10 outputs as bars
+    assert len(views[-1].values) == 10  # the 10 outputs as bars
     captions = [standalone.layer_combo.itemText(i) for i in range(standalone.layer_combo.count())]
     assert captions[0].startswith("the pixels") and captions[-1].startswith("dense")
     assert not any(caption.startswith("conv2d (") for caption in captions)  # 21,632 values: too wide to project
+
+
+def test_a_snapshot_rebuilds_the_same_network_without_random_draws():
+    from engine import backend
+
+    model = examples.convnet()
+    snapshot = inside.Snapshot(model)
+    state = backend.rng().bit_generator.state
+    rebuilt = snapshot.model
+    assert backend.rng().bit_generator.state == state  # a seeded run stays the same
+    for mine, theirs in zip(rebuilt.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(mine, theirs)
+    x = np.random.default_rng(22).random((2, 28, 28, 1), dtype=np.float32)
+    np.testing.assert_array_equal(rebuilt.predict(x), model.predict(x))
+    model.set_weights([w + 1 for w in model.get_weights()])  # the original trains on
+    assert not inside.Snapshot(model).same_weights(snapshot) and snapshot.same_weights(inside.Snapshot(rebuilt))
+
+
+def test_after_another_epoch_the_same_digits_move_and_stay_clickable(qtbot):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from playground.panels.inside_views import EmbeddingView
+
+    view = EmbeddingView()
+    qtbot.addWidget(view)
+    view.resize(700, 500)
+    view.show()
+    qtbot.waitExposed(view)
+    rng = np.random.default_rng(23)
+    labels, images = rng.integers(0, 10, 300), np.zeros((300, 28, 28), np.uint8)
+    layer = inside.EmbeddingLayer(0, "dense", 64)
+    for epoch in range(2):  # the second time only the points' places change
+        xy = rng.normal(size=(300, 2)).astype(np.float32)
+        view.set_embedding(inside.Embedding(xy, labels, np.array([0.3, 0.2]), layer), images)
+    found = view.points()
+    np.testing.assert_allclose([[found[i][0].x(), found[i][0].y()] for i in range(300)], xy, rtol=1e-6)
+    index = loneliest_point(view)
+    with qtbot.waitSignal(view.clicked, timeout=LONG) as clicked:
+        QTest.mouseClick(view.plot.viewport(), Qt.LeftButton, Qt.NoModifier, point_position(view, index))
+    assert clicked.args == [index]
