@@ -149,8 +149,10 @@ class BackpropLab(FitsShortDock, QWidget):
             self.walk = None
             self._show_nothing(f"No walkthrough: {exc}", error=True)
             return
-        dataset, settings, start = self.state.dataset, self.state.settings, self._start % max(1, len(self.state.dataset.x_train))
-        self._about = what
+        dataset, settings = self.state.dataset, self.state.settings
+        start = self._start % len(dataset.x_train)
+        size = min(settings.batch_size, backprop.MAX_BATCH, len(dataset.x_train))
+        self._about = f"{size} training digits from number {start + 1} on, through {what}"  # kept: the state may change meanwhile
         self._future = self._pool.submit(backprop.walkthrough, model, dataset, settings, None, start)
         self._poll_timer.start()
 
@@ -170,9 +172,7 @@ class BackpropLab(FitsShortDock, QWidget):
             and [s.shape for s in self.walk.steps] == [s.shape for s in walk.steps]
         self.walk = walk
         show_error_style(self.about_label, False)
-        self.about_label.setText(f"Training digits {self._start % len(self.state.dataset.x_train) + 1}-"
-                                 f"{self._start % len(self.state.dataset.x_train) + walk.batch_size} through "
-                                 f"{self._about}: loss {walk.loss:.4f}.")
+        self.about_label.setText(f"{self._about}: loss {walk.loss:.4f}.")
         self.show_step(self.step if same_network else 0)
 
     # -- drawing ----------------------------------------------------------------------------------

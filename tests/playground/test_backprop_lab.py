@@ -208,3 +208,24 @@ def test_a_change_while_a_walk_is_computed_waits_for_it_without_spinning(qtbot):
         release.set()
     qtbot.waitUntil(lambda: panel.walk is not None, timeout=30000)
     panel.shutdown()
+
+
+def test_the_dataset_closed_while_a_walk_is_computed_loses_nothing(qtbot):
+    import threading
+
+    from playground.panels.backprop_lab import BackpropLab
+
+    state = AppState(small_dataset())
+    panel = BackpropLab(state)
+    qtbot.addWidget(panel)
+    panel.show()
+    qtbot.waitUntil(lambda: panel.walk is not None, timeout=30000)
+    release = threading.Event()
+    blocker = panel._pool.submit(release.wait)  # the worker is busy: the next walk waits behind it
+    panel.next_batch()
+    state.set_dataset(None)  # the dataset goes while that walk is on its way
+    release.set()
+    blocker.result()
+    qtbot.waitUntil(lambda: "No dataset" in panel.about_label.text(), timeout=30000)
+    assert panel.walk is None and not panel.next_button.isEnabled()
+    panel.shutdown()
