@@ -420,7 +420,7 @@ class LossAlongWeight:
 
 
 def loss_along_weight(model, dataset: Dataset, settings: TrainSettings, choice: WeightChoice, index,
-                      span: float | None = None, points: int = 41, digits: int = CHECK_DIGITS) -> LossAlongWeight:
+                      span: float | None = None, points: int = 21, digits: int = CHECK_DIGITS) -> LossAlongWeight:
     """The loss on ``check_weight``'s digits for ``points`` values of one weight, ``value - span``
     to ``value + span`` (default: 10 times the weight's size, at least 0.5), on a float64 copy."""
     from engine import gradcheck

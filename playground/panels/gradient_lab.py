@@ -17,6 +17,7 @@ the UI thread. Call ``shutdown()`` before the application closes (the main windo
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
@@ -391,6 +392,7 @@ class RangeTestView(QWidget):
             except Exception as exc:  # noqa: BLE001 - shown in the panel
                 self._outcome = (None, f"{type(exc).__name__}: {exc}")
 
+        self._started, self._batches = time.monotonic(), batches
         self._thread = threading.Thread(target=work, name="range-test", daemon=True)
         self._thread.start()
         self.timer.start()
@@ -402,7 +404,10 @@ class RangeTestView(QWidget):
             rates, losses = np.array(points).T
             finite = np.isfinite(losses)
             self.loss_curve.setData(rates[finite], losses[finite])
-            self.status.setText(f"Batch {len(points)}: learning rate {rates[-1]:.2g}, loss {losses[-1]:.3g}")
+            done = len(points)
+            left = (self._batches - done) * (time.monotonic() - self._started) / done
+            self.status.setText(f"Batch {done} of {self._batches}: learning rate {rates[-1]:.2g}, loss {losses[-1]:.3g}"
+                                f" (at most {left:.0f} s left; Stop ends it early)")
         if self._outcome is None:
             return
         self.timer.stop()

@@ -266,7 +266,7 @@ def test_the_panel_steps_races_tests_the_rate_and_checks_a_weight(qtbot):
     qtbot.mouseClick(panel.check.check_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: "relative error" in panel.check.result_label.text(), timeout=20000)
     assert "finite difference" in panel.check.result_label.text()
-    assert len(panel.check.loss_item.xData) == 41 and panel.check.tangent_item.xData is not None
+    assert len(panel.check.loss_item.xData) == 21 and panel.check.tangent_item.xData is not None
     panel.shutdown()
 
 
