@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QLinearGradient, QPainter, QPalette, QPixmap
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolTip, QVBoxLayout, QWidget
+from PySide6.QtGui import QColor, QImage, QLinearGradient, QPainter, QPainterPath, QPalette, QPen, QPixmap
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QToolTip, QVBoxLayout, QWidget
 
 from playground import inside
 from playground.widgets import DigitView, hint_label, wrapped_label
@@ -172,6 +172,7 @@ class BarChart(QWidget):
         self.values = np.zeros(count, np.float32)
         self.setMouseTracking(True)
         self.setMinimumWidth(120)
+        self.values = np.zeros(count, np.float32)
         self.setFixedHeight(BAR_HEIGHT + (self.fontMetrics().height() if count <= 10 else 0))
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
@@ -181,9 +182,9 @@ class BarChart(QWidget):
 
     def _plot_area(self) -> QRect:
         metrics = self.fontMetrics()
-        left = metrics.horizontalAdvance("-0.00") + 8
-        bottom = metrics.height() + 4
-        return QRect(left, 4, max(self.width() - left - 4, 1), max(self.height() - bottom - 8, 1))
+        left, top = metrics.horizontalAdvance("-0.00") + 8, metrics.height() // 2 + 2  # room for the labels
+        bottom = metrics.height() + 4 if len(self.values) <= 10 else top
+        return QRect(left, top, max(self.width() - left - 4, 1), max(self.height() - top - bottom, 1))
 
     def _range(self) -> tuple[float, float]:
         low, high = min(float(self.values.min(initial=0)), 0.0), max(float(self.values.max(initial=0)), 0.0)
@@ -407,89 +408,109 @@ def _move_points(scatter: pg.ScatterPlotItem, xy: np.ndarray) -> None:
 
 
 # ----- histograms ------------------------------------------------------------------------------------
-class HistogramGrid(pg.GraphicsLayoutWidget):
-    """A row per layer: its weights' histograms (left) and its gradients' (right), one curve per
-    epoch, the newest drawn strongest. A new epoch adds its curves to the plots already there."""
+class HistogramChart(QWidget):
+    """Histograms of one layer's weights (or gradients), one step curve per epoch: the newest
+    strong, the older ones faint. Painted: quick to make, it follows the palette."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.title = ""
+        self.histograms: list[inside.Histogram | None] = []
+        self.setFixedHeight(HISTOGRAM_ROW)
+        self.setMinimumWidth(150)
+
+    def set_histograms(self, title: str, histograms: list) -> None:
+        self.title, self.histograms = title, list(histograms)
+        self.update()
+
+    def _plot_area(self) -> QRect:
+        metrics = self.fontMetrics()
+        left = metrics.horizontalAdvance("000000") + 6
+        return QRect(left, metrics.height() + 6, max(self.width() - left - 8, 1),
+                     max(self.height() - 2 * metrics.height() - 14, 1))
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        painter = QPainter(self)
+        palette, metrics = self.palette(), self.fontMetrics()
+        painter.fillRect(self.rect(), palette.color(QPalette.ColorRole.Base))
+        text = palette.color(QPalette.ColorRole.Text)
+        painter.setPen(text)
+        painter.drawText(QRect(0, 2, self.width(), metrics.height()), Qt.AlignmentFlag.AlignHCenter, self.title)
+        shown = [h for h in self.histograms if h is not None]
+        if not shown:
+            return
+        area = self._plot_area()
+        low = min(float(h.edges[0]) for h in shown)
+        high = max(float(h.edges[-1]) for h in shown)
+        top = max(int(h.counts.max(initial=0)) for h in shown) or 1
+        span = (high - low) or 1.0
+
+        def point(x: float, count: float) -> QPointF:
+            return QPointF(area.left() + (x - low) / span * area.width(), area.bottom() - count / top * area.height())
+
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        colour = palette.color(QPalette.ColorRole.Highlight)
+        newest = len(self.histograms) - 1
+        for k, histogram in enumerate(self.histograms):
+            if histogram is None:
+                continue
+            path = QPainterPath(point(float(histogram.edges[0]), 0))
+            for left, right, count in zip(histogram.edges[:-1], histogram.edges[1:], histogram.counts):
+                path.lineTo(point(float(left), float(count)))
+                path.lineTo(point(float(right), float(count)))
+            path.lineTo(point(float(histogram.edges[-1]), 0))
+            pen = QColor(colour)
+            if k != newest:
+                pen.setAlphaF(0.3)
+            painter.setPen(QPen(pen, 2 if k == newest else 1))
+            painter.drawPath(path)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        painter.setPen(text)
+        painter.drawLine(area.bottomLeft(), area.bottomRight())
+        painter.drawLine(area.bottomLeft(), area.topLeft())
+        side = QRect(0, 0, area.left() - 4, metrics.height())
+        for count, y in ((top, area.top()), (0, area.bottom())):
+            side.moveTop(y - metrics.height() // 2)
+            painter.drawText(side, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"{count:,}")
+        below = QRect(area.left(), area.bottom() + 3, area.width(), metrics.height())
+        painter.drawText(below, Qt.AlignmentFlag.AlignLeft, f"{low:.2g}")
+        painter.drawText(below, Qt.AlignmentFlag.AlignRight, f"{high:.2g}")
+        if low < 0 < high:
+            x = round(point(0.0, 0).x())
+            painter.drawLine(x, area.bottom(), x, area.bottom() + 3)
+            painter.drawText(QRect(x - 20, below.top(), 40, below.height()), Qt.AlignmentFlag.AlignHCenter, "0")
+
+
+class HistogramGrid(QWidget):
+    """A row per layer: its weights' histograms (left) and its gradients' (right)."""
 
     WHAT = ("weights", "gradients")
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.setMinimumWidth(200)
-        self.setFixedHeight(40)
-        self.plots: list[tuple[pg.PlotItem, pg.PlotItem]] = []
-        self._curves: list[tuple[list, list]] = []  # per row, per column: one curve per epoch drawn
-        self._names: list[str] = []
-        self._entries: list = []
-        self.apply_palette()
+        self._layout = QGridLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(6)
+        self.plots: list[tuple[HistogramChart, HistogramChart]] = []
 
     def set_history(self, entries: list[tuple[str, list[inside.LayerHistograms]]]) -> None:
         names = [each.layer_name for each in entries[-1][1]] if entries else []
-        if names != self._names:
-            self._build(names)
-        elif len(entries) < len(self._entries):  # another run of the same design: same plots, no curves
-            for pair, curves in zip(self.plots, self._curves):
-                for plot, row in zip(pair, curves):
-                    for curve in row:
-                        plot.removeItem(curve)
-                    row.clear()
-        self._entries = list(entries)
+        while len(self.plots) > len(names):
+            for chart in self.plots.pop():
+                chart.deleteLater()
+        self._layout.setRowStretch(len(self.plots), 0)
+        while len(self.plots) < len(names):
+            row = len(self.plots)
+            pair = (HistogramChart(self), HistogramChart(self))
+            for column, chart in enumerate(pair):
+                self._layout.addWidget(chart, row, column)
+            self.plots.append(pair)
         for row, name in enumerate(names):
             for column, what in enumerate(self.WHAT):
-                curves, latest = self._curves[row][column], None
-                for k, (_, layers) in enumerate(entries):
-                    found = next((each for each in layers if each.layer_name == name), None)
-                    histogram = None if found is None else getattr(found, what)
-                    if histogram is None or not np.isfinite(histogram.edges).all():
-                        histogram = None
-                    if k == len(curves):
-                        if curves:  # the newest so far becomes an older one: faint
-                            curves[-1].setPen(self._pen(newest=False))
-                        curves.append(self.plots[row][column].plot(stepMode="center", pen=self._pen(newest=True)))
-                        if histogram is not None:
-                            curves[k].setData(histogram.edges, histogram.counts)
-                    latest = histogram or latest
+                found = [next((getattr(each, what) for each in layers if each.layer_name == name), None)
+                         for _, layers in entries]
+                found = [h if h is not None and np.isfinite(h.edges).all() else None for h in found]
+                latest = next((h for h in reversed(found) if h is not None), None)
                 title = f"{name} {what}" + ("" if latest is None else f" · rms {latest.rms:.2e}")
-                plot = self.plots[row][column]
-                if plot.titleLabel.text != title:
-                    plot.setTitle(title, size="9pt", color=self.palette().color(QPalette.Text))
-
-    def _pen(self, newest: bool):
-        colour = QColor(self.palette().color(QPalette.Highlight))
-        if not newest:
-            colour.setAlphaF(0.3)
-        return pg.mkPen(colour, width=2 if newest else 1)
-
-    def _build(self, names: list[str]) -> None:
-        self.clear()
-        self.plots, self._curves, self._names = [], [], list(names)
-        self.setFixedHeight(HISTOGRAM_ROW * len(names) + 10 if names else 40)
-        palette = self.palette()
-        for row, _ in enumerate(names):
-            pair = []
-            for column, _ in enumerate(self.WHAT):
-                plot = self.addPlot(row=row, col=column)
-                plot.setMenuEnabled(False)
-                plot.setMouseEnabled(False, False)
-                plot.hideButtons()
-                plot.getAxis("left").setWidth(52)  # room for counts in the hundred thousands
-                themed_plot(plot, palette)
-                pair.append(plot)
-            self.plots.append(tuple(pair))
-            self._curves.append(([], []))
-
-    def apply_palette(self) -> None:
-        """Background, axes and curves in the palette's colours (a theme switch)."""
-        palette = self.palette()
-        self.setBackground(palette.color(QPalette.Base))
-        for pair, curves in zip(self.plots, self._curves):
-            for plot, row in zip(pair, curves):
-                themed_plot(plot, palette)
-                for k, curve in enumerate(row):
-                    curve.setPen(self._pen(newest=k == len(row) - 1))
-
-    def changeEvent(self, event) -> None:  # noqa: N802
-        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange) and hasattr(self, "_curves"):
-            self.apply_palette()
-        super().changeEvent(event)
+                self.plots[row][column].set_histograms(title, found)
+        self._layout.setRowStretch(len(self.plots), 1)  # the rows keep to the top
