@@ -73,6 +73,8 @@ class LatestJobs(QObject):
                 kind, number, function, args = self._waiting.pop(0)
             try:
                 outcome = (True, function(*args))
+            except ValueError as error:  # a message in the app's words
+                outcome = (False, str(error))
             except Exception as error:  # noqa: BLE001 - reported on the UI thread as failed(kind, message)
                 outcome = (False, f"{type(error).__name__}: {error}")
             with self._lock:

@@ -289,6 +289,9 @@ def embed(model, images: np.ndarray, labels: np.ndarray, layer: EmbeddingLayer,
         points = x
     else:
         points = inspect.layer_output(model, x.reshape(len(x), *model.input_shape), layer.index)
+    if not np.isfinite(points).all():
+        raise ValueError("this layer's outputs are not all finite numbers (the network diverged): "
+                         "there is nothing to project")
     projection = principal_axes(points.reshape(len(points), -1), 2)
     return Embedding(projection.coordinates.astype(np.float32), np.asarray(labels[:count]).astype(int),
                      projection.explained, layer)

@@ -38,8 +38,12 @@ def _weights_job(model, initial=None):
     return templates, inside.diverging(templates.images, templates.scale), initial is not None
 
 
-def _histograms_job(model, x, y, loss):
-    return inside.layer_histograms(model, x, y, loss)
+def _histograms_job(model, x, y, loss) -> tuple[list, str]:
+    """The histograms, or none and why (the entry is filled either way: the history never waits)."""
+    try:
+        return inside.layer_histograms(model, x, y, loss), ""
+    except Exception as error:  # noqa: BLE001 - said in the Histograms tab
+        return [], str(error) if isinstance(error, ValueError) else f"{type(error).__name__}: {error}"
 
 
 class InsidePanel(QWidget):
@@ -59,6 +63,7 @@ class InsidePanel(QWidget):
         self._model_key = None  # (id of state.model, its architecture): a new run starts a new history
         self._initial = None  # a copy of this run's initial weights, when the panel saw them
         self._histograms_drawn = None  # (history key, entries drawn): redraw only what changed
+        self._histogram_problem = ""
         self._stale = set(TABS)
         self._embedding_images = None
 
@@ -165,7 +170,8 @@ class InsidePanel(QWidget):
         if not self.state.trained and self._initial is None:
             self._initial = self._snapshot
         self.change_check.setEnabled(self._initial is not None and self.state.trained)
-        self.status.setText("" if self.state.trained else "Not trained yet: these are the initial weights.")
+        self.status.setText(self.state.model_problem
+                            or ("" if self.state.trained else "Not trained yet: these are the initial weights."))
         if not self._snapshot.same_weights(previous):  # the same weights announced again: no new epoch
             self._take_histograms()
         self._stale = set(TABS) - {"histograms"}
@@ -259,16 +265,19 @@ class InsidePanel(QWidget):
                 f"projected onto the two main axes of their spread ({share:.0%} of it)"
                 + ("" if self.state.trained else NOT_TRAINED))
         elif kind == "histograms":
-            key, position, histograms = result
+            key, position, (histograms, problem) = result
             if key != self.history.key or position >= len(self.history.entries):
                 return  # from an earlier run
             self.history.entries[position] = (self.history.entries[position][0], histograms)
+            self._histogram_problem = problem
             if TABS[self.tabs.currentIndex()] == "histograms":
                 self._show_histograms()
         self.refreshed.emit(kind)
 
     def _on_failed(self, kind: str, message: str) -> None:
-        text = f"Could not look inside this network ({kind}): {message}"
+        text = f"Could not look inside this network: {message}"
+        if kind == "embedding":
+            self.embedding.set_embedding(None)  # the old points describe other weights
         {"weights": self.weights_title, "activations": self.activation_caption,
          "embedding": self.embedding_status, "histograms": self.histograms_title}[kind].setText(text)
 
@@ -292,12 +301,15 @@ class InsidePanel(QWidget):
                                              for i in range(len(templates))])
 
     def _show_histograms(self) -> None:
-        done = [(label, found) for label, found in self.history.entries if found is not None]
-        drawn = (self.history.key, len(done))
+        done = [(label, found) for label, found in self.history.entries if found]
+        drawn = (self.history.key, len(done), self._histogram_problem)
         if drawn == self._histograms_drawn:
             return  # nothing new: the plots stay as they are
         self._histograms_drawn = drawn
         self.histograms.set_history(done)
+        if self._histogram_problem:
+            self.histograms_title.setText(f"Could not take this epoch's histograms: {self._histogram_problem}")
+            return
         if not done:
             self.histograms_title.setText("The histograms appear as the network trains (one curve per epoch).")
             return

@@ -456,3 +456,18 @@ def test_after_another_epoch_the_same_digits_move_and_stay_clickable(qtbot):
     with qtbot.waitSignal(view.clicked, timeout=LONG) as clicked:
         QTest.mouseClick(view.plot.viewport(), Qt.LeftButton, Qt.NoModifier, point_position(view, index))
     assert clicked.args == [index]
+
+
+def test_a_diverged_network_is_said_so_and_loses_nothing(standalone, qtbot):
+    model = chapter_network(16)
+    model.set_weights([np.full_like(w, np.nan) for w in model.get_weights()])
+    standalone.state.set_model(model, trained=True, problem="The loss became NaN: the network diverged.")
+    assert "diverged" in standalone.status.text()
+    wait_for(qtbot, standalone, "embedding")
+    assert "not all finite" in standalone.embedding_status.text() and standalone.embedding.point_count() == 0
+    wait_for(qtbot, standalone, "weights")
+    assert standalone.templates.count() == 16  # NaN weights drawn white: nothing to see, nothing broken
+    standalone.show_tab("histograms")
+    qtbot.waitUntil(lambda: standalone.is_current("histograms"), timeout=LONG)
+    last = standalone.history.entries[-1][1]
+    assert [h.weights.not_finite for h in last] == [784 * 16 + 16, 16 * 10 + 10]  # counted, not binned
