@@ -14,8 +14,9 @@ from playground.data_loading import load_sample_dataset
 from playground.specs import Dataset
 
 APP_KEYS = {"model", "dataset", "epochs", "batch_size", "headless_s", "in_app_s", "ratio", "ratio_best",
-            "max_ui_gap_ms", "max_ui_gap_incl_evaluation_ms", "ui_gaps_over_50ms", "train_press_ms", "probe_count", "reasons",
-            "strategy", "strategy_reason", "headless_strategy", "test_accuracy", "runs", "load_average_1min"}
+            "max_ui_gap_ms", "max_ui_gap_incl_evaluation_ms", "ui_gaps_over_50ms", "train_press_ms",
+            "max_ui_busy_ms", "ui_cpu_s_per_epoch", "probe_count", "reasons", "strategy", "strategy_reason",
+            "headless_strategy", "test_accuracy", "runs", "load_average_1min"}
 TORCH_KEYS = {"torch_version", "torch_threads", "torch_seconds_per_epoch", "torch_by_threads", "ratio_to_torch"}
 
 
