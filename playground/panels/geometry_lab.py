@@ -555,9 +555,11 @@ class UncrumpleView(QWidget):
             return
         last = run.snapshot(run.count() - 1)
         how = "Done" if last.epoch == run.epochs else "Stopped"
+        line = (f" A straight line on the input (one Dense layer) gets {run.line_accuracy:.0%}."
+                if run.line_accuracy is not None else "")
         self.status_label.setText(
-            f"{how} after {last.epoch} epochs: {last.accuracy:.0%} of the points right. In the last hidden "
-            "layer (bottom right) the classes now sit on either side of the dashed line. Slide back through "
+            f"{how} after {last.epoch} epochs: {last.accuracy:.0%} of the points right.{line} In the last hidden "
+            "layer (bottom right) the classes sit on either side of the dashed line. Slide back through "
             "the epochs to watch them come apart.")
 
     def _epoch_chosen(self, value: int) -> None:

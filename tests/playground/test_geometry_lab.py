@@ -100,6 +100,7 @@ def trained() -> geometry.Uncrumpling:
 
 def test_two_spirals_defeat_a_straight_line_but_not_the_trained_network(trained):
     assert geometry.line_accuracy(trained.cloud) < 0.8  # no single Dense layer separates them
+    assert trained.line_accuracy == geometry.line_accuracy(trained.cloud)  # what the panel says
     assert geometry.accuracy(trained.model, trained.cloud) >= 0.95
     assert trained.snapshots[-1].accuracy >= 0.95
 
@@ -277,6 +278,7 @@ def test_training_a_few_epochs_draws_each_layer_and_the_epochs_can_be_revisited(
     assert view.train_button.text() == "Train"
     assert view.epoch_slider.maximum() == 5 and view.epoch_slider.value() == 5
     assert view.status_label.text().startswith("Done after 5 epochs")
+    assert f"A straight line on the input (one Dense layer) gets {view.run.line_accuracy:.0%}" in view.status_label.text()
     last = view.run.snapshot(4)
     labels = view.run.cloud.labels
     for scatters, points in zip(view.layer_scatters, last.views):
