@@ -72,21 +72,41 @@ class Helper:
 
     def __enter__(self):
         self._saved_handler = None
-        if threading.current_thread() is threading.main_thread():
-            previous = signal.getsignal(signal.SIGINT)
-            if callable(previous):  # Python's (or the app's) Ctrl+C handler: hold it back in critical()
-                self._saved_handler = previous
-                signal.signal(signal.SIGINT, self._on_interrupt)
-        self._thread.start()
+        self._inside += 1  # a Ctrl+C while the thread starts waits: raised in __enter__, it would leave the thread
+        try:
+            if threading.current_thread() is threading.main_thread():
+                previous = signal.getsignal(signal.SIGINT)
+                if callable(previous):  # Python's (or the app's) Ctrl+C handler: hold it back in critical()
+                    self._saved_handler = previous
+                    signal.signal(signal.SIGINT, self._on_interrupt)
+            self._thread.start()
+        except BaseException:
+            self._stop()
+            raise
+        finally:
+            self._inside -= 1
+        if self._held_back:  # it came while the thread started: stop the thread, then raise it
+            (signum, frame), self._held_back = self._held_back, None
+            try:
+                self._saved_handler(signum, frame)
+            except BaseException:
+                self._stop()
+                raise
         return self
 
     def __exit__(self, *exc_info):
         with self.critical():
-            self._tasks.put(None)
-            self._thread.join()  # it finishes what it started and skips what it had not
-            if self._saved_handler is not None:
-                signal.signal(signal.SIGINT, self._saved_handler)
+            self._stop()
         return False
+
+    def _stop(self) -> None:
+        """End the thread (it finishes what it started and skips what it had not) and give Ctrl+C
+        back to the handler it had."""
+        if self._thread.is_alive():
+            self._tasks.put(None)
+            self._thread.join()
+        if self._saved_handler is not None:
+            signal.signal(signal.SIGINT, self._saved_handler)
 
     def _on_interrupt(self, signum, frame):
         if self._inside:

@@ -414,3 +414,25 @@ def test_batches_visit_every_sample_once_per_epoch():
     assert [len(feeder.batch(s)[0]) for s in range(feeder.steps)] == [4, 4, 2]
     feeder.start_epoch(None)
     np.testing.assert_array_equal(feeder.batch(2)[1], [8, 9])
+
+
+def test_a_ctrl_c_while_the_helper_thread_starts_leaves_no_thread_behind(monkeypatch):
+    """Thread.start waits for the new thread: a Ctrl+C there must not leave it running."""
+    import signal as signals
+
+    from engine.strategies.helper import Helper
+
+    alive_before, handler_before = threading.active_count(), signals.getsignal(signals.SIGINT)
+    real_start = threading.Thread.start
+
+    def start_then_ctrl_c(thread):
+        real_start(thread)
+        signals.raise_signal(signals.SIGINT)  # arrives while __enter__ is still running
+
+    monkeypatch.setattr(threading.Thread, "start", start_then_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        with Helper():
+            pytest.fail("the block must not run")
+    monkeypatch.undo()
+    assert threading.active_count() == alive_before
+    assert signals.getsignal(signals.SIGINT) is handler_before
