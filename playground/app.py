@@ -54,6 +54,7 @@ def main(argv=None) -> int:
             print(f"neural-playground: {problem}", file=sys.stderr)
     window = MainWindow(dataset=dataset)
     window.show()
+    window.greet_first_launch()
     if problem:
         window.show_error("Could not open the dataset", problem)
     return app.exec()

@@ -23,7 +23,7 @@ design, the recipe and the theme (``QSettings``).
 from __future__ import annotations
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import QDockWidget, QFrame, QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
 
 import engine
@@ -35,6 +35,7 @@ from playground.panels.data_panel import DataPanel
 from playground.panels.draw_panel import DrawPanel
 from playground.panels.evaluate_panel import EvaluatePanel
 from playground.panels.geometry_lab import GeometryLab
+from playground.panels.guide_panel import GuidePanel
 from playground.panels.gradient_lab import GradientLab
 from playground.panels.handwriting_panel import HandwritingPanel
 from playground.panels.inside_panel import InsidePanel
@@ -59,8 +60,9 @@ DOCKS = (  # (title, objectName of the dock)
     ("Reshape", "reshapeDock"), ("Shapes", "shapesDock"),  # labs of section 2.3, beside the tensors they use
     ("Gradient", "gradientDock"), ("Backprop", "backpropDock"),  # labs of section 2.4, beside the training they explain
     ("Inside", "insideDock"),
+    ("Guide", "guideDock"),  # start here: the chapter's sections, each opening its place
 )
-LEFT_TABS, RIGHT_TABS = ("Data", "Network", "Optimizer", "Reshape", "Shapes"), ("Training", "Evaluate", "Draw", "My digits", "Console", "Geometry", "Inside", "Gradient", "Backprop")
+LEFT_TABS, RIGHT_TABS = ("Data", "Network", "Optimizer", "Reshape", "Shapes", "Guide"), ("Training", "Evaluate", "Draw", "My digits", "Console", "Geometry", "Inside", "Gradient", "Backprop")
 LEFT_SHARE = 0.4  # of the width: the Network table and the Optimizer fit, the plots get the rest
 DEFAULT_SIZE = (1400, 900)  # or the screen's free space, if smaller
 LAYOUT_VERSION = 2  # of the saved dock layout: one saved before the two tab groups is not restored
@@ -80,6 +82,24 @@ def about_html() -> str:
         "Alike 3.0 licence (CC BY-SA 3.0); the <code>mnist.npz</code> packaging is Keras's.</p>"
         "<p><b>Built with</b> Qt for Python (PySide6), pyqtgraph and NumPy.</p>"
     )
+
+
+def shortcuts_text(window: QMainWindow) -> str:
+    """Help > Keyboard shortcuts: every menu action's and panel's shortcut, read from the window
+    itself (so the list is never out of date)."""
+    lines = []
+    for action in window.findChildren(QAction):
+        keys = action.shortcut().toString(QKeySequence.NativeText)
+        if keys and action.text():
+            lines.append(f"{keys}\t{action.text().replace('&', '')}")
+    for shortcut in window.findChildren(QShortcut):
+        keys = shortcut.key().toString(QKeySequence.NativeText)
+        owner = shortcut.parent()
+        where = owner.objectName() if owner is not None else ""
+        what = shortcut.whatsThis() or shortcut.objectName()
+        if keys:
+            lines.append(f"{keys}\t{what or 'in ' + where}")
+    return "\n".join(sorted(set(lines), key=str.lower)) or "No keyboard shortcuts."
 
 
 class MainWindow(FileActions, QMainWindow):
@@ -116,6 +136,8 @@ class MainWindow(FileActions, QMainWindow):
             "Gradient": GradientLab(self.state), "Backprop": BackpropLab(self.state),
             "Inside": InsidePanel(self.state),  # its views scroll themselves
         }
+        self.panels["Guide"] = GuidePanel(available=self._has_panel)
+        self.panels["Guide"].open_requested.connect(self.open_place)
         self.training_panel = self.panels["Training"]
         self.docks: dict[str, QDockWidget] = {}
         for title, name in DOCKS:
@@ -213,11 +235,41 @@ class MainWindow(FileActions, QMainWindow):
         action(view_menu, "&Reset layout", self.reset_layout, None, "resetLayoutAction")
 
         help_menu = self.menuBar().addMenu("&Help")
+        action(help_menu, "&Chapter guide", self.show_guide, QKeySequence.HelpContents, "chapterGuideAction")
+        action(help_menu, "&Keyboard shortcuts", self.show_shortcuts, None, "shortcutsAction")
+        help_menu.addSeparator()
         action(help_menu, "&About Neural Playground", self.show_about, None, "aboutAction")
 
     def set_dark_theme(self, dark: bool) -> None:
         apply_theme(bool(dark))
         self.dark_action.setChecked(bool(dark))
+
+    def show_guide(self) -> None:
+        self.docks["Guide"].show()
+        self.docks["Guide"].raise_()
+
+    def greet_first_launch(self) -> None:
+        """On the very first launch, open the chapter guide (the app's starting point)."""
+        if self.store.value("guide/shown") is None:
+            self.show_guide()
+            self.store.setValue("guide/shown", True)
+
+    def show_shortcuts(self) -> None:
+        QMessageBox.information(self, "Keyboard shortcuts", shortcuts_text(self))
+
+    def _has_panel(self, object_name: str) -> bool:
+        return any(panel.objectName() == object_name for panel in self.panels.values())
+
+    def open_place(self, place) -> bool:
+        """Show the panel a chapter-guide place names (and, for the console, insert its listing)."""
+        title = next((t for t, panel in self.panels.items() if panel.objectName() == place.panel), None)
+        if title is None:
+            return False
+        self.docks[title].show()
+        self.docks[title].raise_()
+        if place.console_section:
+            self.panels[title].show_section(place.console_section)
+        return True
 
     def show_about(self) -> None:
         QMessageBox.about(self, f"About {APP_NAME}", about_html())

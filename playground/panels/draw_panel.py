@@ -129,6 +129,7 @@ class DrawPanel(QWidget):
         self.clear_button.clicked.connect(self.canvas.clear)
         for keys, slot in ((QKeySequence.Undo, self.canvas.undo), (QKeySequence.Delete, self.canvas.clear)):
             shortcut = QShortcut(keys, self, slot)
+            shortcut.setWhatsThis("Undo the last stroke (Draw)" if slot == self.canvas.undo else "Clear the canvas (Draw)")
             shortcut.setContext(Qt.WidgetWithChildrenShortcut)
 
         tools = QHBoxLayout()

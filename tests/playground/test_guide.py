@@ -34,3 +34,43 @@ def test_a_button_opens_its_place_and_no_button_points_at_nothing(qtbot):
         qtbot.mouseClick(panel.buttons[("2.2.6", "Slice in the console")], Qt.LeftButton)
     place = opened.args[0]
     assert (place.panel, place.console_section) == ("tensorConsole", "2.2.6")
+
+
+def test_the_window_opens_the_guide_first_and_its_buttons_open_their_places(qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+    from PySide6.QtGui import QAction
+
+    from playground.main_window import MainWindow, shortcuts_text
+
+    ini = str(tmp_path / "guide.ini")
+    window = MainWindow(settings=QSettings(ini, QSettings.IniFormat))
+    qtbot.addWidget(window)
+    window.show()
+    guide_panel = window.panels["Guide"]
+    assert window.docks["Guide"].objectName() == "guideDock" and guide_panel.objectName() == "chapterGuide"
+    window.greet_first_launch()
+    qtbot.waitUntil(lambda: not window.docks["Guide"].visibleRegion().isEmpty(), timeout=10_000)
+
+    qtbot.mouseClick(guide_panel.buttons[("2.2.6", "Slice in the console")], Qt.LeftButton)
+    console = window.panels["Console"]
+    qtbot.waitUntil(lambda: not window.docks["Console"].visibleRegion().isEmpty(), timeout=10_000)
+    # the book's listing: its first line runs, its last waits in the input for Enter
+    qtbot.waitUntil(lambda: any("train_images[10:99,,]" in entry.result.statement for entry in console.entries),
+                    timeout=30_000)
+    assert console.input.text() == "dim(my_slice)"
+
+    window.docks["Data"].raise_()
+    window.findChild(QAction, "chapterGuideAction").trigger()  # Help > Chapter guide (F1)
+    qtbot.waitUntil(lambda: not window.docks["Guide"].visibleRegion().isEmpty(), timeout=10_000)
+    text = shortcuts_text(window)
+    assert "Open dataset" in text and "Clear the canvas (Draw)" in text
+    window.close()
+
+    again = MainWindow(settings=QSettings(ini, QSettings.IniFormat))  # not the first launch any more
+    qtbot.addWidget(again)
+    again.show()
+    again.docks["Data"].raise_()
+    again.greet_first_launch()
+    assert window.store.value("guide/shown") is not None
+    assert again.docks["Guide"].visibleRegion().isEmpty()
+    again.close()
