@@ -20,6 +20,10 @@ which ``two_threads`` shares better): each piece must compute more values than t
 that adding it up costs. A layer that needs the whole batch at once, or shared state that the
 order of the pieces would change, cannot be split: ``BatchNormalization`` (batch statistics,
 moving averages) and ``Dropout`` (its random masks). ``supports`` says which applies.
+
+A step ends when its last piece does: when other programs keep both cores busy, a piece the
+helper started may wait for a core, and then no strategy that uses two threads beats ``serial``
+(``ENGINE_STRATEGY=serial`` chooses it).
 """
 from __future__ import annotations
 
