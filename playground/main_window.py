@@ -29,6 +29,7 @@ from PySide6.QtWidgets import QDockWidget, QFrame, QLabel, QMainWindow, QMessage
 import engine
 from playground import data_loading, persistence
 from playground.file_actions import FileActions
+from playground.my_digits import my_digits_for
 from playground.panels.backprop_lab import BackpropLab
 from playground.panels.console_panel import ConsolePanel
 from playground.panels.data_panel import DataPanel
@@ -124,6 +125,8 @@ class MainWindow(FileActions, QMainWindow):
         self.state = AppState(dataset, parent=self)
         restore_note = persistence.restore_layers(self.state, self.store.value(persistence.LAYERS_KEY))
         persistence.restore_settings(self.state, self.store.value(persistence.SETTINGS_KEY))
+        my_digits_for(self.state).set_train_with_them(  # before the panels: restored, not announced
+            persistence.read_flag(self.store.value(persistence.TRAIN_ON_MY_DIGITS_KEY)))
         self.controller = TrainingController(self.state, parent=self)
         self.panels = {
             "Network": NetworkPanel(self.state), "Optimizer": OptimizerPanel(self.state),
@@ -173,6 +176,7 @@ class MainWindow(FileActions, QMainWindow):
         self.state.training_finished.connect(self._on_training_finished)
         self._restore_window()
         self.settings_writer = SettingsWriter.watching(self)  # written soon after each change
+        my_digits_for(self.state).train_with_them_changed.connect(self.settings_writer.schedule)
         if restore_note:
             self.statusBar().showMessage(restore_note, 30000)
         if problem:
@@ -311,6 +315,7 @@ class MainWindow(FileActions, QMainWindow):
         self.store.setValue("view/dark_theme", self.dark_action.isChecked())
         self.store.setValue(persistence.SETTINGS_KEY, persistence.settings_to_text(self.state.settings))
         self.store.setValue(persistence.LAYERS_KEY, persistence.layers_to_text(self.state.layers))
+        self.store.setValue(persistence.TRAIN_ON_MY_DIGITS_KEY, my_digits_for(self.state).train_with_them)
         self.store.sync()
 
     def closeEvent(self, event) -> None:

@@ -3,7 +3,8 @@
 ``playground.handwriting.MyDigits`` is the set itself (no Qt, a file in the data folder). This
 is its Qt face, a child of the state: the Draw panel adds to it, the My digits panel shows and
 edits it, and the training controller asks ``training_digits(state)`` for the digits the
-learner chose to add to the training data (``train_with_them``).
+learner chose to add to the training data (``train_with_them``; the main window keeps that
+choice in the app's settings, ``persistence.TRAIN_ON_MY_DIGITS_KEY``, so it outlives a launch).
 """
 from __future__ import annotations
 

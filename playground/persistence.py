@@ -20,6 +20,7 @@ from playground.state import AppState, LayerSpec, TrainSettings
 
 SETTINGS_KEY = "state/settings"
 LAYERS_KEY = "state/layers"
+TRAIN_ON_MY_DIGITS_KEY = "myDigits/trainWithThem"  # My digits' "Add my digits to the training data"
 MAX_SAVED_TEXT = 4_000_000  # characters: 20,000 layers take 1 MB; json reads 4 MB in ~50 ms
 
 
@@ -53,6 +54,11 @@ def _coerce(value, like):
     if isinstance(like, str):
         return value if isinstance(value, str) else None
     return None
+
+
+def read_flag(value) -> bool:
+    """A saved yes/no: True only for a real True or the text "true" (how an .ini file keeps it)."""
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
 
 
 def _loads(text):

@@ -402,3 +402,77 @@ def test_ticking_the_option_trains_on_my_digits_from_the_next_train(qtbot, tmp_p
     with qtbot.waitSignal(window.training_finished, timeout=120_000):
         assert window.controller.start()
     assert len(used[-1].x_train) == 200  # unticked: MNIST's digits only
+
+
+def _window(qtbot, ini):
+    from PySide6.QtCore import QSettings
+    from playground.main_window import MainWindow
+
+    window = MainWindow(settings=QSettings(str(ini), QSettings.IniFormat))
+    qtbot.addWidget(window)
+    return window
+
+
+def test_the_choice_to_train_on_my_digits_is_remembered_between_launches(qtbot, tmp_path, data_folder):
+    import configparser
+
+    ini = tmp_path / "w.ini"
+    first = _window(qtbot, ini)
+    mine = first.panels["My digits"]
+    assert not mine.train_check.isChecked()  # the chapter trains on MNIST's digits only
+    mine.my_digits.add(drawing(0), 1)
+    mine.train_check.setChecked(True)
+    # written soon, as the design is: a crash after ticking it loses nothing
+    def saved():
+        parser = configparser.ConfigParser(interpolation=None)
+        parser.read(ini)
+        return parser.get("myDigits", "trainWithThem", fallback=None)
+    qtbot.waitUntil(lambda: saved() == "true", timeout=10_000)
+    first.close()
+
+    second = _window(qtbot, ini)  # the next launch
+    again = second.panels["My digits"]
+    assert again.train_check.isChecked() and again.my_digits.train_with_them
+    assert again.message_label.isHidden()  # restored quietly, not announced as a change
+    again.train_check.setChecked(False)
+    second.close()
+    assert not _window(qtbot, ini).panels["My digits"].train_check.isChecked()
+
+
+@pytest.mark.parametrize("value", ["yes", "1", "", "garbage", 7])
+def test_an_unreadable_saved_choice_leaves_my_digits_out_of_training(qtbot, tmp_path, data_folder, value):
+    from PySide6.QtCore import QSettings
+
+    ini = tmp_path / "w.ini"
+    store = QSettings(str(ini), QSettings.IniFormat)
+    store.setValue("myDigits/trainWithThem", value)
+    store.sync()
+    assert not _window(qtbot, ini).panels["My digits"].train_check.isChecked()
+
+
+def test_ticked_the_worker_really_trains_on_my_digits_and_unticked_it_does_not(qtbot, tmp_path, data_folder):
+    """No stand-in: what fit receives on the worker thread (its sample count, and the weights it
+    ends with) changes with the option, and only with it (the same seed gives the same weights)."""
+    window = _window(qtbot, tmp_path / "w.ini")
+    window.state.set_settings(epochs=1, batch_size=64, train_size=200, validation_split=0.0, seed=3)
+    mine = window.panels["My digits"]
+    for seed, label in enumerate((1, 7, 4)):
+        mine.my_digits.add(drawing(seed), label)
+    began = []
+    window.controller.fit_began.connect(lambda params: began.append(params["samples"]))
+
+    def train_afresh():
+        window.controller.reset_weights()
+        with qtbot.waitSignal(window.training_finished, timeout=120_000):
+            assert window.controller.start()
+        return began[-1], [w.copy() for w in window.state.model.get_weights()]
+
+    samples, mnist_only = train_afresh()
+    assert samples == 200
+    mine.train_check.setChecked(True)
+    samples, with_mine = train_afresh()
+    assert samples == 203  # MNIST's 200 and my 3
+    assert not all(np.array_equal(a, b) for a, b in zip(mnist_only, with_mine))
+    mine.train_check.setChecked(False)
+    samples, again = train_afresh()
+    assert samples == 200 and all(np.array_equal(a, b) for a, b in zip(mnist_only, again))
