@@ -1,8 +1,8 @@
 """How many threads NumPy's matrix products may use: OpenBLAS's own switch, reached with ctypes.
 
-The engine trains on two cores by giving each core its own half of every big matrix product
-(see ``engine.strategies.two_threads``). For that, each product must run on the thread that calls it, so during
-training OpenBLAS is asked to use one thread per call, and its setting is restored afterwards.
+A training strategy (``engine.strategies``) decides how many threads each product of a step
+uses: one (``serial``, and the strategies that share work among threads of their own) or all the
+cores (``blas_threads``); the setting found before training is restored afterwards.
 
 NumPy's wheels bundle OpenBLAS (``libscipy_openblas64_`` since NumPy 2), which exports
 ``scipy_openblas_set_num_threads64_``; other builds export ``openblas_set_num_threads``. This module
@@ -67,13 +67,14 @@ def _find() -> _OpenBLAS | None:
 
 _lock = threading.Lock()
 _openblas: _OpenBLAS | None | bool = False  # False: not looked for yet
-_holders = 0
+_requests: list[int] = []  # the thread counts asked for by the blocks now open, innermost last
 _saved_threads = 0
 
 
 def _reset_in_a_forked_child() -> None:
-    global _lock, _holders
-    _lock, _holders = threading.Lock(), 0  # the threads that held it were not copied
+    global _lock
+    _lock = threading.Lock()  # the threads that held it were not copied
+    _requests.clear()
 
 
 if hasattr(os, "register_at_fork"):
@@ -101,25 +102,48 @@ def threads() -> int | None:
 
 
 @contextlib.contextmanager
-def single_threaded():
-    """Within this block, each matrix product runs on the thread that calls it.
+def threads_per_product(count: int):
+    """Within this block, OpenBLAS spreads each matrix product over ``count`` threads.
 
-    Nested and concurrent uses are counted: the setting found on first entry comes back when the
-    last user leaves. Yields True when the setting took effect, False when it could not be set.
+    Blocks nest and may be open on several threads at once: the innermost open block's count
+    holds, and the setting found before the first block comes back when the last one closes.
+    Yields True when the setting took effect, False when it could not be set.
     """
-    global _holders, _saved_threads
+    global _saved_threads
+    count = max(1, int(count))
     with _lock:
         library = _library()
         if library is not None:
-            if _holders == 0:
+            if not _requests:
                 _saved_threads = library.get()
-                library.set(1)
-            _holders += 1
+            _requests.append(count)
+            library.set(count)
     try:
         yield library is not None
     finally:
         if library is not None:
             with _lock:
-                _holders -= 1
-                if _holders == 0:
-                    library.set(_saved_threads)
+                _requests.remove(count)
+                library.set(_requests[-1] if _requests else _saved_threads)
+
+
+@contextlib.contextmanager
+def spread_over(count: int):
+    """Within this block (inside a ``threads_per_product`` block, on the thread that opened it),
+    products use ``count`` threads; then the block's count comes back. Meant for one product at
+    a time: it takes no lock, so that it costs microseconds."""
+    library = _openblas if _openblas else None
+    if library is None or not _requests:
+        yield
+        return
+    library.set(count)
+    try:
+        yield
+    finally:
+        library.set(_requests[-1] if _requests else _saved_threads)
+
+
+def single_threaded():
+    """Within this block, each matrix product runs on the thread that calls it (see
+    ``threads_per_product``)."""
+    return threads_per_product(1)

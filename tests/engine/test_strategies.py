@@ -90,7 +90,7 @@ def test_fit_says_which_strategy_runs_and_why(monkeypatch, capsys):
 
 def test_an_unknown_strategy_is_named_in_the_error(monkeypatch):
     monkeypatch.setenv("ENGINE_STRATEGY", "four_gpus")
-    with pytest.raises(ValueError, match="Unknown strategy 'four_gpus'; expected one of: serial, two_threads"):
+    with pytest.raises(ValueError, match="Unknown strategy 'four_gpus'; expected one of: serial, blas_threads, two_threads"):
         train("four_gpus", monkeypatch)
 
 
@@ -436,3 +436,25 @@ def test_a_ctrl_c_while_the_helper_thread_starts_leaves_no_thread_behind(monkeyp
     monkeypatch.undo()
     assert threading.active_count() == alive_before
     assert signals.getsignal(signals.SIGINT) is handler_before
+
+
+@pytest.mark.skipif(not blas.available(), reason="no OpenBLAS whose thread count can be set")
+def test_threads_per_product_nests_and_spread_over_lends_all_cores_for_one_product():
+    before = blas.threads()
+    with blas.threads_per_product(1):
+        with blas.threads_per_product(2):
+            assert blas.threads() == 2
+            with blas.spread_over(1):
+                assert blas.threads() == 1
+            assert blas.threads() == 2  # the block's own count comes back
+        assert blas.threads() == 1  # the outer block's
+    assert blas.threads() == before
+    with blas.spread_over(2):  # outside any block it changes nothing
+        assert blas.threads() == before
+
+
+def test_blas_threads_gives_the_serial_weights_on_the_chapters_network(monkeypatch):
+    ok, why = strategies.get("blas_threads").supports(chapter_network())
+    if not ok:
+        pytest.skip(why)
+    assert_same_training(train("blas_threads", monkeypatch), train("serial", monkeypatch))
