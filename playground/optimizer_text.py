@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import fields
 
 import engine
-from playground.number_text import number_text
+from engine import keras_code as generator
 from playground.specs import OPTIMIZER_LABELS, OPTIMIZERS, TrainSettings, settings_errors
 
 LABELS = OPTIMIZER_LABELS
@@ -68,13 +68,8 @@ class OptimizerMemory:
 
 def keras_calls(settings: TrainSettings) -> tuple[str, str]:
     """(R call, Python call) creating this optimizer: the learning rate plus any non-defaults."""
-    name = settings.optimizer
-    defaults = keras_defaults(name)
-    args = [(k, v) for k, v in hyperparameters(settings).items() if k == "learning_rate" or v != defaults[k]]
-    r_value = {True: "TRUE", False: "FALSE"}
-    r_args = ", ".join(f"{k} = {r_value[v] if isinstance(v, bool) else number_text(v)}" for k, v in args)
-    py_args = ", ".join(f"{k}={v if isinstance(v, bool) else number_text(v)}" for k, v in args)
-    return f"optimizer_{name}({r_args})", f"keras.optimizers.{LABELS.get(name, name)}({py_args})"
+    config = {"name": settings.optimizer, **hyperparameters(settings)}
+    return generator.r_optimizer(config), generator.python_optimizer(config)  # the engine's one generator
 
 
 def keras_code(settings: TrainSettings, train_count: int | None = None) -> str:
@@ -88,10 +83,9 @@ def keras_code(settings: TrainSettings, train_count: int | None = None) -> str:
     if errors:
         return f"# No code until the recipe can train:\n# {errors[0]}"
     r_call, py_call = keras_calls(s)
-    split = f", validation_split = {number_text(s.validation_split)}" if s.validation_split else ""
     return (
         f"# R, as in the book\nopt <- {r_call}\n"
         f'compile(model, optimizer = opt,\n        loss = "{s.loss}",\n        metrics = "accuracy")\n'
-        f"fit(model, x_train, y_train,\n    epochs = {s.epochs}, batch_size = {s.batch_size}{split})\n"
+        f"fit(model, x_train, y_train,\n    {generator.r_fit_arguments(s.epochs, s.batch_size, s.validation_split)})\n"
         f"# Python\n{py_call}"
     )
