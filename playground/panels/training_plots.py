@@ -83,7 +83,7 @@ class RunCurves:
     BATCH_COLUMNS = ("epoch_position", "batch_loss", "batch_accuracy", "smoothed_loss", "smoothed_accuracy")
     EPOCH_COLUMNS = ("epoch_position", "loss", "accuracy", "val_loss", "val_accuracy")
 
-    def __init__(self, number: int, label: str, colour: str, plots: dict[str, pg.PlotWidget]):
+    def __init__(self, number: int, label: str, colour: str, plots: dict[str, pg.PlotWidget], curves=None):
         self.number, self.label, self.colour = number, label, QColor(colour)
         self.note = ""  # shown after the label in the run list ("5 epochs")
         self.visible = True
@@ -93,20 +93,27 @@ class RunCurves:
         self._ema = np.zeros(2)
         self._ema_count = 0
         self.batches_dirty = self.epochs_dirty = self.marks_dirty = False
-        faint = QColor(self.colour)
+        self.curves = curves if curves is not None else self.make_curves(colour, plots)
+
+    @staticmethod
+    def make_curves(colour: str, plots: dict[str, pg.PlotWidget]) -> dict:
+        """A run's empty curves in ``colour``, in each plot: (batches, epochs, validation, pauses)."""
+        colour = QColor(colour)
+        faint = QColor(colour)
         faint.setAlpha(150)
-        self.curves = {}
+        curves = {}
         for metric, plot in plots.items():
-            self.curves[metric] = (
+            curves[metric] = (
                 plot.plot(pen=pg.mkPen(faint, width=1), connect="finite"),
-                plot.plot(pen=pg.mkPen(self.colour, width=2), symbol="o", symbolSize=7,
-                          symbolBrush=self.colour, symbolPen=pg.mkPen(self.colour), connect="finite"),
-                plot.plot(pen=pg.mkPen(self.colour, width=2, style=Qt.DashLine), symbol="s",
-                          symbolSize=7, symbolBrush=None, symbolPen=pg.mkPen(self.colour, width=2),
+                plot.plot(pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=7,
+                          symbolBrush=colour, symbolPen=pg.mkPen(colour), connect="finite"),
+                plot.plot(pen=pg.mkPen(colour, width=2, style=Qt.DashLine), symbol="s",
+                          symbolSize=7, symbolBrush=None, symbolPen=pg.mkPen(colour, width=2),
                           connect="finite"),
-                plot.plot(pen=None, symbol="x", symbolSize=11, symbolBrush=self.colour,
-                          symbolPen=pg.mkPen(self.colour, width=2)),
+                plot.plot(pen=None, symbol="x", symbolSize=11, symbolBrush=colour,
+                          symbolPen=pg.mkPen(colour, width=2)),
             )
+        return curves
 
     def add_batches(self, x, loss, accuracy) -> None:
         rows = np.empty((len(x), 5))
@@ -210,6 +217,10 @@ class TrainingPlots(QWidget):
         self._x_end: float | None = None  # the x range shown is [0, _x_end]
         self._reset_ranges()
         self._colour_index = 0
+        # the next run's curves, made while nothing trains: making 8 pyqtgraph items takes ~25 ms,
+        # which in the press of Train would stall the window just as training starts
+        self._spare: tuple[str, dict] | None = None
+        QTimer.singleShot(0, self.prepare_next_run)
         self._next_frame = 0.0  # time.perf_counter() before which redraw() waits
         self._timer = QTimer(self)
         self._timer.setInterval(REDRAW_MS)
@@ -229,13 +240,25 @@ class TrainingPlots(QWidget):
         if run is None:
             colour = RUN_COLOURS[self._colour_index % len(RUN_COLOURS)]
             self._colour_index += 1
-            run = self.runs[number] = RunCurves(number, label, colour, self.plots)
+            spare, self._spare = self._spare, None
+            curves = spare[1] if spare is not None and spare[0] == colour else None
+            if spare is not None and curves is None:
+                RunCurves("", "", spare[0], self.plots, spare[1]).remove(self.plots)
+            run = self.runs[number] = RunCurves(number, label, colour, self.plots, curves)
             run.note = note or ""
         elif (label, note if note is not None else run.note) == (run.label, run.note):
             return run
         run.label, run.note = label, note if note is not None else run.note
         self.runs_changed.emit()
         return run
+
+    def prepare_next_run(self) -> None:
+        """Make the next run's (empty) curves now, a quiet moment, so that ``add_run`` need not."""
+        colour = RUN_COLOURS[self._colour_index % len(RUN_COLOURS)]
+        if self._spare is None or self._spare[0] != colour:
+            if self._spare is not None:
+                RunCurves("", "", self._spare[0], self.plots, self._spare[1]).remove(self.plots)
+            self._spare = (colour, RunCurves.make_curves(colour, self.plots))
 
     def add_batches(self, number: int, label: str, x, loss, accuracy) -> None:
         self.add_run(number, label).add_batches(x, loss, accuracy)
@@ -259,6 +282,7 @@ class TrainingPlots(QWidget):
     def fit_ended(self) -> None:
         """The fit is over: the x axis shrinks to the data shown (a run stopped at epoch 21 of
         1000 fills the plot, not its first 2%)."""
+        QTimer.singleShot(0, self.prepare_next_run)  # for the next Train, while nothing trains
         self._planned_end = 0.0
         self._fit_x()
 
