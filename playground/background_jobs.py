@@ -1,7 +1,8 @@
 """Computing off the UI thread, where only the newest request of each kind matters.
 
 ``LatestJobs`` runs plain functions one after another on a daemon thread of its own, so that the
-UI thread never waits for them (the Inside panel's embedding takes a second on a busy machine).
+UI thread never waits for them (the Inside panel's embedding takes a second on a busy machine; the
+My digits panel reads up to 10,000 digits with a convnet).
 Each job has a kind ("embedding", "weights"...): a new request of a kind replaces the one still
 waiting, and the result of a request that a newer one has replaced is dropped, so that after a
 burst of epochs only the last one is drawn. A job submitted with ``coalesce=False`` (a histogram
@@ -29,8 +30,9 @@ class LatestJobs(QObject):
     done = Signal(str, object)
     failed = Signal(str, str)
 
-    def __init__(self, parent: QObject | None = None):
+    def __init__(self, parent: QObject | None = None, name: str = "inside-jobs"):
         super().__init__(parent)
+        self._name = name  # the thread's name, as a traceback or a profiler shows it
         self._lock = threading.Lock()
         self._waiting: list[tuple[str, int, Callable, tuple]] = []  # in the order they were asked for
         self._finished: list[tuple[str, int, bool, object]] = []  # (kind, number, ok, result or message)
@@ -54,7 +56,7 @@ class LatestJobs(QObject):
             start = not self._running
             self._running = True
         if start:
-            threading.Thread(target=self._work, name="inside-jobs", daemon=True).start()
+            threading.Thread(target=self._work, name=self._name, daemon=True).start()
         self._poll.start()
 
     def busy(self, kind: str | None = None) -> bool:

@@ -285,18 +285,63 @@ def confusion_matrix(labels: np.ndarray, predictions: np.ndarray, classes: int =
     return matrix
 
 
-def score(model, images: np.ndarray, labels: np.ndarray) -> Score:
-    """``predict`` on ``images`` (uint8 (n, 28, 28)), compared with ``labels``."""
+def read(model, images: np.ndarray) -> np.ndarray:
+    """The model's softmax outputs (n, classes) for ``images`` (uint8 (n, 28, 28)): its readings."""
+    if len(images) == 0:
+        return np.zeros((0, CLASSES), np.float32)
+    x = shaped_for(model, prepare_images(images))
+    return np.asarray(model.predict(x, batch_size=EVALUATION_BATCH_SIZE, verbose=0))
+
+
+def score_from(probabilities: np.ndarray, labels: np.ndarray) -> Score:
+    """A Score from readings already made: predicted digits, accuracy and confusion matrix."""
     labels = np.asarray(labels, dtype=np.int64)
+    probabilities = np.asarray(probabilities)
     if len(labels) == 0:
         return Score(np.zeros(0, np.int64), np.zeros((0, CLASSES), np.float32), float("nan"),
                      np.zeros((CLASSES, CLASSES), np.int64))
-    x = shaped_for(model, prepare_images(images))
-    probabilities = np.asarray(model.predict(x, batch_size=EVALUATION_BATCH_SIZE, verbose=0))
     predictions = np.argmax(probabilities, axis=1).astype(np.int64)
     classes = max(CLASSES, probabilities.shape[1])
     return Score(predictions, probabilities, float(np.mean(predictions == labels)),
                  confusion_matrix(labels, predictions, classes))
+
+
+def score(model, images: np.ndarray, labels: np.ndarray) -> Score:
+    """``predict`` on ``images`` (uint8 (n, 28, 28)), compared with ``labels``."""
+    return score_from(read(model, images), labels)
+
+
+class Readings:
+    """One model's readings of digits, remembered by image: after an edit only the digits it has
+    not read yet go through the network (adding a digit: one prediction; relabelling: none).
+
+    The same picture twice is read once. No Qt and no thread of its own: the My digits panel
+    predicts off the UI thread and hands the results to ``remember`` on the UI thread.
+    """
+
+    def __init__(self):
+        self._rows: dict[bytes, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def missing(self, images: np.ndarray) -> np.ndarray:
+        """Positions in ``images`` of the digits not read yet."""
+        return np.array([i for i, image in enumerate(images) if image.tobytes() not in self._rows], dtype=np.int64)
+
+    def remember(self, images: np.ndarray, probabilities: np.ndarray) -> None:
+        for image, row in zip(images, np.asarray(probabilities)):
+            self._rows[image.tobytes()] = row
+
+    def lookup(self, images: np.ndarray) -> np.ndarray:
+        """(n, classes) float: the readings of ``images``, a row of NaN for a digit not read yet."""
+        width = len(next(iter(self._rows.values()))) if self._rows else CLASSES
+        found = np.full((len(images), width), np.nan, dtype=np.float32)
+        for i, image in enumerate(images):
+            row = self._rows.get(image.tobytes())
+            if row is not None and len(row) == width:
+                found[i] = row
+        return found
 
 
 # ----- training on them ------------------------------------------------------------------------

@@ -12,6 +12,14 @@ The set itself is ``playground.handwriting.MyDigits`` (no Qt, a file in the data
 ``changed`` signal) that the Draw panel's ``AddToMyDigits``, this panel and the training
 controller share. File dialogs only pick a
 path: ``export_to(path)`` and ``import_from(path)`` do the work, and tests call them directly.
+
+The network reads the digits off the UI thread (``background_jobs.LatestJobs``, as the Inside
+panel does): the weights are copied (``inside.Snapshot``, about a millisecond) and the copy
+predicts on a thread of its own. Readings are remembered by image (``handwriting.Readings``), so
+an added digit costs one prediction and a relabel none; a new epoch's weights are read afresh,
+and until they arrive the previous weights' readings stay on show. Only a panel that can be seen
+reads (a tab hidden behind Draw reads when it is shown); ``is_current()`` says when what is
+shown belongs to the newest weights.
 """
 from __future__ import annotations
 
@@ -22,7 +30,8 @@ from PySide6.QtWidgets import (
     QBoxLayout, QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget,
 )
 
-from playground import handwriting
+from playground import handwriting, inside
+from playground.background_jobs import LatestJobs
 from playground.handwriting import HandwritingError
 from playground.my_digits import my_digits_for
 from playground.panels.evaluate_panel import ConfusionMatrix
@@ -117,8 +126,15 @@ class HandwritingPanel(FitsShortDock, QWidget):
         self.setObjectName("handwritingPanel")
         self.state = state
         self.my_digits = my_digits_for(state)
-        self.score: handwriting.Score | None = None
+        self.score: handwriting.Score | None = None  # set when every digit has a reading
         self._selected = -1
+        self.jobs = LatestJobs(self, name="my-digits-reader")
+        self.jobs.done.connect(self._on_read)
+        self.jobs.failed.connect(self._on_read_failed)
+        self._snapshot: inside.Snapshot | None = None  # the weights being read with
+        self._readings = handwriting.Readings()  # their readings so far
+        self._earlier: handwriting.Readings | None = None  # the previous weights': shown until the new arrive
+        self._read_problem = ""  # why these weights cannot read the digits
 
         layout = QVBoxLayout(self)
         layout.addLayout(self._build_header())
@@ -151,9 +167,9 @@ class HandwritingPanel(FitsShortDock, QWidget):
                                     "images (n, 28, 28), and y_test, their labels.", objectName="myDigitsWhere"))
 
         self.my_digits.changed.connect(self.refresh)
-        state.model_changed.connect(self.refresh)
+        state.model_changed.connect(self._model_changed)
         follow_theme(self, lambda: refresh_error_styles(self))
-        self.refresh()
+        self._model_changed()
         if self.my_digits.digits.problem:
             self.show_message(self.my_digits.digits.problem, error=True)
 
@@ -220,16 +236,89 @@ class HandwritingPanel(FitsShortDock, QWidget):
         state = self.state
         return state.model if state.model is not None and state.trained and not state.model_problem else None
 
+    # ----- reading the digits (off the UI thread) ----------------------------------------------
+    def _model_changed(self) -> None:
+        """New weights (an epoch, a loaded model, none): read the digits again with a copy of them."""
+        model = self._usable_model()
+        if model is None or not getattr(model, "built", False):
+            self._snapshot, self._readings, self._earlier, self._read_problem = None, handwriting.Readings(), None, ""
+        else:
+            snapshot = inside.Snapshot(model)  # the weights copied on the UI thread: about a millisecond
+            if self._snapshot is None or snapshot.config != self._snapshot.config \
+                    or not snapshot.same_weights(self._snapshot):
+                self._earlier = self._readings if len(self._readings) else self._earlier
+                self._snapshot, self._readings, self._read_problem = snapshot, handwriting.Readings(), ""
+        self.refresh()
+
+    def _read_missing(self) -> None:
+        """Ask for the readings the current weights have not made yet (only when they can be seen)."""
+        if self._snapshot is None or self._read_problem or not self.isVisible():
+            return
+        images = self.my_digits.digits.images
+        missing = self._readings.missing(images)
+        if not len(missing):
+            return
+        batch, snapshot, readings = images[missing], self._snapshot, self._readings  # a copy of the digits
+
+        def read():
+            probabilities = handwriting.read(snapshot.model, batch)  # the model is rebuilt on this thread
+            if not np.isfinite(probabilities).all():
+                raise ValueError("its outputs are not all finite numbers (have its weights diverged?)")
+            return readings, batch, probabilities
+
+        self.jobs.submit("read", read)
+
+    def _on_read(self, _kind: str, result) -> None:
+        readings, batch, probabilities = result
+        readings.remember(batch, probabilities)
+        if readings is self._readings:
+            if not len(readings.missing(self.my_digits.digits.images)):
+                self._earlier = None  # every digit read with the newest weights
+            self.refresh()
+
+    def _on_read_failed(self, _kind: str, message: str) -> None:
+        if self._snapshot is None:
+            return
+        self._read_problem = message
+        self._earlier = None
+        self.show_message(f"The network cannot read these digits: {message}", error=True)
+        self.refresh()
+
+    def is_current(self) -> bool:
+        """Whether what is shown belongs to the newest weights (nothing left to read)."""
+        images = self.my_digits.digits.images
+        return (self._snapshot is None or bool(self._read_problem) or not len(images)
+                or not len(self._readings.missing(images)))
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        self._read_missing()
+
+    def shutdown(self) -> None:
+        self.jobs.shutdown()
+
+    def _known_readings(self) -> np.ndarray | None:
+        """(n, classes) readings of the digits, the newest weights' where made, else the previous
+        weights' (NaN rows: not read yet); None without a network to read them."""
+        if self._snapshot is None or self._read_problem:
+            return None
+        images = self.my_digits.digits.images
+        known = self._readings.lookup(images)
+        if self._earlier is not None:
+            earlier = self._earlier.lookup(images)
+            if earlier.shape == known.shape:
+                gaps = np.isnan(known[:, 0])
+                known[gaps] = earlier[gaps]
+        return known
+
+    # ----- the grid, accuracy and matrix --------------------------------------------------
     def refresh(self) -> None:
-        """Predict the set with the current model, then redraw the grid, accuracy and matrix."""
+        """Redraw the grid, accuracy and matrix from the readings made; ask for the missing ones."""
         digits = self.my_digits.digits
-        model, self.score = self._usable_model(), None
-        if model is not None and len(digits):
-            try:
-                self.score = handwriting.score(model, digits.images, digits.labels)
-            except Exception as exc:  # noqa: BLE001 - a model that cannot read 28x28 digits: show them unread
-                self.show_message(f"The network cannot read these digits: {exc}", error=True)
         n = len(digits)
+        readings = self._known_readings() if n else None
+        unread = 0 if readings is None else int(np.isnan(readings[:, 0]).sum())
+        self.score = handwriting.score_from(readings, digits.labels) if readings is not None and not unread else None
         if self.score is not None:
             right = int(np.sum(self.score.predictions == digits.labels))
             self.accuracy_label.setText(f"My digits: {100 * self.score.accuracy:.0f}%")
@@ -238,24 +327,36 @@ class HandwritingPanel(FitsShortDock, QWidget):
             self.confusion.set_matrix(self.score.confusion)
         else:
             self.accuracy_label.setText("My digits")
-            self.summary_label.setText(f"{n} digit{'s' if n != 1 else ''} of yours. {NO_MODEL}" if n else "")
+            if readings is not None:
+                self.summary_label.setText(f"{n} digit{'s' if n != 1 else ''} of yours; the network is reading "
+                                           f"{unread if unread < n else 'them'}…")
+            else:
+                self.summary_label.setText(f"{n} digit{'s' if n != 1 else ''} of yours. {NO_MODEL}" if n else "")
             self.confusion.set_matrix(None)
         self.confusion.setVisible(self.score is not None)
-        self._fill_grid()
+        self._fill_grid(readings=readings)
         self.export_button.setEnabled(n > 0)
         self.select(self._selected if self._selected < n else -1)
+        self._read_missing()
 
-    def _fill_grid(self, only: np.ndarray | None = None) -> None:
-        digits, score = self.my_digits.digits, self.score
+    def _fill_grid(self, only: np.ndarray | None = None, readings: np.ndarray | None = None) -> None:
+        digits = self.my_digits.digits
+        if readings is None and self.score is not None:
+            readings = self.score.probabilities
         shown = np.arange(len(digits)) if only is None else only
         captions, tips = [], []
         for i in shown:
             label = int(digits.labels[i])
-            if score is None:
+            if readings is None:
                 captions.append(f"{label}")
                 tips.append(f"Your digit {i + 1}: labelled {label}")
                 continue
-            guess, sure = int(score.predictions[i]), float(score.probabilities[i, score.predictions[i]])
+            if np.isnan(readings[i, 0]):
+                captions.append(f"{label} …")
+                tips.append(f"Your digit {i + 1}: labelled {label}; the network is reading it")
+                continue
+            guess = int(np.argmax(readings[i]))
+            sure = float(readings[i, guess])
             captions.append(f"{label} ✓" if guess == label else f"{label} → {guess}")
             tips.append(f"Your digit {i + 1}: labelled {label}; the network reads {guess} ({100 * sure:.0f}% sure)")
         self.grid.set_items(digits.images[shown], captions=captions, keys=[int(i) for i in shown], tooltips=tips)

@@ -187,6 +187,20 @@ def test_the_score_of_a_model_is_its_accuracy_and_confusion_matrix_on_my_digits(
     assert np.isnan(handwriting.score(Fixed(), images[:0], labels[:0]).accuracy)
 
 
+def test_readings_are_remembered_by_image_and_unread_digits_are_nan():
+    readings = handwriting.Readings()
+    images = np.stack([handwriting.to_uint8(drawing(i)) for i in range(3)])
+    assert readings.missing(images).tolist() == [0, 1, 2] and np.isnan(readings.lookup(images)).all()
+    rows = np.eye(10, dtype=np.float32)[[4, 2]]
+    readings.remember(images[[0, 2]], rows)
+    assert readings.missing(images).tolist() == [1]
+    again = images[[2, 0, 0]]  # the same pictures in another order (a delete, a duplicate)
+    np.testing.assert_array_equal(readings.lookup(again), rows[[1, 0, 0]])
+    assert readings.missing(again).tolist() == []
+    labels = np.array([2, 4, 1])
+    assert handwriting.score_from(readings.lookup(again), labels).accuracy == pytest.approx(2 / 3)
+
+
 def test_a_convnet_scores_my_digits_too():
     engine.utils.set_random_seed(0)
     model = engine.Sequential([engine.layers.Conv2D(2, (3, 3), activation="relu", input_shape=(28, 28, 1)),
@@ -235,8 +249,16 @@ def panels(qtbot, data_folder, sample, trained):
     draw, mine = DrawPanel(state), HandwritingPanel(state)
     for widget in (draw, mine):
         qtbot.addWidget(widget)
+    mine.resize(500, 500)
+    mine.show()  # the panel reads the digits when it can be seen
+    qtbot.waitExposed(mine)
     state.set_model(trained, trained=True)
     return draw, mine
+
+
+def read(qtbot, mine):
+    """Wait until the panel shows the newest weights' readings (they are made off the UI thread)."""
+    qtbot.waitUntil(mine.is_current, timeout=60_000)
 
 
 def test_draw_a_digit_and_add_it_to_my_digits_with_its_label(panels, qtbot, data_folder):
@@ -257,14 +279,16 @@ def test_draw_a_digit_and_add_it_to_my_digits_with_its_label(panels, qtbot, data
     assert draw.canvas.is_empty() and not button.isEnabled()  # ready for the next digit
     assert "Added as a 7" in draw.findChild(QWidget, "addToMyDigitsNote").text()
     assert mine.grid.count() == 1 and mine.grid.caption(0).startswith("7")
+    read(qtbot, mine)
     assert mine.accuracy_label.text().startswith("My digits: ")
 
 
-def test_the_panel_shows_label_and_prediction_accuracy_and_confusion_matrix(panels, sample, trained):
+def test_the_panel_shows_label_and_prediction_accuracy_and_confusion_matrix(panels, qtbot, sample, trained):
     _, mine = panels
     for i in range(6):  # the first six test digits, labelled right except two
         label = int(sample.y_test[i]) if i < 4 else (int(sample.y_test[i]) + 1) % 10
         mine.my_digits.add(sample.x_test[i] / 255, label)
+    read(qtbot, mine)
     predicted = np.argmax(trained.predict(sample.x_test[:6] / np.float32(255), verbose=0), axis=1)
     labels = mine.my_digits.digits.labels
     right = int(np.sum(predicted == labels))
@@ -296,14 +320,11 @@ def test_clicking_a_digit_selects_it(panels, qtbot):
     _, mine = panels
     mine.my_digits.add(drawing(0), 3)
     mine.my_digits.add(drawing(1), 4)
-    mine.resize(500, 500)
-    mine.show()
-    qtbot.waitExposed(mine)
     QTest.mouseClick(mine.grid, Qt.LeftButton, Qt.NoModifier, mine.grid.item_rect(1).center())
     assert mine.selected() == 1 and mine.delete_button.isEnabled()
 
 
-def test_a_new_model_updates_the_predictions(panels, trained):
+def test_a_new_model_updates_the_predictions(panels, qtbot, trained):
     _, mine = panels
     mine.my_digits.add(drawing(0), 1)
     state = mine.state
@@ -311,9 +332,112 @@ def test_a_new_model_updates_the_predictions(panels, trained):
     assert mine.grid.caption(0) == "1" and mine.accuracy_label.text() == "My digits"
     assert "Train the network" in mine.summary_label.text() and not mine.confusion.isVisibleTo(mine)
     state.set_model(trained, trained=True)
+    read(qtbot, mine)
     guess = int(np.argmax(trained.predict(drawing(0).reshape(1, 28, 28), verbose=0)))
     assert mine.grid.caption(0) == ("1 ✓" if guess == 1 else f"1 → {guess}")
     assert mine.confusion.isVisibleTo(mine) and mine.confusion._matrix[1, guess] == 1
+
+
+@pytest.fixture
+def predictions(monkeypatch):
+    """Every predict of a Sequential, as (thread name, digits), with a gate that holds them back."""
+    import threading
+
+    seen, gate = [], threading.Event()
+    gate.set()
+    real = engine.models.Sequential.predict
+
+    def predict(self, x, *args, **kwargs):
+        seen.append((threading.current_thread().name, len(x)))
+        assert gate.wait(60), "the test never opened the gate"
+        return real(self, x, *args, **kwargs)
+
+    monkeypatch.setattr(engine.models.Sequential, "predict", predict)
+    return seen, gate
+
+
+def test_the_network_reads_my_digits_off_the_ui_thread(panels, qtbot, predictions):
+    import threading
+
+    _, mine = panels
+    seen, _ = predictions
+    for i in range(3):
+        mine.my_digits.add(drawing(i), i)
+    read(qtbot, mine)
+    assert seen and all(name != threading.main_thread().name for name, _ in seen)
+    assert mine.accuracy_label.text().startswith("My digits: ")
+
+
+def test_a_slow_network_never_holds_the_panel_up(panels, qtbot, predictions):
+    _, mine = panels
+    _, gate = predictions
+    gate.clear()  # the network takes as long as the test wants
+    mine.my_digits.add(drawing(0), 4)  # returns at once: the reading waits on its own thread
+    assert mine.grid.count() == 1 and mine.grid.caption(0) == "4 …" and not mine.is_current()
+    assert "reading" in mine.summary_label.text() and not mine.confusion.isVisibleTo(mine)
+    mine.my_digits.relabel(0, 5)  # the panel stays usable meanwhile
+    assert mine.grid.caption(0) == "5 …"
+    gate.set()
+    read(qtbot, mine)
+    guess = mine.score.predictions[0]
+    assert mine.grid.caption(0) == ("5 ✓" if guess == 5 else f"5 → {guess}") and mine.confusion.isVisibleTo(mine)
+
+
+def test_an_edit_reads_only_the_new_digits_and_a_relabel_none(panels, qtbot, predictions):
+    _, mine = panels
+    seen, _ = predictions
+    for i in range(4):
+        mine.my_digits.add(drawing(i), i)
+    read(qtbot, mine)
+    before = sum(n for _, n in seen)
+    assert before >= 4
+    mine.my_digits.relabel(2, 9)
+    mine.my_digits.delete([0])
+    read(qtbot, mine)
+    assert sum(n for _, n in seen) == before  # nothing new to read
+    assert mine.grid.caption(1).startswith("9")
+    mine.my_digits.add(drawing(7), 7)
+    read(qtbot, mine)
+    assert sum(n for _, n in seen) == before + 1  # only the added digit
+
+
+def test_new_weights_are_read_afresh_and_the_old_readings_stay_until_then(panels, qtbot, predictions, trained):
+    _, mine = panels
+    _, gate = predictions
+    mine.my_digits.add(drawing(0), 1)
+    read(qtbot, mine)
+    shown = mine.grid.caption(0)
+    gate.clear()
+    other = engine.models.clone_model(trained)  # another epoch's weights
+    other.set_weights([w * 0.5 for w in trained.get_weights()])
+    mine.state.set_model(other, trained=True)
+    assert not mine.is_current() and mine.grid.caption(0) == shown  # no flicker while the new ones come
+    gate.set()
+    read(qtbot, mine)
+    guess = int(np.argmax(other.predict(drawing(0).reshape(1, 28, 28), verbose=0)))
+    assert mine.score.predictions.tolist() == [guess]
+
+
+def test_a_hidden_panel_reads_nothing_until_it_is_shown(panels, qtbot, predictions):
+    _, mine = panels
+    seen, _ = predictions
+    mine.hide()
+    mine.my_digits.add(drawing(0), 3)
+    assert not mine.jobs.busy() and not mine.is_current()  # nothing asked of the network (nor will be)
+    mine.show()
+    read(qtbot, mine)
+    assert [n for _, n in seen] == [1]
+
+
+def test_a_network_that_cannot_read_digits_is_said_so(panels, qtbot):
+    _, mine = panels
+    mine.my_digits.add(drawing(0), 3)
+    narrow = engine.Sequential([engine.layers.Dense(10, activation="softmax", input_shape=(12,))])
+    narrow.build((12,))
+    mine.state.set_model(narrow, trained=True)
+    read(qtbot, mine)
+    assert "cannot read these digits" in mine.message_label.text() and mine.message_label.styleSheet()
+    assert mine.grid.caption(0) == "3" and mine.score is None
 
 
 def test_export_and_import_through_the_panel(panels, tmp_path):
