@@ -8,8 +8,8 @@ waiting, and the result of a request that a newer one has replaced is dropped, s
 burst of epochs only the last one is drawn. A job submitted with ``coalesce=False`` (a histogram
 per epoch: every one of them is kept) is always run and delivered.
 
-Results reach the UI thread through a QTimer that polls (the pattern of the Draw panel's
-``NeighbourSearch``): the worker thread never touches a Qt object. The thread is a daemon, so
+Results reach the UI thread through a QTimer that polls: the worker thread never touches a Qt
+object. Users: the Inside panel, My digits' readings, the Draw panel's ``NeighbourSearch``. The thread is a daemon, so
 closing the app never waits for a computation; ``shutdown()`` drops what is left.
 """
 from __future__ import annotations

@@ -103,6 +103,7 @@ class DrawPanel(QWidget):
         self.why.class_changed.connect(self.update_prediction)
         self.why.neighbour_activated.connect(lambda index: self.state.request_digit("train", index))
         self.neighbour_search.ready.connect(self._show_neighbours)
+        state.model_changed.connect(self.neighbour_search.forget)  # new weights: search again (before predicting)
         state.model_changed.connect(self.update_prediction)
         state.dataset_changed.connect(self.update_prediction)
         state.network_changed.connect(self.update_prediction)  # "No network yet" or "Not trained yet"
@@ -266,7 +267,7 @@ class DrawPanel(QWidget):
         search, dataset = self.neighbour_search, self.state.dataset
         if self._prediction is None or dataset is None:
             return
-        if search.neighbours is not None and search.neighbours.model is self.state.model:
+        if search.neighbours is not None:  # this network's (while it searches again: from its earlier weights)
             self.why.set_neighbours(dataset.x_train, search.neighbours.nearest(self._input))
         else:
             self.why.set_neighbours(dataset.x_train, [], waiting=search.busy())

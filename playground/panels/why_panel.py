@@ -3,19 +3,19 @@ decided, the nearest training digits, and a warning when the drawing is unlike M
 
 The numbers come from ``playground.why`` (no Qt), which asks ``engine.inspect`` for them; this
 file only draws. The nearest digits need the training set pushed through the network once per
-model, which is slow for a convnet, so ``NeighbourSearch`` builds them on a thread of its own and
-the panel polls for the result: nothing from that thread ever touches a widget.
+model (and per epoch while training), which is slow for a convnet, so ``NeighbourSearch`` builds
+them from a copy of the weights on a thread of its own and the panel polls for the result:
+nothing from that thread ever touches a widget.
 """
 from __future__ import annotations
 
-import threading
-
 import numpy as np
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QFont, QImage, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from playground import why
+from playground import inside, why
+from playground.background_jobs import LatestJobs
 from playground.widgets.digit_grid import DigitGrid
 
 TILE = 56  # pixels per unit template or feature map
@@ -91,62 +91,56 @@ class TileRow(QWidget):
 
 
 class NeighbourSearch(QObject):
-    """Builds ``why.Neighbours`` for (model, dataset) on a thread of its own; ``ready`` fires on
-    the UI thread when the newest request is done (older ones are dropped). The thread is a
-    daemon: closing the app never waits for it."""
+    """Builds ``why.Neighbours`` for (model, dataset) off the UI thread; ``ready`` fires on the UI
+    thread when the newest request is done (older ones are dropped, ``LatestJobs``).
+
+    The weights are copied when the search is asked for (``inside.Snapshot``) and the training
+    digits embedded with that copy, which ``nearest`` then also uses for the drawing: the training
+    controller writes each epoch's weights into the same model object on the UI thread, so the
+    search never reads weights that change under it, and ``forget()`` (new weights) makes the
+    next ``want`` search again. Until the new neighbours arrive the previous ones stay on show
+    (those of the same network, a few weights ago); another network or dataset clears them.
+    """
 
     ready = Signal()
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
-        self._key = None
-        self._job: tuple[threading.Thread, dict] | None = None
+        self._key = None  # (id of the model, id of the dataset) searched for
+        self._stale = False  # the model's weights changed since
         self.neighbours: why.Neighbours | None = None
-        self._poll = QTimer(self)
-        self._poll.setInterval(50)
-        self._poll.timeout.connect(self._check)
+        self.jobs = LatestJobs(self, name="why-neighbours")
+        self.jobs.done.connect(self._done)
 
     def want(self, model, dataset) -> None:
-        """Ask for the neighbours of ``model`` among ``dataset``'s training digits (once per pair)."""
-        if model is None or dataset is None or len(dataset.x_train) == 0:
-            self._key, self._job, self.neighbours = None, None, None
-            self._poll.stop()
+        """Ask for the neighbours of ``model`` among ``dataset``'s training digits (once per weights)."""
+        if model is None or dataset is None or len(dataset.x_train) == 0 or not getattr(model, "built", False):
+            self._key, self.neighbours = None, None
             return
         key = (id(model), id(dataset))
-        if key == self._key:
+        if key == self._key and not self._stale:
             return
-        self._key, self.neighbours, box = key, None, {}
+        if key != self._key:
+            self.neighbours = None  # another network or dataset: its neighbours mean nothing here
+        self._key, self._stale = key, False
+        snapshot, images, labels = inside.Snapshot(model), dataset.x_train, dataset.y_train
+        self.jobs.submit("neighbours", lambda: (key, why.Neighbours(snapshot.model, images, labels)))
 
-        def build():
-            try:
-                box["neighbours"] = why.Neighbours(model, dataset.x_train, dataset.y_train)
-            except Exception as error:  # noqa: BLE001 - reported by _check: no neighbours, the guess still shows
-                box["error"] = error
-
-        thread = threading.Thread(target=build, name="why-neighbours", daemon=True)
-        self._job = (thread, box)
-        thread.start()
-        self._poll.start()
+    def forget(self) -> None:
+        """The model's weights changed: the next ``want`` searches again."""
+        self._stale = True
 
     def busy(self) -> bool:
-        return self._job is not None and self.neighbours is None
+        return self.jobs.busy("neighbours")
 
-    def _check(self) -> None:
-        if self._job is None:
-            self._poll.stop()
-            return
-        thread, box = self._job
-        if thread.is_alive():
-            return
-        self._poll.stop()
-        self._job = None
-        self.neighbours = box.get("neighbours")
-        if self.neighbours is not None:
+    def _done(self, _kind: str, result) -> None:
+        key, neighbours = result
+        if key == self._key:  # not a network or dataset left meanwhile
+            self.neighbours = neighbours
             self.ready.emit()
 
     def shutdown(self) -> None:
-        self._poll.stop()
-        self._job = None
+        self.jobs.shutdown()
 
 
 class WhyPanel(QWidget):

@@ -158,3 +158,24 @@ def test_without_a_trained_network_there_is_nothing_to_explain(qtbot, sample):
     drag(widget.canvas, stroke(SEVEN))
     qtbot.waitUntil(lambda: not widget._timer.isActive(), timeout=10_000)
     assert widget.why.saliency_view.image().isNull() and widget.why.units.captions == []
+
+
+def test_the_nearest_digits_follow_each_epochs_weights_of_the_same_network(panel, qtbot, sample, trained):
+    """While training, each epoch's weights are written into the same model object: the nearest
+    training digits must be searched again with them (and never with weights changing underneath)."""
+    model = engine.models.clone_model(trained)
+    model.set_weights(trained.get_weights())
+    panel.state.set_model(model, trained=True)
+    drag(panel.canvas, stroke(SEVEN))
+    qtbot.waitUntil(lambda: panel.prediction() is not None, timeout=10_000)
+    shown = lambda: [panel.why.neighbours.key(i) for i in range(panel.why.neighbours.count())]  # noqa: E731
+    qtbot.waitUntil(lambda: len(shown()) == why.NEIGHBOURS_SHOWN, timeout=60_000)
+    before = shown()
+
+    engine.utils.set_random_seed(5)
+    model.set_weights(engine.models.clone_model(trained).get_weights())  # "another epoch": quite other weights
+    panel.state.set_model(model, trained=True)
+    expected = [index for index, _, _ in why.Neighbours(model, sample.x_train, sample.y_train).nearest(
+        panel.network_input())]
+    assert expected != before
+    qtbot.waitUntil(lambda: shown() == expected, timeout=60_000)
