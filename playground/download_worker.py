@@ -1,10 +1,13 @@
-"""Getting the full MNIST (11 MB) on a worker thread.
+"""Getting the full MNIST (11 MB) or Fashion-MNIST (31 MB) on a worker thread.
 
 The sample that ships with the app has 6,000 training digits; the book trains on all 60,000.
 ``Downloader`` runs ``playground.data_loading.load_full_dataset`` on a ``QThread``: the file an
 earlier download left in the cache if the engine trusts it (its SHA-256), else a fresh
 ``engine.datasets.mnist.download`` (which streams to a temporary file, checks the SHA-256 and
 only then moves it into place). The ``Dataset`` goes back to the UI thread; the UI never waits.
+``start(dataset="fashion_mnist")`` gets Fashion-MNIST the same way, through
+``data_loading.load_fashion_dataset``: Keras's four files, each checked by its SHA-256 and kept
+in the user data folder, with one progress bar over all four.
 
 Threading, in short (see /work/shared/STACK.md): ``DownloadWorker`` is moved to a new
 ``QThread`` whose ``started`` runs ``worker.run``. The busy worker runs no event loop, so
@@ -27,7 +30,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from engine.datasets import mnist
-from playground.data_loading import download_failed_text, load_full_dataset
+from playground.data_loading import DOWNLOADS, download_failed_text, load_fashion_dataset, load_full_dataset
 
 #: Pass as ``sha256`` to use the engine's default (the hash of Keras's file).
 DEFAULT_SHA256 = mnist.MNIST_SHA256
@@ -47,8 +50,11 @@ class DownloadWorker(QObject):
     finished = Signal()
 
     def __init__(self, url: str | None = None, dest: str | Path | None = None, sha256: str | None = DEFAULT_SHA256,
-                 timeout: float = 15.0, **transfer):
+                 timeout: float = 15.0, dataset: str = "mnist", **transfer):
         super().__init__()
+        if dataset not in DOWNLOADS:
+            raise ValueError(f"dataset must be one of {', '.join(DOWNLOADS)}, got {dataset!r}")
+        self.dataset = dataset  # "mnist" or "fashion_mnist" (url, dest, sha256 and transfer are MNIST's)
         self.url = url  # None: Keras's URL
         self.dest = Path(dest) if dest is not None else mnist.cache_path()
         self.sha256 = sha256
@@ -69,8 +75,15 @@ class DownloadWorker(QObject):
             self.progressed.emit(done, total if total else -1)
 
     def _load(self):
+        if self.dataset == "fashion_mnist":  # the engine's URL (PLAYGROUND_FASHION_MNIST_URL), hashes and folder
+            return load_fashion_dataset(progress=self._report, cancel=self._cancel)
         return load_full_dataset(url=self.url, dest=self.dest, sha256=self.sha256, progress=self._report,
                                  timeout=self.timeout, cancel=self._cancel, **self.transfer)
+
+    @property
+    def name(self) -> str:
+        """What is downloaded, as the learner reads it: "MNIST" or "Fashion-MNIST"."""
+        return DOWNLOADS[self.dataset][0]
 
     @Slot()
     def run(self) -> None:
@@ -79,11 +92,11 @@ class DownloadWorker(QObject):
         except mnist.DownloadCancelled:
             self.cancelled.emit()
         except (mnist.DownloadError, mnist.DatasetError) as exc:
-            self.failed.emit(download_failed_text(exc))
+            self.failed.emit(download_failed_text(exc, self.name))
         except MemoryError:
-            self.failed.emit("There was not enough memory to load the full MNIST. Close other programs and try again.")
+            self.failed.emit(f"There was not enough memory to load the full {self.name}. Close other programs and try again.")
         except Exception as exc:  # noqa: BLE001 - never let a worker thread die silently
-            self.failed.emit(f"Unexpected error while getting MNIST: {type(exc).__name__}: {exc}")
+            self.failed.emit(f"Unexpected error while getting {self.name}: {type(exc).__name__}: {exc}")
         else:
             if self._cancel.is_set():
                 self.cancelled.emit()
@@ -113,16 +126,21 @@ class Downloader(QObject):
     def is_running(self) -> bool:
         return self._thread is not None
 
+    def running_dataset(self) -> str | None:
+        """The key of the dataset being downloaded ("mnist", "fashion_mnist"), or None."""
+        return self._worker.dataset if self._worker is not None else None
+
     def start(self, url: str | None = None, dest: str | Path | None = None, sha256: str | None = DEFAULT_SHA256,
-              **transfer) -> bool:
-        """Start downloading (``url``/``dest``/``sha256`` override the defaults, e.g. in tests;
-        ``transfer`` may set ``timeout``, ``min_rate``, ``stall_window``, ``poll_interval``).
+              dataset: str = "mnist", **transfer) -> bool:
+        """Start downloading ``dataset`` ("mnist" or "fashion_mnist"). For MNIST ``url``/``dest``/``sha256``
+        override the defaults, e.g. in tests, and ``transfer`` may set ``timeout``, ``min_rate``,
+        ``stall_window``, ``poll_interval``; Fashion-MNIST uses the engine's (its files, their hashes).
 
         Returns False (and does nothing) if a download is already running.
         """
         if self._thread is not None:
             return False
-        worker = DownloadWorker(url=url, dest=dest, sha256=sha256, **transfer)
+        worker = DownloadWorker(url=url, dest=dest, sha256=sha256, dataset=dataset, **transfer)
         thread = QThread()
         thread.setObjectName("mnistDownload")
         worker.moveToThread(thread)

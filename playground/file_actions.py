@@ -19,7 +19,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from playground import error_messages
-from playground.data_loading import load_dataset_file, load_sample_dataset
+from playground.data_loading import load_dataset_file, load_sample_dataset, open_failed_text
 from playground.file_loading_worker import FileLoader
 from playground.model_files import ModelUnusable, read_model
 
@@ -42,8 +42,9 @@ class FileActions:
         return self._file_loader
 
     def open_dataset(self, path) -> bool:
-        """Start reading a local ``mnist.npz`` on a worker thread; when it is read and checked it
-        becomes the dataset. On any problem say why and keep the current dataset."""
+        """Start reading a dataset on a worker thread: an ``.npz`` in Keras's format (``mnist.npz``,
+        optionally with ``class_names``) or a folder of IDX files (``data_loading.load_dataset_file``).
+        When it is read and checked it becomes the dataset. On any problem say why and keep the current one."""
         if self.controller.is_busy:
             return self.show_error("Training is running", "Stop training before opening another dataset.")
         self.statusBar().showMessage(f"Opening {Path(path).name}…")
@@ -62,7 +63,7 @@ class FileActions:
         return True
 
     def _dataset_failed(self, path, exc: Exception) -> bool:
-        return self.show_error("Could not open the dataset", error_messages.open_dataset_failed(path, exc))
+        return self.show_error("Could not open the dataset", open_failed_text(path, exc))
 
     def use_sample_dataset(self) -> bool:
         if self.controller.is_busy:
@@ -112,8 +113,7 @@ class FileActions:
                                    "was not loaded. Load it again when training has ended.")
         model, specs = read.model, read.specs
         if specs is not None:
-            with self.state.loading():  # the file's design, not an edit to undo
-                self.state.set_layers(specs)
+            self.state.set_layers(specs)
             self.controller.adopt_model(model, f"loaded {Path(path).name}")
         else:  # a design the Network panel cannot show: view and evaluate it, train afresh
             self.controller.forget_run()
@@ -141,10 +141,18 @@ class FileActions:
         return paths
 
     def _ask_open_dataset(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open an MNIST dataset (mnist.npz)", self._folder(),
-                                              "NumPy archive (*.npz);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(self, "Open a dataset in MNIST's format (mnist.npz, or an IDX file)",
+                                              self._folder(), "NumPy archive (*.npz);;IDX files (*-ubyte *-ubyte.gz);;"
+                                              "All files (*)")
         if path:
             self.open_dataset(path)
+
+    def _ask_open_dataset_folder(self) -> None:
+        """File > Open dataset folder…: a folder of the four IDX files (and an optional class_names.txt)."""
+        folder = QFileDialog.getExistingDirectory(self, "Open a folder of IDX files (train-images-idx3-ubyte.gz …)",
+                                                  self._folder())
+        if folder:
+            self.open_dataset(folder)
 
     def _ask_save_model(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Save model", str(Path(self._folder()) / "mnist_model.npz"),

@@ -129,6 +129,13 @@ class Dataset:
     x_test: np.ndarray
     y_test: np.ndarray
     num_classes: int = 10
+    #: One name per class, read wherever a label is shown ("T-shirt/top", ...); empty: the digits "0", "1", ...
+    class_names: tuple[str, ...] = ()
+
+    @property
+    def label_names(self) -> tuple[str, ...]:
+        """The name of each class: ``class_names``, or the labels themselves ("0" ... "9") as MNIST's."""
+        return label_names(self)
 
     def tensors(self) -> dict[str, np.ndarray]:
         """The four tensors by the names the book uses (``x_train`` ... ``y_test``)."""
@@ -141,6 +148,25 @@ class Dataset:
     @property
     def input_size(self) -> int:
         return int(np.prod(self.input_shape))
+
+
+def label_names(dataset: Dataset | None, classes: int = 10) -> tuple[str, ...]:
+    """The class names of ``dataset`` (the digits "0" ... "9" for MNIST, or when none is loaded)."""
+    if dataset is None:
+        return tuple(str(i) for i in range(classes))
+    names = tuple(dataset.class_names)
+    return names + tuple(str(i) for i in range(len(names), dataset.num_classes))
+
+
+def label_name(names: tuple[str, ...], label) -> str:
+    """The name of class ``label`` in ``names`` (its number when it has none)."""
+    label = int(label)
+    return names[label] if 0 <= label < len(names) else str(label)
+
+
+def names_are_digits(names) -> bool:
+    """True when the classes are named by their own numbers, as MNIST's are (nothing to add to a label)."""
+    return all(name == str(i) for i, name in enumerate(names))
 
 
 def prepare_images(x: np.ndarray) -> np.ndarray:

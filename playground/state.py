@@ -7,7 +7,6 @@ engine's training internals: training runs in ``training_controller.py`` on a wo
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import replace
 
 import numpy as np
@@ -17,7 +16,8 @@ import engine
 
 from playground.specs import (  # the shared vocabulary, re-exported for the panels
     ACTIVATIONS, CHAPTER_NETWORK, LOSSES, MAX_PARAMS, MAX_UNITS, OPTIMIZERS, PRESETS, SETTING_RANGES,
-    Dataset, Evaluation, LayerRow, LayerSpec, TrainSettings, network_errors, prepare_images, settings_errors,
+    Dataset, Evaluation, LayerRow, LayerSpec, TrainSettings, label_names, network_errors, prepare_images,
+    settings_errors,
 )
 from playground import design
 
@@ -54,23 +54,6 @@ class AppState(QObject):
         self._evaluation: Evaluation | None = None
         self._training = False
         self._current_digit: tuple | None = None  # (28x28 float32 in [0, 1], caption)
-        self._loading = 0  # > 0 while a file or a restore (not the learner) changes the state
-
-    # ----- who makes a change -------------------------------------------------------------
-    @property
-    def is_loading(self) -> bool:
-        """True while the changes come from loading (a dataset, a model, saved settings), not from
-        the learner's hand: the undo history does not record them."""
-        return self._loading > 0
-
-    @contextmanager
-    def loading(self):
-        """``with state.loading(): state.set_layers(read.specs)``: a change that is not an edit."""
-        self._loading += 1
-        try:
-            yield
-        finally:
-            self._loading -= 1
 
     # ----- data -------------------------------------------------------------------------
     @property
@@ -79,9 +62,8 @@ class AppState(QObject):
 
     def set_dataset(self, dataset: Dataset) -> None:
         self._dataset = dataset
-        with self.loading():  # what the panels adjust to the new data is not the learner's edit
-            self.set_model(None)
-            self.dataset_changed.emit()
+        self.set_model(None)
+        self.dataset_changed.emit()
 
     # ----- network ----------------------------------------------------------------------
     @property
@@ -104,6 +86,12 @@ class AppState(QObject):
     @property
     def classes(self) -> int:
         return self._dataset.num_classes if self._dataset is not None else 10
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        """The name of each class, from the dataset (one source): "0" ... "9" for MNIST, "T-shirt/top"
+        ... for Fashion-MNIST. Panels show ``specs.label_name(state.class_names, label)`` for a label."""
+        return label_names(self._dataset, self.classes)
 
     def network_errors(self) -> list[str]:
         """Why the designed network cannot be built (empty when it can)."""

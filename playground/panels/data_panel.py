@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from playground import tensor_text
 from playground.slicing import SliceError, batch_count, batch_range, describe_batch, select, to_r
+from playground.specs import label_name, names_are_digits
 from playground.widgets import (
     DigitGrid, DigitView, FitsShortDock, NumberSpinBox, hint_label, scroll_area, wrapped_label,
 )
@@ -119,6 +120,9 @@ class DataPanel(FitsShortDock, QWidget):
         font.setPointSizeF(font.pointSizeF() * 2.2)
         font.setBold(True)
         self.label_text.setFont(font)
+        self.class_name_text = wrapped_label(objectName="digitClassName", visible=False)  # a label's name, if not a digit
+        font.setPointSizeF(font.pointSizeF() * 0.6)
+        self.class_name_text.setFont(font)
         index_row = QHBoxLayout()
         self.digit_index = NumberSpinBox(whole=True, follows_range=True, objectName="digitIndex", accelerated=True)
         self.digit_index.validValueChanged.connect(self._show_current_digit)  # out of range: marked, not shown
@@ -134,6 +138,7 @@ class DataPanel(FitsShortDock, QWidget):
         self.neighbours.clickable = True
         self.neighbours.activated.connect(self.digit_index.setValue)
         side.addWidget(self.label_text)
+        side.addWidget(self.class_name_text)
         side.addLayout(index_row)
         for widget in (self.digit_code, self.pixel_readout, self.neighbours_label):
             side.addWidget(widget)
@@ -208,8 +213,18 @@ class DataPanel(FitsShortDock, QWidget):
         empty = (np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8))
         return (t[f"x_{self._split}"], t[f"y_{self._split}"]) if t else empty
 
+    def label_text_of(self, value) -> str:
+        """A label as captions show it: its class's name ("7" for MNIST, "Sneaker" for Fashion-MNIST)."""
+        return label_name(self.state.class_names, value)
+
+    def label_long_text(self, value) -> str:
+        """A label as tooltips say it: the number, and its class's name when that is not the number."""
+        name = self.label_text_of(value)
+        return name if name == str(int(value)) else f"{int(value)} ({name})"
+
     def refresh(self) -> None:
         """Redraw everything from ``state.dataset`` (indices are clamped to the new sizes)."""
+        self._neighbours_shown = None  # the class names may have changed with the data
         ds = self.state.dataset
         if ds is None:
             self.summary.setPlainText("")
@@ -261,22 +276,26 @@ class DataPanel(FitsShortDock, QWidget):
         if len(x) == 0:
             self.digit_view.set_image(None)
             self.label_text.setText("Label: –")
+            self.class_name_text.setVisible(False)
             self.digit_code.setText("")
             self.neighbours.clear()
             self._neighbours_shown = None
             return
         i, name = self.digit_index.value(), f"x_{self._split}"
         self.digit_view.set_image(x[i])
-        self.state.set_current_digit(x[i], f"{name}[{i}], label {int(y[i])}")  # the Inside panel follows it
+        self.state.set_current_digit(x[i], f"{name}[{i}], label {self.label_long_text(y[i])}")  # the Inside panel follows it
         self.label_text.setText(f"Label: {int(y[i])}")
+        self.class_name_text.setText(self.label_text_of(y[i]))
+        self.class_name_text.setVisible(not names_are_digits(self.state.class_names))
         self.digit_code.setText(f"{name}[{i}]  ·  R: {to_r(f'{name}[{i}]', self.tensors())}")
         self._on_pixel_hovered()
         start = i // NEIGHBOURS * NEIGHBOURS
         stop = min(start + NEIGHBOURS, len(x))
         if self._neighbours_shown != (id(x), start, stop):  # rebuild only when the page changes
             self._neighbours_shown = (id(x), start, stop)
-            self.neighbours.set_items(x[start:stop], captions=[str(v) for v in y[start:stop]], keys=list(range(start, stop)),
-                                      tooltips=[f"{name}[{j}] · label {y[j]}" for j in range(start, stop)])
+            self.neighbours.set_items(x[start:stop], captions=[self.label_text_of(v) for v in y[start:stop]],
+                                      keys=list(range(start, stop)),
+                                      tooltips=[f"{name}[{j}] · label {self.label_long_text(y[j])}" for j in range(start, stop)])
         self.neighbours.set_selected(i - start)
         self.neighbours_label.setText(f"{name}[{start}:{stop}]: click one to show it")
 
@@ -317,14 +336,16 @@ class DataPanel(FitsShortDock, QWidget):
             return ""
         if result.ndim == 2:  # one digit, or a crop of one, or a row of pixels from many
             first, last = int(ids.min()), int(ids.max())
-            caption = f"{name}[{first}] · label {labels[first]}" if first == last else f"rows of digits {first}…{last}"
+            caption = (f"{name}[{first}] · label {self.label_long_text(labels[first])}" if first == last
+                       else f"rows of digits {first}…{last}")
             self.slice_grid.set_cell_size(168)
             self.slice_grid.set_items([result], captions=[caption], keys=[first])
             return ""
         rows = ids[:MAX_GRID, 0, 0]
         self.slice_grid.set_cell_size(42)
-        self.slice_grid.set_items(result[:MAX_GRID], captions=[f"{i}: {labels[i]}" for i in rows], keys=list(rows),
-                                  tooltips=[f"{name}[{i}] · label {labels[i]}" for i in rows])
+        self.slice_grid.set_items(result[:MAX_GRID], captions=[f"{i}: {self.label_text_of(labels[i])}" for i in rows],
+                                  keys=list(rows), tooltips=[f"{name}[{i}] · label {self.label_long_text(labels[i])}"
+                                                             for i in rows])
         return f" · showing the first {MAX_GRID} of {len(result):,} images" if len(result) > MAX_GRID else ""
 
     # ----- batches (section 2.2.7) ----------------------------------------------------------
@@ -343,8 +364,9 @@ class DataPanel(FitsShortDock, QWidget):
         self.batch_range_label.setText(describe_batch(name, len(x), size, k))
         self.batch_code.setText(f"{name}[{start}:{stop}]   R: {to_r(f'{name}[{start}:{stop}]', self.tensors())}")
         end = min(stop, start + MAX_BATCH_GRID)
-        self.batch_grid.set_items(x[start:end], captions=[str(v) for v in y[start:end]], keys=list(range(start, end)),
-                                  tooltips=[f"{name}[{i}] · label {y[i]}" for i in range(start, end)])
+        self.batch_grid.set_items(x[start:end], captions=[self.label_text_of(v) for v in y[start:end]],
+                                  keys=list(range(start, end)),
+                                  tooltips=[f"{name}[{i}] · label {self.label_long_text(y[i])}" for i in range(start, end)])
 
     # ----- downloading (the bar does the work) -------------------------------------------------
     def start_download(self) -> None:

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from playground.panels.robustness_view import RobustnessView
+from playground.specs import label_name, names_are_digits
 from playground.theme import error_colour
 from playground.widgets import DigitGrid, FitsShortDock, hint_label, scroll_area, wrapped_label
 from playground.widgets.theming import follow_theme
@@ -39,6 +40,7 @@ MIN_MISTAKES_WIDTH = 340  # beside the matrix: room for a few misclassified digi
 COUNT_SCALE = 0.85  # the counts' font, relative to the widget's
 CELL_PADDING = 2  # pixels either side of the widest count
 MIN_COUNT_POINTS = 5.0  # a matrix squeezed below its minimum size shrinks its counts down to this
+MAX_NAME_PIXELS = 100  # a class name beside (or above) the matrix is cut with … beyond this
 
 
 def is_the_books_test_set(dataset) -> bool:
@@ -51,6 +53,10 @@ def book_note(dataset) -> str:
     """Why this test set's numbers differ from the book's ("" on the book's test set)."""
     if dataset is None or is_the_books_test_set(dataset):
         return ""
+    if not names_are_digits(dataset.label_names):  # another kind of data: its numbers are its own
+        return (f"The book's 97.8% is on the full MNIST's {BOOK_TEST_DIGITS:,} handwritten test digits; "
+                f"{dataset.name} is another dataset ({len(dataset.y_test):,} test images), so its numbers are its own. "
+                "Download the full MNIST to compare with the book.")
     first = " ".join(str(int(v)) for v in dataset.y_test[:10])
     return (f"The book's 97.8% and first ten predictions ({' '.join(map(str, BOOK_FIRST_TEN))}) are on the full "
             f"MNIST's {BOOK_TEST_DIGITS:,} test digits; this test set has {len(dataset.y_test):,}"
@@ -63,7 +69,9 @@ class ConfusionMatrix(QWidget):
     Diagonal cells (right answers) are tinted with the palette's highlight colour by the
     share of that row they hold; off-diagonal cells (mistakes) in red by their count. The
     right-hand column gives each digit's accuracy. Hover tells "true 4 predicted 9: 12 digits";
-    a click emits ``cell_clicked(true, predicted)``.
+    a click emits ``cell_clicked(true, predicted)``. ``set_class_names`` names the rows and columns
+    (the dataset's names: MNIST's digits, or Fashion-MNIST's "T-shirt/top" ... written beside the
+    rows and up the columns).
     """
 
     cell_clicked = Signal(int, int)
@@ -76,6 +84,28 @@ class ConfusionMatrix(QWidget):
         self._hover: tuple[int, int] | None = None
         self.selected: tuple[int, int] | None = None
         self.hover_text = ""
+        self._names: tuple[str, ...] = ()
+
+    def set_class_names(self, names) -> None:
+        """Name the classes (rows and columns) with ``names``; digits are drawn as always."""
+        names = tuple(str(name) for name in names)
+        if names != self._names:
+            self._names = names
+            self.updateGeometry()
+            self.update()
+
+    def class_name(self, index: int) -> str:
+        return label_name(self._names, index)
+
+    def _named(self) -> bool:
+        """True when the classes have names other than their digits (longer labels, written otherwise)."""
+        return not names_are_digits(self._names)
+
+    def _name_width(self) -> int:
+        """Pixels of the widest class name, at most ``MAX_NAME_PIXELS``."""
+        k = len(self._matrix) or len(self._names)
+        widest = max((self.fontMetrics().horizontalAdvance(self.class_name(i)) for i in range(k)), default=0)
+        return min(widest + 4, MAX_NAME_PIXELS)  # a few pixels more: a name that fits is never cut
 
     def set_matrix(self, matrix: np.ndarray | None) -> None:
         self._matrix = np.zeros((0, 0), dtype=np.int64) if matrix is None else np.asarray(matrix)
@@ -121,7 +151,10 @@ class ConfusionMatrix(QWidget):
     def _margins(self) -> tuple[int, int, int]:
         """Space for (left labels, top labels, right accuracy column)."""
         line = self.fontMetrics().height()
-        return 2 * line + 8, 2 * line + 8, self.fontMetrics().horizontalAdvance("100%") + 12
+        right = self.fontMetrics().horizontalAdvance("100%") + 12
+        if self._named():  # the names beside the rows and up the columns
+            return line + 14 + self._name_width(), line + 10 + self._name_width(), right
+        return 2 * line + 8, 2 * line + 8, right
 
     def cell_rect(self, true: int, predicted: int) -> QRectF:
         k = len(self._matrix)
@@ -150,7 +183,9 @@ class ConfusionMatrix(QWidget):
             return
         true, predicted = cell
         count = int(self._matrix[true, predicted])
-        self.hover_text = f"true {true} predicted {predicted}: {count:,} digit{'s' if count != 1 else ''}"
+        noun = "image" if self._named() else "digit"
+        self.hover_text = (f"true {self.class_name(true)} predicted {self.class_name(predicted)}: "
+                           f"{count:,} {noun}{'s' if count != 1 else ''}")
         QToolTip.showText(event.globalPosition().toPoint(), self.hover_text, self)
 
     def leaveEvent(self, event) -> None:  # noqa: N802
@@ -196,25 +231,48 @@ class ConfusionMatrix(QWidget):
                 painter.drawRect(self.cell_rect(*cell).adjusted(1, 1, -1, -1))
         self._paint_labels(painter, rows, text)
 
+    def _paint_names(self, painter: QPainter, first: QRectF) -> None:
+        """Each class's name left of its row, and up its column (read from the bottom), cut with … if long."""
+        k, line, width = len(self._matrix), self.fontMetrics().height(), self._name_width()
+        metrics = self.fontMetrics()
+        for i in range(k):
+            column, row = self.cell_rect(0, i), self.cell_rect(i, 0)
+            name = metrics.elidedText(self.class_name(i), Qt.TextElideMode.ElideRight, width)
+            painter.drawText(QRectF(row.x() - width - 6, row.y(), width, row.height()),
+                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, name)
+            painter.save()
+            painter.translate(column.center().x(), first.y() - 4)
+            painter.rotate(-90)
+            painter.drawText(QRectF(0, -line / 2, width, line), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
+            painter.restore()
+
     def _paint_labels(self, painter: QPainter, rows: np.ndarray, text: QColor) -> None:
         k, line = len(self._matrix), self.fontMetrics().height()
         first, last = self.cell_rect(0, 0), self.cell_rect(k - 1, k - 1)
         painter.setPen(text)
+        if self._named():  # in the widget's font, as measured for the margins
+            painter.save()
+            painter.setFont(self.font())
+            self._paint_names(painter, first)
+            painter.restore()
         for i in range(k):
             column, row = self.cell_rect(0, i), self.cell_rect(i, 0)
-            painter.drawText(QRectF(column.x(), first.y() - line - 2, column.width(), line), Qt.AlignmentFlag.AlignCenter, str(i))
-            painter.drawText(QRectF(row.x() - line - 4, row.y(), line, row.height()), Qt.AlignmentFlag.AlignCenter, str(i))
+            if not self._named():
+                painter.drawText(QRectF(column.x(), first.y() - line - 2, column.width(), line), Qt.AlignmentFlag.AlignCenter, str(i))
+                painter.drawText(QRectF(row.x() - line - 4, row.y(), line, row.height()), Qt.AlignmentFlag.AlignCenter, str(i))
             accuracy = f"{100 * self._matrix[i, i] / rows[i]:.0f}%" if rows[i] else "–"
             painter.drawText(QRectF(last.right() + 6, row.y(), 60, row.height()), Qt.AlignmentFlag.AlignVCenter, accuracy)
         bold = painter.font()
         bold.setBold(True)
         painter.setFont(bold)
-        painter.drawText(QRectF(first.x(), 0, last.right() - first.x(), line + 2), Qt.AlignmentFlag.AlignCenter, "predicted digit")
+        kind = "class" if self._named() else "digit"
+        painter.drawText(QRectF(first.x(), 0, last.right() - first.x(), line + 2), Qt.AlignmentFlag.AlignCenter,
+                         f"predicted {kind}")
         painter.drawText(QRectF(last.right() + 2, 0, 80, line + 2), Qt.AlignmentFlag.AlignLeft, "right")
         painter.save()
         painter.translate(first.x() - self._margins()[0] + 2, (first.y() + last.bottom()) / 2)
         painter.rotate(-90)
-        painter.drawText(QRectF(-100, 0, 200, line + 2), Qt.AlignmentFlag.AlignCenter, "true digit")
+        painter.drawText(QRectF(-100, 0, 200, line + 2), Qt.AlignmentFlag.AlignCenter, f"true {kind}")
         painter.restore()
 
 
@@ -364,9 +422,11 @@ class EvaluatePanel(FitsShortDock, QWidget):
         right = int(np.sum(y_true == y_pred))
         self.accuracy_label.setText(f"Test accuracy {100 * ev.accuracy:.1f}%")
         self.loss_label.setText(f"loss {ev.loss:.4f}")
-        self.summary_label.setText(f"{right:,} of {len(y_true):,} test digits right, {len(y_true) - right:,} wrong. "
+        noun = "digits" if names_are_digits(self.state.class_names) else "images"
+        self.summary_label.setText(f"{right:,} of {len(y_true):,} test {noun} right, {len(y_true) - right:,} wrong. "
                                    "In R: metrics <- network %>% evaluate(test_images, test_labels)")
         self._show_first_ten()
+        self.confusion.set_class_names(self.state.class_names)
         self.confusion.set_matrix(ev.confusion)
         wrong = np.flatnonzero(y_true != y_pred)
         confidence = ev.probabilities[wrong, y_pred[wrong]] if len(wrong) else np.zeros(0)
@@ -386,13 +446,16 @@ class EvaluatePanel(FitsShortDock, QWidget):
         self.confusion.update()
         self.show_all_button.setVisible(true is not None)
         total = len(self._mistakes)
+        names = self.state.class_names
+        noun = "digit" if names_are_digits(names) else "image"
         if true is None:
-            what = f"{total:,} misclassified test digit{'s' if total != 1 else ''}"
+            what = f"{total:,} misclassified test {noun}{'s' if total != 1 else ''}"
         elif true == predicted:
-            what = f"{true} → {true} is right, not a mistake: all {total:,} mistakes"
+            what = f"{label_name(names, true)} → {label_name(names, true)} is right, not a mistake: all {total:,} mistakes"
             chosen = self._mistakes
         else:
-            what = f"{len(chosen):,} digit{'s' if len(chosen) != 1 else ''} with true {true} predicted as {predicted}"
+            what = (f"{len(chosen):,} {noun}{'s' if len(chosen) != 1 else ''} with true {label_name(names, true)} "
+                    f"predicted as {label_name(names, predicted)}")
         shown = chosen[:MAX_MISTAKES_SHOWN]
         more = f"the {len(shown)} most confidently wrong" if len(chosen) > len(shown) else "most confidently wrong first"
         self.mistakes_label.setText(f"<b>{what}</b><br>{more} · click one to open it in the Data panel")
@@ -401,10 +464,16 @@ class EvaluatePanel(FitsShortDock, QWidget):
             self.mistakes_grid.clear()
             self.mistakes_grid.placeholder = "The test digits of this evaluation are not loaded."
             return
-        captions = [f"true {ev.y_true[i]} → {ev.y_pred[i]} ({100 * ev.probabilities[i, ev.y_pred[i]]:.0f}%)" for i in shown]
-        tips = [f"x_test[{i}]: true {ev.y_true[i]}, predicted {ev.y_pred[i]} with "
-                f"{100 * ev.probabilities[i, ev.y_pred[i]]:.1f}%; {100 * ev.probabilities[i, ev.y_true[i]]:.1f}% for {ev.y_true[i]}"
-                for i in shown]
+        def name(label) -> str:
+            return label_name(names, label)
+
+        if names_are_digits(names):
+            captions = [f"true {ev.y_true[i]} → {ev.y_pred[i]} ({100 * ev.probabilities[i, ev.y_pred[i]]:.0f}%)" for i in shown]
+        else:  # names are long: the percentage goes to the tooltip
+            captions = [f"{name(ev.y_true[i])} → {name(ev.y_pred[i])}" for i in shown]
+        tips = [f"x_test[{i}]: true {name(ev.y_true[i])}, predicted {name(ev.y_pred[i])} with "
+                f"{100 * ev.probabilities[i, ev.y_pred[i]]:.1f}%; {100 * ev.probabilities[i, ev.y_true[i]]:.1f}% for "
+                f"{name(ev.y_true[i])}" for i in shown]
         self.mistakes_grid.set_items(ds.x_test[shown], captions=captions, keys=[int(i) for i in shown], tooltips=tips)
 
     def _show_first_ten(self) -> None:
@@ -415,6 +484,10 @@ class EvaluatePanel(FitsShortDock, QWidget):
         y_true, y_pred = np.asarray(ev.y_true)[:10], np.asarray(ev.y_pred)[:10]
         self.first_predicted.setText(_digits_html(y_pred, y_true))
         self.first_true.setText(_digits_html(y_true, y_true))
+        names = self.state.class_names
+        for label, values in ((self.first_predicted, y_pred), (self.first_true, y_true)):  # R prints the numbers
+            label.setToolTip("" if names_are_digits(names) else
+                             " · ".join(f"{int(v)} {label_name(names, v)}" for v in values))
 
     def _update_button(self) -> None:
         has_model = self.state.model is not None

@@ -1,7 +1,8 @@
 """The dataset's source line and the "Download full MNIST (11 MB)" controls, atop the Data panel.
 
-Shows where the current data came from, the download button ("Full MNIST loaded" only when the
-data is Keras's MNIST, not any 60,000 digits), a progress bar with Cancel (per mille, so files
+Shows where the current data came from, a choice of what to download (MNIST or Fashion-MNIST,
+``downloadChoice``), the download button ("Full MNIST loaded" only when the data is Keras's MNIST,
+not any 60,000 digits), a progress bar with Cancel (per mille, so files
 over 2 GB do not overflow it), and a message line, in the error red when the download failed,
 saying what happened and what to do in the app's words (``data_loading.download_failed_text``).
 The work happens in ``playground.download_worker.Downloader``, on a worker thread.
@@ -11,10 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QHBoxLayout, QProgressBar, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QComboBox, QHBoxLayout, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from engine.datasets import mnist
-from playground.data_loading import is_full_mnist
+from playground.data_loading import DOWNLOADS, is_downloaded, is_full_mnist
+from playground.specs import names_are_digits
 from playground.download_worker import DEFAULT_SHA256, Downloader
 from playground.widgets import wrapped_label
 from playground.widgets.theming import follow_theme, refresh_error_styles, show_error_style
@@ -26,6 +28,11 @@ def where_from(path: str) -> str:
         return "bundled with the app"
     home = str(Path.home())
     return "from " + (str(path).replace(home, "~", 1) if str(path).startswith(home) else str(path))
+
+
+def _noun(dataset) -> str:
+    """"digits" for a dataset of digits (MNIST's classes), "images" for any other."""
+    return "digits" if names_are_digits(dataset.label_names) else "images"
 
 
 class DatasetSourceBar(QWidget):
@@ -46,25 +53,33 @@ class DatasetSourceBar(QWidget):
         self._pending = None
         self.downloader = Downloader(self)
         self.source_label = wrapped_label(objectName="datasetSource")
+        self.choice = QComboBox(objectName="downloadChoice")
+        for key, (name, size) in DOWNLOADS.items():
+            self.choice.addItem(name, key)
+        self.choice.setItemData(0, "Handwritten digits: the book's dataset", Qt.ItemDataRole.ToolTipRole)
+        self.choice.setItemData(1, "Photos of clothes in MNIST's format, ten classes (Zalando Research, MIT licence)",
+                                Qt.ItemDataRole.ToolTipRole)
+        self.choice.setToolTip("Which dataset the button downloads")
+        self.choice.currentIndexChanged.connect(self.refresh)
         self.button = QPushButton("Download full MNIST (11 MB)", objectName="downloadButton")
-        self.button.setToolTip("60,000 training and 10,000 test digits: Keras's mnist.npz, checked with SHA-256")
-        self.button.clicked.connect(self.start_download)
+        self.button.clicked.connect(lambda: self.start_download())
         self.progress = QProgressBar(objectName="downloadProgress", visible=False)
         self.cancel_button = QPushButton("Cancel", objectName="cancelDownloadButton", visible=False)
         self.cancel_button.clicked.connect(self.downloader.cancel)
         self.message = wrapped_label(objectName="downloadMessage", visible=False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        for left, right in ((self.source_label, self.button), (self.progress, self.cancel_button)):
+        for left, right in ((self.source_label, (self.choice, self.button)), (self.progress, (self.cancel_button,))):
             row = QHBoxLayout()
             row.addWidget(left, 1)
-            row.addWidget(right, 0, Qt.AlignmentFlag.AlignTop)
+            for widget in right:
+                row.addWidget(widget, 0, Qt.AlignmentFlag.AlignTop)
             layout.addLayout(row)
         layout.addWidget(self.message)
 
         state.dataset_changed.connect(self.refresh)
         state.training_started.connect(self.refresh)
-        state.download_requested.connect(self.button.click)  # e.g. the Evaluate panel's; a disabled button ignores it
+        state.download_requested.connect(self._download_mnist)  # e.g. the Evaluate panel's
         state.training_finished.connect(self._on_training_finished)
         self.downloader.progressed.connect(self._on_progress)
         self.downloader.succeeded.connect(self._on_succeeded)
@@ -82,14 +97,34 @@ class DatasetSourceBar(QWidget):
             self.source_label.setText("<b>No dataset loaded</b>")
         else:
             self.source_label.setText(f"<b>{ds.name}</b><br><small>{len(ds.x_train):,} train / {len(ds.x_test):,} "
-                                      f"test digits, {where_from(ds.source)}</small>")
-        full = is_full_mnist(ds)
-        self.button.setText("Full MNIST loaded" if full else "Download full MNIST (11 MB)")
-        self.button.setEnabled(not full and not self.downloader.is_running() and not self.state.is_training)
+                                      f"test {_noun(ds)}, {where_from(ds.source)}</small>")
+        key = self.choice.currentData()
+        loaded = is_downloaded(ds, key)
+        name, size = DOWNLOADS[key]
+        full = "full MNIST" if key == "mnist" else name
+        self.button.setText(f"{full[0].upper() + full[1:]} loaded" if loaded else f"Download {full} ({size})")
+        self.button.setToolTip("60,000 training and 10,000 test digits: Keras's mnist.npz, checked with SHA-256"
+                               if key == "mnist" else "60,000 training and 10,000 test images of clothes: Keras's "
+                               "four files, each checked with SHA-256, kept in your data folder")
+        idle = not self.downloader.is_running() and not self.state.is_training
+        self.button.setEnabled(not loaded and idle)
+        self.choice.setEnabled(idle)
 
-    def start_download(self) -> None:
+    def start_download(self, dataset: str | None = None) -> None:
+        """Download ``dataset`` ("mnist", "fashion_mnist"; None: the one chosen) on a worker thread."""
+        if dataset is not None:
+            self.choice.setCurrentIndex(self.choice.findData(dataset))
         self.show_message("")
-        self.downloader.start(url=self.url, dest=self.dest, sha256=self.sha256, **self.transfer)
+        self.downloader.start(url=self.url, dest=self.dest, sha256=self.sha256,
+                              dataset=self.choice.currentData(), **self.transfer)
+
+    def _download_mnist(self) -> None:
+        """Another panel asked for the full MNIST: choose it, and download it unless that cannot be done now."""
+        if self.downloader.is_running() or self.state.is_training:
+            return
+        self.choice.setCurrentIndex(self.choice.findData("mnist"))
+        if self.button.isEnabled():
+            self.button.click()
 
     def shutdown(self) -> None:
         """Cancel a running download and wait for its thread (safe to call any time)."""
@@ -119,7 +154,8 @@ class DatasetSourceBar(QWidget):
             self.show_message(f"{what} downloaded: it replaces the current data when training ends.")
             return
         self.state.set_dataset(dataset)
-        self.show_message(f"{what} loaded: {len(dataset.x_train):,} training and {len(dataset.x_test):,} test digits.")
+        self.show_message(f"{what} loaded: {len(dataset.x_train):,} training and {len(dataset.x_test):,} "
+                          f"test {_noun(dataset)}.")
 
     def _on_training_finished(self, _reason: str = "") -> None:
         dataset, self._pending = self._pending, None

@@ -1,0 +1,783 @@
+"""Runs panel: every run the learner trained, kept across launches, to compare, replay and race.
+
+Chapter 2 is a recipe of choices (512 units, rmsprop, batch 128, 5 epochs), and a learner finds
+out why by changing one and training again. Each run is kept in the run history
+(``playground.run_history``, written by ``playground.run_recorder``); this panel lists them, one
+row each, newest first and sortable by any column. The settings that differ from the run
+before are highlighted (bold, tinted, the old value in the tooltip): what changed is what to
+look for in the curves.
+
+* **Plot** ticks a run's curves on or off the Training plots (a run from an earlier launch is
+  drawn from its record); **Name** and **Note** are edited in place (double-click);
+* **Train again** restores the run's network and recipe and trains it afresh: with its seed,
+  the curves are the same to the last bit;
+* **Delete** removes the selected runs, **Export CSV…** writes their curves;
+* the **time machine** slides over the epochs of the selected run: Evaluate, Draw's prediction
+  and the Inside panel show the network as it was at the end of that epoch (0 is its random start);
+* **Race** trains the current network with the same seed under several optimizers or learning
+  rates, one after another, and overlays them on the plots.
+
+A thin view: it reads the history, writes the learner's edits to it, and drives training only
+through ``AppState``'s setters and the ``TrainingController``'s buttons.
+"""
+from __future__ import annotations
+
+import math
+import re
+import time
+from dataclasses import fields, replace
+from pathlib import Path
+from typing import Callable
+
+from PySide6.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex, QObject, QSortFilterProxyModel, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QSizePolicy,
+    QSlider,
+    QSpinBox,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from playground import persistence
+from playground.keras_log import format_duration, network_label, optimizer_label, run_label
+from playground.loss_watch import weights_are_finite
+from playground.run_history import RunHistory, RunRecord
+from playground.run_recorder import RunRecorder, model_from_record
+from playground.specs import OPTIMIZERS, TrainSettings, settings_errors
+from playground.state import AppState
+from playground.theme import error_colour
+from playground.training_controller import DIVERGED, TrainingController
+
+COLUMNS = ("Plot", "#", "Name", "Network", "Optimizer", "Batch", "Epochs", "Seed", "Test acc", "Time", "Data",
+           "Started", "Note")
+MAX_COLUMN_WIDTH = 170  # pixels: a long name or dataset is cut ("…"); its tooltip has it whole
+COMPARED = ("Network", "Optimizer", "Batch", "Epochs", "Seed", "Data")  # highlighted when changed
+EDITABLE = {"Name": "name", "Note": "note"}
+SORT_ROLE = Qt.UserRole + 1
+STATUS_WORDS = {"running": "training…", "stopped": "stopped", "nan": "diverged", "error": "failed",
+                "interrupted": "interrupted"}
+RACES = {"optimizers": "rmsprop, sgd, adam, adagrad", "learning rates": "0.0001, 0.001, 0.01"}
+TIME_MACHINE_DELAY_MS = 120  # a dragged slider settles before the weights are read
+
+
+# -- what a record says, in the table's words (no Qt) -------------------------------------------------
+def record_layers(record: RunRecord) -> tuple | None:
+    """The record's hidden layers as the Network panel's rows, or None if they cannot be read."""
+    rows = [persistence._layer_from(item) for item in record.layers]  # the settings file's reader
+    return None if any(row is None for row in rows) else tuple(rows)
+
+
+def record_settings(record: RunRecord) -> TrainSettings | None:
+    known = {f.name for f in fields(TrainSettings)}
+    try:
+        return TrainSettings(**{k: v for k, v in record.settings.items() if k in known})
+    except TypeError:
+        return None
+
+
+def record_label(record: RunRecord) -> str:
+    """What the run list beside the plots calls it: ``#12 512 relu · rmsprop lr=0.001 · bs 128``."""
+    layers, settings = record_layers(record), record_settings(record)
+    label = run_label(layers, settings) if layers is not None and settings is not None else "?"
+    return (f"{record.name} · " if record.name else "") + label
+
+
+def cells(record: RunRecord) -> dict[str, str]:
+    """The text of each column for one run."""
+    layers, settings = record_layers(record), record_settings(record)
+    data = record.dataset_name or "?"
+    if settings is not None and settings.train_size:
+        data += f" · {settings.train_size:,} digits"
+    if settings is not None and settings.validation_split:
+        data += f" · val {settings.validation_split:g}"
+    if record.test_accuracy is not None:
+        result = f"{record.test_accuracy:.1%}"
+    else:
+        result = STATUS_WORDS.get(record.status, "—")
+    return {
+        "Plot": "", "#": str(record.id), "Name": record.name,
+        "Network": network_label(layers) if layers is not None else "?",
+        "Optimizer": optimizer_label(settings) if settings is not None else "?",
+        "Batch": str(settings.batch_size) if settings is not None else "?",
+        "Epochs": str(record.epochs_done), "Seed": "" if record.seed is None else str(record.seed),
+        "Data": data, "Test acc": result, "Time": duration_text(record.duration),
+        "Started": time.strftime("%d %b %H:%M", time.localtime(record.started_at)), "Note": record.note,
+    }
+
+
+def duration_text(seconds: float) -> str:
+    """``0.4 s`` for the short runs of a lesson, ``1:05`` beyond ten seconds."""
+    return f"{seconds:.1f} s" if 0 <= seconds < 10 else format_duration(seconds)
+
+
+def sort_key(record: RunRecord, column: str, text: str):
+    numbers = {"#": record.id, "Epochs": record.epochs_done, "Seed": record.seed or 0, "Time": record.duration,
+               "Started": record.started_at,
+               "Test acc": record.test_accuracy if record.test_accuracy is not None else -1.0}
+    if column == "Batch":
+        return int(text) if text.isdigit() else 0
+    return numbers.get(column, text.lower())
+
+
+def changes(records: list[RunRecord]) -> dict[int, dict[str, str]]:
+    """``{run id: {column: previous value}}`` for the compared columns that differ from the run
+    before (by id); the dataset also differs when its digits do (the content hash)."""
+    out, previous, previous_hash = {}, None, None
+    for record in sorted(records, key=lambda r: r.id):
+        mine = cells(record)
+        changed = {} if previous is None else {c: previous[c] for c in COMPARED if mine[c] != previous[c]}
+        if previous is not None and "Data" not in changed and record.dataset_hash != previous_hash:
+            changed["Data"] = previous["Data"] + " (other digits)"
+        out[record.id] = changed
+        previous, previous_hash = mine, record.dataset_hash
+    return out
+
+
+# -- the table ----------------------------------------------------------------------------------------
+class RunsTable(QAbstractTableModel):
+    """The records as rows; the Plot column asks ``shown(id)`` and emits ``visibility_requested``."""
+
+    visibility_requested = Signal(int, bool)
+    edited = Signal(int, str, str)  # (run id, "name" | "note", text)
+
+    def __init__(self, shown: Callable[[int], bool | None], parent: QObject | None = None):
+        super().__init__(parent)
+        self.shown = shown
+        self.records: list[RunRecord] = []
+        self._cells: list[dict[str, str]] = []
+        self._changes: dict[int, dict[str, str]] = {}
+        self.tint = QColor(255, 200, 0, 70)
+
+    def set_records(self, records: list[RunRecord]) -> None:
+        self.beginResetModel()
+        self.records = list(records)
+        self._cells = [cells(r) for r in self.records]
+        self._changes = changes(self.records)
+        self.endResetModel()
+
+    def plot_column_changed(self) -> None:
+        if self.records:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self.records) - 1, 0), [Qt.CheckStateRole])
+
+    def changed_columns(self, run_id: int) -> dict[str, str]:
+        return self._changes.get(run_id, {})
+
+    # -- Qt's model interface -----------------------------------------------------------------------
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.records)
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.DisplayRole):  # noqa: N802
+        if orientation == Qt.Horizontal and role == Qt.DisplayRole:
+            return COLUMNS[section]
+        if orientation == Qt.Horizontal and role == Qt.ToolTipRole:
+            return {"Plot": "Tick to draw the run's curves on the Training plots",
+                    "Test acc": "Accuracy on the test set when the run ended (or how it ended)",
+                    "Epochs": "Epochs trained", "Time": "Time spent training (pauses not counted)"}.get(COLUMNS[section])
+        return None
+
+    def flags(self, index):
+        base = Qt.ItemIsEnabled | Qt.ItemIsSelectable
+        column = COLUMNS[index.column()]
+        if column == "Plot":
+            return base | Qt.ItemIsUserCheckable
+        if column in EDITABLE:
+            return base | Qt.ItemIsEditable
+        return base
+
+    def data(self, index, role=Qt.DisplayRole):
+        if not index.isValid():
+            return None
+        record, text, column = self.records[index.row()], self._cells[index.row()], COLUMNS[index.column()]
+        changed = self._changes.get(record.id, {})
+        if role in (Qt.DisplayRole, Qt.EditRole):
+            return text[column]
+        if role == SORT_ROLE:
+            return sort_key(record, column, text[column])
+        if role == Qt.CheckStateRole and column == "Plot":
+            shown = self.shown(record.id)
+            return None if shown is None else (Qt.Checked if shown else Qt.Unchecked)
+        if role == Qt.ToolTipRole:
+            if column in changed:
+                return f"Changed since the run before: {changed[column]} → {text[column]}"
+            if column == "Test acc" and record.test_loss is not None:
+                return f"Test loss {record.test_loss:.4f}" + (f"\n{record.message}" if record.message else "")
+            if column == "Data":
+                return f"{text['Data']}\ncontent hash {record.dataset_hash[:12] or '?'}"
+            if column in ("Name", "Note"):
+                return f"Double-click to edit the run's {column.lower()}"
+            return text[column] or None
+        if role == Qt.FontRole and column in changed:
+            font = QFont()
+            font.setBold(True)
+            return font
+        if role == Qt.BackgroundRole and column in changed:
+            return self.tint
+        if role == Qt.TextAlignmentRole and column in ("#", "Batch", "Epochs", "Seed", "Test acc", "Time"):
+            return int(Qt.AlignRight | Qt.AlignVCenter)
+        return None
+
+    def setData(self, index, value, role=Qt.EditRole) -> bool:  # noqa: N802
+        record, column = self.records[index.row()], COLUMNS[index.column()]
+        if role == Qt.CheckStateRole and column == "Plot":
+            checked = (value.value if hasattr(value, "value") else int(value)) == Qt.Checked.value
+            self.visibility_requested.emit(record.id, checked)
+            return True
+        if role == Qt.EditRole and column in EDITABLE:
+            self.edited.emit(record.id, EDITABLE[column], str(value).strip())
+            return True
+        return False
+
+
+# -- a race: one network, the same seed, several recipes in a row ---------------------------------------
+class Race(QObject):
+    """Trains ``variants`` one after another (each a new run from the same seed), then puts the
+    learner's own settings back. Stop (or an error) ends the race."""
+
+    message = Signal(str)
+    ended = Signal()
+
+    def __init__(self, state: AppState, controller: TrainingController, recorder: RunRecorder,
+                 parent: QObject | None = None):
+        super().__init__(parent)
+        self.state, self.controller, self.recorder = state, controller, recorder
+        self._queue: list[tuple[str, TrainSettings]] = []
+        self._original: TrainSettings | None = None
+        self._current = ""
+        self._done: list[str] = []
+        self._total = 0
+        self._next_timer = QTimer(self)  # the next run starts once everyone has heard this one end
+        self._next_timer.setSingleShot(True)
+        self._next_timer.setInterval(0)
+        self._next_timer.timeout.connect(self._start_next)
+        state.training_finished.connect(self._on_finished)
+        controller.run_started.connect(self._on_run_started)
+
+    @property
+    def running(self) -> bool:
+        return self._original is not None
+
+    def start(self, variants: list[tuple[str, TrainSettings]]) -> None:
+        self._queue, self._original = list(variants), self.state.settings
+        self._done, self._total = [], len(variants)
+        self._start_next()
+
+    def _start_next(self) -> None:
+        if not self._queue:
+            self._end(f"Race done: {', '.join(self._done)} overlaid on the plots, each from seed "
+                      f"{self._original.seed}.")
+            return
+        self._current, settings = self._queue.pop(0)
+        self.state.set_settings(settings)
+        self.controller.reset_weights()  # a new run from the seed, whatever was trained before
+        if not self.controller.start():
+            self._end(f"The race stopped: {self._current} could not train (the Training panel says why).")
+
+    def _on_run_started(self, run) -> None:
+        if self.running:
+            self.recorder.annotate(run.number, f"race {len(self._done) + 1}/{self._total}: {self._current}")
+
+    def _on_finished(self, reason: str) -> None:
+        if not self.running:
+            return
+        self._done.append(self._current + (" (diverged)" if reason == "nan" else ""))
+        if reason in ("completed", "early_stopping", "nan"):
+            self._next_timer.start()
+        else:
+            self._end(f"The race stopped after {len(self._done)} of {self._total} runs.")
+
+    def cancel(self) -> None:
+        if self.running:
+            self._queue.clear()
+
+    def _end(self, text: str) -> None:
+        original, self._original, self._queue = self._original, None, []
+        if original is not None:
+            self.state.set_settings(original)  # the learner's own recipe again (Train starts afresh)
+        self.message.emit(text)
+        self.ended.emit()
+
+
+def race_variants(kind: str, text: str, settings: TrainSettings, train_count: int | None) -> list[tuple[str, TrainSettings]]:
+    """The race's runs from the learner's list (``"sgd, adam"`` or ``"0.001, 0.01"``); ValueError in words."""
+    items = [item for item in re.split(r"[,\s;]+", text.strip()) if item]
+    if kind == "optimizers":
+        unknown = [item for item in items if item.lower() not in OPTIMIZERS]
+        if unknown:
+            raise ValueError(f"“{unknown[0]}” is not an optimizer here: race {', '.join(OPTIMIZERS)}.")
+        variants = [(item.lower(), replace(settings, optimizer=item.lower())) for item in items]
+    else:
+        variants = []
+        for item in items:
+            try:
+                rate = float(item)
+            except ValueError:
+                raise ValueError(f"“{item}” is not a learning rate: write numbers such as 0.001, 0.01.") from None
+            if not math.isfinite(rate) or rate <= 0:
+                raise ValueError(f"A learning rate must be above 0 (got {item}).")
+            variants.append((f"lr={rate:g}", replace(settings, learning_rate=rate)))
+    names = [name for name, _ in variants]
+    if len(set(names)) < 2:
+        raise ValueError(f"A race needs at least two different {kind}, separated by commas.")
+    for name, variant in variants:
+        errors = settings_errors(variant, train_count)
+        if errors:
+            raise ValueError(f"{name}: {errors[0]}")
+    return variants
+
+
+# -- the panel ------------------------------------------------------------------------------------------------
+class RunsPanel(QWidget):
+    """``runsTable`` and its buttons, the time machine (``timeMachineSlider``) and the race.
+
+    ``plots`` is the Training panel's ``TrainingPlots`` (the Plot column is off without it).
+    The panel owns the ``RunRecorder`` that fills ``history``; ``shutdown()`` finishes its writes
+    and closes the history.
+    """
+
+    def __init__(self, state: AppState, controller: TrainingController, history: RunHistory,
+                 plots=None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("runsPanel")
+        self.state, self.controller, self.history, self.plots = state, controller, history, plots
+        self.recorder = RunRecorder(state, controller, history, parent=self)
+        self.race = Race(state, controller, self.recorder, parent=self)
+        self.confirm: Callable[[str], bool] = self._ask  # tests answer for the learner
+        self.problem = history.problem
+        self._records: dict[int, RunRecord] = {}
+        self._time_machine_run: int | None = None
+        self._build()
+        self.recorder.recorded.connect(lambda _: self.refresh())
+        self.recorder.failed.connect(self._say_problem)
+        self.race.message.connect(self._say)
+        self.race.ended.connect(self._update_controls)
+        state.training_started.connect(self._update_controls)
+        state.training_finished.connect(lambda _: self._update_controls())
+        if plots is not None:
+            plots.runs_changed.connect(self.table.plot_column_changed)
+        self.refresh()
+        if self.problem:
+            self._say_problem(self.problem)
+
+    # -- construction -----------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.summary = QLabel()
+        self.summary.setObjectName("runsSummary")
+        self.summary.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+
+        self.table = RunsTable(self._shown, self)
+        self._tint_from_palette()
+        self.table.visibility_requested.connect(self.set_shown)
+        self.table.edited.connect(self._on_edited)
+        self.sorted = QSortFilterProxyModel(self)
+        self.sorted.setSourceModel(self.table)
+        self.sorted.setSortRole(SORT_ROLE)
+        self.view = QTableView()
+        self.view.setObjectName("runsTable")
+        self.view.setModel(self.sorted)
+        self.view.setSortingEnabled(True)
+        self.view.sortByColumn(COLUMNS.index("#"), Qt.DescendingOrder)  # newest first
+        self.view.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.ExtendedSelection)
+        self.view.setEditTriggers(QAbstractItemView.DoubleClicked | QAbstractItemView.EditKeyPressed)
+        self.view.setAlternatingRowColors(True)
+        self.view.setWordWrap(False)
+        self.view.verticalHeader().hide()
+        self.view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        self.view.setTextElideMode(Qt.ElideRight)
+        header = self.view.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.Interactive)  # fitted to the runs at each refresh
+        header.setStretchLastSection(True)  # the note takes what is left
+        header.setHighlightSections(False)
+        self.view.selectionModel().selectionChanged.connect(lambda *_: self._on_selection())
+
+        def button(text, name, slot, tip):
+            b = QPushButton(text)
+            b.setObjectName(name)
+            b.setToolTip(tip)
+            b.clicked.connect(slot)
+            return b
+
+        self.train_again_button = button("Train again", "trainAgainButton", self.train_again_selected,
+                                         "Restore this run's network and recipe and train it afresh "
+                                         "(the same seed gives the same curves, bit for bit)")
+        self.delete_button = button("Delete", "deleteRunsButton", self.delete_selected,
+                                    "Delete the selected runs from the history")
+        self.export_button = button("Export CSV…", "exportRunsButton", self.export_selected,
+                                    "Write the selected runs' curves (every batch and epoch) to a CSV file")
+        self.cap_spin = QSpinBox()
+        self.cap_spin.setObjectName("weightsCapSpin")
+        self.cap_spin.setRange(1, 100_000)
+        self.cap_spin.setSuffix(" MB")
+        self.cap_spin.setValue(max(1, round(self.history.cap_bytes / 2**20)))
+        self.cap_spin.setToolTip("Weights kept per run for the time machine: past this, older epochs are "
+                                 "thinned (the first and the last are always kept)")
+        self.cap_spin.editingFinished.connect(self._on_cap_changed)
+        actions = QHBoxLayout()
+        actions.setSpacing(6)
+        for b in (self.train_again_button, self.delete_button, self.export_button):
+            actions.addWidget(b)
+        actions.addStretch(1)
+        actions.addWidget(QLabel("Weights kept per run:"))
+        actions.addWidget(self.cap_spin)
+
+        self.slider = QSlider(Qt.Horizontal)
+        self.slider.setObjectName("timeMachineSlider")
+        self.slider.setPageStep(1)
+        self.slider.setTickPosition(QSlider.TicksBelow)
+        self.slider.setToolTip("Slide over the run's epochs: Evaluate, Draw and Inside show the network "
+                               "as it was at the end of that epoch (0: its random start)")
+        self.slider.valueChanged.connect(self._on_slider)
+        self.epoch_label = QLabel()
+        self.epoch_label.setObjectName("timeMachineLabel")
+        self.epoch_label.setMinimumWidth(self.fontMetrics().horizontalAdvance("Epoch 888 of 888") + 8)
+        self._slider_timer = QTimer(self)
+        self._slider_timer.setSingleShot(True)
+        self._slider_timer.setInterval(TIME_MACHINE_DELAY_MS)
+        self._slider_timer.timeout.connect(self._apply_slider)
+        machine = QHBoxLayout()
+        machine.setSpacing(6)
+        machine.addWidget(QLabel("Time machine:"))
+        machine.addWidget(self.slider, 1)
+        machine.addWidget(self.epoch_label)
+
+        self.race_kind = QComboBox()
+        self.race_kind.setObjectName("raceKindCombo")
+        self.race_kind.addItems(list(RACES))
+        self.race_kind.currentTextChanged.connect(lambda kind: self.race_values.setText(RACES[kind]))
+        self.race_values = QLineEdit(RACES["optimizers"])
+        self.race_values.setObjectName("raceValuesEdit")
+        self.race_values.setToolTip("What the runs of the race differ in, separated by commas")
+        self.race_button = button("Race", "raceButton", self.start_race,
+                                  "Train the current network with the same seed under each of these, one "
+                                  "after another, overlaid on the plots")
+        race = QHBoxLayout()
+        race.setSpacing(6)
+        race.addWidget(QLabel("Race:"))
+        race.addWidget(self.race_kind)
+        race.addWidget(self.race_values, 1)
+        race.addWidget(self.race_button)
+
+        self.message = QLabel()
+        self.message.setObjectName("runsMessage")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextSelectableByMouse)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.setSpacing(6)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.view, 1)
+        layout.addLayout(actions)
+        layout.addLayout(machine)
+        layout.addLayout(race)
+        layout.addWidget(self.message)
+
+    # -- queries (what a test reads) ----------------------------------------------------------------------
+    def run_ids(self) -> list[int]:
+        """The runs as listed, top to bottom."""
+        return [self._id_at(row) for row in range(self.sorted.rowCount())]
+
+    def selected_ids(self) -> list[int]:
+        rows = sorted({index.row() for index in self.view.selectionModel().selectedRows()})
+        return [self._id_at(row) for row in rows]
+
+    def select(self, run_ids) -> None:
+        selection = self.view.selectionModel()
+        selection.clearSelection()
+        for row in range(self.sorted.rowCount()):
+            if self._id_at(row) in run_ids:
+                selection.select(self.sorted.index(row, 0), QItemSelectionModel.Select | QItemSelectionModel.Rows)
+                selection.setCurrentIndex(self.sorted.index(row, 1), QItemSelectionModel.NoUpdate)
+
+    def _id_at(self, row: int) -> int:
+        return self.table.records[self.sorted.mapToSource(self.sorted.index(row, 0)).row()].id
+
+    # -- refreshing ---------------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Read the runs again (a handful of rows: cheap), keeping the selection."""
+        selected = self.selected_ids() if self.table.records else []
+        try:
+            records = self.history.runs()
+        except Exception as error:  # noqa: BLE001 - a history that fails to read must not break the panel
+            self._say_problem(str(error))
+            records = []
+        self._records = {r.id: r for r in records}
+        self.table.set_records(records)
+        self.select([i for i in selected if i in self._records])
+        self._fit_columns()
+        kept = sum(r.snapshot_bytes for r in records)
+        count = f"{len(records)} run" + ("" if len(records) == 1 else "s")
+        self.summary.setText(f"<b>Runs</b> · {count} kept · {kept / 2**20:.1f} MB of weights · "
+                             "highlighted: what changed since the run before")
+        self.summary.setToolTip(str(self.history.path))
+        self._on_selection()
+
+    def _fit_columns(self) -> None:
+        """Each column as wide as its contents, at most ``MAX_COLUMN_WIDTH`` (the note stretches)."""
+        self.view.resizeColumnsToContents()
+        for column in range(len(COLUMNS) - 1):
+            if self.view.columnWidth(column) > MAX_COLUMN_WIDTH:
+                self.view.setColumnWidth(column, MAX_COLUMN_WIDTH)
+
+    def _on_selection(self) -> None:
+        ids = self.selected_ids()
+        run_id = ids[0] if len(ids) == 1 else None
+        if run_id != self._time_machine_run or run_id is None:
+            self._time_machine_run = run_id
+            record = self._records.get(run_id)
+            epochs = record.snapshot_epochs if record is not None else []
+            self.slider.blockSignals(True)
+            self.slider.setRange(0, max(len(epochs) - 1, 0))
+            self.slider.setValue(max(len(epochs) - 1, 0))
+            self.slider.blockSignals(False)
+            self._label_epoch()
+        self._update_controls()
+
+    def _label_epoch(self) -> None:
+        record = self._records.get(self._time_machine_run)
+        if record is None or not record.snapshot_epochs:
+            self.epoch_label.setText("—")
+            return
+        epoch = record.snapshot_epochs[self.slider.value()]
+        self.epoch_label.setText(f"Epoch {epoch} of {record.snapshot_epochs[-1]}")
+        self.epoch_label.setToolTip("Weights kept for epochs " + ", ".join(map(str, record.snapshot_epochs)))
+
+    def _update_controls(self) -> None:
+        busy = self.controller.is_busy or self.state.is_training or self.race.running
+        ids = self.selected_ids()
+        recording = self.recorder.history_id(self.recorder.recording) if self.recorder.recording else None
+        one = len(ids) == 1
+        self.train_again_button.setEnabled(one and not busy)
+        self.delete_button.setEnabled(bool(ids) and recording not in ids and not self.race.running)
+        self.export_button.setEnabled(bool(ids))
+        record = self._records.get(self._time_machine_run)
+        self.slider.setEnabled(one and not busy and record is not None and len(record.snapshot_epochs) > 1)
+        self.race_button.setEnabled(not busy)
+        self.race_button.setText("Racing…" if self.race.running else "Race")
+
+    # -- show / hide on the plots ------------------------------------------------------------------------------
+    def _plot_key(self, run_id: int):
+        """The run's key in ``plots.runs``: its session number if it trained in this session, else ``#id``."""
+        return self.recorder.session_numbers().get(run_id, f"#{run_id}")
+
+    def _shown(self, run_id: int) -> bool | None:
+        if self.plots is None:
+            return None
+        curves = self.plots.runs.get(self._plot_key(run_id))
+        return curves is not None and curves.visible
+
+    def set_shown(self, run_id: int, shown: bool) -> None:
+        """Draw the run's curves on the Training plots (from its record if they are not there) or hide them."""
+        if self.plots is None or run_id not in self._records:
+            return
+        key = self._plot_key(run_id)
+        if key not in self.plots.runs:
+            if not shown:
+                return
+            self._draw_from_history(key, self._records[run_id])
+        self.plots.set_run_visible(key, shown)
+        self.table.plot_column_changed()
+
+    def _draw_from_history(self, key, record: RunRecord) -> None:
+        curves = self.history.curves(record.id)
+        label = record_label(record)
+        plots = self.plots
+        plots.add_run(key, label, f"from the history, {record.epochs_done} epochs")
+        b = curves.batches
+        if len(b):
+            plots.add_batches(key, label, b[:, 0], b[:, 3], b[:, 4])
+        for i in range(len(curves.epoch_numbers)):
+            plots.add_epoch(key, label, float(curves.epochs[i, 0]), curves.epoch_logs(i))
+        plots.redraw(force=True)
+        plots.fit_ended()  # the x axis takes in the run drawn
+
+    # -- the learner's edits -----------------------------------------------------------------------------------------
+    def _on_edited(self, run_id: int, what: str, text: str) -> None:
+        if what == "name":
+            self.rename(run_id, text)
+        else:
+            self.set_note(run_id, text)
+
+    def rename(self, run_id: int, name: str) -> None:
+        self._write(lambda: self.history.rename(run_id, name))
+
+    def set_note(self, run_id: int, note: str) -> None:
+        self._write(lambda: self.history.set_note(run_id, note))
+
+    def delete_selected(self) -> None:
+        ids = self.selected_ids()
+        if not ids:
+            return
+        what = f"run #{ids[0]}" if len(ids) == 1 else f"these {len(ids)} runs"
+        if self.confirm(f"Delete {what} from the history? Their curves and weights are removed for good."):
+            self.delete(ids)
+
+    def delete(self, run_ids) -> None:
+        recording = self.recorder.history_id(self.recorder.recording) if self.recorder.recording else None
+        run_ids = [i for i in run_ids if i != recording]  # the run being recorded is not deleted under it
+        if self.plots is not None:
+            for run_id in run_ids:
+                self.plots.remove_run(self._plot_key(run_id))
+        self._write(lambda: self.history.delete(run_ids))
+
+    def export_selected(self, path: str | Path | None = None) -> Path | None:
+        ids = self.selected_ids()
+        if not ids:
+            return None
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Export the runs' curves", "runs.csv", "CSV files (*.csv)")
+            if not path:
+                return None
+        try:
+            written = self.history.export_csv(sorted(ids), path)
+        except (OSError, ValueError) as error:
+            self._say_problem(f"The curves could not be exported: {error}")
+            return None
+        self._say(f"Curves of {len(ids)} run{'s' if len(ids) > 1 else ''} written to {written}.")
+        return written
+
+    def _on_cap_changed(self) -> None:
+        cap = self.cap_spin.value() * 2**20
+        if cap != self.history.cap_bytes:
+            self._write(lambda: self.history.set_cap_bytes(cap))
+
+    def _write(self, change) -> None:
+        try:
+            change()
+        except Exception as error:  # noqa: BLE001 - a failed write is said, never a crash
+            self._say_problem(str(error))
+        self.refresh()
+
+    # -- train again -----------------------------------------------------------------------------------------------
+    def train_again_selected(self) -> bool:
+        ids = self.selected_ids()
+        return len(ids) == 1 and self.train_again(ids[0])
+
+    def train_again(self, run_id: int) -> bool:
+        """Restore the run's network and recipe (epochs: as many as it trained) and train it from its seed."""
+        record = self._records.get(run_id)
+        if record is None or self.controller.is_busy:
+            return False
+        problem = self._dataset_problem(record)
+        layers, settings = record_layers(record), record_settings(record)
+        if problem is None and (layers is None or settings is None):
+            problem = f"Run #{run_id}'s network or recipe cannot be read by this version."
+        if problem:
+            self._say_problem(problem)
+            return False
+        self.state.set_layers(layers)
+        self.state.set_settings(replace(settings, epochs=max(record.epochs_done, 1)))
+        self.controller.reset_weights()  # a new run, seeded now: nothing runs in between
+        if not self.controller.start():
+            self._say_problem(f"Run #{run_id} cannot train again here (the Training panel says why).")
+            return False
+        self._say(f"Training run #{run_id} again from seed {settings.seed}.")
+        return True
+
+    def _dataset_problem(self, record: RunRecord) -> str | None:
+        if self.state.dataset is None:
+            return "No dataset is open."
+        if record.dataset_hash and record.dataset_hash != self.recorder.dataset_hash():
+            return (f"Run #{record.id} trained on “{record.dataset_name}” (other digits than the open dataset): "
+                    "open that dataset first (File > Open dataset…).")
+        return None
+
+    # -- the time machine --------------------------------------------------------------------------------------------
+    def _on_slider(self) -> None:
+        self._label_epoch()
+        self._slider_timer.start()
+
+    def _apply_slider(self) -> None:
+        record = self._records.get(self._time_machine_run)
+        if record is not None and record.snapshot_epochs:
+            self.show_epoch(record.id, record.snapshot_epochs[self.slider.value()])
+
+    def show_epoch(self, run_id: int, epoch: int) -> bool:
+        """Make the run's weights at the end of ``epoch`` the app's current model (Evaluate,
+        Draw and Inside follow ``state.model``), and evaluate them on the test set."""
+        record = self._records.get(run_id)
+        if record is None or self.controller.is_busy:
+            return False
+        problem = self._dataset_problem(record)
+        if problem:
+            self._say_problem(problem)
+            return False
+        try:
+            weights = self.history.weights_at(run_id, epoch)
+            model = model_from_record(record.model_config, weights)
+        except Exception as error:  # noqa: BLE001 - a record this version cannot rebuild
+            self._say_problem(f"Run #{run_id} at epoch {epoch} cannot be shown: {error}")
+            return False
+        finite = weights_are_finite(weights)
+        self.state.set_model(model, trained=epoch > 0, problem="" if finite else DIVERGED)
+        if finite:
+            self.state.request_evaluation()
+        self._say(f"Evaluate, Draw and Inside show run #{run_id} at the end of epoch {epoch}"
+                  + (" (its random start)" if epoch == 0 else "") + ". Train goes on from the latest weights.")
+        return True
+
+    # -- the race --------------------------------------------------------------------------------------------------------
+    def start_race(self) -> bool:
+        if self.controller.is_busy or self.race.running:
+            return False
+        dataset = self.state.dataset
+        try:
+            variants = race_variants(self.race_kind.currentText(), self.race_values.text(), self.state.settings,
+                                     None if dataset is None else len(dataset.x_train))
+        except ValueError as error:
+            self._say_problem(str(error))
+            return False
+        if self.plots is not None:  # the race alone on the plots: earlier runs hidden (tick them back)
+            for key in list(self.plots.runs):
+                self.plots.set_run_visible(key, False)
+        self._say(f"Race: {', '.join(name for name, _ in variants)}, one after another from seed "
+                  f"{self.state.settings.seed}.")
+        self.race.start(variants)
+        self._update_controls()
+        return True
+
+    # -- messages and closing --------------------------------------------------------------------------------------------
+    def _say(self, text: str) -> None:
+        self.message.setStyleSheet("")
+        self.message.setText(text)
+
+    def _say_problem(self, text: str) -> None:
+        self.message.setStyleSheet(f"color: {error_colour(self.palette())};")
+        self.message.setText(text)
+
+    def _ask(self, text: str) -> bool:
+        answer = QMessageBox.question(self, "Delete runs", text, QMessageBox.Yes | QMessageBox.Cancel,
+                                      QMessageBox.Cancel)
+        return answer == QMessageBox.Yes
+
+    def changeEvent(self, event) -> None:  # noqa: N802
+        from PySide6.QtCore import QEvent
+
+        if event.type() in (QEvent.PaletteChange, QEvent.ApplicationPaletteChange):
+            self._tint_from_palette()
+        super().changeEvent(event)
+
+    def _tint_from_palette(self) -> None:
+        """Changed settings: the palette's highlight, faint, so the text keeps its contrast."""
+        highlight = self.palette().color(QPalette.Highlight)
+        self.table.tint = QColor(highlight.red(), highlight.green(), highlight.blue(), 60)
+
+    def shutdown(self) -> None:
+        """The window closes: finish the history's last writes and close it."""
+        self.race.cancel()
+        self.recorder.close()
+        self.history.close()
