@@ -4,6 +4,7 @@
     python -m engine train --sample --epochs 3  # the bundled sample, offline
     python -m engine train --data mnist.npz --optimizer sgd --learning-rate 0.1 --save model.npz
     python -m engine train --model convnet      # section 5.1's convnet (batch 64 unless given)
+    python -m engine export-keras model.npz keras/  # R and Keras 3 scripts and the weights (engine.keras_export)
 """
 from __future__ import annotations
 
@@ -33,6 +34,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=None)
     train.add_argument("--save", metavar="PATH", help="save the trained model to this file")
     train.add_argument("--quiet", action="store_true", help="no per-epoch log")
+    export = commands.add_parser("export-keras", help="write a saved model as R and Keras 3 scripts and Keras weights")
+    export.add_argument("model_file", metavar="MODEL_FILE", help="a model saved by model.save (or train --save)")
+    export.add_argument("out_dir", metavar="OUT_DIR", help="the folder to write into (created if missing)")
+    export.add_argument("--epochs", type=int, default=5, help="what the scripts' fit uses (default: the chapter's 5)")
+    export.add_argument("--batch-size", type=int, default=128, help="default: the chapter's 128")
     return parser
 
 
@@ -119,10 +125,25 @@ def train(args) -> int:
     return 0 if network.stop_reason != "nan" else 3
 
 
+def export_keras(args) -> int:
+    """Write the R script, the Keras 3 script and the weights of a saved model (``engine.keras_export``)."""
+    from engine import keras_export
+    from engine.models import load_model
+
+    for name in ("epochs", "batch_size"):
+        if getattr(args, name) < 1:
+            raise CommandError(f"--{name.replace('_', '-')} must be a positive integer, got {getattr(args, name)}")
+    model = load_model(args.model_file)
+    recipe = keras_export.recipe_of(model, epochs=args.epochs, batch_size=args.batch_size)
+    for path in keras_export.export_keras(model, args.out_dir, recipe):
+        print(f"Wrote {path}")
+    return 0
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return train(args)
+        return export_keras(args) if args.command == "export-keras" else train(args)
     except (CommandError, ValueError, TypeError, OSError) as error:
         print("error: " + " ".join(str(error).split()), file=sys.stderr)  # one line
         return 2

@@ -127,7 +127,7 @@ def written_layers(configs, input_shape) -> tuple[list[tuple[str, list]], tuple,
     return calls, input_shape, flattened
 
 
-def _dims(data_shape, flattened, image_shape, separator: str) -> str:
+def shape_code(data_shape, flattened, image_shape, separator: str = ", ") -> str:
     """The input's sizes: ``28 * 28`` for flat images (the book's ``c(28 * 28)``), else each size."""
     if flattened is None and len(data_shape) == 1 and image_shape and data_shape[0] == math.prod(image_shape) \
             and len(image_shape) > 1:
@@ -143,7 +143,7 @@ def r_model(configs, input_shape, image_shape=(28, 28), width: int | None = None
     ``width`` (characters) breaks longer calls after a comma, the arguments lined up under the
     first one, as R code is usually wrapped."""
     calls, data_shape, flattened = written_layers(configs, input_shape)
-    dims = _dims(data_shape, flattened, image_shape, ", ")
+    dims = shape_code(data_shape, flattened, image_shape)
     lines = ["model <- keras_model_sequential() %>%"]
     for i, (class_name, args) in enumerate(calls):
         written = [f"{name} = {r_value(value)}" for name, value in args]
@@ -167,7 +167,7 @@ def python_model(configs, input_shape, image_shape=(28, 28), width: int | None =
     """The network in Python Keras, as the book's Python edition writes it (``model.add(...)``,
     the first layer with its ``input_shape``)."""
     calls, data_shape, flattened = written_layers(configs, input_shape)
-    dims = _dims(data_shape, flattened, image_shape, ", ") + ("," if len(data_shape) == 1 else "")
+    dims = shape_code(data_shape, flattened, image_shape) + ("," if len(data_shape) == 1 else "")
     lines = ["from keras import layers, models", "", "model = models.Sequential()"]
     for i, (class_name, args) in enumerate(calls):
         extra = (f"input_shape=({dims})",) if i == 0 else ()
@@ -179,7 +179,7 @@ def python_keras3_model(configs, input_shape, image_shape=(28, 28)) -> tuple[str
     """``(code, input shape)``: the network as Keras 3 builds it, ``keras.Sequential([keras.Input(
     shape=...), layers.Dense(...), ...])``, and the shape of one sample as the model takes it."""
     calls, data_shape, flattened = written_layers(configs, input_shape)
-    dims = _dims(data_shape, flattened, image_shape, ", ") + ("," if len(data_shape) == 1 else "")
+    dims = shape_code(data_shape, flattened, image_shape) + ("," if len(data_shape) == 1 else "")
     lines = ["keras.Sequential([", f"    keras.Input(shape=({dims})),"]
     lines += [f"    {python_layer(class_name, args)}," for class_name, args in calls]
     lines.append("])")
