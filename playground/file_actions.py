@@ -113,7 +113,8 @@ class FileActions:
                                    "was not loaded. Load it again when training has ended.")
         model, specs = read.model, read.specs
         if specs is not None:
-            self.state.set_layers(specs)
+            with self.state.loading():  # the file's design, not an edit to undo
+                self.state.set_layers(specs)
             self.controller.adopt_model(model, f"loaded {Path(path).name}")
         else:  # a design the Network panel cannot show: view and evaluate it, train afresh
             self.controller.forget_run()

@@ -75,6 +75,11 @@ def restore_settings(state: AppState, text) -> int:
     data = _loads(text)
     if not isinstance(data, dict):
         return 0
+    with state.loading():  # restored, not edited: nothing for the undo history
+        return _restore_settings(state, data)
+
+
+def _restore_settings(state: AppState, data: dict) -> int:
     defaults = TrainSettings()
     applied = 0
     for f in fields(TrainSettings):
@@ -118,10 +123,11 @@ def restore_layers(state: AppState, text) -> str | None:
             return unreadable
         specs.append(spec)
     before = state.layers
-    state.set_layers(specs)  # checked by the engine as a whole below
-    if state.network_errors():
-        state.set_layers(before)
-        return unreadable
+    with state.loading():  # restored, not edited: nothing for the undo history
+        state.set_layers(specs)  # checked by the engine as a whole below
+        if state.network_errors():
+            state.set_layers(before)
+            return unreadable
     return note
 
 

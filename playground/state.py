@@ -7,6 +7,7 @@ engine's training internals: training runs in ``training_controller.py`` on a wo
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import replace
 
 import numpy as np
@@ -54,6 +55,23 @@ class AppState(QObject):
         self._evaluation: Evaluation | None = None
         self._training = False
         self._current_digit: tuple | None = None  # (28x28 float32 in [0, 1], caption)
+        self._loading = 0  # > 0 while a file or a restore (not the learner) changes the state
+
+    # ----- who makes a change -------------------------------------------------------------
+    @property
+    def is_loading(self) -> bool:
+        """True while the changes come from loading (a dataset, a model, saved settings), not from
+        the learner's hand: the undo history does not record them."""
+        return self._loading > 0
+
+    @contextmanager
+    def loading(self):
+        """``with state.loading(): state.set_layers(read.specs)``: a change that is not an edit."""
+        self._loading += 1
+        try:
+            yield
+        finally:
+            self._loading -= 1
 
     # ----- data -------------------------------------------------------------------------
     @property
@@ -62,8 +80,9 @@ class AppState(QObject):
 
     def set_dataset(self, dataset: Dataset) -> None:
         self._dataset = dataset
-        self.set_model(None)
-        self.dataset_changed.emit()
+        with self.loading():  # what the panels adjust to the new data is not the learner's edit
+            self.set_model(None)
+            self.dataset_changed.emit()
 
     # ----- network ----------------------------------------------------------------------
     @property

@@ -16,7 +16,7 @@ its guesses mean nothing, so no digit and no "100% sure" is shown for it).
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QFont, QImage, QKeySequence, QPainter, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QGridLayout,
@@ -110,6 +110,22 @@ class DrawPanel(QWidget):
         state.settings_changed.connect(self.update_prediction)
         follow_theme(self, lambda: refresh_error_styles(self))
         self.update_prediction()
+
+    def event(self, event) -> bool:
+        """Ctrl+Z here undoes a stroke, even when the window has an Undo of its own (Edit > Undo):
+        claiming the key first keeps the two from cancelling out as an ambiguous shortcut. A text
+        field inside (the pen width) still claims it for its own text before the panel does."""
+        if event.type() == QEvent.Type.ShortcutOverride and event.matches(QKeySequence.Undo):
+            event.accept()
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        if event.matches(QKeySequence.Undo):
+            self.canvas.undo()
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     # ----- layout -----------------------------------------------------------------------
     def _build_ui(self) -> None:
