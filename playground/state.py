@@ -29,6 +29,9 @@ __all__ = [
 ]
 
 
+IDLE, RUNNING, PAUSED, STOPPING, EVALUATING = "idle", "running", "paused", "stopping", "evaluating"
+PHASES = (IDLE, RUNNING, PAUSED, STOPPING, EVALUATING)
+
 class AppState(QObject):
     """Everything the learner chose and everything training produced, with change signals."""
 
@@ -53,7 +56,7 @@ class AppState(QObject):
         self._trained = False
         self._model_problem = ""
         self._evaluation: Evaluation | None = None
-        self._training = False
+        self._training_phase = IDLE  # the one record of whether a network trains (the controller's phase)
         self._current_digit: tuple | None = None  # (28x28 float32 in [0, 1], caption)
         self._loading = 0  # > 0 while a file or a restore (not the learner) changes the state
 
@@ -165,15 +168,29 @@ class AppState(QObject):
 
     # ----- training results -------------------------------------------------------------
     @property
+    def training_phase(self) -> str:
+        """``IDLE``, ``RUNNING``, ``PAUSED``, ``STOPPING`` or ``EVALUATING`` (set by the controller)."""
+        return self._training_phase
+
+    @property
     def is_training(self) -> bool:
-        return self._training
+        """True from the press of Train until the run has ended (its evaluation included)."""
+        return self._training_phase != IDLE
+
+    def set_training_phase(self, phase: str, reason: str = "completed") -> None:
+        """Move to ``phase``; leaving ``IDLE`` emits ``training_started``, coming back to it
+        ``training_finished(reason)``."""
+        if phase not in PHASES:
+            raise ValueError(f"unknown training phase {phase!r}; expected one of {', '.join(PHASES)}")
+        before, self._training_phase = self._training_phase, phase
+        if before == IDLE and phase != IDLE:
+            self.training_started.emit()
+        elif before != IDLE and phase == IDLE:
+            self.training_finished.emit(reason)
 
     def set_training(self, running: bool, reason: str = "completed") -> None:
-        self._training = running
-        if running:
-            self.training_started.emit()
-        else:
-            self.training_finished.emit(reason)
+        """``set_training_phase(RUNNING)`` or ``(IDLE, reason)``."""
+        self.set_training_phase(RUNNING if running else IDLE, reason)
 
     @property
     def model(self) -> engine.Sequential | None:

@@ -26,13 +26,12 @@ import engine
 from playground.keras_log import evaluation_line, run_label
 from playground.loss_watch import weights_are_finite
 from playground.runs import Plan, Run, plan_for
-from playground.state import AppState
+from playground.state import EVALUATING, IDLE, PAUSED, RUNNING, STOPPING, AppState  # noqa: F401 (the phases, re-exported)
 from playground.handwriting import with_training_digits
 from playground.my_digits import training_digits
 from playground.training_data import PreparedDataCache
 from playground.training_worker import EvaluationWorker, TrainingJob, TrainingWorker
 
-IDLE, RUNNING, PAUSED, STOPPING, EVALUATING = "idle", "running", "paused", "stopping", "evaluating"
 DIVERGED = ("This network diverged: its loss became NaN, so its weights are unusable. Press Reset "
             "weights in the Training panel (or lower the learning rate) and train again.")
 _STILL_RUNNING: list = []  # threads that outlived shutdown()'s timeout, kept alive until exit
@@ -58,7 +57,6 @@ class TrainingController(QObject):
     def __init__(self, state: AppState, parent: QObject | None = None):
         super().__init__(parent)
         self.state = state
-        self.phase = IDLE
         self.run: Run | None = None
         self._runs = 0
         self._worker: TrainingWorker | None = None
@@ -143,7 +141,6 @@ class TrainingController(QObject):
         worker.finished.connect(self._on_training_finished)
         self._worker = worker
         self._set_phase(RUNNING)
-        self.state.set_training(True)
         what = "continues" if plan.continues else "trains"
         epochs = f"epoch {plan.first}" if plan.first == plan.last else f"epochs {plan.first} to {plan.last}"
         self.message.emit(f"Run {run.number} {what}: {epochs}")  # replaces what the last run left there
@@ -221,7 +218,7 @@ class TrainingController(QObject):
                 _STILL_RUNNING.append((thread, worker))
         self._jobs.clear()
         self._worker = None
-        self.phase = IDLE
+        self._set_phase(IDLE, "stopped")
 
     # -- evaluation ------------------------------------------------------------------------------
     @Slot()
@@ -321,8 +318,7 @@ class TrainingController(QObject):
     @Slot(str)
     def _on_training_finished(self, reason: str) -> None:
         self._worker = None
-        self._set_phase(IDLE)
-        self.state.set_training(False, reason)
+        self._set_phase(IDLE, reason)
 
     # -- helpers ------------------------------------------------------------------------------------
     def _launch(self, worker: QObject) -> None:
@@ -370,7 +366,12 @@ class TrainingController(QObject):
         """Plot position in epochs of data seen: fractional for batches, whole at epoch ends."""
         return self._fit_base + (epoch - self._fit_initial_epoch) + np.asarray(batch, dtype=float) / max(steps, 1)
 
-    def _set_phase(self, phase: str) -> None:
+    @property
+    def phase(self) -> str:
+        """Where training is: the state's record (``AppState.training_phase``), the only one."""
+        return self.state.training_phase
+
+    def _set_phase(self, phase: str, reason: str = "completed") -> None:
         if phase != self.phase:
-            self.phase = phase
+            self.state.set_training_phase(phase, reason)
             self.phase_changed.emit(phase)

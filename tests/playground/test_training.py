@@ -546,3 +546,24 @@ def test_the_next_runs_curves_are_made_before_train_is_pressed(qtbot, window):
     qtbot.waitUntil(lambda: plots._spare is not None and plots._spare[0] != colour)  # the next one's
     items = plots.plots["loss"].getPlotItem().listDataItems()
     assert len(items) == 2 * 4  # run 1's four curves and the spare's, nothing left behind
+
+
+def test_the_controller_and_the_state_never_disagree_about_training(qtbot, window):
+    """One record of whether a network trains: the state's phase, which the controller reads.
+    Every listener, whichever signal it hears, sees the same answer from both."""
+    controller, state = window.controller, window.state
+    seen = []
+
+    def record(signal_name):
+        return lambda *args: seen.append((signal_name, controller.phase, state.training_phase, state.is_training))
+
+    controller.phase_changed.connect(record("phase_changed"))
+    state.training_started.connect(record("training_started"))
+    state.training_finished.connect(record("training_finished"))
+    state.set_settings(epochs=1, train_size=300)
+    with qtbot.waitSignal(window.training_finished, timeout=LONG):
+        click(qtbot, window, "trainButton")
+    assert [name for name, *_ in seen].count("training_finished") == 1
+    for name, phase, state_phase, training in seen:
+        assert phase == state_phase and training == (phase != IDLE), name
+    assert seen[-1][1:] == (IDLE, IDLE, False) and not controller.is_busy
