@@ -177,6 +177,10 @@ class RunRecorder(QObject):
         """The dataset's content hash, computed once per dataset on the writer thread."""
         if dataset is None:
             return None
+        if self._closed:  # no writer thread any more: hash here
+            done: Future = Future()
+            done.set_result(dataset_hash(dataset.x_train, dataset.y_train, dataset.x_test, dataset.y_test))
+            return done
         if self._hashes is None or self._hashes[0] is not dataset:
             arrays = (dataset.x_train, dataset.y_train, dataset.x_test, dataset.y_test)
             self._hashes = (dataset, self._writer.submit(dataset_hash, *arrays))

@@ -100,6 +100,7 @@ def test_the_time_machine_shows_that_epochs_weights_and_evaluates_them(qtbot, ap
     assert state.evaluation is not None  # Evaluate shows epoch 1's network
     assert "epoch 1" in panel.message.text()
     assert panel.show_epoch(run_id, 0) and not state.trained  # its random start
+    assert panel.slider.value() == 0 and panel.epoch_label.text() == "Epoch 0 of 2"
 
 
 def test_runs_can_be_hidden_shown_deleted_and_come_back_after_a_restart(qtbot, app, tmp_path):
