@@ -35,6 +35,7 @@ from playground.background_jobs import LatestJobs
 from playground.handwriting import HandwritingError
 from playground.my_digits import my_digits_for
 from playground.panels.evaluate_panel import ConfusionMatrix
+from playground.specs import label_name
 from playground.widgets import DigitGrid, FitsShortDock, hint_label, scroll_area, wrapped_label
 from playground.widgets.theming import follow_theme, refresh_error_styles, show_error_style
 
@@ -42,6 +43,12 @@ EMPTY = ("No digits of yours yet. Draw one in the Draw panel, choose its label a
          "“Add to my digits”: your own test set, kept between sessions.")
 NO_MODEL = "Train the network (or load a model) to see how it reads your digits."
 FILE_FILTER = "Digits in MNIST's format (*.npz)"
+
+
+def name_classes(combo: QComboBox, names) -> None:
+    """Show each label in ``combo`` by its class's name (the dataset's: "0" ... "9" for MNIST)."""
+    for index in range(combo.count()):
+        combo.setItemText(index, label_name(tuple(names), index))
 
 
 def digit_combo(object_name: str, tooltip: str) -> QComboBox:
@@ -71,6 +78,9 @@ class AddToMyDigits(QWidget):
                                "your own test set, in the My digits panel")
         self.button.clicked.connect(self.add_current)
         self.combo = digit_combo("myDigitLabelCombo", "The digit you meant to draw (its label)")
+        self.state = state
+        state.dataset_changed.connect(lambda: name_classes(self.combo, state.class_names))
+        name_classes(self.combo, state.class_names)
         self.combo.activated.connect(self._choose)
         self.note = hint_label(objectName="addToMyDigitsNote")
         row = QHBoxLayout()
@@ -110,7 +120,7 @@ class AddToMyDigits(QWidget):
             show_error_style(self.note, True)
             return
         count = len(self.my_digits.digits)
-        self.note.setText(f"Added as a {label}: {count} digit{'s' if count != 1 else ''} in My digits.")
+        self.note.setText(f"Added as a {label_name(self.state.class_names, label)}: {count} digit{'s' if count != 1 else ''} in My digits.")
         show_error_style(self.note, False)
         self._label_chosen = False
         self._image = None  # added once: the button waits for the next drawing
@@ -197,6 +207,8 @@ class HandwritingPanel(FitsShortDock, QWidget):
         tools = QHBoxLayout()
         self.selected_label = QLabel("Click a digit to change it.", objectName="myDigitSelected")
         self.relabel_combo = digit_combo("relabelCombo", "The selected digit's label")
+        self.state.dataset_changed.connect(lambda: name_classes(self.relabel_combo, self.state.class_names))
+        name_classes(self.relabel_combo, self.state.class_names)
         self.relabel_button = QPushButton("Relabel", objectName="relabelButton")
         self.relabel_button.setToolTip("Give the selected digit the label on the left")
         self.relabel_button.clicked.connect(lambda: self.relabel_selected(self.relabel_combo.currentIndex()))
@@ -324,6 +336,7 @@ class HandwritingPanel(FitsShortDock, QWidget):
             self.accuracy_label.setText(f"My digits: {100 * self.score.accuracy:.0f}%")
             self.summary_label.setText(f"The network reads {right} of your {n} digit{'s' if n != 1 else ''} right. "
                                        "Click a digit to relabel or delete it; click a matrix cell to see its digits.")
+            self.confusion.set_class_names(self.state.class_names)
             self.confusion.set_matrix(self.score.confusion)
         else:
             self.accuracy_label.setText("My digits")
@@ -345,8 +358,9 @@ class HandwritingPanel(FitsShortDock, QWidget):
             readings = self.score.probabilities
         shown = np.arange(len(digits)) if only is None else only
         captions, tips = [], []
+        names = self.state.class_names
         for i in shown:
-            label = int(digits.labels[i])
+            label = label_name(names, digits.labels[i])  # its class's name: the digit itself for MNIST
             if readings is None:
                 captions.append(f"{label}")
                 tips.append(f"Your digit {i + 1}: labelled {label}")
@@ -355,8 +369,8 @@ class HandwritingPanel(FitsShortDock, QWidget):
                 captions.append(f"{label} …")
                 tips.append(f"Your digit {i + 1}: labelled {label}; the network is reading it")
                 continue
-            guess = int(np.argmax(readings[i]))
-            sure = float(readings[i, guess])
+            guess = label_name(names, int(np.argmax(readings[i])))
+            sure = float(readings[i].max())
             captions.append(f"{label} ✓" if guess == label else f"{label} → {guess}")
             tips.append(f"Your digit {i + 1}: labelled {label}; the network reads {guess} ({100 * sure:.0f}% sure)")
         self.grid.set_items(digits.images[shown], captions=captions, keys=[int(i) for i in shown], tooltips=tips)

@@ -324,3 +324,19 @@ def test_mnists_classes_are_its_digits_and_nothing_changes_on_screen(qtbot, pane
     chart.set_class_names(fashion_mnist.CLASS_NAMES)
     assert chart.on_its_side() and chart.minimumHeight() > 110  # a row per class, each name readable
     assert Dataset("x", "x", *(np.zeros((1, 28, 28), np.uint8), np.zeros(1, np.uint8)) * 2).label_names == state.class_names
+
+
+def test_my_digits_read_their_labels_by_the_datasets_class_names(qtbot, data_dir):
+    from playground.panels.handwriting_panel import AddToMyDigits, HandwritingPanel
+
+    state = AppState(data_loading.load_sample_dataset())
+    mine, add = HandwritingPanel(state), AddToMyDigits(state)
+    for widget in (mine, add):
+        qtbot.addWidget(widget)
+    mine.my_digits.add(np.zeros((28, 28), np.float32), 8)
+    assert add.combo.itemText(8) == "8" and mine.relabel_combo.itemText(8) == "8" and mine.grid.caption(0) == "8"
+    arrays = small_set()
+    state.set_dataset(Dataset("animals", "animals.npz", arrays["x_train"], arrays["y_train"], arrays["x_test"],
+                              arrays["y_test"], class_names=NAMES))
+    assert add.combo.itemText(8) == "Plane" and mine.relabel_combo.itemText(9) == "Automobile (car)"
+    assert mine.grid.caption(0) == "Plane"
