@@ -268,14 +268,13 @@ class RunHistory:
                 raise HistoryError(f"The run history cannot be written: {_reason(error)}.") from error
             try:
                 yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            try:
                 self._db.execute("COMMIT")
-            except sqlite3.Error as error:
-                self._db.execute("ROLLBACK")
-                raise HistoryError(f"The run history cannot be written: {_reason(error)}.") from error
+            except BaseException as error:
+                if self._db.in_transaction:  # (SQLite may have rolled back already, e.g. when the disk is full)
+                    self._db.execute("ROLLBACK")
+                if isinstance(error, sqlite3.Error):
+                    raise HistoryError(f"The run history cannot be written: {_reason(error)}.") from error
+                raise
 
     def _read(self, sql: str, parameters=()) -> list[tuple]:
         with self._lock:

@@ -210,3 +210,15 @@ def test_the_history_module_does_not_import_qt():
     code = "import sys, playground.run_history; print('PySide6' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_a_write_that_fails_half_way_is_undone_and_said_in_words(tmp_path):
+    history = RunHistory(tmp_path / "runs.sqlite")
+    run_id = record_run(history, epochs=1)
+    with pytest.raises(HistoryError, match="cannot be written"):
+        with history._transaction() as db:  # a batch goes in, then the next statement fails
+            db.execute("INSERT INTO batches VALUES (?, 1.5, 2, 1, 1.0, 0.5)", (run_id,))
+            db.execute("INSERT INTO no_such_table VALUES (1)")
+    assert history.curves(run_id).batches.shape == (4, 5)  # nothing of it stays
+    history.rename(run_id, "still writable")
+    assert history.runs()[0].name == "still writable"
