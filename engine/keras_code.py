@@ -158,8 +158,8 @@ def python_layer(class_name: str, args: list, extra: tuple = ()) -> str:
     """One layer in Python Keras: ``layers.Conv2D(32, (3, 3), activation="relu")``."""
     unnamed = _positional(class_name)
     order = _signature(class_name)
-    written = [python_value(value) if k < unnamed and k < len(order) and name == order[k] else f"{name}={python_value(value)}"
-               for k, (name, value) in enumerate(args)]
+    written = [python_value(value) if k < unnamed and k < len(order) and name == order[k]
+               else f"{name}={python_value(value)}" for k, (name, value) in enumerate(args)]
     return f"layers.{class_name}({', '.join([*written, *extra])})"
 
 

@@ -270,7 +270,8 @@ def load_keras_weights(model, path) -> None:
     path = Path(path)
     expected = [(layer.name, name, weight) for layer in model.layers
                 for name, weight in zip(layer.all_weight_names, layer.all_weights)]
-    weights = read_keras_weights(path, [(f"{layer}'s {name}", weight.shape) for layer, name, weight in expected])
+    wanted = [(f"the {name} of layer '{layer}'", weight.shape) for layer, name, weight in expected]
+    weights = read_keras_weights(path, wanted)
     model.set_weights([w.astype(weight.dtype, copy=False) for w, (_, _, weight) in zip(weights, expected)])
 
 

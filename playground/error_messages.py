@@ -153,3 +153,35 @@ def export_failed(folder, exc: BaseException) -> str:
         reason = getattr(exc, "strerror", None) or plain(str(exc))
         what = f"The plots could not be written to {folder}" + (f" ({reason})." if reason else ".")
     return f"{what}\n\nChoose another folder and export again."
+
+
+IMPORT_KERAS_WEIGHTS = "File > Import > Keras weights…"
+
+
+def export_keras_failed(folder, exc: BaseException) -> str:
+    """File > Export > Keras failed: nothing half-written is left (each file is written atomically)."""
+    code = getattr(exc, "errno", None)
+    if isinstance(exc, ValueError):  # the network itself cannot be exported (diverged, not for MNIST)
+        return f"{plain(str(exc)).rstrip('.')}.\n\nTrain the network again, then export it."
+    if isinstance(exc, PermissionError) or code in (errno.EACCES, errno.EPERM, errno.EROFS):
+        what = f"Neural Playground is not allowed to write in {folder}."
+    elif code in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
+        what = "The disk is full."
+    elif isinstance(exc, NotADirectoryError):
+        what = f"{folder} is a file, not a folder."
+    else:
+        reason = getattr(exc, "strerror", None) or plain(str(exc))
+        what = f"The Keras files could not be written to {folder}" + (f" ({reason})." if reason else ".")
+    return f"{what}\n\nChoose another folder and export again."
+
+
+def import_keras_weights_failed(path, exc: BaseException) -> str:
+    """File > Import > Keras weights failed: the network keeps the weights it had."""
+    what = _common_file_problem(exc, path)
+    if what is None:
+        detail = _detail(exc, path).lstrip(": ")
+        what = (f"{_name(path)} does not hold weights for the network in the Network panel"
+                + (f": {detail}." if detail else "."))
+    return (f"{what}\n\nDesign the same layers as the Keras model in the Network panel, then use "
+            f"{IMPORT_KERAS_WEIGHTS} with its weights saved as np.savez(path, *model.get_weights()). "
+            "The network you had stays as it was.")

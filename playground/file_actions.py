@@ -1,4 +1,5 @@
-"""The File menu's actions: open a dataset, save and load a model, export the plots.
+"""The File menu's actions: open a dataset, save and load a model, export the plots, and the way
+out to Keras and back (``engine.keras_export``: the book's R script, a Keras 3 script, the weights).
 
 Each action is a method that takes a path (tests call them directly); the menu's ``_ask_*``
 wrappers only add the file dialog. Opening a dataset and loading a model read the file on a
@@ -18,12 +19,15 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
+from engine import keras_export
+from engine import optimizers as engine_optimizers
 from playground import error_messages
 from playground.data_loading import load_dataset_file, load_sample_dataset, open_failed_text
 from playground.file_loading_worker import FileLoader
 from playground.model_files import ModelUnusable, read_model
 
 MODEL_FILTER = "Neural Playground model (*.npz);;All files (*)"
+KERAS_WEIGHTS_FILTER = "Keras weights, np.savez(path, *model.get_weights()) (*.npz);;All files (*)"
 
 
 class FileActions:
@@ -140,6 +144,77 @@ class FileActions:
             return []
         self.statusBar().showMessage(f"Exported {len(paths)} files to {folder}", 8000)
         return paths
+
+    def export_keras(self, folder) -> list[Path]:
+        """Write the trained network into ``folder`` as the book's R script, a Keras 3 script and
+        its weights (``engine.keras_export``), with the Optimizer panel's recipe."""
+        model = self.state.model
+        if model is None or not self.state.trained:
+            self.show_error("Nothing to export", "Train a network (or load a model) first, then export it to Keras.")
+            return []
+        if self.state.model_problem:
+            self.show_error("Nothing to export", "This network diverged and its weights are unusable. "
+                            "Press Reset weights and train again, then export it.")
+            return []
+        s = self.state.settings
+        try:
+            optimizer = engine_optimizers.get(s.optimizer, **s.optimizer_kwargs()).get_config()
+            recipe = keras_export.Recipe(optimizer, s.loss, s.epochs, s.batch_size, s.validation_split)
+            paths = keras_export.export_keras(model, folder, recipe)
+        except Exception as exc:  # noqa: BLE001 - whatever it is, the learner gets a message
+            self.show_error("Could not export to Keras", error_messages.export_keras_failed(folder, exc))
+            return []
+        self._remember_folder(paths[0])
+        self.statusBar().showMessage(f"Exported the network to Keras: {', '.join(p.name for p in paths)} "
+                                     f"in {Path(folder)}", 8000)
+        return paths
+
+    def import_keras_weights(self, path) -> bool:
+        """Start reading weights saved by Keras (``np.savez(path, *model.get_weights())``, or an
+        export) into the network of the Network panel, on a worker thread; once every array fits,
+        the network takes them and is evaluated. On any problem say why and keep the old weights.
+        Returns True when the read started; ``file_loader.finished("keras weights", ok)`` says how it ended."""
+        if self.controller.is_busy:
+            return self.show_error("Training is running", "Stop training before importing weights.")
+        dataset = self.state.dataset
+        if dataset is None:
+            return self.show_error("No dataset", "Open a dataset first: the weights are checked on its digits.")
+        try:
+            model = self.state.build_model()
+        except ValueError as exc:
+            return self.show_error("The network cannot be built",
+                                   f"{exc}\n\nFix the Network panel first: the weights go into its layers.")
+        layers = self.state.layers
+        self.statusBar().showMessage(f"Importing {Path(path).name}…")
+        self.file_loader.start("keras weights", partial(keras_export.load_keras_weights, model, path),
+                               partial(self._adopt_keras_weights, path, dataset, layers, model),
+                               partial(self._keras_weights_failed, path))
+        return True
+
+    def _adopt_keras_weights(self, path, dataset, layers, model, _loaded=None) -> bool:
+        if self.controller.is_busy or self.state.dataset is not dataset or self.state.layers != layers:
+            what = "training started" if self.controller.is_busy else "the dataset or the network changed"
+            return self.show_error("Weights not imported", f"While {Path(path).name} was being read, {what}, so "
+                                   "its weights were not used. Import them again.")
+        self.controller.adopt_model(model, f"Keras weights {Path(path).name}")
+        self.state.set_model(model, trained=True)
+        self.state.request_evaluation()
+        self._remember_folder(path)
+        self.statusBar().showMessage(f"Imported the weights of {path}; evaluating them on the test set…", 8000)
+        return True
+
+    def _keras_weights_failed(self, path, exc: Exception) -> bool:
+        return self.show_error("Could not import the weights", error_messages.import_keras_weights_failed(path, exc))
+
+    def _ask_export_keras(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export to Keras: choose a folder", self._folder())
+        if folder:
+            self.export_keras(folder)
+
+    def _ask_import_keras_weights(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import Keras weights", self._folder(), KERAS_WEIGHTS_FILTER)
+        if path:
+            self.import_keras_weights(path)
 
     def _ask_open_dataset(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open a dataset in MNIST's format (mnist.npz, or an IDX file)",

@@ -176,7 +176,7 @@ def test_weights_for_another_architecture_are_refused_naming_the_first_shape_tha
     with pytest.raises(ValueError) as refused:
         keras_export.load_keras_weights(smaller, weights)
     message = str(refused.value)
-    assert "arr_0 has shape (784, 512), but the model needs (784, 64) for dense's kernel" in message
+    assert "arr_0 has shape (784, 512), but the model needs (784, 64) for the kernel of layer 'dense'" in message
     assert str(weights) in message
     assert all(np.array_equal(a, b) for a, b in zip(smaller.get_weights(), before))  # nothing was changed
     with pytest.raises(ValueError, match="holds 4 weight arrays, but the model has 10"):
