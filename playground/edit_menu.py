@@ -1,4 +1,4 @@
-"""The Edit menu: Undo and Redo of the design and the recipe, with the platform's own keys.
+"""The Edit and Training menus: Undo and Redo with the platform's own keys; Train, Pause, Stop, Step.
 
 ``install_edit_menu(window, history)`` puts "&Edit" between File and View with ``undoAction``
 (Ctrl+Z) and ``redoAction`` (Ctrl+Shift+Z, or Ctrl+Y where that is the platform's Redo) whose
@@ -42,4 +42,16 @@ def install_edit_menu(window: QMainWindow, history: UndoHistory) -> QMenu:
 
     history.changed.connect(follow)
     follow()
+    return menu
+
+
+def install_training_menu(window: QMainWindow) -> QMenu:
+    """A "&Training" menu (before Help) with the Training panel's buttons and their keys (F5 Train,
+    F6 Pause, Shift+F5 Stop, F10 Step, as a debugger's Run menu has them): in a menu they work
+    whichever panel shows, even while the Training panel's tab is behind another."""
+    menu = QMenu("&Training", window)
+    menu.setObjectName("trainingMenu")
+    help_menu = next((a for a in window.menuBar().actions() if a.text().replace("&", "") == "Help"), None)
+    window.menuBar().insertMenu(help_menu, menu) if help_menu is not None else window.menuBar().addMenu(menu)
+    menu.addActions(window.training_panel.key_actions)
     return menu

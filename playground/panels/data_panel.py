@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from playground import tensor_text
+from playground.keys import panel_shortcut
 from playground.slicing import SliceError, batch_count, batch_range, describe_batch, select, to_r
 from playground.specs import label_name, names_are_digits
 from playground.widgets import (
@@ -85,7 +86,16 @@ class DataPanel(FitsShortDock, QWidget):
         state.dataset_changed.connect(self.refresh)
         state.digit_requested.connect(self.show_digit)
         follow_theme(self, lambda: refresh_error_styles(self))
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # a click on the digit puts the arrow keys here
+        panel_shortcut(self, Qt.Key.Key_Right, "Next digit (Data)", lambda: self.step_digit(+1))
+        panel_shortcut(self, Qt.Key.Key_Left, "Previous digit (Data)", lambda: self.step_digit(-1))
         self.refresh()
+
+    def step_digit(self, step: int) -> None:
+        """The next (+1) or previous (-1) digit of the split, on the One digit tab."""
+        index = min(max(self.digit_index.value() + step, 0), self.digit_index.maximum())
+        self.tabs.setCurrentIndex(0)
+        self.digit_index.setValue(index)
 
     # ----- building -----------------------------------------------------------------------
     def _build_split_chooser(self) -> QWidget:

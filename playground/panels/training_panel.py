@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from playground.keys import button_action, keys_text
 from playground.keras_log import (
     batch_line, epoch_header, epoch_line, epochs_note, evaluation_line, plan_call, progress_caption,
     strategy_line,
@@ -125,6 +126,11 @@ class TrainingPanel(QWidget):
         self.reset_button = button("Reset weights", "resetButton", QStyle.SP_BrowserReload,
                                    self.controller.reset_weights, "Start again from random weights (a new run)")
         self.train_button.setDefault(True)
+        self.key_actions = [button_action(self, b, keys, text, name) for b, keys, text, name in (  # IDE's keys
+            (self.train_button, "F5", "Train or continue", "trainAction"),
+            (self.pause_button, "F6", "Pause or resume training", "pauseAction"),
+            (self.stop_button, "Shift+F5", "Stop training", "stopAction"),
+            (self.step_button, "F10", "Step one batch", "stepAction"))]
         self.reason_label = QLabel()
         self.reason_label.setObjectName("trainReason")
         self.reason_label.setWordWrap(True)
@@ -347,7 +353,8 @@ class TrainingPanel(QWidget):
             self.train_button.setText(("Continue" if plan.continues else "Train") if plan.blocked else plan.button_text)
             self.train_button.setToolTip(
                 f"{plan.text}: {plan_call(plan.first, plan.last)}. Continue trains the same weights up to "
-                "the Epochs setting (Keras's initial_epoch); Train starts from random weights.")
+                "the Epochs setting (Keras's initial_epoch); Train starts from random weights "
+                f"({keys_text(self.key_actions[0].shortcut())}).")
         self.pause_button.setEnabled(phase in (RUNNING, PAUSED))
         paused = phase == PAUSED
         self.pause_button.setText("Resume" if paused else "Pause")

@@ -357,3 +357,69 @@ def test_words_for_changes_no_panel_names():
     assert describe_settings(TrainSettings(), TrainSettings(epochs=3, batch_size=64)) == "Change batch size and epochs"
     assert describe_settings(TrainSettings(), TrainSettings(train_size=0, seed=3)) == "Change random seed to 3"
     assert describe_settings(TrainSettings(train_size=9), TrainSettings()) == "Change training digits to all"
+
+
+# -- keyboard shortcuts -----------------------------------------------------------------------------
+LONG = 120_000
+
+
+def test_train_pause_stop_and_step_have_keys_that_work_from_any_panel(qtbot, window):
+    from playground.edit_menu import install_training_menu
+    from playground.training_controller import IDLE, PAUSED
+
+    install_training_menu(window)
+    show_active(qtbot, window)
+    window.docks["Training"].hide()  # as if its tab were behind another, or the panel closed
+    qtbot.waitUntil(lambda: not window.training_panel.isVisible(), timeout=10_000)
+    window.docks["Draw"].show()
+    window.panels["Draw"].clear_button.setFocus()
+    controller = window.controller
+    window.state.set_settings(epochs=1, train_size=512)
+
+    qtbot.keyClick(window, Qt.Key_F10)  # Step one batch
+    qtbot.waitUntil(lambda: controller.phase == PAUSED, timeout=LONG)
+    with qtbot.waitSignal(window.training_finished, timeout=LONG) as finished:
+        qtbot.keyClick(window, Qt.Key_F6)  # Resume: the rest of the epoch
+    assert finished.args == ["completed"]
+    qtbot.waitUntil(lambda: controller.phase == IDLE, timeout=LONG)
+
+    window.state.set_settings(epochs=200)
+    with qtbot.waitSignal(window.training_finished, timeout=LONG) as finished:
+        qtbot.keyClick(window, Qt.Key_F5)  # Continue
+        qtbot.keyClick(window, Qt.Key_F5, Qt.ShiftModifier)  # Stop, after the batch it is in
+    assert finished.args == ["stopped"]
+    qtbot.waitUntil(lambda: controller.phase == IDLE, timeout=LONG)
+    assert window.findChild(QAction, "stopAction").isEnabled() is False  # follows its button
+
+    text = shortcuts_text(window)
+    for line in ("F5\tTrain or continue", "F6\tPause or resume training", "Shift+F5\tStop training",
+                 "F10\tStep one batch", "Right\tNext digit (Data)", "Left\tPrevious digit (Data)",
+                 "Del\tClear the canvas (Draw)"):
+        assert line in text
+    assert "(F5)" in window.training_panel.train_button.toolTip()
+
+
+def test_the_arrow_keys_step_through_the_digits_in_the_data_panel(qtbot, sample_dataset):
+    from playground.panels.data_panel import DataPanel
+
+    panel = DataPanel(AppState(sample_dataset))
+    qtbot.addWidget(panel)
+    show_active(qtbot, panel)
+    panel.tabs.setCurrentIndex(1)
+    qtbot.mouseClick(panel.digit_view, Qt.LeftButton)  # a click on the digit gives the panel the keys
+    for key, index in ((Qt.Key_Right, 1), (Qt.Key_Right, 2), (Qt.Key_Left, 1), (Qt.Key_Left, 0), (Qt.Key_Left, 0)):
+        qtbot.keyClick(panel.focusWidget() or panel, key)
+        assert panel.digit_index.value() == index
+    assert panel.tabs.currentIndex() == 0  # the One digit tab shows it
+
+
+def test_delete_clears_the_canvas(qtbot):
+    from playground.panels.draw_panel import DrawPanel
+
+    panel = DrawPanel(AppState())
+    qtbot.addWidget(panel)
+    show_active(qtbot, panel)
+    drag(panel.canvas, VERTICAL)
+    panel.clear_button.setFocus()
+    qtbot.keyClick(panel.clear_button, Qt.Key_Delete)
+    assert panel.canvas.strokes == []
