@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import engine
-from engine import examples, keras_export
+from engine import examples, keras_code, keras_export
 from engine.__main__ import main
 from engine.layers import (Activation, AveragePooling2D, BatchNormalization, Conv2D, Dense, Dropout, Flatten,
                            GlobalAveragePooling2D, MaxPooling2D)
@@ -121,6 +121,23 @@ def test_integer_labels_are_not_one_hot_encoded_for_the_sparse_loss(sample):
     assert "to_categorical" not in keras_export.r_script(model, recipe)
     assert "to_categorical" not in keras_export.python_script(model, recipe)
     assert "optimizer = \"sgd\"" in keras_export.r_script(model, recipe)
+
+
+def test_the_generator_writes_what_the_book_writes_and_leaves_keras_defaults_out():
+    assert keras_code.arguments("MaxPooling2D", {"pool_size": [2, 2], "strides": [2, 2], "padding": "valid",
+                                                 "name": "max_pooling2d"}) == [("pool_size", (2, 2))]
+    assert keras_code.arguments("MaxPooling2D", {"pool_size": [2, 2], "strides": [1, 1]}) == [
+        ("pool_size", (2, 2)), ("strides", (1, 1))]
+    assert keras_code.arguments("Dense", Dense(64, use_bias=False).get_config()) == [
+        ("units", 64), ("activation", "linear"), ("use_bias", False)]
+    assert keras_code.r_value(False) == "FALSE" and keras_code.python_value(False) == "False"
+    assert keras_code.number_code(1e-07) == "1e-7" and keras_code.number_code(60000) == "60000"
+    dense = [{"class_name": "Dense", "config": {"units": 10, "activation": "softmax"}}]
+    assert keras_code.python_model(dense, (784,)).splitlines()[-1] == (
+        'model.add(layers.Dense(10, activation="softmax", input_shape=(28 * 28,)))')
+    assert keras_code.r_optimizer({"name": "RMSprop", "learning_rate": 0.001, "rho": 0.9}, always=()) == '"rmsprop"'
+    assert keras_code.r_optimizer({"name": "SGD", "learning_rate": 0.01, "nesterov": True}) == (
+        "optimizer_sgd(learning_rate = 0.01, nesterov = TRUE)")
 
 
 # -- (b) the Python script -----------------------------------------------------------------------------
@@ -307,3 +324,10 @@ def test_the_exported_script_gives_the_engines_predictions_in_keras(sample, tmp_
     assert "test accuracy: " in trained and f"Saved the weights to {tmp_path / 'keras.npy'}.trained.npz" in trained
     keras_export.load_keras_weights(model, tmp_path / "keras.npy.trained.npz")  # Keras's weights come back in
     assert np.isfinite(model.predict(examples.images(x_test[:10], kind))).all()
+
+
+def test_the_generator_and_the_export_need_no_qt():
+    code = ("import sys, engine.keras_code, engine.keras_export, engine.__main__; "
+            "assert not [m for m in sys.modules if m.startswith(('PySide6', 'playground', 'keras'))]")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

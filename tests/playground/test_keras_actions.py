@@ -11,7 +11,9 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QPushButton
 
 from engine import keras_export
+from playground.keras_code import r_code
 from playground.main_window import MainWindow
+from playground.optimizer_text import keras_calls
 from playground.state import LayerSpec, prepare_images
 
 LONG = 120_000  # ms: generous bounds for a loaded 2-core machine
@@ -56,6 +58,9 @@ def test_a_trained_network_goes_out_to_keras_and_its_weights_come_back(qtbot, wi
     assert "optimizer = optimizer_adam(learning_rate = 0.002)," in r_script  # the Optimizer panel's recipe
     assert "model %>% fit(train_images, train_labels, epochs = 1, batch_size = 64)" in r_script
     ast.parse(paths[1].read_text())
+    # one source: the Network panel's code and the Optimizer panel's call are the script's own lines
+    assert r_code(window.state.layers) in r_script
+    assert f"optimizer={keras_calls(window.state.settings)[1]}," in paths[1].read_text()
     assert "Exported the network to Keras" in window.statusBar().currentMessage()
 
     window.state.set_model(None)  # forget the trained network: the weights must come from the file
