@@ -86,11 +86,21 @@ class RunRecorder(QObject):
         """Wait until every queued write is done (tests; before reading what was just recorded)."""
         self._writer.submit(lambda: None).result(timeout)
 
+    def forget(self, history_ids) -> None:
+        """These records were deleted: nothing more is written for their runs (a Continue included)."""
+        gone = set(history_ids)
+        for number in [n for n in self._ids if self.history_id(n) in gone]:
+            del self._ids[number]
+
     def close(self) -> None:
-        """Finish the queued writes and stop the writer thread (the window is closing)."""
-        if not self._closed:
-            self._closed = True
-            self._writer.shutdown(wait=True)
+        """Finish the queued writes and stop the writer thread (the window is closing). A run
+        still training is kept as "interrupted", with every batch it reported."""
+        if self._closed:
+            return
+        if self._fit is not None:
+            self._on_training_finished("interrupted")
+        self._closed = True
+        self._writer.shutdown(wait=True)
 
     # -- controller signals (UI thread) ---------------------------------------------------------------
     @Slot(object)

@@ -661,6 +661,7 @@ class RunsPanel(QWidget):
         if self.plots is not None:
             for run_id in run_ids:
                 self.plots.remove_run(self._plot_key(run_id))
+        self.recorder.forget(run_ids)
         self._write(lambda: self.history.delete(run_ids))
 
     def export_selected(self, path: str | Path | None = None) -> Path | None:

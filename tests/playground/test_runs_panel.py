@@ -194,3 +194,39 @@ def test_a_damaged_history_is_said_and_the_panel_starts_empty(qtbot, tmp_path):
     finally:
         controller.shutdown()
         panel.shutdown()
+
+
+@pytest.mark.parametrize("said", [True, False])
+def test_closing_mid_training_keeps_the_run_with_its_batches(qtbot, app, tmp_path, said):
+    state, controller, _, panel = app
+    state.set_settings(epochs=1000)
+    with qtbot.waitSignal(controller.epoch_ended, timeout=LONG):
+        assert controller.start()
+    if not said:  # the controller may close without saying training ended
+        state.training_finished.disconnect(panel.recorder._on_training_finished)
+    controller.shutdown()  # what the window does when it closes, then each panel's shutdown()
+    panel.shutdown()
+    (record,) = RunHistory(tmp_path / "runs.sqlite").runs()
+    assert record.status == ("stopped" if said else "interrupted") and 1 <= record.epochs_done < 1000
+    assert len(RunHistory(tmp_path / "runs.sqlite").curves(record.id).batches) >= 5 * record.epochs_done
+
+
+def test_a_deleted_run_that_continues_is_not_written_again(qtbot, app):
+    state, controller, _, panel = app
+    state.set_settings(epochs=1)
+    train(qtbot, state, controller, panel)
+    panel.delete(panel.run_ids())
+    state.set_settings(epochs=2)
+    train(qtbot, state, controller, panel)  # Continue: the same run, whose record is gone
+    assert panel.run_ids() == []
+    assert panel.history._read("SELECT count(*) FROM batches") == [(0,)]  # nothing left behind
+
+
+def test_export_csv_writes_the_selected_runs(qtbot, app, tmp_path):
+    state, controller, _, panel = app
+    train(qtbot, state, controller, panel)
+    panel.select(panel.run_ids())
+    written = panel.export_selected(tmp_path / "runs.csv")
+    lines = written.read_text().splitlines()
+    assert lines[0].startswith("run,name,kind,epoch,batch,x,loss") and len(lines) == 1 + 10 + 2
+    assert "runs.csv" in panel.message.text()
