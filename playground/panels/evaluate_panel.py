@@ -141,20 +141,35 @@ class ConfusionMatrix(QWidget):
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt name)
         k, cell = len(self._matrix) or 10, self.minimum_cell()
-        left, top, right = self._margins()
+        left, top, right = self._margins(numbered=self._named())  # names up the columns give way first
         return QSize(left + right + k * cell, top + 4 + k * cell)
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt name)
-        return self.minimumSizeHint().expandedTo(QSize(360, 340))
+        k, cell = len(self._matrix) or 10, self.minimum_cell()
+        left, top, right = self._margins(numbered=False)
+        return QSize(left + right + k * cell, top + 4 + k * cell).expandedTo(QSize(360, 340))
+
+    def numbered_columns(self) -> bool:
+        """Named classes in a matrix too short for their names up the columns: the columns are
+        numbered (0 ... 9) and each row's name is followed by its number instead."""
+        if not self._named():
+            return False
+        k, line = len(self._matrix) or len(self._names), self.fontMetrics().height()
+        return self.height() - (line + 10 + self._name_width()) - 4 < k * self.minimum_cell()
 
     # ----- geometry -----------------------------------------------------------------------
-    def _margins(self) -> tuple[int, int, int]:
+    def _margins(self, numbered: bool | None = None) -> tuple[int, int, int]:
         """Space for (left labels, top labels, right accuracy column)."""
         line = self.fontMetrics().height()
         right = self.fontMetrics().horizontalAdvance("100%") + 12
-        if self._named():  # the names beside the rows and up the columns
+        if self._named():  # the names beside the rows, and up the columns unless they are numbered
+            if self.numbered_columns() if numbered is None else numbered:
+                return line + 14 + self._name_width() + self._number_width(), 2 * line + 8, right
             return line + 14 + self._name_width(), line + 10 + self._name_width(), right
         return 2 * line + 8, 2 * line + 8, right
+
+    def _number_width(self) -> int:
+        return self.fontMetrics().horizontalAdvance(f" {max(len(self._matrix), len(self._names)) - 1}") + 2
 
     def cell_rect(self, true: int, predicted: int) -> QRectF:
         k = len(self._matrix)
@@ -234,10 +249,19 @@ class ConfusionMatrix(QWidget):
     def _paint_names(self, painter: QPainter, first: QRectF) -> None:
         """Each class's name left of its row, and up its column (read from the bottom), cut with … if long."""
         k, line, width = len(self._matrix), self.fontMetrics().height(), self._name_width()
-        metrics = self.fontMetrics()
+        metrics, numbered = self.fontMetrics(), self.numbered_columns()
         for i in range(k):
             column, row = self.cell_rect(0, i), self.cell_rect(i, 0)
             name = metrics.elidedText(self.class_name(i), Qt.TextElideMode.ElideRight, width)
+            if numbered:  # "Ankle boot 9" beside the row, 9 above the column
+                number = self._number_width()
+                painter.drawText(QRectF(row.x() - number - 4, row.y(), number, row.height()),
+                                 Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, str(i))
+                painter.drawText(QRectF(row.x() - number - width - 6, row.y(), width, row.height()),
+                                 Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, name)
+                painter.drawText(QRectF(column.x(), first.y() - line - 2, column.width(), line),
+                                 Qt.AlignmentFlag.AlignCenter, str(i))
+                continue
             painter.drawText(QRectF(row.x() - width - 6, row.y(), width, row.height()),
                              Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, name)
             painter.save()

@@ -340,3 +340,20 @@ def test_my_digits_read_their_labels_by_the_datasets_class_names(qtbot, data_dir
                               arrays["y_test"], class_names=NAMES))
     assert add.combo.itemText(8) == "Plane" and mine.relabel_combo.itemText(9) == "Automobile (car)"
     assert mine.grid.caption(0) == "Plane"
+
+
+def test_a_short_confusion_matrix_numbers_its_columns_instead_of_writing_names_up_them(qtbot):
+    from playground.panels.evaluate_panel import ConfusionMatrix
+
+    matrix = ConfusionMatrix()
+    qtbot.addWidget(matrix)
+    matrix.set_matrix(np.diag(np.full(10, 100)))
+    matrix.set_class_names(fashion_mnist.CLASS_NAMES)
+    matrix.resize(matrix.sizeHint())
+    assert not matrix.numbered_columns()  # room for the names up the columns
+    matrix.resize(matrix.minimumSizeHint())
+    assert matrix.numbered_columns()  # too short: "Ankle boot 9" beside the row, 9 above the column
+    top, bottom = matrix.cell_rect(0, 0), matrix.cell_rect(9, 9)
+    assert top.top() >= 0 and bottom.bottom() <= matrix.height() and bottom.right() <= matrix.width()
+    matrix.set_class_names(tuple(str(i) for i in range(10)))  # MNIST: the digits, as always
+    assert not matrix.numbered_columns()
