@@ -60,7 +60,7 @@ from playground.state import AppState
 from playground.theme import error_colour
 from playground.training_controller import DIVERGED, TrainingController
 
-COLUMNS = ("Plot", "#", "Name", "Network", "Optimizer", "Batch", "Epochs", "Seed", "Test acc", "Time", "Note",
+COLUMNS = ("Plot", "#", "Name", "Test acc", "Network", "Optimizer", "Batch", "Epochs", "Seed", "Time", "Note",
            "Data", "Started")
 MAX_COLUMN_WIDTH = 170  # pixels: a long name or dataset is cut ("…"); its tooltip has it whole
 COMPARED = ("Network", "Optimizer", "Batch", "Epochs", "Seed", "Data")  # highlighted when changed
@@ -537,7 +537,8 @@ class RunsPanel(QWidget):
         kept = sum(r.snapshot_bytes for r in records)
         count = f"{len(records)} run" + ("" if len(records) == 1 else "s")
         self.summary.setText(f"<b>Runs</b> · {count} kept · {kept / 2**20:.1f} MB of weights · "
-                             "highlighted: what changed since the run before")
+                             "highlighted: what changed since the run before" if records else
+                             "<b>Runs</b> · none yet: every network you train is kept here")
         self.summary.setToolTip(str(self.history.path))
         self._on_selection()
 

@@ -52,6 +52,8 @@ def test_two_runs_are_listed_newest_first_with_what_changed_highlighted(qtbot, a
     train(qtbot, state, controller, panel)
     first, second = sorted(panel.run_ids())
     assert panel.run_ids() == [second, first]
+    panel.view.sortByColumn(COLUMNS.index("#"), Qt.AscendingOrder)  # a click on the header
+    assert panel.run_ids() == [first, second]
     assert cell(panel, second, "Optimizer").data() == "rmsprop lr=0.01"
     assert cell(panel, second, "Optimizer").data(Qt.FontRole).bold()  # changed since the run before
     assert "rmsprop lr=0.001 → rmsprop lr=0.01" in cell(panel, second, "Optimizer").data(Qt.ToolTipRole)
@@ -230,3 +232,19 @@ def test_export_csv_writes_the_selected_runs(qtbot, app, tmp_path):
     lines = written.read_text().splitlines()
     assert lines[0].startswith("run,name,kind,epoch,batch,x,loss") and len(lines) == 1 + 10 + 2
     assert "runs.csv" in panel.message.text()
+
+
+def test_the_weights_cap_is_a_setting_kept_in_the_history(qtbot, tmp_path):
+    state = AppState(load_sample_dataset())
+    controller = TrainingController(state)
+    panel = RunsPanel(state, controller, RunHistory(tmp_path / "runs.sqlite"))
+    qtbot.addWidget(panel)
+    try:
+        assert panel.cap_spin.value() == 100  # MB per run, the default
+        panel.cap_spin.setValue(7)
+        panel.cap_spin.editingFinished.emit()
+        assert panel.history.cap_bytes == 7 * 2**20
+    finally:
+        controller.shutdown()
+        panel.shutdown()
+    assert RunHistory(tmp_path / "runs.sqlite").cap_bytes == 7 * 2**20
