@@ -300,6 +300,7 @@ class RunHistory:
             db.execute("INSERT OR REPLACE INTO meta VALUES ('cap_bytes', ?)", (str(cap),))
             for (run_id,) in db.execute("SELECT id FROM runs").fetchall():
                 self._apply_cap(db, run_id, cap)
+        self._give_back_room()
 
     # -- recording ------------------------------------------------------------------------------------
     def start_run(self, *, name: str = "", layers: list | None = None, settings: dict | None = None,
@@ -403,6 +404,15 @@ class RunHistory:
             for table in ("batches", "epochs", "snapshots"):
                 db.executemany(f"DELETE FROM {table} WHERE run_id = ?", ids)
             db.executemany("DELETE FROM runs WHERE id = ?", ids)
+        self._give_back_room()
+
+    def _give_back_room(self) -> None:
+        """Shrink the file by the pages deleted runs and thinned snapshots left free."""
+        with self._lock:
+            try:
+                self._db.executescript("PRAGMA incremental_vacuum;")  # (execute would free one page a step)
+            except sqlite3.Error:  # only room: never worth an error
+                pass
 
     # -- reading -----------------------------------------------------------------------------------------
     def runs(self) -> list[RunRecord]:
@@ -468,6 +478,7 @@ _RUN_COLUMNS = ("id, name, note, started_at, finished_at, duration, status, mess
 def _prepare(db: sqlite3.Connection) -> None:
     """WAL journal, the tables, and runs a crash left "running" marked "interrupted". Raises
     ``sqlite3.Error`` for a file that is not a usable history (damaged, locked, a newer schema)."""
+    db.execute("PRAGMA auto_vacuum=INCREMENTAL")  # (a new file only) deleted runs give their room back
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")  # WAL: a crash keeps every committed transaction but the last few ms
     db.execute("BEGIN IMMEDIATE")  # (not executescript: it would commit after each statement)

@@ -222,3 +222,14 @@ def test_a_write_that_fails_half_way_is_undone_and_said_in_words(tmp_path):
     assert history.curves(run_id).batches.shape == (4, 5)  # nothing of it stays
     history.rename(run_id, "still writable")
     assert history.runs()[0].name == "still writable"
+
+
+def test_deleting_runs_gives_their_room_back(tmp_path):
+    path = tmp_path / "runs.sqlite"
+    history = RunHistory(path)
+    ids = [record_run(history, epochs=3, size=2000) for _ in range(3)]
+    history._read("PRAGMA wal_checkpoint(TRUNCATE)")
+    full = path.stat().st_size
+    history.delete(ids)
+    history._read("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert path.stat().st_size < full / 4
