@@ -2,6 +2,9 @@
 
     neural-playground                    # the bundled MNIST sample (works offline)
     neural-playground --data mnist.npz   # a local copy of Keras's full MNIST file
+
+Without ``--data`` the dataset open when the app last closed is reopened, and the network trained
+then comes back (``session_memory``).
 """
 from __future__ import annotations
 
@@ -44,6 +47,7 @@ def main(argv=None) -> int:
     from playground.data_loading import load_dataset_file
     from playground.error_messages import open_dataset_failed
     from playground.main_window import MainWindow
+    from playground.session_memory import SessionMemory
 
     dataset, problem = None, None
     if args.data:
@@ -55,6 +59,8 @@ def main(argv=None) -> int:
     window = MainWindow(dataset=dataset)
     window.show()
     window.greet_first_launch()
+    memory = SessionMemory(window)  # the dataset and the trained network of the last launch
+    memory.restore(reopen_dataset=not args.data)
     if problem:
         window.show_error("Could not open the dataset", problem)
     return app.exec()
