@@ -51,7 +51,7 @@ from PySide6.QtWidgets import (
 )
 
 from playground import persistence
-from playground.keras_log import format_duration, network_label, optimizer_label, run_label
+from playground.keras_log import CHAPTER_LOSS, LOSS_NAMES, format_duration, network_label, optimizer_label, run_label
 from playground.loss_watch import weights_are_finite
 from playground.run_history import RunHistory, RunRecord
 from playground.run_recorder import RunRecorder, model_from_record
@@ -95,7 +95,7 @@ def record_settings(record: RunRecord) -> TrainSettings | None:
 
 
 def record_label(record: RunRecord) -> str:
-    """What the run list beside the plots calls it: ``#12 512 relu · rmsprop lr=0.001 · bs 128``."""
+    """What the run list beside the plots calls it: ``baseline · 512 relu · rmsprop lr=0.001 · bs 128``."""
     layers, settings = record_layers(record), record_settings(record)
     label = run_label(layers, settings) if layers is not None and settings is not None else "?"
     return (f"{record.name} · " if record.name else "") + label
@@ -116,12 +116,18 @@ def cells(record: RunRecord) -> dict[str, str]:
     return {
         "Plot": "", "#": str(record.id), "Name": record.name,
         "Network": network_label(layers) if layers is not None else "?",
-        "Optimizer": optimizer_label(settings) if settings is not None else "?",
+        "Optimizer": recipe_label(settings) if settings is not None else "?",
         "Batch": str(settings.batch_size) if settings is not None else "?",
         "Epochs": str(record.epochs_done), "Seed": "" if record.seed is None else str(record.seed),
         "Data": data, "Test acc": result, "Time": duration_text(record.duration),
         "Started": time.strftime("%d %b %H:%M", time.localtime(record.started_at)), "Note": record.note,
     }
+
+
+def recipe_label(settings: TrainSettings) -> str:
+    """``rmsprop lr=0.001``, and the loss when it is not the chapter's (``sgd lr=0.01 · mse``)."""
+    label = optimizer_label(settings)
+    return label if settings.loss == CHAPTER_LOSS else f"{label} · {LOSS_NAMES.get(settings.loss, settings.loss)}"
 
 
 def duration_text(seconds: float) -> str:
@@ -146,7 +152,8 @@ def changes(records: list[RunRecord], texts: list[dict[str, str]] | None = None)
     out, previous, previous_hash = {}, None, None
     for record, mine in sorted(zip(records, texts), key=lambda pair: pair[0].id):
         changed = {} if previous is None else {c: previous[c] for c in COMPARED if mine[c] != previous[c]}
-        if previous is not None and "Data" not in changed and record.dataset_hash != previous_hash:
+        if (previous is not None and "Data" not in changed and record.dataset_hash and previous_hash
+                and record.dataset_hash != previous_hash):
             changed["Data"] = previous["Data"] + " (other digits)"
         out[record.id] = changed
         previous, previous_hash = mine, record.dataset_hash

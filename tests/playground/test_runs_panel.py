@@ -248,3 +248,20 @@ def test_the_weights_cap_is_a_setting_kept_in_the_history(qtbot, tmp_path):
         controller.shutdown()
         panel.shutdown()
     assert RunHistory(tmp_path / "runs.sqlite").cap_bytes == 7 * 2**20
+
+
+def test_what_changed_is_found_in_the_recipe_and_the_digits(tmp_path):
+    from playground.panels.runs_panel import changes
+
+    history = RunHistory(tmp_path / "runs.sqlite")
+    base = {"optimizer": "rmsprop", "learning_rate": 0.001, "batch_size": 128, "seed": 0}
+    layers = [{"units": 512, "activation": "relu", "dropout": 0.0}]
+    first = history.start_run(layers=layers, settings=base, dataset_name="MNIST", dataset_hash="a")
+    second = history.start_run(layers=layers, settings={**base, "loss": "mean_squared_error"},
+                               dataset_name="MNIST", dataset_hash="a")
+    third = history.start_run(layers=[{"units": 64, "activation": "relu", "dropout": 0.0}],
+                              settings={**base, "loss": "mean_squared_error"}, dataset_name="MNIST", dataset_hash="b")
+    found = changes(history.runs())
+    assert found[first] == {}
+    assert found[second] == {"Optimizer": "rmsprop lr=0.001"}  # now "rmsprop lr=0.001 · mse"
+    assert found[third] == {"Network": "512 relu", "Data": "MNIST (other digits)"}
