@@ -237,7 +237,12 @@ class TrainingController(QObject):
             return
         settings = self.state.settings
         try:
+            # the clone draws throwaway random weights: put the engine's generator back, or a run
+            # continued after this evaluation shuffles differently from the same seed trained in one go
+            # (the Runs panel's Train again must give the same bits)
+            rng_state = engine.backend.rng().bit_generator.state
             copy = engine.models.clone_model(model)
+            engine.backend.rng().bit_generator.state = rng_state
             copy.set_weights(model.get_weights())
             copy.compile(optimizer="rmsprop", loss=settings.loss, metrics=["accuracy"])
         except Exception as exc:  # noqa: BLE001

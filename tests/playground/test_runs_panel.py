@@ -265,3 +265,18 @@ def test_what_changed_is_found_in_the_recipe_and_the_digits(tmp_path):
     assert found[first] == {}
     assert found[second] == {"Optimizer": "rmsprop lr=0.001"}  # now "rmsprop lr=0.001 · mse"
     assert found[third] == {"Network": "512 relu", "Data": "MNIST (other digits)"}
+
+
+def test_a_run_trained_in_two_goes_is_trained_again_in_one_to_the_same_bits(qtbot, app):
+    state, controller, _, panel = app
+    state.set_settings(epochs=1)
+    train(qtbot, state, controller, panel)
+    with qtbot.waitSignal(controller.evaluated, timeout=LONG):  # Evaluate between the two goes
+        state.request_evaluation()
+    state.set_settings(epochs=2)
+    train(qtbot, state, controller, panel)  # Continue: epoch 2
+    (original,) = panel.run_ids()
+    train(qtbot, state, controller, panel, start=lambda: panel.train_again(original))
+    again = max(panel.run_ids())
+    a, b = panel.history.curves(original), panel.history.curves(again)
+    assert np.array_equal(a.batches, b.batches) and np.array_equal(a.epochs, b.epochs, equal_nan=True)
