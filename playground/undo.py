@@ -29,6 +29,7 @@ from playground.state import AppState
 from playground.undo_text import describe_layers, describe_settings, layer_key, settings_key
 
 MERGE_SECONDS = 1.5  # edits of the same field closer together than this are one undo step
+UNDO_LIMIT = 1000  # steps kept (each holds two small tuples): the oldest go first
 LAYERS, SETTINGS = "layers", "settings"
 
 
@@ -83,6 +84,7 @@ class UndoHistory(QObject):
         self.state = state
         self.stack = QUndoStack(self)
         self.stack.setObjectName("undoStack")
+        self.stack.setUndoLimit(UNDO_LIMIT)
         self._clock = clock
         self._applying = False
         self._seen = {LAYERS: state.layers, SETTINGS: state.settings}
