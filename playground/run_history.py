@@ -202,18 +202,20 @@ class RunHistory:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as error:
-            return self._in_memory(f"its folder {self.path.parent} cannot be created ({error.strerror or error})")
+            return self._in_memory(f"The run history cannot be kept: its folder {self.path.parent} cannot be "
+                                   f"created ({error.strerror or error}).")
         try:
             return self._open()
         except sqlite3.Error as error:
             reason = _reason(error)
         self._move_aside(reason)
         if self.moved_to is None:  # it could not be moved: keep it untouched, work in memory
-            return self._in_memory(reason)
+            return self._in_memory(f"The run history could not be opened ({reason}), and the file could not be "
+                                   "moved aside, so it was left as it is.")
         try:
             return self._open()
         except sqlite3.Error as error:
-            return self._in_memory(_reason(error))
+            return self._in_memory(f"{self.problem} The new history could not be opened either ({_reason(error)}).")
 
     def _open(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False)
@@ -247,9 +249,9 @@ class RunHistory:
         self.problem = (f"The run history could not be opened ({reason}). The file was kept as “{aside.name}” "
                         f"in {aside.parent}, and a new, empty history was started.")
 
-    def _in_memory(self, reason: str) -> sqlite3.Connection:
-        self.problem = (f"The run history could not be opened ({reason}), and the file could not be moved aside, "
-                        "so it was left as it is: runs are remembered only until the app closes.")
+    def _in_memory(self, what_happened: str) -> sqlite3.Connection:
+        """No file can be used: runs are kept in memory, and ``problem`` says so."""
+        self.problem = f"{what_happened} Runs are remembered only until the app closes."
         db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
         _prepare(db)
         return db

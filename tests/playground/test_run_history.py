@@ -233,3 +233,13 @@ def test_deleting_runs_gives_their_room_back(tmp_path):
     history.delete(ids)
     history._read("PRAGMA wal_checkpoint(TRUNCATE)")
     assert path.stat().st_size < full / 4
+
+
+def test_a_data_folder_that_cannot_be_made_keeps_runs_in_memory_and_says_so(tmp_path):
+    blocker = tmp_path / "data"
+    blocker.write_text("a file where the data folder should be")
+    history = RunHistory(blocker / "runs.sqlite")
+    assert "cannot be created" in history.problem and "until the app closes" in history.problem
+    record_run(history)
+    assert len(history.runs()) == 1
+    assert blocker.read_text() == "a file where the data folder should be"
