@@ -216,6 +216,11 @@ def load_mnist(path=None):
         return (data["x_train"], data["y_train"]), (data["x_test"], data["y_test"])
 
 
+def evenly(array, devices):
+    """The first rows of ``array``, as many as the devices divide (all of them on one device)."""
+    return array[:len(array) - len(array) % devices]
+
+
 def spread_over_devices():
     """Split each batch over every device when there are several (keras.distribution.DataParallel,
     with the JAX or TensorFlow backend). Call it before the model is built. Returns the device count."""
@@ -240,18 +245,24 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     (train_images, train_labels), (test_images, test_labels) = load_mnist(args.data)
-    if args.train:
-        devices = spread_over_devices()
+    devices = spread_over_devices() if args.train else 1
+    # DataParallel splits every batch evenly over the devices: a batch size and data sizes they divide
+    batch_size = -(-args.batch_size // devices) * devices
     model = build_model()
     load_weights(model, args.weights)
     if args.train:
         print(f"Training on {devices} device(s) with the {keras.backend.backend()} backend")
-        model.fit(prepare(train_images), targets(train_labels), epochs=args.epochs, batch_size=args.batch_size,
-                  validation_split=VALIDATION_SPLIT)
+        x, y = evenly(prepare(train_images), devices), evenly(targets(train_labels), devices)
+        held_out = int(len(x) * VALIDATION_SPLIT) // devices * devices  # the last ones, as validation_split
+        model.fit(x[:len(x) - held_out], y[:len(y) - held_out], epochs=args.epochs, batch_size=batch_size,
+                  validation_data=(x[len(x) - held_out:], y[len(y) - held_out:]) if held_out else None)
         if args.save:
             np.savez(args.save, *model.get_weights())
             print(f"Saved the weights to {args.save}")
-    loss, accuracy = model.evaluate(prepare(test_images), targets(test_labels), verbose=0)
+    x, y = evenly(prepare(test_images), devices), evenly(targets(test_labels), devices)
+    if len(x) < len(test_images):
+        print(f"Evaluating on {len(x)} of the {len(test_images)} test digits (a multiple of {devices} devices)")
+    loss, accuracy = model.evaluate(x, y, batch_size=batch_size, verbose=0)
     print(f"test loss: {loss:.4f}")
     print(f"test accuracy: {accuracy:.4f}")
 

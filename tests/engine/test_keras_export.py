@@ -296,6 +296,10 @@ for argv in (["--data", data], ["--data", data, "--train", "--epochs", "1", "--s
     with contextlib.redirect_stdout(io.StringIO()) as stdout:
         exported.main(argv)
     printed.append(stdout.getvalue())
+exported.spread_over_devices = lambda: 3  # as with DataParallel over 3 devices: batches they divide
+with contextlib.redirect_stdout(io.StringIO()) as stdout:
+    exported.main(["--data", data, "--train", "--epochs", "1", "--batch-size", "127"])
+printed.append(stdout.getvalue())
 print(json.dumps(printed))
 """
 
@@ -318,10 +322,11 @@ def test_the_exported_script_gives_the_engines_predictions_in_keras(sample, tmp_
     np.testing.assert_allclose(theirs, ours, rtol=1e-5, atol=1e-6)  # float32 rounding (seen: 3e-7), summed in another order
     assert np.array_equal(theirs.argmax(axis=1), ours.argmax(axis=1))
 
-    evaluated, trained = json.loads(done.stdout.splitlines()[-1])
+    evaluated, trained, on_three_devices = json.loads(done.stdout.splitlines()[-1])
     loss, accuracy = model.evaluate(examples.images(x_test[:100], kind), engine.utils.to_categorical(y_test[:100], 10))
     assert f"test loss: {loss:.4f}" in evaluated and f"test accuracy: {accuracy:.4f}" in evaluated
     assert "test accuracy: " in trained and f"Saved the weights to {tmp_path / 'keras.npy'}.trained.npz" in trained
+    assert "Evaluating on 99 of the 100 test digits (a multiple of 3 devices)" in on_three_devices
     keras_export.load_keras_weights(model, tmp_path / "keras.npy.trained.npz")  # Keras's weights come back in
     assert np.isfinite(model.predict(examples.images(x_test[:10], kind))).all()
 
