@@ -379,7 +379,7 @@ class RunsPanel(QWidget):
         self._refresh_timer = QTimer(self)  # the records change at every epoch end: redraw at most 5 times a second
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(200)
-        self._refresh_timer.timeout.connect(self.refresh)
+        self._refresh_timer.timeout.connect(self._refresh_unless_editing)
         self.recorder.recorded.connect(lambda _: self._refresh_timer.start())
         self.recorder.failed.connect(self._say_problem)
         self.race.message.connect(self._say)
@@ -548,6 +548,13 @@ class RunsPanel(QWidget):
                              "<b>Runs</b> · none yet: every network you train is kept here")
         self.summary.setToolTip(str(self.history.path))
         self._on_selection()
+
+    def _refresh_unless_editing(self) -> None:
+        """A refresh rebuilds the rows, which would close a name or note being typed: wait for it."""
+        if self.view.state() == QAbstractItemView.EditingState:
+            self._refresh_timer.start()
+        else:
+            self.refresh()
 
     def _fit_columns(self) -> None:
         """Each column as wide as its contents, at most ``MAX_COLUMN_WIDTH`` (the last one stretches).

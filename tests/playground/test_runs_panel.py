@@ -280,3 +280,16 @@ def test_a_run_trained_in_two_goes_is_trained_again_in_one_to_the_same_bits(qtbo
     again = max(panel.run_ids())
     a, b = panel.history.curves(original), panel.history.curves(again)
     assert np.array_equal(a.batches, b.batches) and np.array_equal(a.epochs, b.epochs, equal_nan=True)
+
+
+def test_a_note_being_typed_is_not_closed_by_the_next_epoch(qtbot, app):
+    state, controller, _, panel = app
+    state.set_settings(epochs=1)
+    train(qtbot, state, controller, panel)
+    (run_id,) = panel.run_ids()
+    panel.show()
+    panel.view.edit(cell(panel, run_id, "Note"))  # the learner double-clicks the note
+    assert panel.view.state() == panel.view.State.EditingState
+    panel._refresh_timer.timeout.emit()  # the refresh after an epoch of another run was written
+    assert panel.view.state() == panel.view.State.EditingState
+    assert panel._refresh_timer.isActive()  # tried again later
