@@ -11,6 +11,7 @@ from playground.data_loading import load_sample_dataset
 from playground.panels.runs_panel import COLUMNS, RunsPanel
 from playground.panels.training_panel import TrainingPanel
 from playground.run_history import RunHistory
+from playground.run_recorder import model_from_record
 from playground.state import AppState, LayerSpec
 from playground.training_controller import TrainingController
 
@@ -103,6 +104,29 @@ def test_the_time_machine_shows_that_epochs_weights_and_evaluates_them(qtbot, ap
     assert "epoch 1" in panel.message.text()
     assert panel.show_epoch(run_id, 0) and not state.trained  # its random start
     assert panel.slider.value() == 0 and panel.epoch_label.text() == "Epoch 0 of 2"
+
+
+def test_the_draw_panels_prediction_follows_the_time_machine(qtbot, app):
+    from playground.panels.draw_panel import DrawPanel
+    from playground.training_data import shaped_for
+    from tests.playground.test_draw_panel import VERTICAL, drag, settled_input
+
+    state, controller, _, panel = app
+    draw = DrawPanel(state)
+    qtbot.addWidget(draw)
+    draw.show()
+    drag(draw.canvas, VERTICAL)  # a "1"
+    digit = settled_input(draw, qtbot).reshape(1, -1)
+    train(qtbot, state, controller, panel)
+    (run_id,) = panel.run_ids()
+    shown = {}
+    for epoch in (1, 2, 1):
+        assert panel.show_epoch(run_id, epoch)
+        then = model_from_record(panel.history.run(run_id).model_config, panel.history.weights_at(run_id, epoch))
+        expected = then.predict(shaped_for(then, digit), verbose=0)[0]
+        np.testing.assert_allclose(draw.chart.probabilities(), expected, rtol=1e-6)
+        shown[epoch] = draw.chart.probabilities()
+    assert not np.allclose(shown[1], shown[2])  # two epochs, two different guesses
 
 
 def test_runs_can_be_hidden_shown_deleted_and_come_back_after_a_restart(qtbot, app, tmp_path):
