@@ -471,3 +471,35 @@ def test_a_diverged_network_is_said_so_and_loses_nothing(standalone, qtbot):
     qtbot.waitUntil(lambda: standalone.is_current("histograms"), timeout=LONG)
     last = standalone.history.entries[-1][1]
     assert [h.weights.not_finite for h in last] == [784 * 16 + 16, 16 * 10 + 10]  # counted, not binned
+
+
+def test_hovering_a_point_shows_its_digit(qtbot):
+    from PySide6.QtCore import QPoint
+    from PySide6.QtTest import QTest
+
+    from playground.panels.inside_views import EmbeddingView
+
+    view = EmbeddingView()
+    qtbot.addWidget(view)
+    view.resize(700, 500)
+    view.show()
+    qtbot.waitExposed(view)
+    rng = np.random.default_rng(24)
+    labels = rng.integers(0, 10, 200)
+    images = rng.integers(0, 256, (200, 28, 28)).astype(np.uint8)
+    xy = rng.normal(size=(200, 2)).astype(np.float32)
+    view.set_embedding(inside.Embedding(xy, labels, np.array([0.3, 0.2]), inside.EmbeddingLayer(0, "dense", 64)),
+                       images)
+    index = loneliest_point(view)
+    hovered, wiggle = [], iter(range(10**6))
+    view.hovered.connect(hovered.append)
+
+    def hover():  # the plot settles after the axis titles are set: move onto the point until it answers
+        spot = point_position(view, index) + QPoint(next(wiggle) % 2, 0)  # a move needs a new place
+        QTest.mouseMove(view.plot.viewport(), spot)
+        return bool(hovered)
+
+    qtbot.waitUntil(hover, timeout=LONG)
+    assert set(hovered) == {index}
+    np.testing.assert_array_equal(view.digit_view.values(), images[index])
+    assert view.digit_caption.text().startswith(f"test digit {index} (R: {index + 1}), label {labels[index]}")
