@@ -273,3 +273,19 @@ def test_a_weight_that_does_not_exist_is_refused_with_its_shape():
         inspect.weight_gradient_check(model, x, y, 1, "kernel", (784, 0))
     with pytest.raises(ValueError, match="no trainable weight 'gamma'"):
         inspect.weight_gradient_check(model, x, y, 1, "gamma", (0,))
+
+
+@pytest.mark.parametrize("layer", layers.names())
+def test_activations_follow_a_plain_forward_pass_for_every_layer(layer):
+    """Each registered layer, in the conformance suite's small model: one output per layer, in
+    order, each the previous one pushed through that layer as inference does."""
+    set_random_seed(7)
+    model = example_model(layers.get(layer))
+    digits = np.random.default_rng(8).normal(size=(3, *layers.get(layer).example_input_shape)).astype(np.float32)
+    outputs = inspect.activations(model, digits)
+    assert len(outputs) == len(model.layers)
+    x = digits
+    for each, out in zip(model.layers, outputs):
+        x = each(x)
+        np.testing.assert_allclose(out, x, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(outputs[-1], model.predict(digits), rtol=1e-6, atol=1e-7)
