@@ -37,12 +37,14 @@ EDGE = 2  # ink this close to the canvas edge (in canvas pixels) ran off the fra
 
 @dataclass(frozen=True)
 class Unit:
-    """One unit (or feature map) that decided: its picture, its caption and its contribution."""
+    """One unit (or feature map) that decided: its picture, its caption, its activation for this
+    drawing and its contribution to the class's score (activation x gradient)."""
 
     image: np.ndarray  # 2-D; signed for a weight template, non-negative for a feature map
     caption: str
     contribution: float
     signed: bool  # draw with a colour scale centred on zero
+    activation: float = 0.0  # a unit's output for the drawing; a feature map's mean output
 
 
 @dataclass(frozen=True)
@@ -75,8 +77,9 @@ def _deciding_units(model, outputs, gradients, count: int) -> tuple[str, tuple[U
             activation, gradient = outputs[i][0], gradients[i][0]
             share = (activation * gradient).sum(axis=(0, 1))
             for channel in np.argsort(share)[::-1][:max(1, count // len(convolutions))]:
-                maps.append(Unit(activation[:, :, channel], f"{layers[i].name} #{channel}", float(share[channel]),
-                                 signed=False))
+                picture = activation[:, :, channel]
+                maps.append(Unit(picture, f"{layers[i].name} #{channel}", float(share[channel]), signed=False,
+                                 activation=float(picture.mean())))
         return "Feature maps that decided (brightest: most active)", tuple(maps)
     first = next((i for i, layer in enumerate(layers) if layer.params), None)
     if first is None or not isinstance(layers[first], Dense) or first == len(layers) - 1:
@@ -91,9 +94,9 @@ def _deciding_units(model, outputs, gradients, count: int) -> tuple[str, tuple[U
     for unit in np.argsort(share)[::-1][:count]:
         if share[unit] <= 0:
             break  # only the units that pushed towards this class
-        chosen.append(Unit(kernel[:, unit].reshape(side), f"unit {unit}: +{share[unit]:.2f}",
-                           float(share[unit]), signed=True))
-    return f"Units of {layers[first].name} that decided (weights: red +, blue −)", tuple(chosen)
+        chosen.append(Unit(kernel[:, unit].reshape(side), f"unit {unit}: {activation[unit]:.2f}",
+                           float(share[unit]), signed=True, activation=float(activation[unit])))
+    return f"Units of {layers[first].name} that decided: weights (red +, blue −), activation", tuple(chosen)
 
 
 def _square(size: int) -> tuple[int, int]:

@@ -238,8 +238,9 @@ class WhyPanel(QWidget):
         tiles = []
         for unit in explanation.units:
             rgb = why.diverging_rgb(unit.image) if unit.signed else _grey_rgb(unit.image)
-            what = ("its weights from the 784 pixels (red: ink there excites it)" if unit.signed
-                    else "its output at each position for this drawing")
+            what = (f"its weights from the 784 pixels (red: ink there excites it). Its activation for this "
+                    f"drawing (the number under it): {unit.activation:.3f}" if unit.signed
+                    else f"its output at each position for this drawing (mean {unit.activation:.3f})")
             tiles.append((rgb, unit.caption, f"{unit.caption}: {what}. Its share of the class's score "
                                              f"(activation x gradient): {unit.contribution:+.3f}"))
         self.units.set_tiles(tiles)

@@ -54,7 +54,8 @@ def test_the_units_that_decided_are_the_first_layers_templates_with_the_largest_
     assert [unit.contribution for unit in explanation.units] == pytest.approx(share[best].tolist())
     for unit, index in zip(explanation.units, best):
         np.testing.assert_array_equal(unit.image, kernel[:, index].reshape(28, 28))
-        assert unit.signed and unit.caption == f"unit {index}: +{share[index]:.2f}"
+        assert unit.signed and unit.activation == pytest.approx(float(hidden[index]))  # shown with its activation
+        assert unit.caption == f"unit {index}: {hidden[index]:.2f}"
     np.testing.assert_allclose(explanation.saliency, seen.input_gradient[0])
 
 
@@ -72,6 +73,8 @@ def test_a_convnet_shows_each_conv_layers_feature_maps():
     names = [unit.caption.split(" #")[0] for unit in explanation.units]
     assert names == ["conv2d"] * 2 + ["conv2d_1"] * 2 + ["conv2d_2"] * 2
     assert [unit.image.shape for unit in explanation.units[::2]] == [(26, 26), (11, 11), (3, 3)]
+    for unit in explanation.units:  # a map's activation: its mean output for this drawing
+        assert unit.activation == pytest.approx(float(unit.image.mean()))
     assert all(not unit.signed and unit.image.min() >= 0 for unit in explanation.units)  # relu maps
 
 
