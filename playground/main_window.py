@@ -1,33 +1,31 @@
-"""The main window: six panels as dock widgets, the menus, and what survives a restart.
+"""The main window: the panels as dock widgets in three workspaces, the menus, and what survives a restart.
 
-Layout (draggable; View > Reset layout puts it back)::
+Workspaces (``playground.workspaces``; the bar at the top, Ctrl+1/2/3, switches them)::
 
-    +--[Data|Network|Optimizer]--+--[Training|Evaluate|Draw|My digits|Console]-+
-    |  what the chapter sets up: |  what it produces: the curves,              |
-    |  the tensors, the design,  |  the test results, your digits              |
-    |  the compile/fit recipe    |                                             |
-    +----------------------------+---------------------------------------------+
+    Train    [Data|Network|Optimizer] | [Training|Evaluate] over [Draw]
+    Learn    [Guide] over [Console]   | [Shapes|Reshape|Geometry|Gradient|Backprop]
+    Inspect  [Evaluate|My digits]     | [Inside|Runs]
 
-Two tab groups, each panel the full height of the window: at 1366x768 the Optimizer's Keras
-code, a 13-layer design with its total, the slice results and the confusion matrix of the
-full MNIST all fit without scrolling, and the Evaluate panel sits beside the Data panel it
-opens digits in. The columns keep their shares of the width when the window is resized
-(``widgets.dock_columns``).
+Each workspace keeps its own dock layout (one ``saveState`` each, saved between launches with the
+workspace that was current); View > Reset layout puts the current one back, and the chapter
+guide's buttons switch to the workspace that holds the panel they open. Every panel stays in the
+View menu: one shown from there joins the current workspace. The columns keep their shares of the
+width when the window is resized (``widgets.dock_columns``).
 
 The window owns the shared ``AppState`` and the ``TrainingController``; panels only see the
 state (and the Training panel the controller). File actions are methods (``open_dataset``,
 ``save_model``, ``load_model``, ``export_plots``) that the menu calls after a file dialog and
-tests call directly. Closing the window stops training cleanly and saves the layout, the
+tests call directly. Closing the window stops training cleanly and saves the layouts, the
 design, the recipe and the theme (``QSettings``).
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import QDockWidget, QFrame, QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
 
 import engine
-from playground import data_loading, persistence
+from playground import data_loading, persistence, workspaces
 from playground.file_actions import FileActions
 from playground.my_digits import my_digits_for
 from playground.panels.backprop_lab import BackpropLab
@@ -52,21 +50,22 @@ from playground.training_controller import TrainingController
 from playground.widgets import scroll_area
 from playground.widgets.dock_columns import ColumnShares
 from playground.widgets.status_bar import StatusBar
+from playground.widgets.workspace_bar import WorkspaceBar, arrange
 
 APP_NAME, ORGANISATION = "Neural Playground", "NeuralPlayground"
-DOCKS = (  # (title, objectName of the dock)
-    ("Network", "networkDock"), ("Optimizer", "optimizerDock"), ("Training", "trainingDock"),
-    ("Data", "dataDock"), ("Evaluate", "evaluateDock"), ("Draw", "drawDock"), ("My digits", "handwritingDock"),
-    ("Console", "consoleDock"), ("Geometry", "geometryDock"),  # the geometry lab of 2.3.5-2.3.6: plots want the width
-    ("Reshape", "reshapeDock"), ("Shapes", "shapesDock"),  # labs of section 2.3, beside the tensors they use
-    ("Gradient", "gradientDock"), ("Backprop", "backpropDock"),  # labs of section 2.4, beside the training they explain
-    ("Inside", "insideDock"),
-    ("Guide", "guideDock"),  # start here: the chapter's sections, each opening its place
+DOCKS = (  # (title, objectName of the dock), in the View menu's order; workspaces.py places them
+    ("Data", "dataDock"), ("Network", "networkDock"), ("Optimizer", "optimizerDock"),  # Train: the set-up
+    ("Training", "trainingDock"), ("Evaluate", "evaluateDock"), ("Draw", "drawDock"),  # Train: the results
+    ("Guide", "guideDock"),  # Learn: start here, the chapter's sections, each opening its place
+    ("Console", "consoleDock"),  # Learn: the book's R and NumPy on the loaded tensors
+    ("Shapes", "shapesDock"), ("Reshape", "reshapeDock"), ("Geometry", "geometryDock"),  # Learn: section 2.3
+    ("Gradient", "gradientDock"), ("Backprop", "backpropDock"),  # Learn: section 2.4
+    ("Inside", "insideDock"), ("My digits", "handwritingDock"),  # Inspect
 )
-LEFT_TABS, RIGHT_TABS = ("Data", "Network", "Optimizer", "Reshape", "Shapes", "Guide"), ("Training", "Evaluate", "Draw", "My digits", "Console", "Geometry", "Inside", "Gradient", "Backprop")
-LEFT_SHARE = 0.4  # of the width: the Network table and the Optimizer fit, the plots get the rest
+UNSCROLLED = ("Training", "Console", "Inside")  # panels that scroll (or size) themselves; the others get a scroll area
 DEFAULT_SIZE = (1400, 900)  # or the screen's free space, if smaller
-LAYOUT_VERSION = 2  # of the saved dock layout: one saved before the two tab groups is not restored
+LAYOUT_VERSION = 3  # of the saved dock layouts: one saved before the workspaces is not restored
+OLD_STATE_KEY = "window/state"  # the single layout saved before the workspaces (removed when the new ones are saved)
 
 
 def about_html() -> str:
@@ -148,7 +147,7 @@ class MainWindow(FileActions, QMainWindow):
             dock.setObjectName(name)
             panel = self.panels[title]
             # the others in a frameless scroll area: a small screen squeezes docks, not the window
-            dock.setWidget(panel if title in ("Training", "Console", "Inside") else
+            dock.setWidget(panel if title in UNSCROLLED else
                            scroll_area(panel, objectName=panel.objectName() + "Scroll", frameShape=QFrame.NoFrame))
             dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable
                              | QDockWidget.DockWidgetClosable)
@@ -160,9 +159,20 @@ class MainWindow(FileActions, QMainWindow):
         self.setDockOptions(QMainWindow.AnimatedDocks | QMainWindow.AllowNestedDocks | QMainWindow.AllowTabbedDocks)
         self.setTabPosition(Qt.AllDockWidgetAreas, QTabWidget.North)  # tabs read like a notebook's
         self.setStatusBar(StatusBar(self))  # long messages end in "…" before the dataset's name
-        self._default_layout()
-        self._default_state = self.saveState(LAYOUT_VERSION)
-        self.column_shares = ColumnShares(self, LEFT_SHARE)
+        self.workspace_bar = WorkspaceBar(self)
+        if self.menuBar().isNativeMenuBar():  # macOS: the menus leave the window, the bar stays in it
+            self.addToolBar(Qt.TopToolBarArea, self.workspace_bar)
+        else:  # in the menu bar's row: the docks keep the height (Draw's canvas fits under Training at 768)
+            self.menuBar().setCornerWidget(self.workspace_bar, Qt.TopRightCorner)
+        self.workspace_bar.switched.connect(self.switch_workspace)
+        self.workspace = workspaces.DEFAULT  # the current workspace's name
+        self._layouts: dict[str, QByteArray] = {}  # each workspace's saved dock state, when it has one
+        self._shares: dict[str, float | None] = {}  # each workspace's left column share, once known
+        screen = self.screen().availableGeometry()
+        self.resize(min(DEFAULT_SIZE[0], screen.width()), min(DEFAULT_SIZE[1], screen.height()))
+        self.column_shares = ColumnShares(self, None)
+        self._arrange(self.workspace)
+        self.workspace_bar.show_current(self.workspace)
         self._build_menus()
         self.dataset_label = QLabel()
         self.dataset_label.setObjectName("datasetStatus")
@@ -182,30 +192,58 @@ class MainWindow(FileActions, QMainWindow):
         if problem:
             self.show_error("No dataset", problem + "\nUse File > Open dataset… to open an mnist.npz.")
 
-    # -- layout -------------------------------------------------------------------------------------
-    def _default_layout(self) -> None:
-        d = self.docks
-        for dock in d.values():
-            dock.setFloating(False)
-            dock.show()
-        for area, tabs in ((Qt.LeftDockWidgetArea, LEFT_TABS), (Qt.RightDockWidgetArea, RIGHT_TABS)):
-            self.addDockWidget(area, d[tabs[0]])
-            for before, after in zip(tabs, tabs[1:]):
-                self.tabifyDockWidget(d[before], d[after])
-        d["Network"].raise_()
-        d["Training"].raise_()
-        screen = self.screen().availableGeometry()
-        width, height = min(DEFAULT_SIZE[0], screen.width()), min(DEFAULT_SIZE[1], screen.height())
-        self.resize(width, height)
-        self.resizeDocks([d["Network"], d["Training"]], [round(LEFT_SHARE * width), round((1 - LEFT_SHARE) * width)],
-                         Qt.Horizontal)
+    # -- layout and workspaces ----------------------------------------------------------------------
+    def _arrange(self, name: str) -> None:
+        """Lay workspace ``name`` out as its default says (its columns get their default shares)."""
+        workspace = workspaces.named(name)
+        arrange(self, workspace, self.docks)
+        self.column_shares.share = workspace.columns[0].share if len(workspace.columns) > 1 else None
+        self._apply_shares()
+
+    def _enter(self, name: str) -> None:
+        """Show workspace ``name`` as it was left (its saved dock state), or as its default."""
+        self.workspace = workspaces.named(name).name
+        self.workspace_bar.show_current(self.workspace)
+        saved = self._layouts.get(self.workspace)
+        for dock in self.docks.values():  # a dock the saved state does not know stays out of the way
+            dock.hide()
+        if saved is not None and self.restoreState(saved, LAYOUT_VERSION):
+            self.column_shares.share = self._shares.get(self.workspace)  # None: measured at the next resize
+            self._apply_shares()
+        else:  # never arranged, damaged, or saved by an older version
+            self._layouts.pop(self.workspace, None)
+            self._arrange(self.workspace)
+
+    def _apply_shares(self) -> None:
+        """The columns' shares now, and again once Qt has laid the workspace's docks out."""
+        self.column_shares.apply()
+        QTimer.singleShot(0, self.column_shares, self.column_shares.apply)  # a timer that dies with the window
+
+    def switch_workspace(self, name: str) -> None:
+        """Keep the current workspace's layout, then show workspace ``name`` as it was left."""
+        name = workspaces.named(name).name
+        if name == self.workspace:
+            self.workspace_bar.show_current(name)
+            return
+        self._layouts[self.workspace] = self.saveState(LAYOUT_VERSION)
+        self._shares[self.workspace] = self.column_shares.share
+        self._enter(name)
 
     def reset_layout(self) -> None:
-        self.restoreState(self._default_state, LAYOUT_VERSION)
-        for dock in self.docks.values():
-            dock.show()
-        self.column_shares.share = LEFT_SHARE
-        self.column_shares.apply()
+        """View > Reset layout: the current workspace as its default says."""
+        self._layouts.pop(self.workspace, None)
+        self._arrange(self.workspace)
+
+    def show_panel(self, title: str) -> None:
+        """Bring panel ``title`` into view: in the current workspace if it is there (or belongs
+        there), else in the workspace that holds it."""
+        dock = self.docks[title]
+        if dock.isHidden():
+            home = workspaces.home_of(title, self.workspace)
+            if home is not None and home != self.workspace:
+                self.switch_workspace(home)
+        dock.show()
+        dock.raise_()
 
     # -- menus ---------------------------------------------------------------------------------------
     def _build_menus(self) -> None:
@@ -237,6 +275,9 @@ class MainWindow(FileActions, QMainWindow):
         self.dark_action = action(view_menu, "&Dark theme", self.set_dark_theme, None, "darkThemeAction")
         self.dark_action.setCheckable(True)
         action(view_menu, "&Reset layout", self.reset_layout, None, "resetLayoutAction")
+        view_menu.addSeparator()
+        for a in self.workspace_bar.actions_by_name.values():  # the bar's actions, with their shortcuts
+            view_menu.addAction(a)
 
         help_menu = self.menuBar().addMenu("&Help")
         action(help_menu, "&Chapter guide", self.show_guide, QKeySequence.HelpContents, "chapterGuideAction")
@@ -249,8 +290,7 @@ class MainWindow(FileActions, QMainWindow):
         self.dark_action.setChecked(bool(dark))
 
     def show_guide(self) -> None:
-        self.docks["Guide"].show()
-        self.docks["Guide"].raise_()
+        self.show_panel("Guide")
 
     def greet_first_launch(self) -> None:
         """On the very first launch, open the chapter guide (the app's starting point)."""
@@ -269,8 +309,7 @@ class MainWindow(FileActions, QMainWindow):
         title = next((t for t, panel in self.panels.items() if panel.objectName() == place.panel), None)
         if title is None:
             return False
-        self.docks[title].show()
-        self.docks[title].raise_()
+        self.show_panel(title)
         if place.console_section:
             self.panels[title].show_section(place.console_section)
         return True
@@ -290,20 +329,20 @@ class MainWindow(FileActions, QMainWindow):
 
     def _show_download(self) -> None:
         """Another panel asked for the full MNIST: show the Data panel, whose bar downloads it."""
-        self.docks["Data"].show()
-        self.docks["Data"].raise_()
+        self.show_panel("Data")
 
     # -- persistence -------------------------------------------------------------------------------
     def _restore_window(self) -> None:
         geometry = self.store.value("window/geometry")
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
-        dock_state = self.store.value("window/state")
-        if isinstance(dock_state, QByteArray) and not dock_state.isEmpty():
-            if not self.restoreState(dock_state, LAYOUT_VERSION):  # damaged, or an older layout
-                self.reset_layout()
-            else:
-                self.column_shares.share = None  # the learner's proportions: measured, then kept
+        for name in workspaces.names():
+            saved = self.store.value(workspaces.state_key(name))
+            if isinstance(saved, QByteArray) and not saved.isEmpty():
+                self._layouts[name] = saved  # checked when the workspace is entered
+        current = workspaces.named(self.store.value(workspaces.CURRENT_KEY)).name
+        if current in self._layouts or current != self.workspace:
+            self._enter(current)
         dark = self.store.value("view/dark_theme", False)
         dark = dark is True or (isinstance(dark, str) and dark.lower() == "true")
         if dark or is_dark():
@@ -311,7 +350,11 @@ class MainWindow(FileActions, QMainWindow):
 
     def save_settings(self) -> None:
         self.store.setValue("window/geometry", self.saveGeometry())
-        self.store.setValue("window/state", self.saveState(LAYOUT_VERSION))
+        self._layouts[self.workspace] = self.saveState(LAYOUT_VERSION)
+        for name, layout in self._layouts.items():
+            self.store.setValue(workspaces.state_key(name), layout)
+        self.store.setValue(workspaces.CURRENT_KEY, self.workspace)
+        self.store.remove(OLD_STATE_KEY)
         self.store.setValue("view/dark_theme", self.dark_action.isChecked())
         self.store.setValue(persistence.SETTINGS_KEY, persistence.settings_to_text(self.state.settings))
         self.store.setValue(persistence.LAYERS_KEY, persistence.layers_to_text(self.state.layers))

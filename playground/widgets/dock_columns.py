@@ -17,6 +17,13 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QScrollAre
 MIN_SHARE = 0.25  # however wide the right column's panels, the left keeps this much
 
 
+def scroll_bar_room(holder, panel) -> int:
+    """The width of the vertical scroll bar a panel taller than its scroll area shows beside it."""
+    if isinstance(holder, QScrollArea) and panel.minimumSizeHint().height() > holder.viewport().height() > 0:
+        return holder.verticalScrollBar().sizeHint().width()
+    return 0
+
+
 class ColumnShares(QObject):
     """The left dock area's share of the width (``share``), kept through window resizes.
 
@@ -66,12 +73,16 @@ class ColumnShares(QObject):
             return
         total = sum(dock.width() for dock in columns)
         low, high = self.needed_width(Qt.LeftDockWidgetArea), total - self.needed_width(Qt.RightDockWidgetArea)
+        if low > high:  # both cannot fit with their vertical scroll bars: the panels' own widths first
+            low = self.needed_width(Qt.LeftDockWidgetArea, scroll_bars=False)
+            high = total - self.needed_width(Qt.RightDockWidgetArea, scroll_bars=False)
         left = min(max(round(self.share * total), low), high)  # when both cannot fit, the right column does
         left = max(left, round(MIN_SHARE * total))
         self._window.resizeDocks(list(columns), [left, total - left], Qt.Horizontal)
 
-    def needed_width(self, area) -> int:
-        """The width the widest panel docked in ``area`` needs (tabs behind others included)."""
+    def needed_width(self, area, scroll_bars: bool = True) -> int:
+        """The width the widest panel docked in ``area`` needs (tabs behind others included), with
+        the vertical scroll bar of a panel taller than its dock (unless ``scroll_bars`` is False)."""
         window, needed = self._window, 0
         for dock in window.findChildren(QDockWidget):
             if dock.isFloating() or dock.isHidden() or window.dockWidgetArea(dock) != area or dock.widget() is None:
@@ -79,7 +90,8 @@ class ColumnShares(QObject):
             holder = dock.widget()
             panel = holder.widget() if isinstance(holder, QScrollArea) else holder
             frame = dock.width() - holder.width() if holder.width() else 0  # the dock's own margins
-            needed = max(needed, panel.minimumSizeHint().width() + max(frame, 0))
+            bar = scroll_bar_room(holder, panel) if scroll_bars else 0
+            needed = max(needed, panel.minimumSizeHint().width() + max(frame, 0) + bar)
         return needed
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt name)

@@ -210,15 +210,16 @@ def test_the_input_says_which_language_it_will_read_and_runs_statements_split_by
 
 
 def test_the_console_dock_in_the_window_closes_reopens_and_still_runs(qtbot, tmp_path):
-    from playground.main_window import RIGHT_TABS, MainWindow
+    from playground.main_window import MainWindow
 
     window = MainWindow(dataset=make_dataset(), settings=QSettings(str(tmp_path / "w.ini"), QSettings.IniFormat))
     qtbot.addWidget(window)
     window.show()
     dock, panel = window.docks["Console"], window.panels["Console"]
-    assert "Console" in RIGHT_TABS and dock.objectName() == "consoleDock"
+    assert dock.objectName() == "consoleDock"
     assert window.findChild(ConsolePanel, "tensorConsole") is panel and dock.widget() is panel
-    assert dock in window.tabifiedDockWidgets(window.docks["Training"])
+    window.switch_workspace("Learn")  # the console lives in Learn, under the chapter guide
+    assert not dock.isHidden() and not window.tabifiedDockWidgets(dock)
     dock.close()
     dock.show()
     dock.raise_()

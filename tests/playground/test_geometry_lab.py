@@ -344,5 +344,6 @@ def test_the_main_window_has_the_geometry_dock(qtbot, tmp_path):
     qtbot.addWidget(window)
     assert window.docks["Geometry"].objectName() == "geometryDock"
     assert window.panels["Geometry"].objectName() == "geometryLab"
-    assert window.docks["Console"] in window.tabifiedDockWidgets(window.docks["Geometry"])
+    window.switch_workspace("Learn")
+    assert window.docks["Shapes"] in window.tabifiedDockWidgets(window.docks["Geometry"])
     window.close()

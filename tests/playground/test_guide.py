@@ -48,7 +48,9 @@ def test_the_window_opens_the_guide_first_and_its_buttons_open_their_places(qtbo
     window.show()
     guide_panel = window.panels["Guide"]
     assert window.docks["Guide"].objectName() == "guideDock" and guide_panel.objectName() == "chapterGuide"
-    window.greet_first_launch()
+    assert window.workspace == "Train"
+    window.greet_first_launch()  # the guide, in the Learn workspace
+    assert window.workspace == "Learn"
     qtbot.waitUntil(lambda: not window.docks["Guide"].visibleRegion().isEmpty(), timeout=10_000)
 
     qtbot.mouseClick(guide_panel.buttons[("2.2.6", "Slice in the console")], Qt.LeftButton)
@@ -59,8 +61,9 @@ def test_the_window_opens_the_guide_first_and_its_buttons_open_their_places(qtbo
                     timeout=30_000)
     assert console.input.text() == "dim(my_slice)"
 
-    window.docks["Data"].raise_()
-    window.findChild(QAction, "chapterGuideAction").trigger()  # Help > Chapter guide (F1)
+    window.switch_workspace("Train")
+    window.findChild(QAction, "chapterGuideAction").trigger()  # Help > Chapter guide (F1): back to Learn
+    assert window.workspace == "Learn"
     qtbot.waitUntil(lambda: not window.docks["Guide"].visibleRegion().isEmpty(), timeout=10_000)
     text = shortcuts_text(window)
     assert "Open dataset" in text and "Clear the canvas (Draw)" in text
@@ -69,8 +72,9 @@ def test_the_window_opens_the_guide_first_and_its_buttons_open_their_places(qtbo
     again = MainWindow(settings=QSettings(ini, QSettings.IniFormat))  # not the first launch any more
     qtbot.addWidget(again)
     again.show()
-    again.docks["Data"].raise_()
+    assert again.workspace == "Learn"  # where the learner left off
+    again.switch_workspace("Train")
     again.greet_first_launch()
     assert window.store.value("guide/shown") is not None
-    assert again.docks["Guide"].visibleRegion().isEmpty()
+    assert again.workspace == "Train" and again.docks["Guide"].visibleRegion().isEmpty()
     again.close()

@@ -467,7 +467,7 @@ def test_the_draw_panel_and_my_digits_share_one_set_per_state(qtbot, data_folder
     assert my_digits_for(AppState(sample)) is not my_digits_for(state)
 
 
-def test_the_window_has_a_my_digits_tab_beside_draw(qtbot, tmp_path, data_folder):
+def test_the_window_has_a_my_digits_tab_beside_evaluate(qtbot, tmp_path, data_folder):
     from PySide6.QtCore import QSettings
     from playground.main_window import MainWindow
 
@@ -475,7 +475,8 @@ def test_the_window_has_a_my_digits_tab_beside_draw(qtbot, tmp_path, data_folder
     qtbot.addWidget(window)
     dock = window.findChild(QWidget, "handwritingDock")
     assert dock is window.docks["My digits"] and window.panels["My digits"].objectName() == "handwritingPanel"
-    assert dock in window.tabifiedDockWidgets(window.docks["Draw"])
+    window.switch_workspace("Inspect")  # beside the test results; Draw is in Train
+    assert dock in window.tabifiedDockWidgets(window.docks["Evaluate"])
     draw, mine = window.panels["Draw"], window.panels["My digits"]
     assert draw.add_to_my_digits.my_digits is mine.my_digits  # added in Draw, shown in My digits
 

@@ -269,7 +269,7 @@ def test_after_an_epoch_the_panel_shows_templates_an_embedding_and_histograms(wi
     from playground.panels.inside_views import LABEL_COLOURS
 
     state, panel = window.state, window.panels["Inside"]
-    window.docks["Inside"].raise_()
+    window.show_panel("Inside")  # in the Inspect workspace
     state.set_settings(epochs=1)
     with qtbot.waitSignal(window.training_finished, timeout=LONG):
         assert window.controller.start()

@@ -1,8 +1,9 @@
-"""The default layout at common screen sizes: what the learner must see without scrolling.
+"""The workspaces' default layouts at common screen sizes: what the learner must see without scrolling.
 
 The window is rendered offscreen at 1024x700, 1366x768 and 1920x1080 and each check is a
 geometry fact (a widget's rectangle inside its dock's viewport, columns that fit, counts that
-fit their cells), never a comparison of pixels with a reference picture.
+fit their cells), never a comparison of pixels with a reference picture. Train is checked
+panel by panel (the window opens in it); Learn and Inspect for panels that fit their columns.
 """
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from PySide6.QtGui import QFontMetricsF
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLabel, QScrollArea, QWidget
 
-from playground.main_window import LEFT_TABS, RIGHT_TABS, MainWindow
+from playground import workspaces
+from playground.main_window import MainWindow
 from playground.panels.evaluate_panel import COUNT_SCALE
 from playground.panels.network_panel import SHAPE
 from playground.state import Dataset, Evaluation, LayerSpec
@@ -74,29 +76,88 @@ def digits_shown(grid) -> int:
     return sum(viewport.rect().contains(QRect(grid.mapTo(viewport, rect.topLeft()), rect.size())) for rect in rects)
 
 
+def in_view(window: MainWindow, title: str) -> bool:
+    dock = window.docks[title]
+    return dock.isVisible() and not dock.visibleRegion().isEmpty()
+
+
+def shown_height(widget: QWidget) -> int:
+    """How many of ``widget``'s rows are inside its scroll area's viewport."""
+    return rect_in(widget, viewport_of(widget)).intersected(viewport_of(widget).rect()).height()
+
+
+def stacks_of(name: str, window: MainWindow) -> list[tuple[str, ...]]:
+    return [stack.tabs for column in workspaces.named(name).present(window.docks).columns for stack in column.stacks]
+
+
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_the_window_takes_the_size_and_shows_two_tab_groups(make_window, size):
+def test_train_takes_the_size_with_the_setup_beside_the_results_and_draw_in_view(make_window, qtbot, size):
     window = make_window(*size)
+    assert window.workspace == "Train"
     assert (window.width(), window.height()) == size  # no panel forces the window wider or taller
-    for tabs in (LEFT_TABS, RIGHT_TABS):
+    for tabs in (("Data", "Network", "Optimizer"), ("Training", "Evaluate")):
         docks = [window.docks[title] for title in tabs]
         assert all(set(window.tabifiedDockWidgets(dock)) == set(docks) - {dock} for dock in docks)
-    left, right = window.docks["Network"], window.docks["Training"]
+    left, right, draw = window.docks["Network"], window.docks["Training"], window.docks["Draw"]
     assert left.x() + left.width() <= right.x()
     if size[0] >= 1366:  # the columns keep their shares of the width; at 1024 the right column's panels need theirs
         assert abs(left.width() / (left.width() + right.width()) - 0.4) < 0.02
+    # Draw under the curves, in view beside no tab, and never scrolled sideways
+    assert window.tabifiedDockWidgets(draw) == [] and in_view(window, "Draw")
+    assert draw.x() == right.x() and draw.y() >= right.y() + right.height()
+    if size[0] >= 1366:  # at 1024 the Data panel keeps its width and Draw its vertical scroll bar's
+        assert draw.widget().horizontalScrollBar().maximum() == 0
+    canvas = window.panels["Draw"].canvas
+    if size[1] >= 1080:  # the whole panel: canvas, prediction, bars and why
+        assert draw.widget().verticalScrollBar().maximum() == 0
+        assert fully_shown(canvas) and fully_shown(window.panels["Draw"].chart)
+    else:  # below the Training panel's minimum height: most of the canvas, the rest a scroll away
+        assert shown_height(canvas) >= (0.9 if size[1] >= 768 else 0.65) * canvas.height()
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_the_right_columns_panels_fit_its_width(make_window, qtbot, size):
+@pytest.mark.parametrize("name", workspaces.names())
+def test_each_workspaces_panels_fit_their_columns_width(make_window, qtbot, size, name):
     window = make_window(*size)
-    for title in RIGHT_TABS:
-        show(window, qtbot, title)
-        panel = window.panels[title]
-        assert panel.width() >= panel.minimumSizeHint().width(), title  # nothing squeezed
-        holder = window.docks[title].widget()
-        if isinstance(holder, QScrollArea):
-            assert holder.horizontalScrollBar().maximum() == 0, title  # nothing to scroll sideways to
+    window.switch_workspace(name)
+    settle(qtbot)
+    assert (window.width(), window.height()) == size
+    for tabs in stacks_of(name, window):
+        for title in tabs:
+            show(window, qtbot, title)
+            assert in_view(window, title), (name, title)
+            panel = window.panels[title]
+            if (title == "Optimizer" or title == "Draw") and size[0] < 1366:
+                continue  # at 1024 the Data panel has the left column's width: the Optimizer and Draw scroll
+            assert panel.width() >= panel.minimumSizeHint().width(), (name, title)  # nothing squeezed
+            holder = window.docks[title].widget()
+            if isinstance(holder, QScrollArea):
+                assert holder.horizontalScrollBar().maximum() == 0, (name, title)  # nothing to scroll sideways to
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_learn_shows_the_guide_over_the_console_beside_the_labs(make_window, qtbot, size):
+    window = make_window(*size)
+    window.switch_workspace("Learn")
+    settle(qtbot)
+    guide, console, shapes = (window.docks[t] for t in ("Guide", "Console", "Shapes"))
+    assert all(in_view(window, title) for title in ("Guide", "Console", "Shapes"))
+    assert guide.x() == console.x() and console.y() >= guide.y() + guide.height()
+    assert guide.x() + guide.width() <= shapes.x()
+    assert window.panels["Console"].input.isVisible()  # the console's input line is never pushed out
+    first_button = next(iter(window.panels["Guide"].buttons.values()))
+    assert fully_shown(first_button)  # the guide's buttons are not cut off at its right edge
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_inspect_shows_the_results_beside_inside_the_network(make_window, qtbot, size):
+    window = make_window(*size)
+    window.switch_workspace("Inspect")
+    settle(qtbot)
+    evaluate, inside = window.docks["Evaluate"], window.docks["Inside"]
+    assert in_view(window, "Evaluate") and in_view(window, "Inside")
+    assert evaluate.x() + evaluate.width() <= inside.x()
+    assert window.docks["My digits"] in window.tabifiedDockWidgets(evaluate)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
@@ -169,6 +230,7 @@ def test_four_digit_counts_fit_the_confusion_matrix(make_window, qtbot, size):
     dataset, evaluation = full_mnist_like()
     window.state.set_dataset(dataset)
     window.state.set_evaluation(evaluation)
+    window.switch_workspace("Inspect")  # Train shows the accuracy over Draw; Inspect gives the matrix the height
     show(window, qtbot, "Evaluate")
     view = window.panels["Evaluate"].confusion
     assert view._matrix.max() >= 1000
@@ -216,16 +278,19 @@ def test_the_column_shares_follow_the_window_and_survive_a_layout_reset(make_win
     assert abs(share() - 0.4) < 0.02
 
 
-def test_a_layout_saved_before_the_tab_groups_is_not_restored(qtbot, tmp_path):
+def test_a_layout_saved_before_the_workspaces_is_not_restored(qtbot, tmp_path):
     ini = str(tmp_path / "old.ini")
     old = MainWindow(settings=QSettings(ini, QSettings.IniFormat))
     qtbot.addWidget(old)
     old.splitDockWidget(old.docks["Data"], old.docks["Optimizer"], Qt.Vertical)  # the old stacked arrangement
-    old.store.setValue("window/state", old.saveState())  # as earlier versions saved it (version 0)
-    old.store.sync()
-    window = MainWindow(settings=QSettings(ini, QSettings.IniFormat))
-    qtbot.addWidget(window)
-    assert window.docks["Optimizer"] in window.tabifiedDockWidgets(window.docks["Network"])
+    for version in (0, 2):  # as earlier versions saved it: before the tab groups, before the workspaces
+        old.store.setValue("window/state", old.saveState(version))
+        old.store.setValue(workspaces.state_key("Train"), old.saveState(version))
+        old.store.sync()
+        window = MainWindow(settings=QSettings(ini, QSettings.IniFormat))
+        qtbot.addWidget(window)
+        assert window.docks["Optimizer"] in window.tabifiedDockWidgets(window.docks["Network"]), version
+        assert window.docks["Console"].isHidden() and not window.docks["Draw"].isHidden()  # Train, as it comes
 
 
 def test_a_dragged_separator_sets_the_share_that_resizes_keep(make_window, qtbot):

@@ -195,15 +195,15 @@ def test_play_fills_every_cell_and_stops(lab, qtbot):
     assert lab.slider.value() == 784 and not lab.play_timer.isActive()
 
 
-def test_the_labs_are_tabs_beside_the_data_panel(qtbot, tmp_path):
-    from playground.main_window import LEFT_TABS, MainWindow
+def test_the_labs_are_tabs_of_the_learn_workspace(qtbot, tmp_path):
+    from playground.main_window import MainWindow
 
     window = MainWindow(settings=QSettings(str(tmp_path / "labs.ini"), QSettings.IniFormat))
     qtbot.addWidget(window)
-    assert {"Reshape", "Shapes"} <= set(LEFT_TABS)
-    data = window.docks["Data"]
+    window.switch_workspace("Learn")
     for title, dock_name, panel_name in (("Reshape", "reshapeDock", "reshapeLab"), ("Shapes", "shapesDock", "shapesLab")):
         dock = window.docks[title]
-        assert dock.objectName() == dock_name and dock in window.tabifiedDockWidgets(data)
+        assert dock.objectName() == dock_name and not dock.isHidden()
+        assert window.docks["Gradient"] in window.tabifiedDockWidgets(dock)  # beside the other labs
         assert window.findChild(type(window.panels[title]), panel_name) is window.panels[title]
     window.close()
