@@ -167,6 +167,7 @@ class MainWindow(FileActions, QMainWindow):
         self.workspace_bar.switched.connect(self.switch_workspace)
         self.workspace = workspaces.DEFAULT  # the current workspace's name
         self._layouts: dict[str, QByteArray] = {}  # each workspace's saved dock state, when it has one
+        self._known: dict[str, list[str]] = {}  # the docks (objectNames) each saved state knows
         self._shares: dict[str, float | None] = {}  # each workspace's left column share, once known
         screen = self.screen().availableGeometry()
         self.resize(min(DEFAULT_SIZE[0], screen.width()), min(DEFAULT_SIZE[1], screen.height()))
@@ -208,11 +209,34 @@ class MainWindow(FileActions, QMainWindow):
         for dock in self.docks.values():  # a dock the saved state does not know stays out of the way
             dock.hide()
         if saved is not None and self.restoreState(saved, LAYOUT_VERSION):
+            self._place_newcomers()
             self.column_shares.share = self._shares.get(self.workspace)  # None: measured at the next resize
             self._apply_shares()
         else:  # never arranged, damaged, or saved by an older version
             self._layouts.pop(self.workspace, None)
             self._arrange(self.workspace)
+
+    def _place_newcomers(self) -> None:
+        """Docks added to the app after the current workspace's layout was saved: where the default puts them."""
+        known = self._known.get(self.workspace)
+        if known is None:
+            return
+        titles = {dock.objectName(): title for title, dock in self.docks.items()}
+        known_titles = [titles[name] for name in known if name in titles]
+        for title, partner, column in workspaces.newcomers(self.workspace, known_titles, self.docks):
+            dock = self.docks[title]
+            dock.setFloating(False)
+            dock.show()
+            if partner is not None and not self.docks[partner].isHidden():
+                self.tabifyDockWidget(self.docks[partner], dock)
+            else:
+                self.addDockWidget(Qt.LeftDockWidgetArea if column == 0 else Qt.RightDockWidgetArea, dock)
+        self._known[self.workspace] = [dock.objectName() for dock in self.docks.values()]
+
+    def _keep_layout(self) -> None:
+        """The current workspace's layout as it is now, with the docks it knows."""
+        self._layouts[self.workspace] = self.saveState(LAYOUT_VERSION)
+        self._known[self.workspace] = [dock.objectName() for dock in self.docks.values()]
 
     def _apply_shares(self) -> None:
         """The columns' shares now, and again once Qt has laid the workspace's docks out."""
@@ -225,7 +249,7 @@ class MainWindow(FileActions, QMainWindow):
         if name == self.workspace:
             self.workspace_bar.show_current(name)
             return
-        self._layouts[self.workspace] = self.saveState(LAYOUT_VERSION)
+        self._keep_layout()
         self._shares[self.workspace] = self.column_shares.share
         self._enter(name)
 
@@ -340,6 +364,9 @@ class MainWindow(FileActions, QMainWindow):
             saved = self.store.value(workspaces.state_key(name))
             if isinstance(saved, QByteArray) and not saved.isEmpty():
                 self._layouts[name] = saved  # checked when the workspace is entered
+                known = self.store.value(workspaces.docks_key(name))
+                self._known[name] = (known.split(",") if isinstance(known, str) and known
+                                     else [dock.objectName() for dock in self.docks.values()])
         current = workspaces.named(self.store.value(workspaces.CURRENT_KEY)).name
         if current in self._layouts or current != self.workspace:
             self._enter(current)
@@ -350,9 +377,10 @@ class MainWindow(FileActions, QMainWindow):
 
     def save_settings(self) -> None:
         self.store.setValue("window/geometry", self.saveGeometry())
-        self._layouts[self.workspace] = self.saveState(LAYOUT_VERSION)
+        self._keep_layout()
         for name, layout in self._layouts.items():
             self.store.setValue(workspaces.state_key(name), layout)
+            self.store.setValue(workspaces.docks_key(name), ",".join(self._known[name]))
         self.store.setValue(workspaces.CURRENT_KEY, self.workspace)
         self.store.remove(OLD_STATE_KEY)
         self.store.setValue("view/dark_theme", self.dark_action.isChecked())

@@ -125,9 +125,27 @@ def homeless(titles: Iterable[str]) -> list[str]:
     return [title for title in titles if home_of(title) is None]
 
 
+def newcomers(name: str, known: Iterable[str], exists: Callable[[str], bool] | Iterable[str]) -> list[tuple[str, str | None, int]]:
+    """The panels of workspace ``name`` that a saved layout does not know (added to the app after it
+    was saved: the Runs panel, say), each as (title, a known panel of its stack to tab it beside or
+    None, its column's index), so they join the learner's layout where the default would put them."""
+    known = set(known)
+    found = []
+    for index, column in enumerate(named(name).present(exists).columns):
+        for stack in column.stacks:
+            partner = next((title for title in stack.tabs if title in known), None)
+            found += [(title, partner, index) for title in stack.tabs if title not in known]
+    return found
+
+
 def state_key(name: str) -> str:
     """Where a workspace's dock state is saved (``QSettings``)."""
     return f"workspaces/{named(name).key}/state"
+
+
+def docks_key(name: str) -> str:
+    """Where the docks a workspace's saved state knows are listed (their objectNames)."""
+    return f"workspaces/{named(name).key}/docks"
 
 
 CURRENT_KEY = "workspaces/current"

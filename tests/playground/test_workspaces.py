@@ -84,6 +84,14 @@ def test_a_panel_opens_in_the_current_workspace_if_it_is_there_else_in_its_home(
     assert workspaces.home_of("Nowhere", current="Train") is None
 
 
+def test_a_panel_added_after_a_layout_was_saved_joins_its_stack():
+    known = [t for t in workspaces.named("Inspect").panels() if t not in ("My digits", "Runs")]
+    assert workspaces.newcomers("Inspect", known, TITLES) == [("My digits", "Evaluate", 0)]  # Runs: not in the app
+    assert workspaces.newcomers("Inspect", known, set(TITLES) | {"Runs"}) == [
+        ("My digits", "Evaluate", 0), ("Runs", "Inside", 1)]
+    assert workspaces.newcomers("Learn", TITLES, TITLES) == []
+
+
 @pytest.mark.parametrize("stored", [None, "", "learn ", "LEARN", "Garden", 3, b"\x00"])
 def test_a_stored_workspace_name_is_read_forgivingly(stored):
     expected = "Learn" if isinstance(stored, str) and stored.strip().lower() == "learn" else "Train"
@@ -256,3 +264,25 @@ def test_the_first_launch_opens_the_guide_in_learn_and_the_next_remembers(make_w
     second = make_window()
     second.greet_first_launch()  # not the first launch: the workspace the learner left
     assert second.workspace == "Train" and second.docks["Guide"].isHidden()
+
+
+def test_a_panel_the_saved_layout_did_not_know_is_placed_where_the_default_puts_it(make_window, qtbot, ini):
+    first = make_window()
+    first.switch_workspace("Inspect")
+    first.docks["My digits"].close()  # as if the app had no My digits when this layout was saved
+    first.close()
+    store = QSettings(ini, QSettings.IniFormat)
+    known = store.value(workspaces.docks_key("Inspect")).split(",")
+    assert "handwritingDock" in known and "insideDock" in known
+    store.setValue(workspaces.docks_key("Inspect"), ",".join(n for n in known if n != "handwritingDock"))
+    store.sync()
+    second = make_window()
+    assert second.workspace == "Inspect"
+    assert not second.docks["My digits"].isHidden()  # the newcomer, beside Evaluate
+    assert second.docks["My digits"] in second.tabifiedDockWidgets(second.docks["Evaluate"])
+    second.close()
+    third = make_window()  # now known: the learner's choice (closed) is kept
+    third.docks["My digits"].close()
+    third.close()
+    fourth = make_window()
+    assert fourth.docks["My digits"].isHidden()
