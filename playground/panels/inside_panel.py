@@ -313,10 +313,12 @@ class InsidePanel(QWidget):
         if not done:
             self.histograms_title.setText("The histograms appear as the network trains (one curve per epoch).")
             return
+        curves = (f"one curve per epoch, from faint ({done[0][0]}) to strong ({done[-1][0]})" if len(done) > 1
+                  else f"one curve so far ({done[0][0]}), and another after each epoch")
         self.histograms_title.setText(
             f"Each layer's weights (left) and the gradient of the loss with respect to them (right), on "
-            f"{inside.GRADIENT_DIGITS} training digits: one curve per epoch, from faint ({done[0][0]}) to "
-            f"strong ({done[-1][0]}). Gradients that shrink layer after layer towards the input are vanishing.")
+            f"{inside.GRADIENT_DIGITS} training digits: {curves}. Gradients that shrink layer after layer "
+            "towards the input are vanishing.")
 
     def _clear(self, message: str) -> None:
         self.status.setText(message)

@@ -16,7 +16,8 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBox
 
 from playground import inside, why
 from playground.background_jobs import LatestJobs
-from playground.widgets.digit_grid import DigitGrid
+from playground.widgets.digit_grid import SPACING, DigitGrid
+from playground.widgets.theming import show_error_style
 
 TILE = 56  # pixels per unit template or feature map
 GUESS = "its guess"
@@ -166,7 +167,7 @@ class WhyPanel(QWidget):
         self.class_combo.setToolTip("Whose score the map follows: the network's guess, or any digit "
                                     "(\"what would make this a 9?\")")
         self.class_combo.currentIndexChanged.connect(self.class_changed)
-        self.saliency_view = PixelView(self)
+        self.saliency_view = PixelView(self, scale=5)  # as tall as the units and the neighbours beside it
         self.saliency_view.setObjectName("saliencyView")
         self.saliency_view.setToolTip(
             "Saliency: how much each pixel moves the class's score (its gradient, from the same "
@@ -182,6 +183,7 @@ class WhyPanel(QWidget):
         self.neighbours.clickable = True
         self.neighbours.placeholder = ""
         self.neighbours.setFixedHeight(TILE + 16)  # one row, reserved: the panel does not jump when they arrive
+        self.neighbours.setFixedWidth(why.NEIGHBOURS_SHOWN * (TILE - 8 + SPACING) + SPACING)  # under their title
         self.neighbours.activated.connect(lambda key: self.neighbour_activated.emit(int(key)))
 
         chooser = QHBoxLayout()
@@ -196,7 +198,7 @@ class WhyPanel(QWidget):
         grid.addWidget(self.units_title, 0, 1)
         grid.addWidget(self.units, 1, 1)
         grid.addWidget(self.neighbours_title, 2, 1)
-        grid.addWidget(self.neighbours, 3, 1)
+        grid.addWidget(self.neighbours, 3, 1, Qt.AlignLeft)
         grid.setColumnStretch(1, 1)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -231,6 +233,7 @@ class WhyPanel(QWidget):
     def set_warnings(self, warnings: list[str]) -> None:
         self.warning_label.setText("\n".join(f"⚠ {text}" for text in warnings))
         self.warning_label.setVisible(bool(warnings))
+        show_error_style(self.warning_label, bool(warnings))  # in the theme's red: the guess is not to be trusted
 
     def set_explanation(self, image: np.ndarray, explanation: why.Explanation) -> None:
         self.saliency_view.set_rgb(why.saliency_overlay(image, explanation.saliency))

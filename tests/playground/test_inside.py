@@ -503,3 +503,16 @@ def test_hovering_a_point_shows_its_digit(qtbot):
     assert set(hovered) == {index}
     np.testing.assert_array_equal(view.digit_view.values(), images[index])
     assert view.digit_caption.text().startswith(f"test digit {index} (R: {index + 1}), label {labels[index]}")
+
+
+def test_the_histograms_title_counts_the_curves_it_shows(standalone, qtbot):
+    standalone.show_tab("histograms")
+    qtbot.waitUntil(lambda: standalone.is_current("histograms") and bool(standalone.histograms_title.text()),
+                    timeout=LONG)
+    title = standalone.histograms_title.text()
+    assert "one curve so far (epoch 1)" in title and "from faint" not in title  # one curve is not a range
+    model = standalone.state.model
+    model.set_weights([w * 0.9 for w in model.get_weights()])  # another epoch
+    standalone.state.set_model(model, trained=True)
+    qtbot.waitUntil(lambda: "from faint (epoch 1) to strong (epoch 2)" in standalone.histograms_title.text(),
+                    timeout=LONG)

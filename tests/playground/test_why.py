@@ -134,6 +134,8 @@ def test_drawing_a_seven_shows_its_saliency_units_and_nearest_training_digits(pa
     assert len(why_panel.units.captions) == why.UNITS_SHOWN
     qtbot.waitUntil(lambda: why_panel.neighbours.count() == why.NEIGHBOURS_SHOWN, timeout=60_000)
     assert why_panel.warning_label.isHidden()
+    first = why_panel.neighbours.mapTo(why_panel, why_panel.neighbours.item_rect(0).topLeft())
+    assert first.x() - why_panel.neighbours_title.x() <= 8  # under their title, not adrift in the middle
 
     before = why_panel.saliency_view.image()
     why_panel.class_combo.setCurrentIndex(why_panel.class_combo.findData(9))  # what would make it a 9?
@@ -150,6 +152,7 @@ def test_a_click_is_called_a_speck_not_read_as_a_confident_digit_without_a_warni
     drag(panel.canvas, [QPoint(140, 140), QPoint(141, 140)])
     qtbot.waitUntil(lambda: panel.prediction() is not None, timeout=10_000)
     assert panel.why.warning_label.isVisible() and why.SPECK in panel.why.warning_label.text()
+    assert "color" in panel.why.warning_label.styleSheet()  # in the theme's red: the guess is not to be trusted
     panel.canvas.clear()
     qtbot.waitUntil(lambda: panel.why.warning_label.isHidden(), timeout=10_000)
     assert panel.why.saliency_view.image().isNull()
