@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBox
 
 from playground import inside, why
 from playground.background_jobs import LatestJobs
-from playground.widgets.digit_grid import SPACING, DigitGrid
+from playground.widgets.digit_grid import CAPTION_GAP, SPACING, DigitGrid
 from playground.widgets.theming import show_error_style
 
 TILE = 56  # pixels per unit template or feature map
@@ -182,7 +182,8 @@ class WhyPanel(QWidget):
         self.neighbours.setObjectName("nearestDigits")
         self.neighbours.clickable = True
         self.neighbours.placeholder = ""
-        self.neighbours.setFixedHeight(TILE + 16)  # one row, reserved: the panel does not jump when they arrive
+        row = 2 * SPACING + (TILE - 8) + self.neighbours.fontMetrics().height() + CAPTION_GAP  # as DigitGrid lays out
+        self.neighbours.setFixedHeight(row)  # one row with its captions, reserved: the panel does not jump
         self.neighbours.setFixedWidth(why.NEIGHBOURS_SHOWN * (TILE - 8 + SPACING) + SPACING)  # under their title
         self.neighbours.activated.connect(lambda key: self.neighbour_activated.emit(int(key)))
 

@@ -134,6 +134,10 @@ def test_drawing_a_seven_shows_its_saliency_units_and_nearest_training_digits(pa
     assert len(why_panel.units.captions) == why.UNITS_SHOWN
     qtbot.waitUntil(lambda: why_panel.neighbours.count() == why.NEIGHBOURS_SHOWN, timeout=60_000)
     assert why_panel.warning_label.isHidden()
+    grid = why_panel.neighbours
+    panel.resize(panel.minimumSizeHint())  # squeezed as in a short dock: the captions still fit
+    qtbot.waitUntil(lambda: panel.size() == panel.minimumSizeHint())
+    assert grid.height() >= grid.item_rect(0).bottom() + 1 and grid.geometry().bottom() <= why_panel.height()
     first = why_panel.neighbours.mapTo(why_panel, why_panel.neighbours.item_rect(0).topLeft())
     assert first.x() - why_panel.neighbours_title.x() <= 8  # under their title, not adrift in the middle
 
