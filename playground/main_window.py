@@ -50,6 +50,7 @@ from playground.training_controller import TrainingController
 from playground.widgets import scroll_area
 from playground.widgets.dock_columns import ColumnShares
 from playground.widgets.status_bar import StatusBar
+from playground.widgets.theming import follow_theme
 from playground.widgets.workspace_bar import WorkspaceBar, arrange
 
 APP_NAME, ORGANISATION = "Neural Playground", "NeuralPlayground"
@@ -165,6 +166,7 @@ class MainWindow(FileActions, QMainWindow):
         else:  # in the menu bar's row: the docks keep the height (Draw's canvas fits under Training at 768)
             self.menuBar().setCornerWidget(self.workspace_bar, Qt.TopRightCorner)
         self.workspace_bar.switched.connect(self.switch_workspace)
+        follow_theme(self, self.workspace_bar.restyle)
         self.workspace = workspaces.DEFAULT  # the current workspace's name
         self._layouts: dict[str, QByteArray] = {}  # each workspace's saved dock state, when it has one
         self._known: dict[str, list[str]] = {}  # the docks (objectNames) each saved state knows

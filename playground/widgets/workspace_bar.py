@@ -30,7 +30,7 @@ class WorkspaceBar(QToolBar):
         self.setContentsMargins(0, 0, 0, 0)  # in the menu bar's row, no taller than the menus
         self.layout().setContentsMargins(0, 0, 4, 0)
         self.layout().setSpacing(2)
-        self.setStyleSheet("QToolBar { border: none; spacing: 2px; } QToolButton { padding: 0px 8px; }")
+        self.restyle()
         self.group = QActionGroup(self)
         self.group.setExclusive(True)
         self.actions_by_name: dict[str, QAction] = {}
@@ -44,6 +44,14 @@ class WorkspaceBar(QToolBar):
             self.group.addAction(action)
             self.addAction(action)
             self.actions_by_name[workspace.name] = action
+
+    def restyle(self) -> None:
+        """Slim buttons, in the current theme's colours: a widget with a style sheet keeps the palette
+        it was polished with, so the window calls this again after a theme switch."""
+        self.setStyleSheet("")
+        self.setStyleSheet("QToolBar { border: none; spacing: 2px; } QToolButton { padding: 0px 8px; }"
+                           " QToolButton:checked { background: palette(highlight); color: palette(highlighted-text);"
+                           " border: none; border-radius: 3px; }")
 
     def show_current(self, name: str) -> None:
         self.actions_by_name[name].setChecked(True)

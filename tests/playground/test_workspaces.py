@@ -286,3 +286,29 @@ def test_a_panel_the_saved_layout_did_not_know_is_placed_where_the_default_puts_
     third.close()
     fourth = make_window()
     assert fourth.docks["My digits"].isHidden()
+
+
+def test_the_bar_reads_in_both_themes(make_window, qtbot):
+    from collections import Counter
+
+    from playground.theme import apply_theme
+
+    window = make_window()
+    bar = window.workspace_bar
+
+    def reads(name: str, dark: bool) -> bool:
+        """The button's background (its commonest colour) and its letters (the farthest from it)
+        are dark and light in the dark theme, light and dark in the light one."""
+        image = bar.widgetForAction(bar.actions_by_name[name]).grab().toImage()
+        values = [image.pixelColor(x, y).lightness() for x in range(image.width()) for y in range(image.height())]
+        background = Counter(values).most_common(1)[0][0]
+        letters = min(values, key=lambda v: -abs(v - background))
+        return (background < 100 and letters > 150) if dark else (background > 150 and letters < 100)
+
+    try:
+        window.set_dark_theme(True)
+        qtbot.waitUntil(lambda: reads("Learn", dark=True))
+        window.set_dark_theme(False)
+        qtbot.waitUntil(lambda: reads("Learn", dark=False))
+    finally:
+        apply_theme(False)  # never leave a dark palette to the next test
