@@ -189,3 +189,27 @@ def test_the_nearest_digits_follow_each_epochs_weights_of_the_same_network(panel
         panel.network_input())]
     assert expected != before
     qtbot.waitUntil(lambda: shown() == expected, timeout=60_000)
+
+
+# -- the README's screenshot of the Why panel -------------------------------------------------
+def test_the_readme_shows_the_why_panel_screenshot():
+    from pathlib import Path
+
+    from PySide6.QtGui import QImage
+
+    root = Path(__file__).resolve().parents[2]
+    assert "](assets/screenshots/why.png)" in (root / "README.md").read_text()
+    shot = root / "assets" / "screenshots" / "why.png"
+    assert shot.stat().st_size < 300_000 and QImage(str(shot)).width() >= 600
+
+
+def test_the_screenshot_script_saves_the_draw_panel_alone(qapp, tmp_path):
+    from PySide6.QtGui import QImage
+
+    from tests.playground.test_screenshot import load_script
+
+    out = tmp_path / "why.png"
+    assert load_script().main(["--out", str(out), "--size", "1200x800", "--epochs", "1",
+                               "--right", "Draw", "--panel", "Draw"]) == 0
+    image = QImage(str(out))
+    assert 0 < image.width() < 1200 and 0 < image.height() < 800  # the panel, not the window
