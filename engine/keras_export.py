@@ -109,16 +109,16 @@ def _layers(model) -> list[dict]:
     return [{"class_name": type(layer).__name__, "config": layer.get_config()} for layer in model.layers]
 
 
-def _data_shape(model) -> tuple[tuple, str]:
-    """The shape one digit is given in (``(784,)`` when a leading Flatten is left to the data)
-    and how the code writes it (``28 * 28``, ``28, 28, 1``)."""
+def _input_code(model) -> str:
+    """One digit's shape as the data is given to the model, written as R writes it: ``28 * 28``
+    (flat: a leading Flatten is left to ``array_reshape``) or ``28, 28, 1``."""
     _, data_shape, flattened = keras_code.written_layers(_layers(model), model.input_shape)
-    return data_shape, keras_code.shape_code(data_shape, flattened, (28, 28))
+    return keras_code.shape_code(data_shape, flattened, (28, 28))
 
 
 def r_script(model, recipe: Recipe) -> str:
     """The book's chapter 2 listing, with this network and recipe."""
-    _, dims = _data_shape(model)
+    dims = _input_code(model)
     optimizer = keras_code.r_optimizer(recipe.optimizer, always=())
     labels = ("train_labels <- to_categorical(train_labels)\ntest_labels <- to_categorical(test_labels)\n\n"
               if recipe.one_hot else "")
