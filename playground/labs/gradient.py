@@ -398,6 +398,18 @@ def axis_names(choice: WeightChoice) -> tuple[str, ...]:
     return ("unit",) if len(choice.shape) == 1 else tuple(f"axis {i + 1}" for i in range(len(choice.shape)))
 
 
+def default_index(choice: WeightChoice) -> tuple[int, ...]:
+    """The weight offered first: the middle of each axis, except that a Dense kernel on a flat square
+    image takes the image's centre pixel (the flat middle, 392 of 784, is row 14's first pixel: always
+    black in MNIST, so its derivative is 0 both ways and the check shows nothing)."""
+    index = [n // 2 for n in choice.shape]
+    if len(choice.shape) == 2:
+        side = math.isqrt(choice.shape[0])
+        if side > 1 and side * side == choice.shape[0]:
+            index[0] = (side // 2) * side + side // 2
+    return tuple(index)
+
+
 def check_weight(model, dataset: Dataset, settings: TrainSettings, choice: WeightChoice, index,
                  digits: int = CHECK_DIGITS) -> inspect.WeightCheck:
     """Backprop's dL/dw for one weight beside ``(L(w + eps) - L(w - eps)) / (2 eps)``, on the

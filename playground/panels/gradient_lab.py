@@ -547,7 +547,7 @@ class CheckView(QWidget):
         if not 0 <= i < len(self.choices):
             return
         choice = self.choices[i]
-        names = gradient.axis_names(choice)
+        names, first = gradient.axis_names(choice), gradient.default_index(choice)
         for k, (label, box) in enumerate(zip(self.index_labels, self.index_boxes)):
             used = k < len(choice.shape)
             label.setVisible(used)
@@ -555,7 +555,7 @@ class CheckView(QWidget):
             if used:
                 label.setText(names[k] + ":")
                 box.setRange(0, choice.shape[k] - 1)
-                box.setValue(choice.shape[k] // 2)  # the middle: for a Dense kernel on pixels, a pixel with ink
+                box.setValue(first[k])  # the middle; for a Dense kernel on pixels, the centre pixel (ink)
 
     def run_check(self) -> None:
         if self.poller.busy or not self.choices:

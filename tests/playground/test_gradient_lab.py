@@ -186,6 +186,17 @@ def test_a_weight_with_no_effect_is_said_to_be_zero_for_both():
     assert "(R: [1, 1])" in gradient.check_text(check)
 
 
+def test_the_weight_offered_first_is_the_centre_pixels_on_the_books_digits():
+    model = chapter_network()
+    kernel, bias = gradient.weight_choices(model)[:2]
+    assert gradient.default_index(kernel) == (14 * 28 + 14, 16)  # pixel [15, 15] in R, not 392 (row 14's first)
+    assert gradient.default_index(bias) == (16,)
+    assert gradient.default_index(gradient.WeightChoice(0, "dense", "kernel", (30, 8))) == (15, 4)  # not a square image
+    sample = data_loading.load_sample_dataset()
+    check = gradient.check_weight(model, sample, TrainSettings(), kernel, gradient.default_index(kernel))
+    assert check.backprop != 0 and check.relative_error < 1e-6  # a real derivative, not 0 and 0
+
+
 def test_a_diverged_network_is_named_not_checked():
     model, data = chapter_network(), small_dataset()
     weights = model.get_weights()
