@@ -69,12 +69,13 @@ class DatasetSourceBar(QWidget):
         self.message = wrapped_label(objectName="downloadMessage", visible=False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        for left, right in ((self.source_label, (self.choice, self.button)), (self.progress, (self.cancel_button,))):
-            row = QHBoxLayout()
-            row.addWidget(left, 1)
-            for widget in right:
-                row.addWidget(widget, 0, Qt.AlignmentFlag.AlignTop)
-            layout.addLayout(row)
+        layout.addWidget(self.source_label)  # the whole width: a narrow dock does not stack it word by word
+        self.controls = row = QHBoxLayout()  # what to download and the button; while downloading, the progress and Cancel
+        row.addWidget(self.progress, 1)
+        row.addStretch(1)  # idle: the choice and the button to the right
+        for widget in (self.choice, self.button, self.cancel_button):
+            row.addWidget(widget)
+        layout.addLayout(row)
         layout.addWidget(self.message)
 
         state.dataset_changed.connect(self.refresh)
@@ -138,6 +139,9 @@ class DatasetSourceBar(QWidget):
     def _on_running(self, running: bool) -> None:
         self.progress.setVisible(running)
         self.cancel_button.setVisible(running)
+        self.choice.setVisible(not running)  # the progress bar takes their room meanwhile
+        self.button.setVisible(not running)
+        self.controls.setStretch(1, 0 if running else 1)
         self.progress.setRange(0, 0)  # busy until the size is known
         self.refresh()
 
