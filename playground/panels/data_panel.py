@@ -10,7 +10,9 @@ into batches (2.2.7). This panel does each of those by hand on the loaded datase
   (``x_train[9:99]``), parsed safely by ``slicing.py``, and shows the result's shape and its
   digits with the same selection in the other language; a mistake clears the old result;
 * a batch navigator: batch ``k`` of size ``b`` is samples ``b*k .. b*(k+1)-1``;
-* the dataset's source, and a button that downloads the full MNIST on a worker thread.
+* the dataset's source, and a button that downloads the full MNIST (or Fashion-MNIST) on a worker thread;
+* each label with its class's name when the dataset names its classes (Fashion-MNIST's "Ankle boot"),
+  read from ``state.class_names`` (MNIST's classes are its digits: nothing is added).
 
 Thin view over ``AppState``: it reads ``state.dataset``, calls ``state.set_dataset`` after a
 download and reacts to ``dataset_changed`` and ``digit_requested`` (sent by the Evaluate panel).
