@@ -6,7 +6,8 @@ on digits from the test set, the learner writes their own digit. The drawing goe
 flattened to 784 values in [0, 1] exactly like ``x_test``, and one ``model.predict`` gives the
 ten softmax probabilities. Predicting one image is one small forward pass, fast for the
 chapter's network, so it runs on the UI thread, throttled by a short timer so a fast stroke
-does not predict on every mouse move.
+does not predict on every mouse move. *Why this digit?* (a backward pass, ~40 ms for a convnet)
+and the nearest training digits are computed off the UI thread by the Why panel.
 
 The model comes from ``state.model``: a weight snapshot, never the network being trained.
 The status line says exactly what is missing: a design that can be built ("No network yet"),
@@ -269,13 +270,8 @@ class DrawPanel(QWidget):
         if model is None:
             self.why.clear_explanation()
             return
-        try:
-            chosen = self.why.chosen_class()
-            explanation = why.explain(model, self._input, self._prediction if chosen is None else chosen)
-        except Exception:  # noqa: BLE001 - a model the inspector cannot follow: the guess still shows
-            self.why.clear_explanation()
-            return
-        self.why.set_explanation(self._input, explanation)
+        chosen = self.why.chosen_class()  # computed off the UI thread, shown when it arrives
+        self.why.explain(model, self._input, self._prediction if chosen is None else chosen)
         self.neighbour_search.want(model, self.state.dataset)
         self._show_neighbours()
 

@@ -10,7 +10,7 @@ nothing from that thread ever touches a widget.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QImage, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
@@ -149,10 +149,18 @@ class WhyPanel(QWidget):
 
     class_changed = Signal()  # the learner chose another class to explain
     neighbour_activated = Signal(int)  # a training digit's index: open it in the Data panel
+    explained = Signal()  # an explanation asked for with ``explain`` is on show
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("whyPanel")
+        # the saliency and the deciding units take a backward pass (~40 ms for a convnet): off the UI thread
+        self.jobs = LatestJobs(self, name="why-explain")
+        self.jobs.done.connect(self._explained)
+        self.jobs.failed.connect(self._explain_failed)
+        self._asked = 0  # the number of the explanation wanted (0: none)
+        self._clear_timer = QTimer(self, singleShot=True, interval=0)  # an explanation asked for right after
+        self._clear_timer.timeout.connect(self._clear_now)  # a clear replaces it without a blank in between
 
         self.warning_label = QLabel("", self)
         self.warning_label.setObjectName("styleWarningLabel")
@@ -220,11 +228,48 @@ class WhyPanel(QWidget):
         return self.class_combo.currentData()
 
     def clear(self) -> None:
-        self.clear_explanation()
+        self._asked += 1
+        self._clear_now()
         self.set_warnings([])
 
+    def explain(self, model, image: np.ndarray, class_index: int | None) -> None:
+        """Show why ``model`` reads ``image`` (28x28 in [0, 1]) as ``class_index``: computed from a copy
+        of the weights (``inside.Snapshot``) on a thread of its own, shown when it arrives; a newer
+        request or ``clear_explanation`` drops it."""
+        self._clear_timer.stop()
+        self._asked += 1
+        asked, image = self._asked, np.array(image, dtype=np.float32)
+        try:
+            snapshot = inside.Snapshot(model)
+        except Exception:  # noqa: BLE001 - a model the inspector cannot follow: the guess still shows
+            self._clear_now()
+            return
+        self.jobs.submit("explain", lambda: (asked, image, why.explain(snapshot.model, image, class_index)))
+
+    def explaining(self) -> bool:
+        """Whether an explanation is still being computed (for tests)."""
+        return self.jobs.busy("explain") or self._clear_timer.isActive()
+
+    def _explained(self, _kind: str, result) -> None:
+        asked, image, explanation = result
+        if asked == self._asked:
+            self.set_explanation(image, explanation)
+            self.explained.emit()
+
+    def _explain_failed(self, _kind: str, _message: str) -> None:
+        self._clear_now()  # a model the inspector cannot follow: the guess still shows
+
+    def shutdown(self) -> None:
+        self.jobs.shutdown()
+
     def clear_explanation(self) -> None:
-        """Nothing to explain (no drawing, or no trained network): empty views."""
+        """Nothing to explain (no drawing, or no trained network): empty views, unless an
+        explanation is asked for before the event loop turns (then the old one stays until it comes)."""
+        self._asked += 1  # an explanation on its way is no longer wanted
+        self._clear_timer.start()
+
+    def _clear_now(self) -> None:
+        self._clear_timer.stop()
         self.saliency_view.set_rgb(None)
         self.units.set_tiles([])
         self.units_title.setText("Units that decided")

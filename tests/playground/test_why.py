@@ -130,6 +130,7 @@ def test_drawing_a_seven_shows_its_saliency_units_and_nearest_training_digits(pa
     assert why_panel.saliency_view.image().isNull()  # nothing drawn yet
     drag(panel.canvas, stroke(SEVEN))
     qtbot.waitUntil(lambda: panel.prediction() is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: not why_panel.explaining(), timeout=60_000)  # computed off the UI thread
     assert not why_panel.saliency_view.image().isNull()
     assert len(why_panel.units.captions) == why.UNITS_SHOWN
     qtbot.waitUntil(lambda: why_panel.neighbours.count() == why.NEIGHBOURS_SHOWN, timeout=60_000)
@@ -158,8 +159,38 @@ def test_a_click_is_called_a_speck_not_read_as_a_confident_digit_without_a_warni
     assert panel.why.warning_label.isVisible() and why.SPECK in panel.why.warning_label.text()
     assert "color" in panel.why.warning_label.styleSheet()  # in the theme's red: the guess is not to be trusted
     panel.canvas.clear()
-    qtbot.waitUntil(lambda: panel.why.warning_label.isHidden(), timeout=10_000)
+    qtbot.waitUntil(lambda: panel.why.warning_label.isHidden() and not panel.why.explaining(), timeout=10_000)
     assert panel.why.saliency_view.image().isNull()
+
+
+def test_the_explanation_is_computed_off_the_ui_thread_and_a_cleared_canvas_drops_it(panel, qtbot, monkeypatch):
+    import threading
+
+    threads, gate = [], threading.Event()
+    real = why.explain
+
+    def explain(*args, **kwargs):
+        threads.append(threading.current_thread().name)
+        assert gate.wait(60), "the test never opened the gate"
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(why, "explain", explain)
+    drag(panel.canvas, stroke(SEVEN))
+    qtbot.waitUntil(lambda: panel.prediction() is not None, timeout=10_000)  # the guess does not wait for it
+    assert panel.why.explaining() and panel.why.saliency_view.image().isNull()
+    gate.set()
+    qtbot.waitUntil(lambda: not panel.why.explaining(), timeout=60_000)
+    assert not panel.why.saliency_view.image().isNull()
+    assert threads and threading.main_thread().name not in threads
+
+    gate.clear()  # a slow explanation, then the canvas is cleared before it comes
+    drag(panel.canvas, stroke([QPoint(140, 40), QPoint(140, 240)]))
+    qtbot.waitUntil(lambda: panel.why.jobs.busy("explain"), timeout=10_000)
+    panel.canvas.clear()
+    qtbot.waitUntil(lambda: panel.why.saliency_view.image().isNull(), timeout=10_000)
+    gate.set()
+    qtbot.waitUntil(lambda: not panel.why.explaining(), timeout=60_000)
+    assert panel.why.saliency_view.image().isNull() and panel.why.units.captions == []  # nothing came back
 
 
 def test_without_a_trained_network_there_is_nothing_to_explain(qtbot, sample):
