@@ -5,7 +5,8 @@ of damage (noise, rotation, shift, thicker and thinner strokes; ``playground.rob
 all starting at the clean accuracy (level 0). Below it the hardest test digits for this
 network: those whose true label gets the lowest probability, from ``state.evaluation``.
 
-"Test robustness" copies the model's weights on the UI thread and measures the curves on a
+"Test robustness" copies the model's weights on the UI thread (``inside.Snapshot``: no random
+draws, the network is rebuilt on the other thread) and measures the curves on a
 Python thread of its own (a daemon: closing the app never waits for it); a ``QTimer`` polls its
 progress into the progress bar, so the UI thread only draws. A new model cancels a run and
 clears curves that would describe other weights.
@@ -20,8 +21,7 @@ from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
-import engine
-from playground import robustness
+from playground import inside, robustness
 from playground.panels.training_plots import RUN_COLOURS
 from playground.widgets import DigitGrid, hint_label, scroll_area, wrapped_label
 
@@ -42,8 +42,9 @@ class RobustnessJob:
         self.thread = threading.Thread(target=self._run, args=(model, images, labels, max_digits), name="robustness",
                                        daemon=True)
 
-    def _run(self, model, images, labels, max_digits) -> None:
+    def _run(self, snapshot, images, labels, max_digits) -> None:
         try:
+            model = snapshot.model if isinstance(snapshot, inside.Snapshot) else snapshot  # built on this thread
             self.result = robustness.curves(model, images, labels, max_digits=max_digits, progress=self._progress,
                                             cancelled=self.cancel.is_set)
         except Exception as exc:  # noqa: BLE001 - shown in the view
@@ -53,11 +54,11 @@ class RobustnessJob:
         self.share = share
 
 
-def private_copy(model):
-    """A copy of ``model``'s architecture and weights that no other thread uses."""
-    copy = engine.models.clone_model(model)
-    copy.set_weights(model.get_weights())
-    return copy
+def private_copy(model) -> inside.Snapshot:
+    """A copy of ``model``'s weights that no other thread uses; its network is built on the
+    thread that asks for it (``clone_model`` would draw initial weights on the UI thread, and
+    move the seeded random numbers, only to overwrite them)."""
+    return inside.Snapshot(model)
 
 
 class RobustnessView(QWidget):

@@ -239,3 +239,17 @@ def test_no_robustness_test_while_training_or_without_a_trained_network(panel):
     assert view.button.isEnabled()
     state.set_model(state.model, trained=False)
     assert not view.button.isEnabled()
+
+
+def test_starting_a_run_draws_no_random_numbers_on_the_ui_thread(panel, qtbot):
+    """The weights are copied, not a network built with fresh random weights to overwrite: a
+    seeded run after it starts from the same random numbers."""
+    from engine import backend
+
+    view = panel.robustness
+    view.max_digits = 20
+    before = backend.rng().bit_generator.state
+    view.button.click()
+    assert backend.rng().bit_generator.state == before
+    qtbot.waitUntil(lambda: not view.busy(), timeout=300_000)
+    assert view.result is not None and len(view.result.accuracy["noise"]) == robustness.LEVEL_COUNT
