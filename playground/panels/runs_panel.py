@@ -22,15 +22,12 @@ through ``AppState``'s setters and the ``TrainingController``'s buttons.
 """
 from __future__ import annotations
 
-import math
-import re
-import time
-from dataclasses import fields, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex, QObject, QSortFilterProxyModel, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPalette
+from PySide6.QtCore import QEvent, QItemSelectionModel, QSortFilterProxyModel, Qt, QTimer
+from PySide6.QtGui import QColor, QFontMetrics, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -50,309 +47,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from playground import persistence
-from playground.keras_log import CHAPTER_LOSS, LOSS_NAMES, format_duration, network_label, optimizer_label, run_label
 from playground.loss_watch import weights_are_finite
+from playground.panels.runs_table import (
+    COLUMNS, MAX_COLUMN_WIDTH, SORT_ROLE, RunsTable, record_label, record_layers, record_settings,
+)
+from playground.race import RACES, Race, race_variants
 from playground.run_history import RunHistory, RunRecord
 from playground.run_recorder import RunRecorder, model_from_record
-from playground.specs import OPTIMIZERS, TrainSettings, settings_errors
 from playground.state import AppState
 from playground.theme import error_colour
 from playground.training_controller import DIVERGED, TrainingController
 
-COLUMNS = ("Plot", "#", "Name", "Test acc", "Network", "Optimizer", "Batch", "Epochs", "Seed", "Time", "Note",
-           "Data", "Started")
-MAX_COLUMN_WIDTH = 170  # pixels: a long name or dataset is cut ("…"); its tooltip has it whole
-COMPARED = ("Network", "Optimizer", "Batch", "Epochs", "Seed", "Data")  # highlighted when changed
-EDITABLE = {"Name": "name", "Note": "note"}
-SORT_ROLE = Qt.UserRole + 1
-RIGHT_ALIGNED = ("#", "Batch", "Epochs", "Seed", "Test acc", "Time")
-_DISPLAY, _EDIT, _CHECK, _TOOLTIP, _FONT, _BACKGROUND, _ALIGNMENT = (
-    r.value for r in (Qt.DisplayRole, Qt.EditRole, Qt.CheckStateRole, Qt.ToolTipRole, Qt.FontRole,
-                      Qt.BackgroundRole, Qt.TextAlignmentRole))
-_SORT = int(SORT_ROLE)
-_ROLES = {_DISPLAY, _EDIT, _CHECK, _TOOLTIP, _FONT, _BACKGROUND, _ALIGNMENT, _SORT}
-_RIGHT = int((Qt.AlignRight | Qt.AlignVCenter).value)
-STATUS_WORDS = {"running": "training…", "stopped": "stopped", "nan": "diverged", "error": "failed",
-                "interrupted": "interrupted"}
-RACES = {"optimizers": "rmsprop, sgd, adam, adagrad", "learning rates": "0.0001, 0.001, 0.01"}
 TIME_MACHINE_DELAY_MS = 120  # a dragged slider settles before the weights are read
-
-
-# -- what a record says, in the table's words (no Qt) -------------------------------------------------
-def record_layers(record: RunRecord) -> tuple | None:
-    """The record's hidden layers as the Network panel's rows, or None if they cannot be read."""
-    rows = [persistence._layer_from(item) for item in record.layers]  # the settings file's reader
-    return None if any(row is None for row in rows) else tuple(rows)
-
-
-def record_settings(record: RunRecord) -> TrainSettings | None:
-    known = {f.name for f in fields(TrainSettings)}
-    try:
-        return TrainSettings(**{k: v for k, v in record.settings.items() if k in known})
-    except TypeError:
-        return None
-
-
-def record_label(record: RunRecord) -> str:
-    """What the run list beside the plots calls it: ``baseline · 512 relu · rmsprop lr=0.001 · bs 128``."""
-    layers, settings = record_layers(record), record_settings(record)
-    label = run_label(layers, settings) if layers is not None and settings is not None else "?"
-    return (f"{record.name} · " if record.name else "") + label
-
-
-def cells(record: RunRecord) -> dict[str, str]:
-    """The text of each column for one run."""
-    layers, settings = record_layers(record), record_settings(record)
-    data = record.dataset_name or "?"
-    if settings is not None and settings.train_size:
-        data += f" · {settings.train_size:,} digits"
-    if settings is not None and settings.validation_split:
-        data += f" · val {settings.validation_split:g}"
-    if record.test_accuracy is not None:
-        result = f"{record.test_accuracy:.1%}"
-    else:
-        result = STATUS_WORDS.get(record.status, "—")
-    return {
-        "Plot": "", "#": str(record.id), "Name": record.name,
-        "Network": network_label(layers) if layers is not None else "?",
-        "Optimizer": recipe_label(settings) if settings is not None else "?",
-        "Batch": str(settings.batch_size) if settings is not None else "?",
-        "Epochs": str(record.epochs_done), "Seed": "" if record.seed is None else str(record.seed),
-        "Data": data, "Test acc": result, "Time": duration_text(record.duration),
-        "Started": time.strftime("%d %b %H:%M", time.localtime(record.started_at)), "Note": record.note,
-    }
-
-
-def recipe_label(settings: TrainSettings) -> str:
-    """``rmsprop lr=0.001``, and the loss when it is not the chapter's (``sgd lr=0.01 · mse``)."""
-    label = optimizer_label(settings)
-    return label if settings.loss == CHAPTER_LOSS else f"{label} · {LOSS_NAMES.get(settings.loss, settings.loss)}"
-
-
-def duration_text(seconds: float) -> str:
-    """``0.4 s`` for the short runs of a lesson, ``1:05`` beyond ten seconds."""
-    return f"{seconds:.1f} s" if 0 <= seconds < 10 else format_duration(seconds)
-
-
-def sort_key(record: RunRecord, column: str, text: str):
-    numbers = {"#": record.id, "Epochs": record.epochs_done, "Seed": record.seed or 0, "Time": record.duration,
-               "Started": record.started_at,
-               "Test acc": record.test_accuracy if record.test_accuracy is not None else -1.0}
-    if column == "Batch":
-        return int(text) if text.isdigit() else 0
-    return numbers.get(column, text.lower())
-
-
-def changes(records: list[RunRecord], texts: list[dict[str, str]] | None = None) -> dict[int, dict[str, str]]:
-    """``{run id: {column: previous value}}`` for the compared columns that differ from the run
-    before (by id); the dataset also differs when its digits do (the content hash). ``texts``:
-    the records' ``cells``, if already made."""
-    texts = texts if texts is not None else [cells(r) for r in records]
-    out, previous, previous_hash = {}, None, None
-    for record, mine in sorted(zip(records, texts), key=lambda pair: pair[0].id):
-        changed = {} if previous is None else {c: previous[c] for c in COMPARED if mine[c] != previous[c]}
-        if (previous is not None and "Data" not in changed and record.dataset_hash and previous_hash
-                and record.dataset_hash != previous_hash):
-            changed["Data"] = previous["Data"] + " (other digits)"
-        out[record.id] = changed
-        previous, previous_hash = mine, record.dataset_hash
-    return out
-
-
-# -- the table ----------------------------------------------------------------------------------------
-class RunsTable(QAbstractTableModel):
-    """The records as rows; the Plot column asks ``shown(id)`` and emits ``visibility_requested``."""
-
-    visibility_requested = Signal(int, bool)
-    edited = Signal(int, str, str)  # (run id, "name" | "note", text)
-
-    def __init__(self, shown: Callable[[int], bool | None], parent: QObject | None = None):
-        super().__init__(parent)
-        self.shown = shown
-        self.records: list[RunRecord] = []
-        self._cells: list[dict[str, str]] = []
-        self._changes: dict[int, dict[str, str]] = {}
-        self.tint = QColor(255, 200, 0, 70)
-        self.bold = QFont()
-        self.bold.setBold(True)
-
-    def set_records(self, records: list[RunRecord]) -> None:
-        self.beginResetModel()
-        self.records = list(records)
-        self._cells = [cells(r) for r in self.records]
-        self._changes = changes(self.records, self._cells)
-        self.endResetModel()
-
-    def plot_column_changed(self) -> None:
-        if self.records:
-            self.dataChanged.emit(self.index(0, 0), self.index(len(self.records) - 1, 0), [Qt.CheckStateRole])
-
-    def changed_columns(self, run_id: int) -> dict[str, str]:
-        return self._changes.get(run_id, {})
-
-    # -- Qt's model interface -----------------------------------------------------------------------
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self.records)
-
-    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section, orientation, role=Qt.DisplayRole):  # noqa: N802
-        if orientation == Qt.Horizontal and role == Qt.DisplayRole:
-            return COLUMNS[section]
-        if orientation == Qt.Horizontal and role == Qt.ToolTipRole:
-            return {"Plot": "Tick to draw the run's curves on the Training plots",
-                    "Test acc": "Accuracy on the test set when the run ended (or how it ended)",
-                    "Epochs": "Epochs trained", "Time": "Time spent training (pauses not counted)"}.get(COLUMNS[section])
-        return None
-
-    def flags(self, index):
-        base = Qt.ItemIsEnabled | Qt.ItemIsSelectable
-        column = COLUMNS[index.column()]
-        if column == "Plot":
-            return base | Qt.ItemIsUserCheckable
-        if column in EDITABLE:
-            return base | Qt.ItemIsEditable
-        return base
-
-    def data(self, index, role=Qt.DisplayRole):
-        # roles compared as plain ints: PySide6's enum comparisons would make this ~10x slower
-        role = role.value if hasattr(role, "value") else role
-        if not index.isValid() or role not in _ROLES:
-            return None
-        record, text, column = self.records[index.row()], self._cells[index.row()], COLUMNS[index.column()]
-        changed = self._changes.get(record.id, {})
-        if role == _DISPLAY or role == _EDIT:
-            return text[column]
-        if role == _SORT:
-            return sort_key(record, column, text[column])
-        if role == _CHECK:
-            shown = self.shown(record.id) if column == "Plot" else None
-            return None if shown is None else (Qt.Checked if shown else Qt.Unchecked)
-        if role == _TOOLTIP:
-            if column in changed:
-                return f"Changed since the run before: {changed[column]} → {text[column]}"
-            if column == "Test acc" and record.test_loss is not None:
-                return f"Test loss {record.test_loss:.4f}" + (f"\n{record.message}" if record.message else "")
-            if column == "Data":
-                return f"{text['Data']}\ncontent hash {record.dataset_hash[:12] or '?'}"
-            if column in ("Name", "Note"):
-                return f"Double-click to edit the run's {column.lower()}"
-            return text[column] or None
-        if role == _FONT:
-            return self.bold if column in changed else None
-        if role == _BACKGROUND:
-            return self.tint if column in changed else None
-        return _RIGHT if column in RIGHT_ALIGNED else None  # _ALIGNMENT
-
-    def setData(self, index, value, role=Qt.EditRole) -> bool:  # noqa: N802
-        record, column = self.records[index.row()], COLUMNS[index.column()]
-        if role == Qt.CheckStateRole and column == "Plot":
-            checked = (value.value if hasattr(value, "value") else int(value)) == Qt.Checked.value
-            self.visibility_requested.emit(record.id, checked)
-            return True
-        if role == Qt.EditRole and column in EDITABLE:
-            self.edited.emit(record.id, EDITABLE[column], str(value).strip())
-            return True
-        return False
-
-
-# -- a race: one network, the same seed, several recipes in a row ---------------------------------------
-class Race(QObject):
-    """Trains ``variants`` one after another (each a new run from the same seed), then puts the
-    learner's own settings back. Stop (or an error) ends the race."""
-
-    message = Signal(str)
-    ended = Signal()
-
-    def __init__(self, state: AppState, controller: TrainingController, recorder: RunRecorder,
-                 parent: QObject | None = None):
-        super().__init__(parent)
-        self.state, self.controller, self.recorder = state, controller, recorder
-        self._queue: list[tuple[str, TrainSettings]] = []
-        self._original: TrainSettings | None = None
-        self._current = ""
-        self._done: list[str] = []
-        self._total = 0
-        self._next_timer = QTimer(self)  # the next run starts once everyone has heard this one end
-        self._next_timer.setSingleShot(True)
-        self._next_timer.setInterval(0)
-        self._next_timer.timeout.connect(self._start_next)
-        state.training_finished.connect(self._on_finished)
-        controller.run_started.connect(self._on_run_started)
-
-    @property
-    def running(self) -> bool:
-        return self._original is not None
-
-    def start(self, variants: list[tuple[str, TrainSettings]]) -> None:
-        self._queue, self._original = list(variants), self.state.settings
-        self._done, self._total = [], len(variants)
-        self._start_next()
-
-    def _start_next(self) -> None:
-        if not self._queue:
-            self._end(f"Race done: {', '.join(self._done)} overlaid on the plots, each from seed "
-                      f"{self._original.seed}.")
-            return
-        self._current, settings = self._queue.pop(0)
-        self.state.set_settings(settings)
-        self.controller.reset_weights()  # a new run from the seed, whatever was trained before
-        if not self.controller.start():
-            self._end(f"The race stopped: {self._current} could not train (the Training panel says why).")
-
-    def _on_run_started(self, run) -> None:
-        if self.running:
-            self.recorder.annotate(run.number, f"race {len(self._done) + 1}/{self._total}: {self._current}")
-
-    def _on_finished(self, reason: str) -> None:
-        if not self.running:
-            return
-        self._done.append(self._current + (" (diverged)" if reason == "nan" else ""))
-        if reason in ("completed", "early_stopping", "nan"):
-            self._next_timer.start()
-        else:
-            self._end(f"The race stopped after {len(self._done)} of {self._total} runs.")
-
-    def cancel(self) -> None:
-        if self.running:
-            self._queue.clear()
-
-    def _end(self, text: str) -> None:
-        original, self._original, self._queue = self._original, None, []
-        if original is not None:
-            self.state.set_settings(original)  # the learner's own recipe again (Train starts afresh)
-        self.message.emit(text)
-        self.ended.emit()
-
-
-def race_variants(kind: str, text: str, settings: TrainSettings, train_count: int | None) -> list[tuple[str, TrainSettings]]:
-    """The race's runs from the learner's list (``"sgd, adam"`` or ``"0.001, 0.01"``); ValueError in words."""
-    items = [item for item in re.split(r"[,\s;]+", text.strip()) if item]
-    if kind == "optimizers":
-        unknown = [item for item in items if item.lower() not in OPTIMIZERS]
-        if unknown:
-            raise ValueError(f"“{unknown[0]}” is not an optimizer here: race {', '.join(OPTIMIZERS)}.")
-        variants = [(item.lower(), replace(settings, optimizer=item.lower())) for item in items]
-    else:
-        variants = []
-        for item in items:
-            try:
-                rate = float(item)
-            except ValueError:
-                raise ValueError(f"“{item}” is not a learning rate: write numbers such as 0.001, 0.01.") from None
-            if not math.isfinite(rate) or rate <= 0:
-                raise ValueError(f"A learning rate must be above 0 (got {item}).")
-            variants.append((f"lr={rate:g}", replace(settings, learning_rate=rate)))
-    names = [name for name, _ in variants]
-    if len(set(names)) < 2:
-        raise ValueError(f"A race needs at least two different {kind}, separated by commas.")
-    for name, variant in variants:
-        errors = settings_errors(variant, train_count)
-        if errors:
-            raise ValueError(f"{name}: {errors[0]}")
-    return variants
 
 
 # -- the panel ------------------------------------------------------------------------------------------------
@@ -813,8 +519,6 @@ class RunsPanel(QWidget):
         return answer == QMessageBox.Yes
 
     def changeEvent(self, event) -> None:  # noqa: N802
-        from PySide6.QtCore import QEvent
-
         if event.type() in (QEvent.PaletteChange, QEvent.ApplicationPaletteChange):
             self._tint_from_palette()
         super().changeEvent(event)

@@ -8,7 +8,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from playground.data_loading import load_sample_dataset
-from playground.panels.runs_panel import COLUMNS, RunsPanel
+from playground.panels.runs_panel import RunsPanel
+from playground.panels.runs_table import COLUMNS
 from playground.panels.training_panel import TrainingPanel
 from playground.run_history import RunHistory
 from playground.run_recorder import model_from_record
@@ -275,7 +276,7 @@ def test_the_weights_cap_is_a_setting_kept_in_the_history(qtbot, tmp_path):
 
 
 def test_what_changed_is_found_in_the_recipe_and_the_digits(tmp_path):
-    from playground.panels.runs_panel import changes
+    from playground.panels.runs_table import changes
 
     history = RunHistory(tmp_path / "runs.sqlite")
     base = {"optimizer": "rmsprop", "learning_rate": 0.001, "batch_size": 128, "seed": 0}
