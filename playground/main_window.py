@@ -263,13 +263,17 @@ class MainWindow(FileActions, QMainWindow):
     def show_panel(self, title: str) -> None:
         """Bring panel ``title`` into view: in the current workspace if it is there (or belongs
         there), else in the workspace that holds it."""
-        dock = self.docks[title]
-        if dock.isHidden():
+        self._go_to(title)
+        self.docks[title].show()
+        self.docks[title].raise_()
+
+    def _go_to(self, title: str) -> None:
+        """Switch to the workspace that holds panel ``title``, unless the current one shows it."""
+        dock = self.docks.get(title)
+        if dock is not None and dock.isHidden():
             home = workspaces.home_of(title, self.workspace)
             if home is not None and home != self.workspace:
                 self.switch_workspace(home)
-        dock.show()
-        dock.raise_()
 
     # -- menus ---------------------------------------------------------------------------------------
     def _build_menus(self) -> None:

@@ -240,6 +240,17 @@ def test_a_panel_in_the_current_workspace_opens_there(make_window, qtbot):
     assert window.workspace == "Train" and in_view(window, "Draw")
 
 
+def test_a_digit_opened_from_inspect_shows_there_beside_inside(make_window, qtbot):
+    import numpy as np
+
+    window = make_window()
+    window.switch_workspace("Inspect")
+    window.state.request_digit("test", 42)  # a misclassified digit clicked in Evaluate, or a point in Inside
+    assert window.workspace == "Inspect"  # the learner stays where they were looking
+    qtbot.waitUntil(lambda: in_view(window, "Data") and in_view(window, "Inside") and in_view(window, "Evaluate"))
+    np.testing.assert_array_equal(window.panels["Data"].digit_view.values(), window.state.dataset.x_test[42])
+
+
 def test_every_panel_stays_in_the_view_menu_and_joins_the_current_workspace(make_window, qtbot):
     window = make_window()
     view = window.menuBar().actions()[1].menu()
