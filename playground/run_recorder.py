@@ -110,6 +110,8 @@ class RunRecorder(QObject):
         state = self.state
         dataset = state.dataset
         settings = asdict(state.settings)
+        if run.pretrained:  # (not a TrainSettings field: the Runs panel reads it to warn Train again)
+            settings["from_loaded_model"] = True
         start = {
             "name": "loaded model" if run.pretrained else "",
             "layers": json.loads(layers_to_text(state.layers)),

@@ -437,7 +437,11 @@ class RunsPanel(QWidget):
         if not self.controller.start():
             self._say_problem(f"Run #{run_id} cannot train again here (the Training panel says why).")
             return False
-        self._say(f"Training run #{run_id} again from seed {settings.seed}.")
+        if record.settings.get("from_loaded_model"):
+            self._say(f"Run #{run_id} began from a loaded model's weights: this run begins from random "
+                      f"weights (seed {settings.seed}) instead, with its network and recipe.")
+        else:
+            self._say(f"Training run #{run_id} again from seed {settings.seed}.")
         return True
 
     def _dataset_problem(self, record: RunRecord) -> str | None:

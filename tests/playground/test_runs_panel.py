@@ -318,3 +318,19 @@ def test_a_note_being_typed_is_not_closed_by_the_next_epoch(qtbot, app):
     panel._refresh_timer.timeout.emit()  # the refresh after an epoch of another run was written
     assert panel.view.state() == panel.view.State.EditingState
     assert panel._refresh_timer.isActive()  # tried again later
+
+
+def test_a_run_from_a_loaded_model_is_marked_and_train_again_says_it_starts_from_random_weights(qtbot, app):
+    state, controller, _, panel = app
+    loaded = state.build_model()  # as File > Load model gives it
+    loaded.set_weights([w + 0.01 for w in loaded.get_weights()])
+    as_loaded = loaded.get_weights()  # (the loaded model becomes the run's snapshot, which training updates)
+    assert controller.adopt_model(loaded, "my_model.npz")
+    train(qtbot, state, controller, panel)
+    (run_id,) = panel.run_ids()
+    record = panel.history.run(run_id)
+    assert record.name == "loaded model" and record.settings["from_loaded_model"] is True
+    for kept, mine in zip(panel.history.weights_at(run_id, 0), as_loaded):
+        assert np.array_equal(kept, mine)  # epoch 0 is the loaded weights, not random ones
+    train(qtbot, state, controller, panel, start=lambda: panel.train_again(run_id))
+    assert "began from a loaded model's weights" in panel.message.text()
