@@ -16,7 +16,7 @@ from playground import guide, workspaces
 from playground.workspaces import LEARN, TRAIN, Column, Stack, Workspace
 
 TITLES = ("Data", "Network", "Optimizer", "Training", "Evaluate", "Draw", "Guide", "Console", "Shapes", "Reshape",
-          "Geometry", "Gradient", "Backprop", "Inside", "My digits")  # the window's docks (checked below)
+          "Geometry", "Gradient", "Backprop", "Inside", "My digits")  # the window's docks today (checked below)
 
 
 # -- the workspaces as data ----------------------------------------------------------------------
@@ -31,8 +31,9 @@ def test_three_workspaces_with_their_names_actions_and_shortcuts():
 def test_every_panel_of_the_window_has_a_workspace():
     from playground.main_window import DOCKS
 
-    assert sorted(title for title, _ in DOCKS) == sorted(TITLES)
-    assert workspaces.homeless(TITLES) == []
+    titles = [title for title, _ in DOCKS]
+    assert set(TITLES) <= set(titles)  # a panel added later (Runs) needs one line in DOCKS, none here
+    assert workspaces.homeless(titles) == []
     assert workspaces.homeless(["Nowhere"]) == ["Nowhere"]
 
 
