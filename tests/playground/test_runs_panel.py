@@ -334,3 +334,18 @@ def test_a_run_from_a_loaded_model_is_marked_and_train_again_says_it_starts_from
         assert np.array_equal(kept, mine)  # epoch 0 is the loaded weights, not random ones
     train(qtbot, state, controller, panel, start=lambda: panel.train_again(run_id))
     assert "began from a loaded model's weights" in panel.message.text()
+
+
+def test_a_write_that_fails_while_training_is_said_and_training_goes_on(qtbot, app, monkeypatch):
+    from playground.run_history import HistoryError
+
+    state, controller, _, panel = app
+
+    def disk_full(*args, **kwargs):
+        raise HistoryError("The run history cannot be written: database or disk is full.")
+
+    monkeypatch.setattr(panel.history, "end_epoch", disk_full)
+    with qtbot.waitSignal(panel.recorder.failed, timeout=LONG):
+        train(qtbot, state, controller, panel)  # completes: recording never stops training
+    qtbot.waitUntil(lambda: "disk is full" in panel.message.text(), timeout=LONG)
+    assert state.evaluation is not None
