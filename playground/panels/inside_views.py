@@ -16,7 +16,8 @@ from playground.widgets import DigitView, hint_label, wrapped_label
 GAP = 2  # pixels between 28 x 28 templates (small filters get more, so each reads as one picture)
 TILE_TARGET = 52  # about this many screen pixels per template (a whole-number zoom of its pixels)
 BAR_HEIGHT = 96  # of one layer's bar chart
-MAP_COLUMNS = 16
+MAP_COLUMNS = 16  # feature maps to a row, at most
+MAP_GAP = 2
 HISTOGRAM_ROW = 150  # pixels per layer's row of histograms
 # ten colours told apart in light and dark themes (Tableau's ten, as matplotlib's "tab10")
 LABEL_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -255,7 +256,7 @@ class ActivationList(QWidget):
             if each.kind == "bars":
                 view.set_values(each.values)
             else:
-                view.setPixmap(QPixmap.fromImage(_maps_image(each.values)))
+                view.set_maps(each.values)
 
     def _rebuild(self, shown) -> None:
         for label, view in self.rows:
@@ -267,23 +268,78 @@ class ActivationList(QWidget):
             if each.kind == "bars":
                 view = BarChart(count=len(each.values))
             else:
-                view = QLabel()
-                view.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-                view.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+                view = MapsView()
             self._layout.insertWidget(2 * position, label)
             self._layout.insertWidget(2 * position + 1, view)
             self.rows.append((label, view))
 
 
-def _maps_image(values: np.ndarray) -> QImage:
-    """(h, w, channels) as a grey mosaic, all maps on one scale (black 0, white the layer's largest)."""
+def _map_tiles(values: np.ndarray) -> np.ndarray:
+    """(h, w, channels) as (channels, h', w', 3) grey tiles of about 40 pixels, all on one scale
+    (black 0, white the layer's largest)."""
     maps = np.moveaxis(np.nan_to_num(np.asarray(values, np.float32)), -1, 0)
     top = float(maps.max()) if maps.size and maps.max() > 0 else 1.0
     grey = (np.clip(maps / top, 0, 1) * 255).round().astype(np.uint8)
     zoom = max(1, round(40 / maps.shape[1]))  # about 40 pixels a map, whole pixels
     tiles = np.repeat(np.repeat(grey, zoom, axis=1), zoom, axis=2)
-    picture = inside.mosaic(np.repeat(tiles[..., None], 3, axis=3), MAP_COLUMNS, gap=2)
-    return rgb_image(picture)
+    return np.repeat(tiles[..., None], 3, axis=3)
+
+
+class MapsView(QWidget):
+    """A layer's feature maps as a grey mosaic, as many to a row as the width holds (at most
+    ``MAP_COLUMNS``): a narrow dock wraps them instead of cutting the row off."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        policy = QSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
+        self._tiles = np.zeros((0, 1, 1, 3), np.uint8)
+        self._image, self._columns = QImage(), None
+
+    def set_maps(self, values: np.ndarray) -> None:
+        self._tiles, self._columns = _map_tiles(values), None
+        self.updateGeometry()
+        self.update()
+
+    def columns(self, width: int | None = None) -> int:
+        """Maps to a row at ``width``: as many as fit, spread evenly over the rows they need."""
+        n, _, tile, _ = self._tiles.shape
+        width = self.width() if width is None else width
+        fit = max(1, min(MAP_COLUMNS, n, (width + MAP_GAP) // (tile + MAP_GAP)))
+        rows = -(-n // fit) if n else 1
+        return max(1, -(-n // rows)) if n else 1
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 (Qt name)
+        return True
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802
+        n, tile = len(self._tiles), self._tiles.shape[1]
+        rows = -(-n // self.columns(width)) if n else 0
+        return max(rows * (tile + MAP_GAP) - MAP_GAP, 0)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        width = self.columns(10**6) * (self._tiles.shape[2] + MAP_GAP)
+        return QSize(width, self.heightForWidth(width))
+
+    def image(self) -> QImage:
+        """The mosaic as drawn at the present width."""
+        columns, background = self.columns(), self.palette().color(self.backgroundRole()).getRgb()[:3]
+        if (columns, background) != self._columns or self._image.isNull():
+            self._columns = (columns, background)  # the gaps and an unfilled last row: the view's background
+            self._image = (rgb_image(inside.mosaic(self._tiles, columns, gap=MAP_GAP, background=background))
+                           if len(self._tiles) else QImage())
+        return self._image
+
+    def pixmap(self) -> QPixmap:
+        return QPixmap.fromImage(self.image())
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        image = self.image()
+        if not image.isNull():
+            painter = QPainter(self)
+            painter.drawImage(0, 0, image)
+            painter.end()
 
 
 # ----- the embedding --------------------------------------------------------------------------------

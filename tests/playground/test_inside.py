@@ -516,3 +516,21 @@ def test_the_histograms_title_counts_the_curves_it_shows(standalone, qtbot):
     standalone.state.set_model(model, trained=True)
     qtbot.waitUntil(lambda: "from faint (epoch 1) to strong (epoch 2)" in standalone.histograms_title.text(),
                     timeout=LONG)
+
+
+def test_feature_maps_wrap_to_a_narrow_panel_instead_of_being_cut_off(standalone, qtbot):
+    set_random_seed(25)
+    standalone.state.set_model(examples.convnet(), trained=True)
+    standalone.resize(560, 600)
+    standalone.state.set_current_digit(standalone.state.dataset.x_test[0], "x_test[0]")
+    wait_for(qtbot, standalone, "activations")
+    first = standalone.activations.rows[0][1]  # conv2d's 32 maps of 26 x 26, each about 40 pixels
+    qtbot.waitUntil(lambda: 0 < first.width() < 560 and first.height() == first.heightForWidth(first.width()))
+    picture = first.pixmap()
+    assert 0 < picture.width() <= first.width()  # every map in sight
+    assert picture.height() <= first.height()  # and every row: the view is as tall as its rows
+    wide = first.columns(10**6)
+    assert wide == 16 and first.columns() < wide
+    columns = first.columns()
+    rows = -(-32 // columns)
+    assert 32 - (rows - 1) * columns >= columns / 2  # spread over the rows: no last row of two maps
