@@ -86,7 +86,7 @@ def main(argv=None) -> int:
             wait(400)  # the Draw panel predicts ~30 ms after the last stroke
             why = window.findChild(QWidget, "whyPanel")
             for _ in range(100):  # the nearest training digits are found on a thread of their own
-                if why is None or why.neighbours.count():
+                if why is None or (why.neighbours.count() and not why.explaining()):  # the saliency too
                     break
                 wait(100)
         inside = window.findChild(QWidget, "insidePanel")
