@@ -84,7 +84,7 @@ class Workspace:
 TRAIN = Workspace(
     "Train", "Ctrl+1", "Set up the data, the network and the recipe, train, evaluate and draw (Ctrl+1)",
     (Column((Stack(("Data", "Network", "Optimizer"), front="Network"),), share=0.4),
-     Column((Stack(("Training", "Evaluate"), share=0.45), Stack(("Draw",), share=0.55)), share=0.6)),
+     Column((Stack(("Training", "Evaluate"), share=0.43), Stack(("Draw",), share=0.57)), share=0.6)),  # all of Draw at 1080
 )
 LEARN = Workspace(
     "Learn", "Ctrl+2", "The chapter guide, the tensor console and the labs of sections 2.3 and 2.4 (Ctrl+2)",
