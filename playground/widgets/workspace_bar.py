@@ -35,7 +35,8 @@ class WorkspaceBar(QToolBar):
         self.group.setExclusive(True)
         self.actions_by_name: dict[str, QAction] = {}
         for workspace in WORKSPACES:
-            action = QAction(workspace.name, self)
+            action = QAction(f"{workspace.name} workspace", self)  # so the View menu and Help > Keyboard shortcuts say
+            action.setIconText(workspace.name)  # the bar's button
             action.setObjectName(workspace.action_name)
             action.setCheckable(True)
             action.setShortcut(QKeySequence(workspace.shortcut))

@@ -257,7 +257,13 @@ def test_every_panel_stays_in_the_view_menu_and_joins_the_current_workspace(make
     view = window.menuBar().actions()[1].menu()
     toggles = {a.text() for a in view.actions()}
     assert set(window.docks) <= toggles
-    assert {"Train", "Learn", "Inspect", "Reset layout"} <= {a.text().replace("&", "") for a in view.actions()}
+    assert {"Train workspace", "Learn workspace", "Inspect workspace", "Reset layout"} <= {
+        a.text().replace("&", "") for a in view.actions()}
+    from playground.main_window import shortcuts_text
+
+    assert "Ctrl+2\tLearn workspace" in shortcuts_text(window)  # Help > Keyboard shortcuts
+    assert [window.workspace_bar.widgetForAction(a).text() for a in window.workspace_bar.actions()] == [
+        "Train", "Learn", "Inspect"]
     window.switch_workspace("Learn")
     window.docks["Draw"].toggleViewAction().trigger()  # View > Draw while in Learn
     assert window.workspace == "Learn" and not window.docks["Draw"].isHidden()
