@@ -52,8 +52,12 @@ def main(argv=None) -> int:
     parser.add_argument("--dark", action="store_true", help="use the dark theme")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--size", default="1400x900", help="window size, WIDTHxHEIGHT")
-    parser.add_argument("--left", default="Data", choices=("Data", "Network", "Optimizer"), help="left tab shown")
-    parser.add_argument("--right", default="Training", choices=("Training", "Evaluate", "Draw", "Inside"), help="right tab shown")
+    parser.add_argument("--left", default="Data", choices=("Data", "Network", "Optimizer", "Guide", "Console", "Evaluate"),
+                        help="left tab shown")
+    parser.add_argument("--right", default="Training", choices=("Training", "Evaluate", "Draw", "Inside", "Shapes", "Reshape",
+                                                                "Geometry", "Gradient", "Backprop"),
+                        help="right tab shown (its workspace: Train, Learn for the labs, Inspect for Inside)")
+    parser.add_argument("--console", default="", help="an R or NumPy statement run in the console first")
     parser.add_argument("--panel", default=None, help="save only this panel (e.g. Draw: the drawing and the Why "
                         "panel under it), not the whole window")
     parser.add_argument("--inside-tab", default="weights", choices=("weights", "activations", "embedding", "histograms"),
@@ -77,8 +81,11 @@ def main(argv=None) -> int:
             print("could not start training:", window.state.training_errors(), file=sys.stderr)
             return 1
         finished.exec()
-        window.docks[args.left].raise_()
-        window.docks[args.right].raise_()
+        window.show_panel(args.right)  # switches to the workspace that holds it
+        window.show_panel(args.left)
+        if args.console:
+            window.panels["Console"].run_statement(args.console)
+            wait(1500)  # the console computes on a thread of its own
         wait(300)  # the evaluation arrives, the tabs lay out
         canvas = window.findChild(QWidget, "drawCanvas")
         if args.right == "Draw" and canvas is not None:
