@@ -21,7 +21,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         prog="neural-playground",
         description="Train the MNIST network of Deep Learning with R, chapter 2, by hand.",
     )
-    parser.add_argument("--data", metavar="PATH", help="open this mnist.npz instead of the bundled sample")
+    parser.add_argument("--data", metavar="PATH", help="open this mnist.npz (or a folder of IDX files) instead of the bundled sample")
     return parser.parse_args(argv)
 
 
@@ -45,7 +45,7 @@ def main(argv=None) -> int:
     app.setStyle("Fusion")  # follows the palette everywhere (light and dark themes)
 
     from playground.data_loading import load_dataset_file
-    from playground.error_messages import open_dataset_failed
+    from playground.data_loading import open_failed_text
     from playground.main_window import MainWindow
     from playground.session_memory import SessionMemory
 
@@ -54,7 +54,7 @@ def main(argv=None) -> int:
         try:
             dataset = load_dataset_file(args.data)
         except Exception as exc:  # noqa: BLE001 - any bad file: fall back to the sample, say why
-            problem = open_dataset_failed(args.data, exc, kept="The bundled sample is open instead.")
+            problem = open_failed_text(args.data, exc, kept="The bundled sample is open instead.")
             print(f"neural-playground: {problem}", file=sys.stderr)
     window = MainWindow(dataset=dataset)
     window.show()

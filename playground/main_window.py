@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QDockWidget, QFrame, QLabel, QMainWindow, QMessage
 
 import engine
 from playground import data_loading, persistence, workspaces
+from playground.edit_menu import install_edit_menu, install_training_menu
 from playground.file_actions import FileActions
 from playground.my_digits import my_digits_for
 from playground.panels.backprop_lab import BackpropLab
@@ -41,12 +42,15 @@ from playground.panels.inside_panel import InsidePanel
 from playground.panels.network_panel import NetworkPanel
 from playground.panels.optimizer_panel import OptimizerPanel
 from playground.panels.reshape_lab import ReshapeLab
+from playground.panels.runs_panel import RunsPanel
 from playground.panels.shapes_lab import ShapesLab
 from playground.panels.training_panel import TrainingPanel
+from playground.run_history import RunHistory
 from playground.settings_writer import SettingsWriter
 from playground.state import AppState
 from playground.theme import apply_theme, is_dark
 from playground.training_controller import TrainingController
+from playground.undo import UndoHistory
 from playground.widgets import scroll_area
 from playground.widgets.dock_columns import ColumnShares
 from playground.widgets.status_bar import StatusBar
@@ -61,7 +65,7 @@ DOCKS = (  # (title, objectName of the dock), in the View menu's order; workspac
     ("Console", "consoleDock"),  # Learn: the book's R and NumPy on the loaded tensors
     ("Shapes", "shapesDock"), ("Reshape", "reshapeDock"), ("Geometry", "geometryDock"),  # Learn: section 2.3
     ("Gradient", "gradientDock"), ("Backprop", "backpropDock"),  # Learn: section 2.4
-    ("Inside", "insideDock"), ("My digits", "handwritingDock"),  # Inspect
+    ("Inside", "insideDock"), ("My digits", "handwritingDock"), ("Runs", "runsDock"),  # Inspect
 )
 UNSCROLLED = ("Training", "Console", "Inside")  # panels that scroll (or size) themselves; the others get a scroll area
 DEFAULT_SIZE = (1400, 900)  # or the screen's free space, if smaller
@@ -80,7 +84,8 @@ def about_html() -> str:
         "(Manning). The training engine follows the Keras API the book uses.</p>"
         "<p><b>Data:</b> the MNIST database of handwritten digits by Yann LeCun, Corinna Cortes "
         "and Christopher J.C. Burges, available under the Creative Commons Attribution-Share "
-        "Alike 3.0 licence (CC BY-SA 3.0); the <code>mnist.npz</code> packaging is Keras's.</p>"
+        "Alike 3.0 licence (CC BY-SA 3.0); the <code>mnist.npz</code> packaging is Keras's. "
+        "Fashion-MNIST, when downloaded, is by Zalando Research (MIT licence).</p>"
         "<p><b>Built with</b> Qt for Python (PySide6), pyqtgraph and NumPy.</p>"
     )
 
@@ -108,7 +113,8 @@ class MainWindow(FileActions, QMainWindow):
 
     training_finished = Signal(str)  # the reason a run ended: "completed", "stopped", "nan"...
 
-    def __init__(self, dataset=None, settings: QSettings | str | None = None, parent: QWidget | None = None):
+    def __init__(self, dataset=None, settings: QSettings | str | None = None, parent: QWidget | None = None,
+                 history: RunHistory | None = None):
         super().__init__(parent)
         self.setWindowTitle(APP_NAME)
         self.setObjectName("mainWindow")
@@ -139,6 +145,8 @@ class MainWindow(FileActions, QMainWindow):
             "Gradient": GradientLab(self.state), "Backprop": BackpropLab(self.state),
             "Inside": InsidePanel(self.state),  # its views scroll themselves
         }
+        self.panels["Runs"] = RunsPanel(self.state, self.controller, history if history is not None else RunHistory(),
+                                        plots=self.panels["Training"].plots)
         self.panels["Guide"] = GuidePanel(available=self._has_panel)
         self.panels["Guide"].open_requested.connect(self.open_place)
         self.training_panel = self.panels["Training"]
@@ -177,6 +185,11 @@ class MainWindow(FileActions, QMainWindow):
         self._arrange(self.workspace)
         self.workspace_bar.show_current(self.workspace)
         self._build_menus()
+        self.undo_history = UndoHistory(self.state, parent=self)  # after the restores above: they are no steps
+        install_edit_menu(self, self.undo_history)
+        install_training_menu(self)
+        if self.panels["Runs"].problem:
+            self.statusBar().showMessage(self.panels["Runs"].problem, 30000)
         self.dataset_label = QLabel()
         self.dataset_label.setObjectName("datasetStatus")
         self.statusBar().addPermanentWidget(self.dataset_label)
@@ -289,12 +302,18 @@ class MainWindow(FileActions, QMainWindow):
 
         file_menu = self.menuBar().addMenu("&File")
         action(file_menu, "&Open dataset…", self._ask_open_dataset, QKeySequence.Open, "openDatasetAction")
+        action(file_menu, "Open dataset &folder…", self._ask_open_dataset_folder, "Ctrl+Shift+O",
+               "openDatasetFolderAction")
         action(file_menu, "Use the bundled &sample", self.use_sample_dataset, None, "useSampleAction")
         file_menu.addSeparator()
         action(file_menu, "&Save model…", self._ask_save_model, QKeySequence.Save, "saveModelAction")
         action(file_menu, "&Load model…", self._ask_load_model, "Ctrl+L", "loadModelAction")
         file_menu.addSeparator()
         action(file_menu, "&Export plots (PNG and CSV)…", self._ask_export_plots, "Ctrl+E", "exportPlotsAction")
+        export_menu = file_menu.addMenu("E&xport")
+        action(export_menu, "&Keras (R and Python scripts, weights)…", self._ask_export_keras, None, "exportKerasAction")
+        import_menu = file_menu.addMenu("&Import")
+        action(import_menu, "&Keras weights…", self._ask_import_keras_weights, None, "importKerasAction")
         file_menu.addSeparator()
         action(file_menu, "&Quit", self.close, QKeySequence.Quit, "quitAction")
 

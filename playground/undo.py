@@ -85,7 +85,7 @@ class UndoHistory(QObject):
         self.stack = QUndoStack(self)
         self.stack.setObjectName("undoStack")
         self.stack.setUndoLimit(UNDO_LIMIT)
-        self._clock = clock
+        self.clock = clock
         self._applying = False
         self._seen = {LAYERS: state.layers, SETTINGS: state.settings}
         # bound methods, not lambdas: Qt disconnects them when the history is deleted
@@ -115,7 +115,7 @@ class UndoHistory(QObject):
             self.stack.clear()
             self.changed.emit()
             return
-        self.stack.push(StateChange(self, what, before, after, self._clock()))
+        self.stack.push(StateChange(self, what, before, after, self.clock()))
 
     def apply(self, what: str, value) -> None:
         """Put ``value`` into the state without recording it (undo and redo call this)."""

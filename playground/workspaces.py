@@ -93,8 +93,8 @@ LEARN = Workspace(
 )
 INSPECT = Workspace(
     "Inspect", "Ctrl+3", "The test results, your own digits, the runs and what is inside the network (Ctrl+3)",
-    (Column((Stack(("Evaluate", "My digits")),), share=0.45),  # the full MNIST's confusion matrix wants 580 px
-     Column((Stack(("Inside", "Runs")),), share=0.55)),
+    (Column((Stack(("Evaluate", "My digits", "Runs")),), share=0.45),  # the full MNIST's confusion matrix wants 580 px
+     Column((Stack(("Inside",)),), share=0.55)),
 )
 WORKSPACES = (TRAIN, LEARN, INSPECT)
 DEFAULT = TRAIN.name

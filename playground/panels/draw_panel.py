@@ -34,6 +34,7 @@ from playground.drawing import to_mnist
 from playground.panels.handwriting_panel import AddToMyDigits
 from playground.panels.why_panel import NeighbourSearch, WhyPanel
 from playground.probability_chart import ProbabilityChart
+from playground.specs import label_name, names_are_digits
 from playground.state import AppState
 from playground.training_data import shaped_for
 from playground.widgets import NumberSpinBox
@@ -104,6 +105,8 @@ class DrawPanel(QWidget):
         self.why.class_changed.connect(self.update_prediction)
         self.why.neighbour_activated.connect(lambda index: self.state.request_digit("train", index))
         self.neighbour_search.ready.connect(self._show_neighbours)
+        state.dataset_changed.connect(self._show_class_names)  # before the prediction that uses them
+        self._show_class_names()
         state.model_changed.connect(self.neighbour_search.forget)  # new weights: search again (before predicting)
         state.model_changed.connect(self.update_prediction)
         state.dataset_changed.connect(self.update_prediction)
@@ -210,6 +213,17 @@ class DrawPanel(QWidget):
         outer.addLayout(top)
         outer.addWidget(self.why)
 
+    def _show_class_names(self) -> None:
+        """Label the bars and the guess with the dataset's class names; a name gets a smaller font than a digit."""
+        names = self.state.class_names
+        self.chart.set_class_names(names)
+        digits = names_are_digits(names)
+        font = QFont(self.font())
+        font.setPointSizeF(font.pointSizeF() * (4.5 if digits else 1.8))
+        font.setBold(True)
+        self.prediction_label.setFont(font)
+        self.prediction_label.setWordWrap(not digits)
+
     def _caption(self, text: str) -> QLabel:
         label = QLabel(text, self)
         font = QFont(label.font())
@@ -260,6 +274,8 @@ class DrawPanel(QWidget):
                 self._show(None, None, NAN_OUTPUT, error=True)
                 return
             status = TRAINED if trained else UNTRAINED
+            if trained and not names_are_digits(self.state.class_names):
+                status = status.replace("one per digit", "one per class")
             if trained:
                 self._prediction = int(np.argmax(probabilities))
                 self._explain(model)
@@ -291,7 +307,7 @@ class DrawPanel(QWidget):
     def _show(self, digit, probabilities, status: str, error: bool, muted: bool = False) -> None:
         self.chart.set_probabilities(probabilities, muted=muted)
         if digit is not None:
-            self.prediction_label.setText(str(digit))
+            self.prediction_label.setText(label_name(self.state.class_names, digit))
             self.confidence_label.setText(f"{probabilities[digit]:.0%} sure")
         else:
             self.prediction_label.setText("?" if probabilities is not None else "–")

@@ -220,7 +220,7 @@ class TrainingPlots(QWidget):
         # the next run's curves, made while nothing trains: making 8 pyqtgraph items takes ~25 ms,
         # which in the press of Train would stall the window just as training starts
         self._spare: tuple[str, dict] | None = None
-        QTimer.singleShot(0, self.prepare_next_run)
+        QTimer.singleShot(0, self, self.prepare_next_run)
         self._next_frame = 0.0  # time.perf_counter() before which redraw() waits
         self._timer = QTimer(self)
         self._timer.setInterval(REDRAW_MS)
@@ -282,7 +282,7 @@ class TrainingPlots(QWidget):
     def fit_ended(self) -> None:
         """The fit is over: the x axis shrinks to the data shown (a run stopped at epoch 21 of
         1000 fills the plot, not its first 2%)."""
-        QTimer.singleShot(0, self.prepare_next_run)  # for the next Train, while nothing trains
+        QTimer.singleShot(0, self, self.prepare_next_run)  # for the next Train, while nothing trains
         self._planned_end = 0.0
         self._fit_x()
 

@@ -80,7 +80,8 @@ def test_all_panels_are_docked_with_their_object_names(make_window):
         assert w.findChild(QWidget, name) is not None, name
     docks = w.findChildren(QDockWidget)
     assert sorted(d.objectName() for d in docks) == sorted(name for _, name in DOCKS)
-    view_actions = [a.text() for a in w.menuBar().actions()[1].menu().actions()]
+    view_menu = next(a.menu() for a in w.menuBar().actions() if a.text().replace("&", "") == "View")
+    view_actions = [a.text() for a in view_menu.actions()]
     for title, _ in DOCKS:
         assert title in view_actions
     assert w.dockWidgetArea(w.docks["Network"]) != w.dockWidgetArea(w.docks["Training"])
@@ -302,3 +303,23 @@ def test_main_prints_the_hint_and_exits_before_qt_can_abort(monkeypatch, capsys)
     assert app_module.main([]) == app_module.CANNOT_START  # a second QApplication would raise instead
     err = capsys.readouterr().err
     assert "cannot open its window" in err and "sudo apt install libxcb-cursor0" in err
+
+
+def test_the_window_offers_every_file_edit_and_training_action_and_the_runs_panel(make_window, qtbot, tmp_path):
+    """What issue 11 adds is reachable from the window itself, not only from tests that build it."""
+    from PySide6.QtGui import QAction
+
+    from playground.run_history import RunHistory
+
+    window = make_window(history=RunHistory(tmp_path / "runs.sqlite"))
+    names = {action.objectName() for action in window.findChildren(QAction)}
+    assert {"openDatasetFolderAction", "exportKerasAction", "importKerasAction",
+            "undoAction", "redoAction"} <= names
+    menus = [action.text().replace("&", "") for action in window.menuBar().actions()]
+    assert menus[:3] == ["File", "Edit", "View"] and "Training" in menus
+    assert window.docks["Runs"].objectName() == "runsDock"
+    assert window.panels["Runs"].objectName() == "runsPanel"
+    window.show()
+    window.show_panel("Runs")
+    assert window.workspace == "Inspect"
+    qtbot.waitUntil(window.docks["Runs"].isVisible)

@@ -8,7 +8,6 @@ from PySide6.QtGui import QAction
 
 import engine
 from playground import design, persistence
-from playground.edit_menu import install_edit_menu
 from playground.main_window import MainWindow, shortcuts_text
 from playground.panels.network_panel import ACTIVATION, DROPOUT, UNITS, NetworkPanel
 from playground.panels.optimizer_panel import FLOAT_FIELDS, INT_FIELDS, OptimizerPanel
@@ -273,8 +272,7 @@ def sample_dataset():
 def window(qtbot, tmp_path, clock):
     w = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
     qtbot.addWidget(w)
-    w.undo_history = UndoHistory(w.state, parent=w, clock=clock)
-    install_edit_menu(w, w.undo_history)
+    w.undo_history.clock = clock  # the window's own history (its Edit menu), on the test's clock
     return w
 
 
@@ -364,10 +362,8 @@ LONG = 120_000
 
 
 def test_train_pause_stop_and_step_have_keys_that_work_from_any_panel(qtbot, window):
-    from playground.edit_menu import install_training_menu
     from playground.training_controller import IDLE, PAUSED
 
-    install_training_menu(window)
     show_active(qtbot, window)
     window.docks["Training"].hide()  # as if its tab were behind another, or the panel closed
     qtbot.waitUntil(lambda: not window.training_panel.isVisible(), timeout=10_000)
