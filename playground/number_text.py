@@ -15,6 +15,8 @@ from __future__ import annotations
 import math
 import re
 
+from engine.keras_code import number_code
+
 _DECIMAL = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?")
 _DECIMAL_PREFIX = re.compile(r"[+-]?\d*([.,]\d*)?([eE][+-]?\d*)?")
 _WHOLE = re.compile(r"[+-]?(\d+|[1-9]\d{0,2}(,\d{3})+)")
@@ -32,17 +34,7 @@ def number_text(value, group: bool = True) -> str:
         return str(value)
     if isinstance(value, int) or (hasattr(value, "dtype") and getattr(value.dtype, "kind", "") in "iu"):
         return f"{int(value):,}" if group else str(int(value))
-    value = float(value)
-    if value == 0 or not math.isfinite(value):
-        return "0" if value == 0 else repr(value)
-    for digits in range(1, 18):  # the fewest significant digits that give back the same float
-        text = f"{value:.{digits}g}"
-        if float(text) == value:
-            break
-    exponent = int(f"{value:.{digits - 1}e}".split("e")[1])
-    if -4 <= exponent < 6:  # 0.0001 ... 999999.x: positional, never 1e+02
-        text = f"{value:.{max(digits, exponent + 1)}g}"
-    return re.sub(r"e([+-])0*(\d)", lambda m: "e" + ("-" if m[1] == "-" else "") + m[2], text)
+    return number_code(float(value))  # the shortest text that reads back as the same float
 
 
 def parse_number(text: str, whole: bool = False):

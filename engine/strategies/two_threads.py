@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import os
 import threading
 
 import numpy as np
 
 from engine import blas, ops
 from engine.strategies.base import Strategy
+from engine.strategies.blas_threads import biggest_work_per_sample, cores
 from engine.strategies.helper import Helper, cuts
 
 SPLIT_MIN_PRODUCT = 1 << 22  # multiply-adds (m * n * k): a smaller product stays on one thread
@@ -39,19 +39,6 @@ SPLIT_MIN_WORK = 1 << 17  # multiply-adds per sample of the model's biggest laye
 # a big operation is cut into this many disjoint pieces, which the two threads take in turn until
 # none is left: if one thread loses its core for a while, the other does more pieces
 PIECES = 4
-
-
-def _biggest_work_per_sample(model) -> int:
-    """The most multiply-adds one sample costs a layer's weight: the weight's size times the number
-    of places it is applied (1 for Dense, every output pixel for a convolution)."""
-    shape, most = getattr(model, "_input_shape", None), 0
-    if shape is None:
-        return max((p.size for p in getattr(model, "_params", [])), default=0)
-    for layer in model.layers:
-        shape = tuple(layer.compute_output_shape(shape))
-        places = int(np.prod(shape[:-1])) if len(shape) > 1 else 1
-        most = max([most, *(w.size * places for w in layer.params)])
-    return most
 
 
 class TwoThreads(Strategy):
@@ -70,16 +57,15 @@ class TwoThreads(Strategy):
         self._gathers: dict = {}  # (feeder, step) -> the helper's task that gathers that batch
 
     def supports(self, model) -> tuple[bool, str]:
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-        if cores < 2:
+        if cores() < 2:
             return False, "this machine gives the process one core"
         if not blas.available():
             return False, "NumPy's BLAS cannot be told to use one thread per product (not OpenBLAS)"
-        work = _biggest_work_per_sample(model)
+        work = biggest_work_per_sample(model)
         if work < SPLIT_MIN_WORK:
             return False, (f"no layer is big enough to share: the biggest does {work:,} multiply-adds per "
                            f"sample, fewer than {SPLIT_MIN_WORK:,}")
-        return True, f"{cores} cores: big products and updates are cut in pieces that two threads share"
+        return True, f"{cores()} cores: big products and updates are cut in pieces that two threads share"
 
     @contextlib.contextmanager
     def running(self):

@@ -104,7 +104,7 @@ def test_a_model_too_small_to_share_trains_serially_and_says_why(monkeypatch):
 
 
 def test_the_work_a_layer_does_per_sample_counts_every_place_its_weights_apply():
-    from engine.strategies.two_threads import _biggest_work_per_sample
+    from engine.strategies.blas_threads import biggest_work_per_sample as _biggest_work_per_sample
 
     assert _biggest_work_per_sample(chapter_network()) == 784 * 512
     assert _biggest_work_per_sample(chapter_network(flatten=True)) == 784 * 512
