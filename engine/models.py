@@ -27,7 +27,8 @@ from engine import backend, losses, metrics as metrics_module, optimizers, strat
 from engine.batches import BatchFeeder
 from engine.callbacks import CallbackList, History
 from engine.layers import Flatten, Layer, deserialize, serialize
-from engine.layers.base import Buffer, _as_shape
+from engine.layers.base import _as_shape
+from engine.memory import Buffer
 from engine.progbar import Progbar, format_logs
 from engine.training import run_epoch, train_step
 

@@ -21,30 +21,11 @@ from __future__ import annotations
 
 import math
 import numbers
-import threading
 
 import numpy as np
 
 from engine import activations, backend
-
-
-class Buffer:
-    """A reusable array of shape ``(capacity, *shape)``; ``view(n)`` is its first ``n`` rows.
-
-    Each thread gets its own array, so two threads may run ``predict`` on one model at once
-    (the app's drawing canvas and its evaluation worker do).
-    """
-
-    def __init__(self, dtype=None):
-        self.dtype = dtype
-        self._local = threading.local()
-
-    def view(self, n: int, shape: tuple[int, ...], dtype=None) -> np.ndarray:
-        dtype = np.dtype(dtype or self.dtype or backend.floatx())
-        a = getattr(self._local, "array", None)
-        if a is None or a.shape[0] < n or a.shape[1:] != tuple(shape) or a.dtype != dtype:
-            a = self._local.array = np.empty((n, *shape), dtype=dtype)
-        return a[:n]
+from engine.memory import forward_record
 
 
 class Layer:
@@ -76,9 +57,8 @@ class Layer:
         # set by the model when this is its last layer, ends in softmax (or sigmoid) and the loss
         # hands back the gradient with respect to the pre-activation scores (the fused, stable form)
         self.loss_gives_logit_grad = False
-        # what forward saw, kept for backward; per thread, so that predicting on one thread never
-        # disturbs a training step on another (the app's canvas predicts while the model trains)
-        self._last = threading.local()
+        # what forward saw, kept for backward (per thread: see engine.memory)
+        self._last = forward_record()
 
     # -- building --------------------------------------------------------------------------
     def build(self, input_shape: tuple[int, ...]) -> None:

@@ -20,7 +20,8 @@ import numpy as np
 
 from engine import initializers, ops
 from engine.layers import windows
-from engine.layers.base import Buffer, Layer
+from engine.layers.base import Layer
+from engine.memory import Buffer
 
 
 class Conv2D(Layer):

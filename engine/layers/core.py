@@ -6,7 +6,8 @@ import numbers
 import numpy as np
 
 from engine import backend
-from engine.layers.base import Buffer, Layer
+from engine.layers.base import Layer
+from engine.memory import Buffer
 
 
 class Flatten(Layer):

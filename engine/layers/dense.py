@@ -4,7 +4,8 @@ from __future__ import annotations
 import numbers
 
 from engine import initializers, ops
-from engine.layers.base import Buffer, Layer
+from engine.layers.base import Layer
+from engine.memory import Buffer
 
 
 class Dense(Layer):

@@ -17,7 +17,8 @@ import numbers
 import numpy as np
 
 from engine import initializers
-from engine.layers.base import Buffer, Layer
+from engine.layers.base import Layer
+from engine.memory import Buffer
 
 
 class BatchNormalization(Layer):

@@ -13,7 +13,8 @@ import numpy as np
 
 from engine import backend
 from engine.layers import windows
-from engine.layers.base import Buffer, Layer
+from engine.layers.base import Layer
+from engine.memory import Buffer
 
 
 class _Pooling2D(Layer):

@@ -38,6 +38,7 @@ import numpy as np
 
 from engine import blas, ops
 from engine.layers import BatchNormalization, Dropout
+from engine.memory import forward_record
 from engine.strategies.base import Strategy
 from engine.strategies.helper import Helper, cuts
 
@@ -174,7 +175,7 @@ def _replica(model):
     for layer in model.layers:
         twin = copy.copy(layer)
         twin.grads = [np.zeros_like(g) for g in layer.grads]
-        twin._last = threading.local()
+        twin._last = forward_record()
         replica.layers.append(twin)
     replica._grads = [g for layer in replica.layers for g in layer.grads]
     return replica
