@@ -1,8 +1,10 @@
 """Neural Playground: do chapter 2 of *Deep Learning with R* by hand, on MNIST, in a desktop app.
 
 ``playground.MainWindow`` is the application window (``python -m playground`` runs it). The
-import is lazy so that the pure modules (``playground.slicing``, ``playground.drawing``...) can
-be used without loading Qt.
+import is lazy so that the code without Qt (``playground.core``, ``playground.text``) can be used
+without loading Qt. The layers, each allowed to import only those below it: ``core`` and ``text``
+(no Qt), ``training`` (the model, the worker and the controller: Qt without widgets), ``widgets``,
+``panels``, and here the window, its menus and the entry points.
 """
 from __future__ import annotations
 

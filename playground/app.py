@@ -13,7 +13,7 @@ import sys
 
 from PySide6.QtWidgets import QApplication
 
-from playground import system_check
+from playground.core import system_check
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -44,10 +44,9 @@ def main(argv=None) -> int:
     app.setOrganizationName("NeuralPlayground")
     app.setStyle("Fusion")  # follows the palette everywhere (light and dark themes)
 
-    from playground.data_loading import load_dataset_file
-    from playground.data_loading import open_failed_text
+    from playground.core.data_loading import load_dataset_file, open_failed_text
     from playground.main_window import MainWindow
-    from playground.session_memory import SessionMemory
+    from playground.training.session_memory import SessionMemory
 
     dataset, problem = None, None
     if args.data:

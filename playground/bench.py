@@ -43,7 +43,7 @@ BATCH_SIZES = {"dense": 128, "convnet": 64}  # the book's
 
 
 def load_dataset(quiet: bool = False):
-    from playground.data_loading import load_dataset_file, load_sample_dataset
+    from playground.core.data_loading import load_dataset_file, load_sample_dataset
 
     path = os.environ.get("PLAYGROUND_MNIST")
     if path:
@@ -67,8 +67,8 @@ def convnet(settings):
 def headless_epochs(dataset, settings, model: str):
     """``model.fit``, one epoch per ``next`` (seconds), on the data the app prepares."""
     import engine
-    from playground.state import AppState
-    from playground.training_data import prepare_data, shaped_for
+    from playground.core.training_data import prepare_data, shaped_for
+    from playground.training.state import AppState
 
     state = AppState(dataset)
     state.set_settings(settings)
@@ -95,7 +95,7 @@ def app_epochs(dataset, settings, model: str, settings_file: str):
     from PySide6.QtWidgets import QApplication
 
     from playground.main_window import MainWindow
-    from playground.training_controller import PAUSED
+    from playground.training.training_controller import PAUSED
 
     app = QApplication.instance() or QApplication([])
     window = MainWindow(dataset=dataset, settings=QSettings(settings_file, QSettings.IniFormat))
@@ -210,7 +210,7 @@ def main(argv=None) -> int:
 
     from engine.bench import median_epoch, run_interleaved
     from playground import bench_torch
-    from playground.state import TrainSettings
+    from playground.training.state import TrainSettings
 
     if args.compare_torch and not bench_torch.available():
         print("bench: PyTorch is not installed, so --compare-torch is skipped (pip install torch to compare)",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu
 
-from playground.undo import UndoHistory
+from playground.training.undo import UndoHistory
 
 
 def install_edit_menu(window: QMainWindow, history: UndoHistory) -> QMenu:

@@ -21,10 +21,10 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from engine import keras_export
 from engine import optimizers as engine_optimizers
-from playground import error_messages
-from playground.data_loading import load_dataset_file, load_sample_dataset, open_failed_text
-from playground.file_loading_worker import FileLoader
-from playground.model_files import ModelUnusable, read_model
+from playground.core import error_messages
+from playground.core.data_loading import load_dataset_file, load_sample_dataset, open_failed_text
+from playground.core.model_files import ModelUnusable, read_model
+from playground.training.file_loading_worker import FileLoader
 
 MODEL_FILTER = "Neural Playground model (*.npz);;All files (*)"
 KERAS_WEIGHTS_FILTER = "Keras weights, np.savez(path, *model.get_weights()) (*.npz);;All files (*)"

@@ -1,6 +1,6 @@
 """The main window: the panels as dock widgets in three workspaces, the menus, and what survives a restart.
 
-Workspaces (``playground.workspaces``; the bar at the top, Ctrl+1/2/3, switches them)::
+Workspaces (``playground.core.workspaces``; the bar at the top, Ctrl+1/2/3, switches them)::
 
     Train    [Data|Network|Optimizer] | [Training|Evaluate] over [Draw]
     Learn    [Guide] over [Console]   | [Shapes|Reshape|Geometry|Gradient|Backprop]
@@ -25,18 +25,18 @@ from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import QDockWidget, QFrame, QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
 
 import engine
-from playground import data_loading, persistence, workspaces
+from playground.core import data_loading, persistence, workspaces
+from playground.core.run_history import RunHistory
 from playground.edit_menu import install_edit_menu, install_training_menu
 from playground.file_actions import FileActions
-from playground.my_digits import my_digits_for
 from playground.panels.backprop_lab import BackpropLab
 from playground.panels.console_panel import ConsolePanel
 from playground.panels.data_panel import DataPanel
 from playground.panels.draw_panel import DrawPanel
 from playground.panels.evaluate_panel import EvaluatePanel
 from playground.panels.geometry_lab import GeometryLab
-from playground.panels.guide_panel import GuidePanel
 from playground.panels.gradient_lab import GradientLab
+from playground.panels.guide_panel import GuidePanel
 from playground.panels.handwriting_panel import HandwritingPanel
 from playground.panels.inside_panel import InsidePanel
 from playground.panels.network_panel import NetworkPanel
@@ -45,15 +45,15 @@ from playground.panels.reshape_lab import ReshapeLab
 from playground.panels.runs_panel import RunsPanel
 from playground.panels.shapes_lab import ShapesLab
 from playground.panels.training_panel import TrainingPanel
-from playground.run_history import RunHistory
-from playground.settings_writer import SettingsWriter
-from playground.state import AppState
-from playground.theme import apply_theme, is_dark
-from playground.training_controller import TrainingController
-from playground.undo import UndoHistory
+from playground.training.my_digits import my_digits_for
+from playground.training.settings_writer import SettingsWriter
+from playground.training.state import AppState
+from playground.training.training_controller import TrainingController
+from playground.training.undo import UndoHistory
 from playground.widgets import scroll_area
 from playground.widgets.dock_columns import ColumnShares
 from playground.widgets.status_bar import StatusBar
+from playground.widgets.theme import apply_theme, is_dark
 from playground.widgets.theming import follow_theme
 from playground.widgets.workspace_bar import WorkspaceBar, arrange
 

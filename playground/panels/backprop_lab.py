@@ -3,7 +3,7 @@ forward then backward, one step at a time (Previous / Next), each tensor named, 
 as its formula and drawn as a heatmap whose colours are centred on zero (blue negative, red
 positive); the last step is the optimizer's update of one weight in real numbers.
 
-A thin view over ``playground.labs.backprop``: the walkthrough is computed on a worker thread
+A thin view over ``playground.core.labs.backprop``: the walkthrough is computed on a worker thread
 from a private copy of the network, taken on the UI thread (training writes new weights into
 ``state.model`` there). It is recomputed when the model, the design, the data or the recipe
 change, only while the panel is shown; when the network keeps its shape (training moved its
@@ -19,8 +19,8 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFont, QFontDatabase, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from playground.labs import backprop
-from playground.labs.gradient import CurrentNetwork
+from playground.core.labs import backprop
+from playground.core.labs.gradient import CurrentNetwork
 from playground.widgets import FitsShortDock, hint_label, wrapped_label
 from playground.widgets.theming import follow_theme, refresh_error_styles, show_error_style
 

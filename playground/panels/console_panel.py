@@ -7,7 +7,7 @@ mistake shows the console's message in red. Up and down walk the history, which 
 the window's QSettings between launches. The Snippets button offers the book's listings of
 sections 2.1-2.3.
 
-A thin view over ``playground.console.Session`` (no Qt there). Statements run one after
+A thin view over ``playground.core.console.Session`` (no Qt there). Statements run one after
 another on a worker thread (a product of large matrices can take a moment), so the window
 stays responsive; the results come back through a queued signal. Call ``shutdown()`` before
 the application closes (the main window does; it also runs on ``aboutToQuit``).
@@ -26,9 +26,9 @@ from PySide6.QtWidgets import (
     QFrame, QHBoxLayout, QLabel, QLineEdit, QMenu, QScrollArea, QToolButton, QVBoxLayout, QWidget,
 )
 
-from playground.console import Result, Session, detect_language, split_statements
-from playground.console.history import History
-from playground.console.snippets import SECTIONS, SNIPPETS, Snippet, for_section
+from playground.core.console import Result, Session, detect_language, split_statements
+from playground.core.console.history import History
+from playground.core.console.snippets import SECTIONS, SNIPPETS, Snippet, for_section
 from playground.widgets import DigitGrid, hint_label, wrapped_label
 from playground.widgets.theming import follow_theme, refresh_error_styles, show_error_style
 

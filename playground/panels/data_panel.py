@@ -28,14 +28,14 @@ from PySide6.QtWidgets import (
     QPushButton, QStackedWidget, QTabWidget, QVBoxLayout, QWidget,
 )
 
-from playground import tensor_text
-from playground.keys import panel_shortcut
-from playground.slicing import SliceError, batch_count, batch_range, describe_batch, select, to_r
-from playground.specs import label_name, names_are_digits
+from playground.core.slicing import SliceError, batch_count, batch_range, describe_batch, select, to_r
+from playground.core.specs import label_name, names_are_digits
+from playground.text import tensor_text
 from playground.widgets import (
     DigitGrid, DigitView, FitsShortDock, NumberSpinBox, hint_label, scroll_area, wrapped_label,
 )
 from playground.widgets.dataset_source_bar import DatasetSourceBar
+from playground.widgets.keys import panel_shortcut
 from playground.widgets.theming import follow_theme, refresh_error_styles, show_error_style
 
 SLICE_EXAMPLES = ("x_train[4]", "x_train[9:99]", "x_train[:, 14:, 14:]", "x_train[10:100:2, ::2]", "y_train[:20]", "x_test[-1]")

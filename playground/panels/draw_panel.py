@@ -2,7 +2,7 @@
 
 This is the end of chapter 2 turned around: instead of ``predict(model, test_images[1:10, ])``
 on digits from the test set, the learner writes their own digit. The drawing goes through
-``playground.drawing.to_mnist`` (MNIST's own crop / scale-to-20-px / centre-of-mass recipe), is
+``playground.core.drawing.to_mnist`` (MNIST's own crop / scale-to-20-px / centre-of-mass recipe), is
 flattened to 784 values in [0, 1] exactly like ``x_test``, and one ``model.predict`` gives the
 ten softmax probabilities. Predicting one image is one small forward pass, fast for the
 chapter's network, so it runs on the UI thread, throttled by a short timer so a fast stroke
@@ -28,16 +28,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from playground import why
-from playground.draw_canvas import DEFAULT_STROKE_WIDTH, DrawCanvas
-from playground.drawing import to_mnist
+from playground.core import why
+from playground.core.drawing import to_mnist
+from playground.core.specs import label_name, names_are_digits
+from playground.core.training_data import shaped_for
 from playground.panels.handwriting_panel import AddToMyDigits
 from playground.panels.why_panel import NeighbourSearch, WhyPanel
-from playground.probability_chart import ProbabilityChart
-from playground.specs import label_name, names_are_digits
-from playground.state import AppState
-from playground.training_data import shaped_for
+from playground.training.state import AppState
 from playground.widgets import NumberSpinBox
+from playground.widgets.draw_canvas import DEFAULT_STROKE_WIDTH, DrawCanvas
+from playground.widgets.probability_chart import ProbabilityChart
 from playground.widgets.theming import follow_theme, refresh_error_styles, show_error_style
 
 PREDICT_DELAY_MS = 30  # wait this long after the last bit of ink before predicting

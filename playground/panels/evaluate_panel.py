@@ -26,10 +26,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from playground.core.specs import label_name, names_are_digits
 from playground.panels.robustness_view import RobustnessView
-from playground.specs import label_name, names_are_digits
-from playground.theme import error_colour
 from playground.widgets import DigitGrid, FitsShortDock, hint_label, scroll_area, wrapped_label
+from playground.widgets.theme import error_colour
 from playground.widgets.theming import follow_theme
 
 MAX_MISTAKES_SHOWN = 100

@@ -9,7 +9,7 @@ Issue 9, section 5 (the book's sections 2.3.5 and 2.3.6), in two tabs:
   epoch, what each hidden layer makes of the points, the whole network's decision over the input
   plane, and the straight line the softmax layer draws in the last hidden layer's plane.
 
-A thin view over ``playground.labs.geometry`` (no Qt there; the math is the engine's). Training
+A thin view over ``playground.core.labs.geometry`` (no Qt there; the math is the engine's). Training
 runs on a daemon thread of its own; a QTimer polls it and draws the newest snapshot, and
 nothing from that thread ever touches a widget.
 """
@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from playground.labs import geometry
+from playground.core.labs import geometry
 from playground.widgets import FitsShortDock, NumberSpinBox, hint_label, wrapped_label
 
 CLASS_COLOURS = ("#3b82f6", "#f97316")  # mid-luminance: they read on white and on near-black

@@ -1,5 +1,5 @@
 """The Gradient lab (issue 9, section 6): four tabs on gradient descent, a thin view over
-``playground.labs.gradient`` (no math here).
+``playground.core.labs.gradient`` (no math here).
 
 * Step size: SGD on a 1-D loss curve, one step per click (or Run), the derivative drawn as the
   tangent at the current point; presets for too small, about right and too large (figure 2.11).
@@ -29,8 +29,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout, QWidget,
 )
 
-from playground.labs import gradient
-from playground.number_text import number_text
+from playground.core.labs import gradient
+from playground.text.number_text import number_text
 from playground.widgets import FitsShortDock, hint_label, wrapped_label
 from playground.widgets.theming import follow_theme, refresh_error_styles, show_error_style
 

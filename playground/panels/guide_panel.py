@@ -1,5 +1,5 @@
 """Start here: the chapter guide, chapter 2's sections in the book's order, each with a button that
-opens the place in the app where it lives (``playground.guide`` holds the contents)."""
+opens the place in the app where it lives (``playground.core.guide`` holds the contents)."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from playground import guide
+from playground.core import guide
 
 INTRO = ("Chapter 2 of Deep Learning with R, section by section. Each button opens the panel where "
          "you can see and change that idea; the console takes the book's R as written.")

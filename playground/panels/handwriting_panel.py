@@ -7,7 +7,7 @@ label and the network's reading, the accuracy, and the confusion matrix (the Eva
 Digits can be deleted or relabelled; the set can be exported and imported as a ``.npz`` in
 MNIST's format (``x_test`` uint8 (n, 28, 28), ``y_test`` uint8 (n,)).
 
-The set itself is ``playground.handwriting.MyDigits`` (no Qt, a file in the data folder);
+The set itself is ``playground.core.handwriting.MyDigits`` (no Qt, a file in the data folder);
 ``my_digits.my_digits_for(state)`` gives the one ``MyDigitsModel`` (its Qt face, with a
 ``changed`` signal) that the Draw panel's ``AddToMyDigits``, this panel and the training
 controller share. File dialogs only pick a
@@ -30,12 +30,12 @@ from PySide6.QtWidgets import (
     QBoxLayout, QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget,
 )
 
-from playground import handwriting, inside
-from playground.background_jobs import LatestJobs
-from playground.handwriting import HandwritingError
-from playground.my_digits import my_digits_for
+from playground.core import handwriting, inside
+from playground.core.handwriting import HandwritingError
+from playground.core.specs import label_name
 from playground.panels.evaluate_panel import ConfusionMatrix
-from playground.specs import label_name
+from playground.training.background_jobs import LatestJobs
+from playground.training.my_digits import my_digits_for
 from playground.widgets import DigitGrid, FitsShortDock, hint_label, scroll_area, wrapped_label
 from playground.widgets.theming import follow_theme, refresh_error_styles, show_error_style
 

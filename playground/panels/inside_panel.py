@@ -21,9 +21,9 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QTabWidget, QVBoxLayout, QWidget
 
-from playground import inside
-from playground.background_jobs import LatestJobs
+from playground.core import inside
 from playground.panels.inside_views import ActivationList, ColourLegend, EmbeddingView, HistogramGrid, TemplateGrid
+from playground.training.background_jobs import LatestJobs
 from playground.widgets import DigitView, hint_label, scroll_area, wrapped_label
 
 TABS = ("weights", "activations", "embedding", "histograms")

@@ -1,5 +1,5 @@
 """The Inside panel's views: weight templates, a colour legend, activations, the embedding's
-scatter and the histograms. They only draw what ``playground.inside`` computed; the panel
+scatter and the histograms. They only draw what ``playground.core.inside`` computed; the panel
 (``inside_panel.py``) decides when.
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QLinearGradient, QPainter, QPainterPath, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QToolTip, QVBoxLayout, QWidget
 
-from playground import inside
+from playground.core import inside
 from playground.widgets import DigitView, hint_label, wrapped_label
 
 GAP = 2  # pixels between 28 x 28 templates (small filters get more, so each reads as one picture)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QHeaderView, QTableWidget
 
-from playground.specs import ACTIVATIONS
+from playground.core.specs import ACTIVATIONS
 
 COLUMNS = ("Layer", "Units", "Activation", "Dropout", "Kernel", "Strides", "Padding", "Output shape", "Params")
 LAYER, UNITS, ACTIVATION, DROPOUT, WINDOW, STRIDES, PADDING, SHAPE, PARAMS = range(len(COLUMNS))

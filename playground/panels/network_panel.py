@@ -8,7 +8,7 @@ row (the data's images: flattened to 784 numbers, or 28 x 28 x 1 images for a de
 with image layers) and the fixed output row (one unit per class, softmax). Each row shows only
 the settings its kind has (units, filters, window, strides, padding, activation, dropout); the
 Output shape and Params columns are what ``model.summary()`` prints, asked of the engine
-(``playground.design``), so they update while you type. While training runs the table is locked:
+(``playground.core.design``), so they update while you type. While training runs the table is locked:
 the running network was built from this design.
 
 The panel only writes ``state.set_layers(...)``; invalid values (units 0, text, dropout 1, a
@@ -34,17 +34,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from playground import design
-from playground.network_text import (
-    byte_size, dropout_valid, parse_setting, python_code, r_code, setting_text, units_valid,
-)
+from playground.core import design
 from playground.panels.layer_table import (  # noqa: F401 (STRIDES...: the column names, for tests and views)
     ACTIVATION, CHOICES, COLUMN_OF, COLUMNS, DROPOUT, INVALID_ALPHA, LAYER, PADDING, PARAMS, SETTING_COLUMNS, SHAPE,
     SOMETIMES_SHOWN, STRIDES, TIPS, UNITS, WINDOW, LayerTable,
 )
-from playground.state import MAX_UNITS, PRESETS, AppState
-from playground.theme import error_colour
+from playground.text.network_text import (
+    byte_size, dropout_valid, parse_setting, python_code, r_code, setting_text, units_valid,
+)
+from playground.training.state import MAX_UNITS, PRESETS, AppState
 from playground.widgets import FitsShortDock, LocksWhileTraining
+from playground.widgets.theme import error_colour
 from playground.widgets.theming import follow_theme, refresh_error_styles, show_error_style
 
 

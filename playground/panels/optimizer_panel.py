@@ -12,7 +12,7 @@ shows exactly the value used and takes what is typed as it is: a value outside i
 that cannot train (epsilon 0 for RMSprop, a split that leaves no digits to train on), is marked
 on its field with the reason and the range, and Train is disabled (``state.training_errors()``).
 The panel writes ``state.set_settings(...)``; it is locked while training runs. The words and the
-code it shows come from ``playground.optimizer_text``, the checks from ``playground.specs``.
+code it shows come from ``playground.text.optimizer_text``, the checks from ``playground.core.specs``.
 """
 from __future__ import annotations
 
@@ -30,13 +30,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from playground.number_text import number_text
-from playground.optimizer_text import (
+from playground.core.specs import checked_settings, setting_error, setting_range
+from playground.text.number_text import number_text
+from playground.text.optimizer_text import (
     ALL_HYPERPARAMETERS, DEFAULT_LEARNING_RATE, HYPERPARAMETERS, LABELS, LOSS_LABELS, RULES, OptimizerMemory,
     keras_code, keras_defaults,
 )
-from playground.specs import checked_settings, setting_error, setting_range
-from playground.state import LOSSES, OPTIMIZERS, SETTING_RANGES, AppState
+from playground.training.state import LOSSES, OPTIMIZERS, SETTING_RANGES, AppState
 from playground.widgets import LocksWhileTraining, NumberSpinBox
 from playground.widgets.theming import follow_theme, refresh_error_styles, show_error_style
 

@@ -7,7 +7,7 @@ and the two 28 x 28 grids it fills, row-major (``array_reshape(v, c(28, 28))``) 
 went to in each order, in R's 1-based indices and NumPy's 0-based ones. The R and NumPy of every
 step sit below, and ``t()`` on the book's small 3 x 2 matrix beside the two ways of reshaping it.
 
-A thin view over ``playground.labs.reshape`` (no Qt there). The digit comes from the loaded
+A thin view over ``playground.core.labs.reshape`` (no Qt there). The digit comes from the loaded
 dataset (``state.dataset``), or the bundled sample when none is loaded.
 """
 from __future__ import annotations
@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
 )
 
 from engine.datasets import mnist
-from playground.labs import reshape
-from playground.labs.reshape import COLUMN_MAJOR, ORDER_NAMES, ROW_MAJOR
+from playground.core.labs import reshape
+from playground.core.labs.reshape import COLUMN_MAJOR, ORDER_NAMES, ROW_MAJOR
 from playground.widgets import DigitView, hint_label, wrapped_label
 from playground.widgets.digit_view import to_grey8
 

@@ -1,7 +1,7 @@
 """The Evaluate panel's robustness view (issue 10, section 4).
 
 One plot: the test accuracy as the test digits are damaged more and more, one curve per kind
-of damage (noise, rotation, shift, thicker and thinner strokes; ``playground.robustness``),
+of damage (noise, rotation, shift, thicker and thinner strokes; ``playground.core.robustness``),
 all starting at the clean accuracy (level 0). Below it the hardest test digits for this
 network: those whose true label gets the lowest probability, from ``state.evaluation``.
 
@@ -21,7 +21,7 @@ from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
-from playground import inside, robustness
+from playground.core import inside, robustness
 from playground.panels.training_plots import RUN_COLOURS
 from playground.widgets import DigitGrid, hint_label, scroll_area, wrapped_label
 

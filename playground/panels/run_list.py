@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from playground.keras_log import distinct_parts
 from playground.panels.training_plots import TrainingPlots
+from playground.text.keras_log import distinct_parts
 
 KEY = "─ batch (smoothed)  ● epoch, train  □ validation  ✕ Step/Pause"
 

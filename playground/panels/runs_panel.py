@@ -2,7 +2,7 @@
 
 Chapter 2 is a recipe of choices (512 units, rmsprop, batch 128, 5 epochs), and a learner finds
 out why by changing one and training again. Each run is kept in the run history
-(``playground.run_history``, written by ``playground.run_recorder``); this panel lists them, one
+(``playground.core.run_history``, written by ``playground.training.run_recorder``); this panel lists them, one
 row each, newest first and sortable by any column. The settings that differ from the run
 before are highlighted (bold, tinted, the old value in the tooltip): what changed is what to
 look for in the curves.
@@ -47,16 +47,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from playground.loss_watch import weights_are_finite
+from playground.core.loss_watch import weights_are_finite
+from playground.core.run_history import RunHistory, RunRecord
 from playground.panels.runs_table import (
     COLUMNS, MAX_COLUMN_WIDTH, SORT_ROLE, RunsTable, record_label, record_layers, record_settings,
 )
-from playground.race import RACES, Race, race_variants
-from playground.run_history import RunHistory, RunRecord
-from playground.run_recorder import RunRecorder, model_from_record
-from playground.state import AppState
-from playground.theme import error_colour
-from playground.training_controller import DIVERGED, TrainingController
+from playground.training.race import RACES, Race, race_variants
+from playground.training.run_recorder import RunRecorder, model_from_record
+from playground.training.state import AppState
+from playground.training.training_controller import DIVERGED, TrainingController
+from playground.widgets.theme import error_colour
 
 TIME_MACHINE_DELAY_MS = 120  # a dragged slider settles before the weights are read
 

@@ -15,10 +15,12 @@ from typing import Callable
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, Signal
 from PySide6.QtGui import QColor, QFont
 
-from playground import persistence
-from playground.keras_log import CHAPTER_LOSS, LOSS_NAMES, format_duration, network_label, optimizer_label, run_label
-from playground.run_history import RunRecord
-from playground.specs import TrainSettings
+from playground.core import persistence
+from playground.core.run_history import RunRecord
+from playground.core.specs import TrainSettings
+from playground.text.keras_log import (
+    CHAPTER_LOSS, LOSS_NAMES, format_duration, network_label, optimizer_label, run_label,
+)
 
 COLUMNS = ("Plot", "#", "Name", "Test acc", "Network", "Optimizer", "Batch", "Epochs", "Seed", "Time", "Note",
            "Data", "Started")

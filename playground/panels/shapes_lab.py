@@ -9,9 +9,9 @@ chapter's words, and what R would do (it recycles and sweeps where NumPy broadca
 of the expression is written in the book's R beside NumPy.
 
 Below, the naive loops of section 2.3.1 against the vectorised calls, timed on this machine on
-a worker thread (``playground.labs.naive_loops``), with the speed-up.
+a worker thread (``playground.core.labs.naive_loops``), with the speed-up.
 
-A thin view over ``playground.labs.shapes`` (no Qt there).
+A thin view over ``playground.core.labs.shapes`` (no Qt there).
 """
 from __future__ import annotations
 
@@ -25,11 +25,11 @@ from PySide6.QtWidgets import (
     QComboBox, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSizePolicy, QVBoxLayout, QWidget,
 )
 
-from playground.labs import naive_loops, shapes
-from playground.labs.shapes import DOT, NONE, Expression, ShapeError, Step, shape_text
+from playground.core.labs import naive_loops, shapes
+from playground.core.labs.shapes import DOT, NONE, Expression, ShapeError, Step, shape_text
 from playground.panels.reshape_lab import code_table, monospace_font
-from playground.theme import error_colour
 from playground.widgets import hint_label, wrapped_label
+from playground.widgets.theme import error_colour
 from playground.widgets.theming import follow_theme, refresh_error_styles, show_error_style
 
 INTRO = ("Sections 2.3.1-2.3.3. Type the shapes of x, W and b and pick the operations: element-wise needs the "

@@ -30,17 +30,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from playground.keys import button_action, keys_text
-from playground.keras_log import (
-    batch_line, epoch_header, epoch_line, epochs_note, evaluation_line, plan_call, progress_caption,
-    strategy_line,
-)
 from playground.panels.run_list import RunList
 from playground.panels.training_log import TrainingLog
 from playground.panels.training_plots import TrainingPlots
-from playground.state import AppState
-from playground.theme import error_colour
-from playground.training_controller import IDLE, PAUSED, RUNNING, STOPPING, TrainingController
+from playground.text.keras_log import (
+    batch_line, epoch_header, epoch_line, epochs_note, evaluation_line, plan_call, progress_caption,
+    strategy_line,
+)
+from playground.training.state import AppState
+from playground.training.training_controller import IDLE, PAUSED, RUNNING, STOPPING, TrainingController
+from playground.widgets.keys import button_action, keys_text
+from playground.widgets.theme import error_colour
 
 PROGRESS_BAR_INTERVAL = 0.1  # seconds between progress-bar updates
 NAN_HINT = ("Press Reset weights to start again from random weights, or lower the learning rate in the "

@@ -34,7 +34,7 @@ from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QBoxLayout, QGraphicsItem, QWidget
 
-from playground import plot_export
+from playground.widgets import plot_export
 
 # mid-luminance colours that read on white and on near-black backgrounds
 RUN_COLOURS = ("#3b82f6", "#f97316", "#10b981", "#e11d48", "#8b5cf6",
@@ -399,7 +399,7 @@ class TrainingPlots(QWidget):
                 low = max(low, -0.02 * span)
             view.setYRange(low, high, padding=0)
 
-    # -- export (File > Export plots; the files are written by playground.plot_export) -----------
+    # -- export (File > Export plots; the files are written by playground.widgets.plot_export) -----------
     def export_png(self, folder: Path) -> list[Path]:
         self.redraw(force=True)
         return plot_export.export_png(self.plots, folder)

@@ -1,7 +1,7 @@
 """Why this digit? Under the Draw panel's guess: the saliency of the drawing, the units that
 decided, the nearest training digits, and a warning when the drawing is unlike MNIST's digits.
 
-The numbers come from ``playground.why`` (no Qt), which asks ``engine.inspect`` for them; this
+The numbers come from ``playground.core.why`` (no Qt), which asks ``engine.inspect`` for them; this
 file only draws. The nearest digits need the training set pushed through the network once per
 model (and per epoch while training), which is slow for a convnet, so ``NeighbourSearch`` builds
 them from a copy of the weights on a thread of its own and the panel polls for the result:
@@ -14,8 +14,8 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QImage, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from playground import inside, why
-from playground.background_jobs import LatestJobs
+from playground.core import inside, why
+from playground.training.background_jobs import LatestJobs
 from playground.widgets.digit_grid import CAPTION_GAP, SPACING, DigitGrid
 from playground.widgets.theming import show_error_style
 

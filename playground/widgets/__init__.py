@@ -1,8 +1,11 @@
 """Reusable widgets: one digit (``DigitView``), a grid of digits (``DigitGrid``), a spin box for
 hyperparameters (``NumberSpinBox``), panel mixins and small helpers.
 
-``dataset_source_bar`` (the Data panel's download bar) and ``theming`` (the error red that
-follows the theme) are imported from their modules.
+``dataset_source_bar`` (the Data panel's download bar), ``theming`` (the error red that follows
+the theme), ``theme`` (light and dark palettes), ``keys`` (shortcuts), ``draw_canvas``,
+``probability_chart`` and ``plot_export`` are imported from their modules. Widgets may import
+``playground.core`` and ``playground.text`` and, for the state they show, ``playground.training``;
+never ``panels`` or the window.
 """
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QLabel, QScrollArea, QWidget

@@ -5,7 +5,7 @@ Shows where the current data came from, a choice of what to download (MNIST or F
 not any 60,000 digits), a progress bar with Cancel (per mille, so files
 over 2 GB do not overflow it), and a message line, in the error red when the download failed,
 saying what happened and what to do in the app's words (``data_loading.download_failed_text``).
-The work happens in ``playground.download_worker.Downloader``, on a worker thread.
+The work happens in ``playground.training.download_worker.Downloader``, on a worker thread.
 """
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QComboBox, QHBoxLayout, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from engine.datasets import mnist
-from playground.data_loading import DOWNLOADS, is_downloaded, is_full_mnist
-from playground.specs import names_are_digits
-from playground.download_worker import DEFAULT_SHA256, Downloader
+from playground.core.data_loading import DOWNLOADS, is_downloaded, is_full_mnist
+from playground.core.specs import names_are_digits
+from playground.training.download_worker import DEFAULT_SHA256, Downloader
 from playground.widgets import wrapped_label
 from playground.widgets.theming import follow_theme, refresh_error_styles, show_error_style
 

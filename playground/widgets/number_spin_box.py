@@ -10,7 +10,7 @@ is used. This field instead
 - reads a decimal comma as a decimal point (``0,001``); whole-number fields read ``6,000`` as six
   thousand and refuse ``0,5``;
 - shows the value exactly as used (``1e-20``, ``0.30000000000000004``, ``6,000``:
-  ``playground.number_text``);
+  ``playground.text.number_text``);
 - refuses letters as they are typed; an unfinished number (``1e-``) left behind is put back to
   the value in use, so the text and the value always agree;
 - steps with the arrows inside its range, on a 1-2-5 log ladder for rates (``log_steps=True``).
@@ -29,8 +29,8 @@ from PySide6.QtCore import QEvent, QSize, Signal
 from PySide6.QtGui import QColor, QPalette, QValidator
 from PySide6.QtWidgets import QAbstractSpinBox, QStyle, QStyleOptionSpinBox, QWidget
 
-from playground.number_text import could_become_number, number_text, parse_number
-from playground.theme import error_colour
+from playground.text.number_text import could_become_number, number_text, parse_number
+from playground.widgets.theme import error_colour
 
 LOG_LADDER = [m * 10.0**e for e in range(-10, 7) for m in (1, 2, 5)]
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QWidget
 
-from playground.theme import error_colour
+from playground.widgets.theme import error_colour
 
 ERROR_TEXT = "color: {red};"  # ``{red}`` becomes the theme's error red
 _STYLE_PROPERTY = "errorStyle"  # a dynamic property: the style sheet with {red} still in it

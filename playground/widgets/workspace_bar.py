@@ -2,7 +2,7 @@
 
 ``WorkspaceBar`` is a tool bar with one checkable action per workspace (``trainWorkspaceAction``...,
 with its shortcut, Ctrl+1 to Ctrl+3); ``switched(name)`` asks the window to switch. ``arrange``
-lays a window's docks out as a ``playground.workspaces.Workspace`` says: the first column in the
+lays a window's docks out as a ``playground.core.workspaces.Workspace`` says: the first column in the
 left dock area, the others in the right one, stacks split from top to bottom, tabs tabified, every
 dock the workspace does not hold hidden.
 """
@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolBar, QWidget
 
-from playground.workspaces import WORKSPACES, Workspace
+from playground.core.workspaces import WORKSPACES, Workspace
 
 
 class WorkspaceBar(QToolBar):

@@ -12,10 +12,10 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QMessageBox, QWidget
 import engine
 import playground
 from playground import app as app_module
-from playground import persistence, system_check
+from playground.core import persistence, system_check
 from playground.main_window import DOCKS, MainWindow, about_html
-from playground.state import CHAPTER_NETWORK, AppState, LayerSpec, TrainSettings
-from playground.theme import ERROR_RED_ON_DARK, ERROR_RED_ON_LIGHT, apply_theme, is_dark
+from playground.training.state import CHAPTER_NETWORK, AppState, LayerSpec, TrainSettings
+from playground.widgets.theme import ERROR_RED_ON_DARK, ERROR_RED_ON_LIGHT, apply_theme, is_dark
 
 LONG = 120_000
 PANELS = ("dataPanel", "networkPanel", "optimizerPanel", "trainingPanel", "evaluatePanel", "drawPanel")
@@ -62,7 +62,7 @@ def test_window_constructs_with_no_arguments(qtbot, user_settings_in_tmp):
 
 
 def test_a_missing_sample_opens_an_empty_window_that_says_why(make_window, monkeypatch):
-    import playground.data_loading as data_loading
+    import playground.core.data_loading as data_loading
 
     def broken():
         raise OSError("assets/mnist_sample.npz is missing")
@@ -309,7 +309,7 @@ def test_the_window_offers_every_file_edit_and_training_action_and_the_runs_pane
     """What issue 11 adds is reachable from the window itself, not only from tests that build it."""
     from PySide6.QtGui import QAction
 
-    from playground.run_history import RunHistory
+    from playground.core.run_history import RunHistory
 
     window = make_window(history=RunHistory(tmp_path / "runs.sqlite"))
     names = {action.objectName() for action in window.findChildren(QAction)}

@@ -10,8 +10,8 @@ import json
 import pytest
 
 from playground import bench, bench_torch
-from playground.data_loading import load_sample_dataset
-from playground.specs import Dataset
+from playground.core.data_loading import load_sample_dataset
+from playground.core.specs import Dataset
 
 APP_KEYS = {"model", "dataset", "epochs", "batch_size", "headless_s", "in_app_s", "ratio", "ratio_best",
             "max_ui_gap_ms", "max_ui_gap_incl_evaluation_ms", "ui_gaps_over_50ms", "train_press_ms",

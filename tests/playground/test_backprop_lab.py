@@ -11,8 +11,8 @@ from engine.layers import (
     Activation, AveragePooling2D, BatchNormalization, Conv2D, Dense, Dropout, Flatten, GlobalAveragePooling2D,
     MaxPooling2D, Reshape,
 )
-from playground.labs import backprop, gradient
-from playground.state import AppState, TrainSettings
+from playground.core.labs import backprop, gradient
+from playground.training.state import AppState, TrainSettings
 from tests.playground.test_gradient_lab import chapter_network, small_dataset
 
 

@@ -1,4 +1,4 @@
-"""The tensor console without Qt (playground/console): the book's R and NumPy, side by side.
+"""The tensor console without Qt (playground/core/console): the book's R and NumPy, side by side.
 
 Section 2.2 and 2.3 of *Deep Learning with R*, typed as the book writes them, on a small
 MNIST-shaped dataset: each result's shape, type and values, the same statement in the other
@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from playground.console import Session, detect_language
-from playground.console.limits import MAX_BYTES
+from playground.core.console import Session, detect_language
+from playground.core.console.limits import MAX_BYTES
 
 rng = np.random.default_rng(0)
 TENSORS = {
@@ -397,7 +397,7 @@ def test_injection_attempts_run_nothing(console, monkeypatch):
 def test_nothing_reaches_eval():
     """The console and the slice box never call eval, exec, compile, __import__, getattr or open."""
     forbidden = {"eval", "exec", "compile", "__import__", "getattr", "setattr", "globals", "locals", "open", "vars"}
-    files = sorted(Path("playground/console").glob("*.py")) + [Path("playground/slicing.py")]
+    files = sorted(Path("playground/core/console").glob("*.py")) + [Path("playground/core/slicing.py")]
     assert len(files) > 5
     for path in files:
         tree = ast.parse(path.read_text(), str(path))
@@ -429,7 +429,7 @@ def test_a_result_over_200_mb_is_refused_before_it_is_computed():
 
 
 def test_the_variables_together_are_bounded_but_slices_of_the_dataset_are_free(monkeypatch):
-    from playground.console import environment
+    from playground.core.console import environment
 
     monkeypatch.setattr(environment, "MAX_TOTAL_BYTES", 10_000_000)
     console = Session(TENSORS)
@@ -479,7 +479,7 @@ def test_every_result_has_a_str_line(console):
 
 # ----- the Snippets menu's listings ---------------------------------------------------------------
 def test_every_snippet_of_the_book_runs_on_the_sample_in_order():
-    from playground.console.snippets import SNIPPETS
+    from playground.core.console.snippets import SNIPPETS
 
     console = Session({**TENSORS, "x_train": rng.integers(0, 256, size=(300, 28, 28), dtype=np.uint8)})
     expected_errors = {"x %*% y"}  # 2.3.3's listing that shows the error on purpose
@@ -491,7 +491,7 @@ def test_every_snippet_of_the_book_runs_on_the_sample_in_order():
 
 
 def test_snippets_are_found_by_section():
-    from playground.console.snippets import for_section
+    from playground.core.console.snippets import for_section
 
     assert [s.section for s in for_section("2.2.6")] == ["2.2.6"] * 3
     assert {s.section for s in for_section("2.3")} == {"2.3.1", "2.3.2", "2.3.3", "2.3.4"}
@@ -515,7 +515,7 @@ def test_random_statements_get_a_result_or_a_clear_error_never_an_exception():
 
 
 def test_semicolons_split_statements_but_not_inside_quotes():
-    from playground.console import split_statements
+    from playground.core.console import split_statements
 
     assert split_statements("x <- 1; y <- 2;") == ["x <- 1", "y <- 2"]
     assert split_statements('x <- "a;b"; y') == ['x <- "a;b"', "y"]

@@ -5,10 +5,10 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLineEdit, QScrollArea, QToolButton
 
-from playground.console.snippets import for_section
+from playground.core.console.snippets import for_section
 from playground.panels.console_panel import HISTORY_KEY, ConsolePanel
-from playground.state import AppState, Dataset
-from playground.theme import error_colour
+from playground.training.state import AppState, Dataset
+from playground.widgets.theme import error_colour
 
 
 def make_dataset(n_train=300, seed=1, name="Test digits") -> Dataset:

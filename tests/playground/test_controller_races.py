@@ -9,12 +9,12 @@ import pytest
 from PySide6.QtCore import QSettings
 
 import engine
-import playground.training_data as training_data
+import playground.core.training_data as training_data
 from engine.layers import Dense, Flatten
-from playground.data_loading import load_sample_dataset
+from playground.core.data_loading import load_sample_dataset
+from playground.core.specs import TrainSettings
 from playground.main_window import MainWindow
-from playground.specs import TrainSettings
-from playground.training_controller import PAUSED, STOPPING
+from playground.training.training_controller import PAUSED, STOPPING
 
 LONG = 120_000
 

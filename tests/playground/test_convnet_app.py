@@ -13,11 +13,11 @@ from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLabel, QPushButton, QWidget
 
-from playground import design
+from playground.core import design
+from playground.core.specs import prepare_images
+from playground.core.training_data import shaped_for
 from playground.main_window import MainWindow
-from playground.specs import prepare_images
-from playground.state import PRESETS
-from playground.training_data import shaped_for
+from playground.training.state import PRESETS
 
 LONG = 240_000  # ms: a convnet epoch on a busy machine; typically a few seconds
 CONVNET = "Chapter 5: small convnet"

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from engine.datasets import mnist
-from playground import data_loading
+from playground.core import data_loading
 
 FULL_MNIST = Path(__file__).resolve().parents[3] / "shared" / "data" / "mnist.npz"
 DEVELOPER_WORDS = ("PLAYGROUND_", "load_sample", "validate(", "expect_full", "--data", "load_data")

@@ -12,11 +12,11 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QPushButton, QScrollArea, QTabBar
 
 from engine.datasets import mnist
-from playground import tensor_text
-from playground.download_worker import Downloader, DownloadWorker
 from playground.panels.data_panel import DataPanel
-from playground.state import AppState, Dataset
-from playground.theme import error_colour
+from playground.text import tensor_text
+from playground.training.download_worker import Downloader, DownloadWorker
+from playground.training.state import AppState, Dataset
+from playground.widgets.theme import error_colour
 
 
 def make_dataset(n_train=300, n_test=100, seed=1, name="Test digits") -> Dataset:

@@ -16,11 +16,11 @@ import pytest
 from PySide6.QtCore import QSettings
 
 from engine.datasets import fashion_mnist, idx, mnist
-from playground import data_loading
+from playground.core import data_loading
+from playground.core.specs import Dataset, Evaluation
 from playground.panels.data_panel import DataPanel
-from playground.probability_chart import ProbabilityChart
-from playground.specs import Dataset, Evaluation
-from playground.state import AppState
+from playground.training.state import AppState
+from playground.widgets.probability_chart import ProbabilityChart
 from tests.engine.test_mnist import LocalServer
 from tests.playground.test_draw_panel import VERTICAL, FakeModel, drag
 
@@ -96,7 +96,7 @@ def panel(qtbot):
 @pytest.fixture
 def window(qtbot, tmp_path):
     from playground.main_window import MainWindow
-    from playground.theme import apply_theme
+    from playground.widgets.theme import apply_theme
 
     w = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
     qtbot.addWidget(w)

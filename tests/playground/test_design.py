@@ -7,12 +7,12 @@ import pytest
 import engine
 from engine import examples
 from engine.layers import (AveragePooling2D, BatchNormalization, Conv2D, Dense, Dropout, Flatten, MaxPooling2D)
-from playground import design, persistence
-from playground.keras_code import FIX_FIRST, python_code, r_code
-from playground.model_files import layer_specs_of
-from playground.network_text import pair_text, parse_pair, parse_setting
-from playground.specs import CHAPTER_5_CONVNET, CHAPTER_NETWORK, PRESETS, Dataset, LayerRow, LayerSpec
-from playground.state import AppState
+from playground.core import design, persistence
+from playground.core.model_files import layer_specs_of
+from playground.core.specs import CHAPTER_5_CONVNET, CHAPTER_NETWORK, PRESETS, Dataset, LayerRow, LayerSpec
+from playground.text.keras_code import FIX_FIRST, python_code, r_code
+from playground.text.network_text import pair_text, parse_pair, parse_setting
+from playground.training.state import AppState
 
 CONV = design.layer_row
 SAMPLE = Dataset("tiny", "test", np.zeros((4, 28, 28), np.uint8), np.zeros(4, np.uint8),
@@ -233,7 +233,7 @@ def test_a_convnet_batch_too_big_for_memory_is_refused_with_what_fits():
 
 
 def test_train_is_refused_for_a_batch_too_big_and_allowed_once_the_digits_are_few(qtbot):
-    from playground.data_loading import load_sample_dataset
+    from playground.core.data_loading import load_sample_dataset
 
     state = AppState(load_sample_dataset())
     state.set_layers(CHAPTER_5_CONVNET)
@@ -246,7 +246,7 @@ def test_train_is_refused_for_a_batch_too_big_and_allowed_once_the_digits_are_fe
 
 
 def test_every_engine_layer_gets_the_r_packages_name():
-    from playground.keras_code import r_function
+    from playground.text.keras_code import r_function
 
     known = {"Dense": "layer_dense", "Dropout": "layer_dropout", "Flatten": "layer_flatten",
              "Activation": "layer_activation", "Conv2D": "layer_conv_2d", "MaxPooling2D": "layer_max_pooling_2d",

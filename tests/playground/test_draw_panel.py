@@ -10,10 +10,10 @@ from PySide6.QtWidgets import QApplication
 
 import engine
 from engine.layers import Dense, Flatten
-from playground.drawing import centre_of_mass
+from playground.core.drawing import centre_of_mass
 from playground.panels.draw_panel import DrawPanel
-from playground.probability_chart import ProbabilityChart
-from playground.state import AppState, LayerSpec
+from playground.training.state import AppState, LayerSpec
+from playground.widgets.probability_chart import ProbabilityChart
 
 VERTICAL = [QPoint(150, y) for y in range(40, 250, 10)]
 LOOP = [QPoint(140 + round(80 * math.sin(t)), 140 - round(95 * math.cos(t))) for t in np.linspace(0, 2 * math.pi, 48)]
@@ -224,7 +224,7 @@ def test_chart_highlights_the_top_bar(qtbot):
 # -- what the status line says: accurately, in each case ------------------------------------------
 @pytest.fixture
 def panel_with_data(qtbot):
-    from playground.data_loading import load_sample_dataset
+    from playground.core.data_loading import load_sample_dataset
 
     widget = DrawPanel(AppState(load_sample_dataset()))
     qtbot.addWidget(widget)

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from playground.drawing import (
+from playground.core.drawing import (
     _area_weights,
     centre_of_mass,
     crop_to_ink,

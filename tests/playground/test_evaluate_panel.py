@@ -6,8 +6,8 @@ from PySide6.QtGui import QFontMetricsF, QMouseEvent
 from PySide6.QtWidgets import QApplication, QBoxLayout, QLabel, QPushButton
 
 from playground.panels.evaluate_panel import BOOK_FIRST_TEN, COUNT_SCALE, PLACEHOLDER, ConfusionMatrix, EvaluatePanel
-from playground.state import AppState, Dataset, Evaluation
-from playground.theme import error_colour
+from playground.training.state import AppState, Dataset, Evaluation
+from playground.widgets.theme import error_colour
 
 N_TEST = 200
 

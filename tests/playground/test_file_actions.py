@@ -11,13 +11,14 @@ from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 import engine
-import playground.data_loading as data_loading
+import playground.core.data_loading as data_loading
 from playground import app as app_module
-from playground import error_messages, file_actions, model_files
-from playground.file_loading_worker import FileLoader
+from playground import file_actions
+from playground.core import error_messages, model_files
 from playground.main_window import MainWindow
-from playground.state import CHAPTER_NETWORK, LayerSpec
-from playground.theme import apply_theme
+from playground.training.file_loading_worker import FileLoader
+from playground.training.state import CHAPTER_NETWORK, LayerSpec
+from playground.widgets.theme import apply_theme
 
 LONG = 120_000
 DEVELOPER_SPEAK = ("allow_pickle", "pickle", "load_sample", "validate(", "expect_full", "PLAYGROUND_", "--data",

@@ -12,9 +12,9 @@ import pytest
 
 import engine
 from engine.layers import Dense
-from playground.inside import principal_axes
-from playground.labs import geometry
-from playground.labs.geometry import DenseSteps
+from playground.core.inside import principal_axes
+from playground.core.labs import geometry
+from playground.core.labs.geometry import DenseSteps
 
 W = np.array([[1.5, -0.5], [0.25, 2.0]])
 B = np.array([0.3, -1.2])
@@ -320,7 +320,7 @@ def test_shutdown_stops_a_run_in_progress(lab, qtbot):
 def test_the_plots_follow_the_dark_theme(lab, qtbot):
     from PySide6.QtGui import QPalette
 
-    from playground.theme import apply_theme
+    from playground.widgets.theme import apply_theme
 
     plots = [lab.steps_view.plot, lab.uncrumple_view.input_plot, *lab.uncrumple_view.layer_plots]
     light = lab.palette().color(QPalette.Base)

@@ -7,9 +7,9 @@ import pytest
 
 import engine
 from engine.layers import Dense, Dropout, Flatten
-from playground import data_loading
-from playground.labs import gradient
-from playground.state import AppState, Dataset, LayerSpec, TrainSettings
+from playground.core import data_loading
+from playground.core.labs import gradient
+from playground.training.state import AppState, Dataset, LayerSpec, TrainSettings
 
 
 def small_dataset(n=600, seed=3) -> Dataset:

@@ -3,7 +3,7 @@ import re
 
 from PySide6.QtCore import Qt
 
-from playground import guide
+from playground.core import guide
 from playground.panels.guide_panel import GuidePanel
 
 
@@ -16,7 +16,7 @@ def test_the_sections_follow_the_books_order_from_2_1_to_2_5():
 
 
 def test_the_console_places_name_sections_that_have_listings():
-    from playground.console.snippets import for_section
+    from playground.core.console.snippets import for_section
 
     for section in guide.SECTIONS:
         for place in section.places:

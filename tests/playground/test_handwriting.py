@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import engine
-from playground import handwriting
-from playground.handwriting import HandwritingError, MyDigits
+from playground.core import handwriting
+from playground.core.handwriting import HandwritingError, MyDigits
 
 
 @pytest.fixture
@@ -215,13 +215,13 @@ from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtWidgets import QComboBox, QPushButton, QWidget  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 
-from playground.data_loading import load_sample_dataset  # noqa: E402
+from playground.core.data_loading import load_sample_dataset  # noqa: E402
 from playground.panels.draw_panel import DrawPanel  # noqa: E402
-from playground.my_digits import my_digits_for  # noqa: E402
 from playground.panels.handwriting_panel import HandwritingPanel  # noqa: E402
-from playground.state import AppState  # noqa: E402
-from tests.playground.test_why import SEVEN, stroke  # noqa: E402
+from playground.training.my_digits import my_digits_for  # noqa: E402
+from playground.training.state import AppState  # noqa: E402
 from tests.playground.test_draw_panel import drag  # noqa: E402
+from tests.playground.test_why import SEVEN, stroke  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -482,8 +482,8 @@ def test_the_window_has_a_my_digits_tab_beside_evaluate(qtbot, tmp_path, data_fo
 
 
 # -- adding my digits to the training data -----------------------------------------------------
-from playground.specs import TrainSettings  # noqa: E402
-from playground.training_data import prepare_data  # noqa: E402
+from playground.core.specs import TrainSettings  # noqa: E402
+from playground.core.training_data import prepare_data  # noqa: E402
 
 
 @pytest.mark.parametrize("loss", ["categorical_crossentropy", "sparse_categorical_crossentropy"])
@@ -504,7 +504,7 @@ def test_my_digits_go_first_in_the_training_data_and_the_test_set_is_untouched(s
 
 def test_ticking_the_option_trains_on_my_digits_from_the_next_train(qtbot, tmp_path, data_folder, monkeypatch):
     from PySide6.QtCore import QSettings
-    import playground.training_controller as controller_module
+    import playground.training.training_controller as controller_module
     from playground.main_window import MainWindow
 
     used = []

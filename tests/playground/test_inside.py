@@ -1,5 +1,5 @@
 """Inside the network (issue 10, section 2): weight templates, activations, the embedding and the
-histograms, first without Qt (``playground.inside``), then the panel (``insidePanel``) after a
+histograms, first without Qt (``playground.core.inside``), then the panel (``insidePanel``) after a
 real epoch of training on the bundled sample."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import engine
 from engine import examples, inspect
 from engine.layers import Dense, Flatten
 from engine.utils import set_random_seed
-from playground import inside
+from playground.core import inside
 
 
 def chapter_network(units: int = 512):
@@ -195,7 +195,7 @@ def test_a_deep_sigmoid_networks_gradients_vanish_towards_the_input():
 def test_only_the_newest_request_of_a_kind_is_delivered_but_every_uncoalesced_one_is(qtbot):
     import threading
 
-    from playground.background_jobs import LatestJobs
+    from playground.training.background_jobs import LatestJobs
 
     jobs = LatestJobs()
     gate = threading.Event()
@@ -212,7 +212,7 @@ def test_only_the_newest_request_of_a_kind_is_delivered_but_every_uncoalesced_on
 
 
 def test_a_failing_computation_is_reported_not_raised(qtbot):
-    from playground.background_jobs import LatestJobs
+    from playground.training.background_jobs import LatestJobs
 
     jobs = LatestJobs()
     with qtbot.waitSignal(jobs.failed, timeout=30_000) as blocker:
@@ -306,7 +306,7 @@ def test_after_an_epoch_the_panel_shows_templates_an_embedding_and_histograms(wi
 def standalone(qtbot):
     """The panel alone over a state with a 2,500-digit test set and the chapter's network."""
     from playground.panels.inside_panel import InsidePanel
-    from playground.state import AppState, Dataset
+    from playground.training.state import AppState, Dataset
 
     rng = np.random.default_rng(20)
     images = rng.integers(0, 256, (2500, 28, 28)).astype(np.uint8)
@@ -367,9 +367,9 @@ def test_the_change_since_the_initial_weights_needs_them_and_shows_it(standalone
 
 
 def test_the_data_panels_digit_and_the_drawing_become_the_current_digit(qtbot):
-    from playground.data_loading import load_sample_dataset
+    from playground.core.data_loading import load_sample_dataset
     from playground.panels.data_panel import DataPanel
-    from playground.state import AppState
+    from playground.training.state import AppState
 
     state = AppState(load_sample_dataset())
     data = DataPanel(state)

@@ -11,10 +11,10 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QPushButton
 
 from engine import keras_export
-from playground.keras_code import r_code
 from playground.main_window import MainWindow
-from playground.optimizer_text import keras_calls
-from playground.state import LayerSpec, prepare_images
+from playground.text.keras_code import r_code
+from playground.text.optimizer_text import keras_calls
+from playground.training.state import LayerSpec, prepare_images
 
 LONG = 120_000  # ms: generous bounds for a loaded 2-core machine
 

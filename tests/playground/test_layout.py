@@ -14,11 +14,11 @@ from PySide6.QtGui import QFontMetricsF
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLabel, QScrollArea, QWidget
 
-from playground import workspaces
+from playground.core import workspaces
 from playground.main_window import MainWindow
 from playground.panels.evaluate_panel import COUNT_SCALE
 from playground.panels.network_panel import SHAPE
-from playground.state import Dataset, Evaluation, LayerSpec
+from playground.training.state import Dataset, Evaluation, LayerSpec
 
 SIZES = [(1024, 700), (1366, 768), (1920, 1080)]
 THIRTEEN_LAYERS = tuple(LayerSpec(64, "relu") for _ in range(13))

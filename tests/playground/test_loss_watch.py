@@ -1,6 +1,6 @@
 """The rule that says when training has stopped learning, the pace estimate, and the run labels.
 
-No Qt: the rule (``playground.loss_watch``) is an engine callback, the labels are text.
+No Qt: the rule (``playground.core.loss_watch``) is an engine callback, the labels are text.
 """
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ import pytest
 
 import engine
 from engine.layers import Dense
-from playground.keras_log import distinct_parts, plan_call, plan_text, run_label
-from playground.loss_watch import (
+from playground.core.loss_watch import (
     MIN_WINDOWS, WINDOW, LossWatch, guessing_loss, keras_default_learning_rate, stall_message, stalled,
     weights_are_finite,
 )
-from playground.specs import LayerSpec, TrainSettings, prepare_images
-from playground.training_worker import TIMED_BATCHES, pace
+from playground.core.specs import LayerSpec, TrainSettings, prepare_images
+from playground.text.keras_log import distinct_parts, plan_call, plan_text, run_label
+from playground.training.training_worker import TIMED_BATCHES, pace
 
 
 def test_guessing_is_ln_10_for_crossentropy_and_0_09_for_squared_error():

@@ -7,9 +7,9 @@ from PySide6.QtWidgets import QAbstractItemView, QLineEdit
 import engine
 from engine import examples
 from engine.layers import Dense, Dropout, Flatten
-from playground.network_text import byte_size, layer_summary, r_code
 from playground.panels.network_panel import ACTIVATION, DROPOUT, PARAMS, SHAPE, UNITS, NetworkPanel
-from playground.state import CHAPTER_NETWORK, MAX_UNITS, PRESETS, AppState, Dataset, LayerSpec
+from playground.text.network_text import byte_size, layer_summary, r_code
+from playground.training.state import CHAPTER_NETWORK, MAX_UNITS, PRESETS, AppState, Dataset, LayerSpec
 
 
 @pytest.fixture
@@ -244,7 +244,7 @@ def test_an_invalid_cell_never_reaches_the_r_code(panel, column, text):
                                                  (UNITS, "abc", "got 'abc'")])
 def test_every_panel_quotes_what_was_typed_from_one_message(qtbot, column, text, typed):
     from playground.panels.training_panel import TrainingPanel
-    from playground.training_controller import TrainingController
+    from playground.training.training_controller import TrainingController
 
     x, y = np.zeros((20, 28, 28), dtype=np.uint8), np.arange(20, dtype=np.uint8) % 10
     panel = NetworkPanel(AppState(Dataset("tiny", "test", x, y, x, y)))
@@ -312,9 +312,9 @@ def test_the_hidden_output_shape_is_explained_on_the_units_header(qtbot):
 
 
 # -- convnets (issue 8, section 4) ------------------------------------------------------------------
-from playground import design  # noqa: E402
+from playground.core import design  # noqa: E402
+from playground.core.specs import CHAPTER_5_CONVNET  # noqa: E402
 from playground.panels.network_panel import LAYER, PADDING, STRIDES, WINDOW  # noqa: E402
-from playground.specs import CHAPTER_5_CONVNET  # noqa: E402
 
 
 def add(panel, kind, after_row=None):
@@ -465,7 +465,7 @@ def test_a_narrow_panel_keeps_a_convnets_shapes_and_scrolls_instead(qtbot):
 
 
 def test_a_row_of_a_kind_without_columns_survives_edits_elsewhere(panel):
-    from playground.specs import LayerRow
+    from playground.core.specs import LayerRow
 
     reshape = LayerRow("Reshape", (("target_shape", (784,)),))  # the engine's, not offered by the chooser
     panel.state.set_layers((reshape, LayerSpec(64)))

@@ -10,7 +10,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QLabel, QPushButton, QWidget
 
 from playground.main_window import MainWindow
-from playground.number_text import parse_number
+from playground.text.number_text import parse_number
 from playground.widgets import NumberSpinBox
 
 
@@ -152,7 +152,7 @@ def test_the_arrows_bring_an_out_of_range_value_back_into_range(window, qtbot):
 
 
 def test_a_smaller_dataset_marks_a_training_size_it_does_not_have(window, qtbot):
-    from playground.specs import Dataset
+    from playground.core.specs import Dataset
 
     field(window, "trainSizeSpin")
     window.state.set_settings(train_size=5000)
@@ -259,7 +259,7 @@ def test_a_units_cell_reads_thousands_separators_as_counts_are_written(window):
 
 
 def test_a_dropout_cell_and_the_r_code_show_the_rate_used(window):
-    from playground.specs import LayerSpec
+    from playground.core.specs import LayerSpec
 
     window.state.set_layers((LayerSpec(512, "relu", 0.123456789),))
     panel, cell = network_cell(window, "DROPOUT")

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from playground.number_text import could_become_number, number_text, parse_number
+from playground.text.number_text import could_become_number, number_text, parse_number
 
 
 @pytest.mark.parametrize("value, text", [

@@ -4,11 +4,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
 import engine
-from playground.optimizer_text import (
+from playground.panels.optimizer_panel import OptimizerPanel
+from playground.text.optimizer_text import (
     ALL_HYPERPARAMETERS, DEFAULT_LEARNING_RATE, HYPERPARAMETERS, keras_calls, keras_defaults,
 )
-from playground.panels.optimizer_panel import OptimizerPanel
-from playground.state import LOSSES, AppState, TrainSettings
+from playground.training.state import LOSSES, AppState, TrainSettings
 
 
 @pytest.fixture
@@ -187,7 +187,7 @@ def test_follows_settings_changed_elsewhere(panel):
 
 
 def test_training_size_spans_the_dataset(qtbot):
-    from playground.data_loading import load_sample_dataset
+    from playground.core.data_loading import load_sample_dataset
 
     widget = OptimizerPanel(AppState(load_sample_dataset()))
     qtbot.addWidget(widget)

@@ -14,12 +14,12 @@ from PySide6.QtWidgets import QApplication
 
 from engine.datasets import mnist
 from playground import app as app_module
-from playground.data_loading import load_sample_dataset
+from playground.core.data_loading import load_sample_dataset
+from playground.core.specs import prepare_images
 from playground.main_window import MainWindow
-from playground.session_memory import DATASET_KEY, SessionMemory, last_model_path
-from playground.specs import prepare_images
-from playground.state import LayerSpec
-from playground.training_controller import IDLE
+from playground.training.session_memory import DATASET_KEY, SessionMemory, last_model_path
+from playground.training.state import LayerSpec
+from playground.training.training_controller import IDLE
 
 LONG = 120_000
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from engine.datasets import mnist
-from playground.labs import reshape
-from playground.labs.reshape import COLUMN_MAJOR, ROW_MAJOR
+from playground.core.labs import reshape
+from playground.core.labs.reshape import COLUMN_MAJOR, ROW_MAJOR
 
 
 @pytest.fixture(scope="module")
@@ -122,9 +122,9 @@ def test_t_and_the_two_reshapes_of_the_books_matrix():
 # ----- the panel, as a person uses it ---------------------------------------------------------------
 from PySide6.QtCore import QSettings, Qt  # noqa: E402
 
-from playground import data_loading  # noqa: E402
+from playground.core import data_loading  # noqa: E402
 from playground.panels.reshape_lab import ReshapeLab  # noqa: E402
-from playground.state import AppState, Dataset  # noqa: E402
+from playground.training.state import AppState, Dataset  # noqa: E402
 
 
 @pytest.fixture

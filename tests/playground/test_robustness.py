@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import engine
-from playground import robustness
-from playground.data_loading import load_sample_dataset
+from playground.core import robustness
+from playground.core.data_loading import load_sample_dataset
 
 
 def dot(row=10, col=12, size=28):
@@ -148,7 +148,7 @@ from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 
 from playground.panels.evaluate_panel import EvaluatePanel  # noqa: E402
-from playground.state import AppState, Evaluation  # noqa: E402
+from playground.training.state import AppState, Evaluation  # noqa: E402
 
 
 def evaluation_of(model, dataset) -> Evaluation:

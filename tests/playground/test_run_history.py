@@ -9,8 +9,8 @@ import sys
 import numpy as np
 import pytest
 
-from playground import run_history
-from playground.run_history import HistoryError, RunHistory, thin
+from playground.core import run_history
+from playground.core.run_history import HistoryError, RunHistory, thin
 
 CHAPTER_SETTINGS = {"optimizer": "rmsprop", "learning_rate": 0.001, "batch_size": 128, "epochs": 2, "seed": 7}
 
@@ -207,7 +207,7 @@ def test_the_default_path_is_in_the_apps_data_folder(tmp_path, monkeypatch):
 def test_the_history_module_does_not_import_qt():
     import subprocess
 
-    code = "import sys, playground.run_history; print('PySide6' in sys.modules)"
+    code = "import sys, playground.core.run_history; print('PySide6' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
 

@@ -1,5 +1,5 @@
 """The plan for the next Train, without Qt: Keras's initial_epoch, said before it is done."""
-from playground.runs import Plan, Run, plan_for
+from playground.core.runs import Plan, Run, plan_for
 
 
 def a_run(epochs_done, diverged=False):

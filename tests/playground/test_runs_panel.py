@@ -7,14 +7,14 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from playground.data_loading import load_sample_dataset
+from playground.core.data_loading import load_sample_dataset
+from playground.core.run_history import RunHistory
 from playground.panels.runs_panel import RunsPanel
 from playground.panels.runs_table import COLUMNS
 from playground.panels.training_panel import TrainingPanel
-from playground.run_history import RunHistory
-from playground.run_recorder import model_from_record
-from playground.state import AppState, LayerSpec
-from playground.training_controller import TrainingController
+from playground.training.run_recorder import model_from_record
+from playground.training.state import AppState, LayerSpec
+from playground.training.training_controller import TrainingController
 
 LONG = 120_000  # ms: a generous bound for a loaded 2-core machine
 
@@ -108,8 +108,8 @@ def test_the_time_machine_shows_that_epochs_weights_and_evaluates_them(qtbot, ap
 
 
 def test_the_draw_panels_prediction_follows_the_time_machine(qtbot, app):
+    from playground.core.training_data import shaped_for
     from playground.panels.draw_panel import DrawPanel
-    from playground.training_data import shaped_for
     from tests.playground.test_draw_panel import VERTICAL, drag, settled_input
 
     state, controller, _, panel = app
@@ -337,7 +337,7 @@ def test_a_run_from_a_loaded_model_is_marked_and_train_again_says_it_starts_from
 
 
 def test_a_write_that_fails_while_training_is_said_and_training_goes_on(qtbot, app, monkeypatch):
-    from playground.run_history import HistoryError
+    from playground.core.run_history import HistoryError
 
     state, controller, _, panel = app
 

@@ -10,9 +10,9 @@ import pytest
 from PySide6.QtCore import QSettings, QStandardPaths
 
 from engine.datasets import mnist
-from playground import persistence
+from playground.core import persistence
 from playground.main_window import APP_NAME, ORGANISATION, MainWindow
-from playground.state import CHAPTER_NETWORK, AppState, LayerSpec, TrainSettings
+from playground.training.state import CHAPTER_NETWORK, AppState, LayerSpec, TrainSettings
 from tests.conftest import REAL_CONFIG_HOME, REAL_DATA_HOME, REAL_HOME
 
 
@@ -140,8 +140,8 @@ def test_restore_caps_layers_and_ignores_huge_or_unreadable_text():
 
 def test_a_model_with_more_hidden_layers_than_the_cap_is_not_put_in_the_network_table():
     import engine
-    from playground.data_loading import load_sample_dataset
-    from playground.model_files import layer_specs_of
+    from playground.core.data_loading import load_sample_dataset
+    from playground.core.model_files import layer_specs_of
 
     dataset = load_sample_dataset()
 

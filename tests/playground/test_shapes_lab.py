@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from playground.labs import naive_loops, shapes
-from playground.labs.shapes import DOT, NONE, Expression, ShapeError
+from playground.core.labs import naive_loops, shapes
+from playground.core.labs.shapes import DOT, NONE, Expression, ShapeError
 
 
 # ----- shape fields ---------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
-"""Safe NumPy slicing of the MNIST tensors (playground/slicing.py): results, errors, R, batches."""
+"""Safe NumPy slicing of the MNIST tensors (playground/core/slicing.py): results, errors, R, batches."""
 import numpy as np
 import pytest
 
-from playground.slicing import (
+from playground.core.slicing import (
     SliceError, batch_count, batch_range, evaluate_slice, parse_slice, sample_ids, select, to_r,
 )
 
@@ -148,7 +148,7 @@ def test_batches_cover_the_data_and_the_last_one_is_short():
 
 
 def test_batch_description_names_the_samples():
-    from playground.slicing import describe_batch
+    from playground.core.slicing import describe_batch
 
     assert describe_batch("x_train", 60000, 128, 3) == "batch 3 = samples 384..511 of x_train (128 digits)"
     assert describe_batch("x_test", 6000, 128, 46) == (
@@ -246,9 +246,9 @@ def test_numpy_names_with_rs_empty_positions_get_a_hint_not_just_a_column():
 def test_the_slice_box_reads_with_the_consoles_parser_and_r_indexing():
     from pathlib import Path
 
-    from playground.console import Session
+    from playground.core.console import Session
 
-    source = Path("playground/slicing.py").read_text()
+    source = Path("playground/core/slicing.py").read_text()
     assert "import ast" not in source and "parse_r(" in source and "parse_numpy(" in source
     assert "r_index.range_index(" in source  # R's 1-based inclusive ranges come from one place
     console = Session(TENSORS)

@@ -1,24 +1,12 @@
 """The learner's design and recipe as plain data: checks that need no window."""
 import json
-import subprocess
-import sys
 from dataclasses import replace
 
-from playground.number_text import number_text
-from playground.specs import (
+from playground.core.specs import (
     CHAPTER_NETWORK, MAX_PARAMS, SETTING_RANGES, LayerSpec, TrainSettings, network_errors, parameter_count,
     setting_error, setting_range, settings_errors, split_sizes,
 )
-
-
-def test_the_pure_modules_do_not_import_qt():
-    code = ("import sys, playground.specs, playground.data_loading, playground.training_data, "
-            "playground.model_files, playground.drawing, playground.slicing, playground.tensor_text, "
-            "playground.network_text, playground.optimizer_text, playground.number_text, playground.design, "
-            "playground.keras_code; "
-            "assert 'PySide6' not in sys.modules, sorted(m for m in sys.modules if 'PySide6' in m)")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
+from playground.text.number_text import number_text
 
 
 def test_the_chapter_network_has_407050_parameters():
@@ -135,8 +123,8 @@ def test_zero_epsilon_really_divides_zero_by_zero_in_the_engine():
 
 
 def test_settings_from_a_hand_edited_file_never_stop_the_app(qtbot):
-    from playground.persistence import restore_settings
-    from playground.state import AppState
+    from playground.core.persistence import restore_settings
+    from playground.training.state import AppState
 
     state = AppState()
     text = json.dumps({"seed": 3_000_000_000, "epochs": 10**400, "batch_size": 1e300, "rho": 5.0,

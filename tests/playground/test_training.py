@@ -16,14 +16,16 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QPushButton
 
 import engine
-import playground.training_worker
+import playground.training.training_worker
 
-from playground.keras_log import epoch_header, epoch_line, format_duration, progress_caption, run_label, strategy_line
-from playground.data_loading import load_sample_dataset
+from playground.core.data_loading import load_sample_dataset
 from playground.main_window import MainWindow
-from playground.state import LayerSpec, TrainSettings
-from playground.training_controller import IDLE, PAUSED
-from playground.training_worker import RunControl
+from playground.text.keras_log import (
+    epoch_header, epoch_line, format_duration, progress_caption, run_label, strategy_line,
+)
+from playground.training.state import LayerSpec, TrainSettings
+from playground.training.training_controller import IDLE, PAUSED
+from playground.training.training_worker import RunControl
 
 LONG = 120_000  # ms: generous upper bounds for a loaded 2-core machine; typical runs take < 2 s
 
@@ -338,7 +340,7 @@ def test_absurd_learning_rate_without_nan_is_explained(qtbot, window):
 
 
 def test_an_engine_error_is_reported_and_the_app_carries_on(qtbot, window, monkeypatch):
-    monkeypatch.setattr("playground.state.settings_errors", lambda *args: [])  # the app refuses this recipe
+    monkeypatch.setattr("playground.training.state.settings_errors", lambda *args: [])  # the app refuses this recipe
     window.state.set_settings(train_size=1, validation_split=0.5, epochs=1)  # nothing left to train on
     with qtbot.waitSignal(window.training_finished, timeout=LONG) as finished:
         click(qtbot, window, "trainButton")
@@ -382,13 +384,13 @@ def test_evaluate_request_runs_off_the_ui_thread(qtbot, window, monkeypatch):
         click(qtbot, window, "trainButton")
     window.state.set_evaluation(None)
     threads = []
-    evaluate_model = playground.training_worker.evaluate_model
+    evaluate_model = playground.training.training_worker.evaluate_model
 
     def recording_evaluate_model(model, data):
         threads.append(threading.get_ident())  # the OS thread that really runs the evaluation
         return evaluate_model(model, data)
 
-    monkeypatch.setattr(playground.training_worker, "evaluate_model", recording_evaluate_model)
+    monkeypatch.setattr(playground.training.training_worker, "evaluate_model", recording_evaluate_model)
     with qtbot.waitSignal(window.state.evaluation_changed, timeout=LONG):
         window.state.request_evaluation()
     assert window.state.evaluation is not None and window.state.evaluation.accuracy > 0.5

@@ -7,13 +7,13 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction
 
 import engine
-from playground import design, persistence
+from playground.core import design, persistence
 from playground.main_window import MainWindow, shortcuts_text
 from playground.panels.network_panel import ACTIVATION, DROPOUT, UNITS, NetworkPanel
 from playground.panels.optimizer_panel import FLOAT_FIELDS, INT_FIELDS, OptimizerPanel
-from playground.state import CHAPTER_NETWORK, PRESETS, AppState, LayerSpec, TrainSettings
-from playground.undo import MERGE_SECONDS, UndoHistory
-from playground.undo_text import describe_layers, describe_settings
+from playground.text.undo_text import describe_layers, describe_settings
+from playground.training.state import CHAPTER_NETWORK, PRESETS, AppState, LayerSpec, TrainSettings
+from playground.training.undo import MERGE_SECONDS, UndoHistory
 
 from tests.playground.test_draw_panel import LOOP, VERTICAL, drag
 
@@ -263,7 +263,7 @@ def test_restoring_saved_settings_records_nothing(panels):
 
 @pytest.fixture
 def sample_dataset():
-    from playground.data_loading import load_sample_dataset
+    from playground.core.data_loading import load_sample_dataset
 
     return load_sample_dataset()
 
@@ -362,7 +362,7 @@ LONG = 120_000
 
 
 def test_train_pause_stop_and_step_have_keys_that_work_from_any_panel(qtbot, window):
-    from playground.training_controller import IDLE, PAUSED
+    from playground.training.training_controller import IDLE, PAUSED
 
     show_active(qtbot, window)
     window.docks["Training"].hide()  # as if its tab were behind another, or the panel closed

@@ -6,10 +6,10 @@ from PySide6.QtTest import QTest
 
 import engine
 from engine import examples, inspect
-from playground import why
-from playground.data_loading import load_sample_dataset
+from playground.core import why
+from playground.core.data_loading import load_sample_dataset
 from playground.panels.draw_panel import DrawPanel
-from playground.state import AppState
+from playground.training.state import AppState
 from tests.playground.test_draw_panel import drag
 
 SEVEN = [QPoint(90, 60), QPoint(200, 60), QPoint(120, 240)]

@@ -1,6 +1,6 @@
 """Workspaces: Train, Learn and Inspect, each its own arrangement of the panels, switched by a bar.
 
-The first half reads ``playground.workspaces`` on its own (no Qt); the second drives the window as
+The first half reads ``playground.core.workspaces`` on its own (no Qt); the second drives the window as
 a learner would: the bar and its shortcuts, a layout changed in one workspace and kept there (also
 after a restart), View > Reset layout, and the chapter guide's buttons opening the right workspace.
 """
@@ -12,8 +12,8 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QToolBar
 
-from playground import guide, workspaces
-from playground.workspaces import LEARN, TRAIN, Column, Stack, Workspace
+from playground.core import guide, workspaces
+from playground.core.workspaces import LEARN, TRAIN, Column, Stack, Workspace
 
 TITLES = ("Data", "Network", "Optimizer", "Training", "Evaluate", "Draw", "Guide", "Console", "Shapes", "Reshape",
           "Geometry", "Gradient", "Backprop", "Inside", "My digits")  # the window's docks today (checked below)
@@ -309,7 +309,7 @@ def test_a_panel_the_saved_layout_did_not_know_is_placed_where_the_default_puts_
 def test_the_bar_reads_in_both_themes(make_window, qtbot):
     from collections import Counter
 
-    from playground.theme import apply_theme
+    from playground.widgets.theme import apply_theme
 
     window = make_window()
     bar = window.workspace_bar
