@@ -1,5 +1,5 @@
 """Strategies: how ``fit`` runs a step and the named operations of ``engine.ops`` (``serial``,
-``blas_threads``, ``two_threads``, ``split_batch``).
+``blas_threads``, ``two_threads``, ``split_batch``, and the opt-in ``two_processes``).
 
 ``choose(model)`` picks the fastest strategy that supports the model on this machine, unless the
 environment variable ``ENGINE_STRATEGY`` names one (``ENGINE_STRATEGY=serial``). It returns the
@@ -14,9 +14,11 @@ from engine.strategies.base import Strategy
 from engine.strategies.blas_threads import BlasThreads
 from engine.strategies.serial import SERIAL, Serial
 from engine.strategies.split_batch import SplitBatch
+from engine.strategies.two_processes import TwoProcesses
 from engine.strategies.two_threads import TwoThreads
 
-_STRATEGIES = {"serial": Serial, "blas_threads": BlasThreads, "two_threads": TwoThreads, "split_batch": SplitBatch}
+_STRATEGIES = {"serial": Serial, "blas_threads": BlasThreads, "two_threads": TwoThreads, "split_batch": SplitBatch,
+               "two_processes": TwoProcesses}
 PREFERENCE = ("split_batch", "two_threads", "serial")  # fastest first, as measured by ``python -m engine.bench``
 
 
@@ -51,4 +53,4 @@ def choose(model) -> tuple[Strategy, str]:
     return SERIAL, "; ".join(reasons)  # pragma: no cover - serial supports every model
 
 
-__all__ = ["Strategy", "Serial", "BlasThreads", "TwoThreads", "SplitBatch", "SERIAL", "get", "choose", "names"]
+__all__ = ["Strategy", "Serial", "BlasThreads", "TwoThreads", "SplitBatch", "TwoProcesses", "SERIAL", "get", "choose", "names"]

@@ -2,13 +2,14 @@
 
 A thread sends SIGINT to this process at a random moment of a long ``fit`` (Python runs the
 handler on the main thread, which is the one training). Each time: ``fit`` raises
-``KeyboardInterrupt``, no thread is left behind, BLAS's thread setting is restored, and the next
-``fit`` trains and moves every weight. No timing is asserted; a hang is turned into a failure
+``KeyboardInterrupt``, no thread or process (``two_processes``) is left behind, BLAS's thread
+setting is restored, and the next ``fit`` trains and moves every weight. No timing is asserted; a hang is turned into a failure
 with every thread's traceback by ``faulthandler``.
 """
 from __future__ import annotations
 
 import faulthandler
+import glob
 import os
 import signal
 import threading
@@ -22,6 +23,20 @@ from engine.layers import Dense
 from engine.utils import set_random_seed, to_categorical
 
 TRIALS = 12
+
+
+def children() -> list[int]:
+    """The processes whose parent is this one (Linux), including any not yet waited for."""
+    found = []
+    for stat in glob.glob("/proc/[0-9]*/stat"):
+        try:
+            with open(stat) as file:
+                fields = file.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid():
+            found.append(int(stat.split("/")[2]))
+    return found
 
 
 @pytest.fixture
@@ -50,6 +65,7 @@ def test_ctrl_c_at_random_moments_of_many_fits(name, monkeypatch, hang_watchdog)
             model.fit(x, y, batch_size=32, epochs=10_000, verbose=0)  # only Ctrl+C ends it
         timer.join()
         assert threading.active_count() == alive_before, f"trial {trial}: a thread was left behind"
+        assert not children(), f"trial {trial}: a process was left behind"
         assert blas.threads() == threads_before
         before = model.get_weights()
         model.fit(x[:128], y[:128], batch_size=32, epochs=1, verbose=0)
