@@ -19,9 +19,14 @@ Three operations of a step are cut in two this way, each half on its own core:
 * ``matmul_at_b(x, dz)``     rows ``[:k]`` of the kernel's gradient here, rows ``[k:]`` there;
 * ``update(kernel)``         the optimizer's rule on rows ``[:k]`` here, on rows ``[k:]`` there.
 
-Every other operation runs in the trainer, as in ``serial``. Each side waits for the other by
-re-reading a counter in shared memory (microseconds); the second process sleeps on a pipe when
-no command has come for a few milliseconds.
+Every other operation runs in the trainer, as in ``serial``. With its update the second process
+also gets the next batch's columns (the trainer gathers that batch a little early), and
+multiplies them by its freshly updated rows while the trainer finishes the step: the next
+forward pass then finds its half of the product made. It is used only if nobody wrote to those
+rows in between (a callback's ``set_weights``: a sample of them must still match); otherwise the
+trainer multiplies them itself. Each side waits for the other by re-reading a counter in shared
+memory (microseconds); the second process sleeps on a pipe when no command has come for a few
+milliseconds.
 
 Opt-in (``ENGINE_STRATEGY=two_processes``): it needs Linux on x86-64, two cores, ``fit`` on the
 main thread of a process that runs no other threads (forking a process whose other threads hold
@@ -54,7 +59,9 @@ from engine.strategies.shared_memory import SharedArena, interrupts_held, is_sha
 MIN_WORK = 1 << 17  # multiply-adds per sample of the first layer's kernel: below, one process
 SPIN_SECONDS = 0.003  # how long the second process spins for the next command before it sleeps
 STALL_SECONDS = 30.0  # a command not done in this time means the second process is stuck
-_SEQ, _COMMAND, _ROWS, _DONE, _FAILED = range(5)  # the control block: one int64 each
+PARENT_SHARE = 0.5  # the share of the first kernel's rows this process keeps (the rest: the second one)
+SAMPLE_SIZE = 512  # kernel values compared to tell that nobody wrote to the kernel meanwhile
+_SEQ, _COMMAND, _ROWS, _DONE, _FAILED, _UPDATED, _AHEAD_ROWS = range(7)  # the control block: int64 each
 _PRODUCT, _GRADIENT, _UPDATE, _EXIT = 1, 2, 3, 4
 _ERROR_BYTES = 4096
 
@@ -72,6 +79,7 @@ class TwoProcesses(Strategy):
         self.min_work = min_work
         self._second: _SecondProcess | None = None
         self._running = self._tried = False
+        self._step = None  # (feeder, step) of the batch in training
 
     def supports(self, model) -> tuple[bool, str]:
         if not (sys.platform.startswith("linux") and platform.machine().lower() in ("x86_64", "amd64")):
@@ -99,7 +107,7 @@ class TwoProcesses(Strategy):
             try:
                 yield self
             finally:
-                self._running = False
+                self._running, self._step = False, None
                 with interrupts_held():
                     second, self._second = self._second, None
                     if second is not None:
@@ -115,6 +123,17 @@ class TwoProcesses(Strategy):
             self._second.check()
         return training.train_step(model, x, y, accuracy)
 
+    def batch(self, feeder, step: int):
+        self._step = (feeder, step)
+        return feeder.batch(step)
+
+    def _next_batch_x(self):
+        """The next step's ``x``, gathered now (it is kept for that step), or None at an epoch's end."""
+        if self._step is None:
+            return None
+        feeder, step = self._step
+        return feeder.batch(step + 1)[0] if step + 1 < feeder.steps else None
+
     # ----- the operations ---------------------------------------------------------------------
     def matmul(self, a, b, out=None):
         second = self._second
@@ -124,10 +143,15 @@ class TwoProcesses(Strategy):
         k, rows = second.k, len(a)
         if out is None:
             out = np.empty((rows, b.shape[1]), np.result_type(a, b))
-        second.post_product(a)
+        sample = second.made_ahead(a)  # its rows as they were when it made its half, or None
+        if sample is None:
+            second.post_product(a)
         np.matmul(a[:, :k], b[:k], out=out)
         second.wait()
-        out += second.term[:rows]
+        if sample is not None and not np.array_equal(second.sample(), sample):
+            out += a[:, k:] @ b[k:]  # someone wrote to the kernel since: that half is stale
+        else:
+            out += second.term[:rows]
         return out
 
     def matmul_at_b(self, a, b, out=None):
@@ -142,12 +166,17 @@ class TwoProcesses(Strategy):
 
     def update(self, rule, gradient, variable, slots) -> None:
         second = self._second
-        if second is None or variable is not second.kernel:
+        if second is None or variable is not second.kernel or gradient is not second.gradient:
             rule(gradient, variable, slots)
             return
-        second.post_update()
+        x_next = self._next_batch_x()
+        second.post_update(x_next if x_next is not None and x_next.dtype == variable.dtype else None)
         rule(gradient[:second.k], variable[:second.k], slots.rows(0, second.k))
-        second.wait()
+        second.wait_updated()
+
+
+def _address(a: np.ndarray) -> int:
+    return a.__array_interface__["data"][0]
 
 
 def _first_kernel(model):
@@ -206,7 +235,7 @@ class _SecondProcess:
 
     def __init__(self, optimizer, kernel, gradient, slots, rows: int):
         self.optimizer, self.kernel, self.gradient, self.slots = optimizer, kernel, gradient, slots
-        self.k = len(kernel) // 2
+        self.k = max(1, int(len(kernel) * PARENT_SHARE))
         self.names = [name for name, value in optimizer.get_config().items()
                       if isinstance(value, (int, float)) and not isinstance(value, bool) and hasattr(optimizer, name)]
         width, units = kernel.shape[0] - self.k, kernel.shape[1]
@@ -222,6 +251,8 @@ class _SecondProcess:
         self.dz = arena.empty((rows, units), kernel.dtype)
         self.term = arena.empty((rows, units), kernel.dtype)
         self._seq, self._closed = 0, False
+        self._x_holds = None  # (address, rows) of the batch whose columns [k:] are in self.x
+        self._ahead = None  # (address, rows, sample of rows [k:]) of the product made ahead
         read_end, write_end = os.pipe()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+: forking with threads (we run none)
@@ -245,23 +276,63 @@ class _SecondProcess:
             message = bytes(self.error).rstrip(b"\0").decode("utf-8", "replace")
             raise SecondProcessError(f"the engine's second process failed:\n{message}")
 
+    def _share_columns(self, x: np.ndarray) -> None:
+        """Put columns ``[k:]`` of ``x`` where the second process reads them (unless they are there)."""
+        holds = (_address(x), len(x))
+        if self._x_holds != holds:
+            self.wait()  # the second process may still be reading the last ones
+            np.copyto(self.x[:len(x)], x[:, self.k:])
+            self._x_holds = holds
+
     def post_product(self, x: np.ndarray) -> None:
-        np.copyto(self.x[:len(x)], x[:, self.k:])
+        self._share_columns(x)
         self._post(_PRODUCT, len(x))
 
     def post_gradient(self, x: np.ndarray, dz: np.ndarray) -> None:
-        np.copyto(self.x[:len(x)], x[:, self.k:])
+        self._share_columns(x)
+        self.wait()
         np.copyto(self.dz[:len(dz)], dz)
         self._post(_GRADIENT, len(x))
 
-    def post_update(self) -> None:
+    def post_update(self, x_next: np.ndarray | None) -> None:
+        """The update of rows ``[k:]``, then (``x_next`` not None) their product with the next batch."""
+        self._ahead = None
+        if x_next is not None and len(x_next) <= self.capacity:
+            x_next = x_next.reshape(len(x_next), -1)
+            self._share_columns(x_next)
+            self._ahead = (_address(x_next), len(x_next), None)
+        self.wait()
         h, optimizer = self.hyperparameters, self.optimizer
         h[0] = optimizer.iterations
         for i, name in enumerate(self.names, 1):
             h[i] = getattr(optimizer, name)
+        self.control[_AHEAD_ROWS] = self._ahead[1] if self._ahead else 0
         self._post(_UPDATE, 0)
 
+    def wait_updated(self) -> None:
+        """Wait until the second process has updated its rows (its product may still run)."""
+        c = self.control
+        if not spin_until(lambda: c[_UPDATED], self._seq, self._alive, STALL_SECONDS):
+            self.wait()  # says why (dead or stuck)
+        self.check()
+        if self._ahead is not None:
+            self._ahead = (*self._ahead[:2], self.sample())
+
+    def made_ahead(self, x: np.ndarray) -> np.ndarray | None:
+        """If the second process's half of ``x . kernel`` was made with its update: a sample of its
+        rows as they were then (to tell whether anyone wrote to them since); else None."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is None or (_address(x), len(x)) != ahead[:2]:
+            return None
+        return ahead[2]
+
+    def sample(self) -> np.ndarray:
+        """A few of the values of rows ``[k:]`` of the kernel (a copy)."""
+        rows = self.kernel[self.k:].reshape(-1)
+        return rows[:: max(1, rows.size // SAMPLE_SIZE)].copy()
+
     def _post(self, command: int, rows: int) -> None:
+        """Hand the second process a command (the last one must be done: ``wait``)."""
         c = self.control
         c[_COMMAND], c[_ROWS] = command, rows
         self._seq += 1
@@ -343,10 +414,15 @@ class _SecondProcess:
                 elif command == _UPDATE:
                     self._follow_the_optimizer()
                     self.optimizer.update_step(gradient, kernel, slots)
+                    c[_UPDATED] = seq
+                    ahead = int(c[_AHEAD_ROWS])
+                    if ahead:  # the next batch's half of the product, with the fresh rows
+                        np.matmul(self.x[:ahead], kernel, out=self.term[:ahead])
             except BaseException:  # reported to the trainer, which raises it
                 text = traceback.format_exc().encode("utf-8", "replace")[:_ERROR_BYTES - 1]
                 self.error[:len(text)] = np.frombuffer(text, np.uint8)
                 c[_FAILED] = 1
+            c[_UPDATED] = seq
             c[_DONE] = seq
 
     def _follow_the_optimizer(self) -> None:

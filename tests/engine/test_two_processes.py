@@ -120,3 +120,28 @@ def test_it_says_why_it_cannot_run_on_a_worker_thread_or_for_a_small_first_layer
 def test_it_is_opt_in():
     assert "two_processes" in strategies.names()
     assert "two_processes" not in strategies.PREFERENCE
+
+
+def test_a_callback_that_writes_the_kernel_between_steps_is_seen_by_the_next_step(monkeypatch):
+    class Shrink(Callback):  # between two steps, while the second process makes its half ahead
+        def on_train_batch_end(self, batch, logs=None):
+            if batch in (1, 4):
+                weights = self.model.get_weights()
+                self.model.set_weights([weights[0] * 0.5, *weights[1:]])
+
+    got, _ = trained("two_processes", monkeypatch, callbacks=[Shrink()])
+    want, _ = trained("serial", monkeypatch, callbacks=[Shrink()])
+    for a, b in zip(got.get_weights(), want.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_unshuffled_batches_and_a_last_smaller_batch_train_like_the_serial_step(monkeypatch):
+    monkeypatch.setenv("ENGINE_STRATEGY", "two_processes")
+    got = chapter_network()
+    x, y = digits(n=600)
+    got.fit(x, y, batch_size=64, epochs=2, verbose=0, shuffle=False)
+    monkeypatch.setenv("ENGINE_STRATEGY", "serial")
+    want = chapter_network()
+    want.fit(x, y, batch_size=64, epochs=2, verbose=0, shuffle=False)
+    for a, b in zip(got.get_weights(), want.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
