@@ -25,10 +25,10 @@ if "numpy" not in _sys.modules:
     _os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 from engine import activations, backend, callbacks, datasets, initializers, layers, losses, metrics, optimizers, utils
 from engine import inspect, models
-from engine.models import Sequential, clone_model, load_model
+from engine.models import Sequential, clone_model, copy_model, load_model
 
 __version__ = "0.1.0"
 __all__ = [
-    "Sequential", "clone_model", "load_model", "activations", "backend", "callbacks", "datasets",
+    "Sequential", "clone_model", "copy_model", "load_model", "activations", "backend", "callbacks", "datasets",
     "initializers", "layers", "losses", "metrics", "models", "optimizers", "utils",
 ]

@@ -1,9 +1,33 @@
 """Weight initializers with Keras's names. Glorot (Xavier) uniform is Keras's default for Dense."""
 from __future__ import annotations
 
+import contextlib
+import contextvars
+
 import numpy as np
 
 from engine import backend
+
+_copied_in = contextvars.ContextVar("weights_copied_in", default=False)
+
+
+@contextlib.contextmanager
+def weights_copied_in():
+    """Within the block, new weights are left unfilled: their values are copied in right after
+    (``engine.models.copy_model``), so no random numbers are drawn and the seeded generator stays
+    where it was."""
+    token = _copied_in.set(True)
+    try:
+        yield
+    finally:
+        _copied_in.reset(token)
+
+
+def initial_values(initializer, shape, dtype) -> np.ndarray:
+    """A new weight's values: ``initializer(shape, dtype)``, or unfilled within ``weights_copied_in``."""
+    if _copied_in.get():
+        return np.empty(shape, dtype)
+    return initializer(shape, dtype=dtype)
 
 
 def _fans(shape) -> tuple[int, int]:

@@ -23,7 +23,7 @@ import time
 
 import numpy as np
 
-from engine import backend, losses, metrics as metrics_module, optimizers, strategies
+from engine import backend, initializers, losses, metrics as metrics_module, optimizers, strategies
 from engine.batches import BatchFeeder
 from engine.callbacks import CallbackList, History
 from engine.layers import Flatten, Layer, deserialize, serialize
@@ -442,6 +442,18 @@ class Sequential:
 def clone_model(model: Sequential) -> Sequential:
     """A new model with the same architecture and freshly initialised weights (Keras's ``clone_model``)."""
     return Sequential.from_config(model.get_config())
+
+
+def copy_model(model: Sequential) -> Sequential:
+    """A new, uncompiled model with the same architecture and a copy of the weights: what
+    ``clone_model`` then ``set_weights(model.get_weights())`` give, without drawing throwaway
+    random weights (the seeded generator stays where it was) or copying the weights twice."""
+    with initializers.weights_copied_in():
+        twin = Sequential.from_config(model.get_config())
+    for theirs, mine in zip(model.layers, twin.layers):
+        for source, target in zip(theirs.all_weights, mine.all_weights):
+            np.copyto(target, source)
+    return twin
 
 
 def load_model(filepath) -> Sequential:

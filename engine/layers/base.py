@@ -24,7 +24,7 @@ import numbers
 
 import numpy as np
 
-from engine import activations, backend
+from engine import activations, backend, initializers
 from engine.memory import forward_record
 
 
@@ -73,7 +73,7 @@ class Layer:
         """Create a weight. A trainable one gets a gradient and is moved by the optimizer; a
         non-trainable one (a moving statistic) is saved, loaded and counted, never optimized."""
         dtype = self.dtype or backend.floatx()
-        weight = np.ascontiguousarray(initializer(tuple(shape), dtype=dtype))
+        weight = np.ascontiguousarray(initializers.initial_values(initializer, tuple(shape), dtype))
         if trainable:
             self.params.append(weight)
             self.grads.append(np.zeros_like(weight))

@@ -9,7 +9,9 @@ burst of epochs only the last one is drawn. A job submitted with ``coalesce=Fals
 per epoch: every one of them is kept) is always run and delivered.
 
 Results reach the UI thread through a QTimer that polls: the worker thread never touches a Qt
-object. Users: the Inside panel, My digits' readings, the Draw panel's ``NeighbourSearch``. The thread is a daemon, so
+object. The thread stays for ``IDLE_SECONDS`` after its last job, waiting for the next: starting a
+thread makes the caller wait until the new one runs, which during training (the trainer's
+threads holding Python's interpreter lock) held the press of Train up by several milliseconds. Users: the Inside panel, My digits' readings, the Draw panel's ``NeighbourSearch``. The thread is a daemon, so
 closing the app never waits for a computation; ``shutdown()`` drops what is left.
 """
 from __future__ import annotations
@@ -21,6 +23,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QTimer, Signal
 
 POLL_MS = 40
+IDLE_SECONDS = 30.0  # the thread ends after this long without a job (a new one starts on demand)
 
 
 class LatestJobs(QObject):
@@ -34,6 +37,8 @@ class LatestJobs(QObject):
         super().__init__(parent)
         self._name = name  # the thread's name, as a traceback or a profiler shows it
         self._lock = threading.Lock()
+        self._work_came = threading.Condition(self._lock)
+        self._thread_alive = False  # the worker thread runs (busy, or waiting for a job)
         self._waiting: list[tuple[str, int, Callable, tuple]] = []  # in the order they were asked for
         self._finished: list[tuple[str, int, bool, object]] = []  # (kind, number, ok, result or message)
         self._newest: dict[str, int] = {}  # kind -> number of its newest request
@@ -53,8 +58,10 @@ class LatestJobs(QObject):
                 self._newest[kind] = number
                 self._waiting = [job for job in self._waiting if job[0] != kind]
             self._waiting.append((kind, number, function, args))
-            start = not self._running
             self._running = True
+            start = not self._thread_alive
+            self._thread_alive = True
+            self._work_came.notify()
         if start:
             threading.Thread(target=self._work, name=self._name, daemon=True).start()
         self._poll.start()
@@ -69,9 +76,14 @@ class LatestJobs(QObject):
     def _work(self) -> None:
         while True:
             with self._lock:
-                if not self._waiting or self._closed:
+                if not self._waiting:
                     self._running = False
+                    if not self._closed:
+                        self._work_came.wait(IDLE_SECONDS)
+                if not self._waiting or self._closed:
+                    self._running = self._thread_alive = False
                     return
+                self._running = True
                 kind, number, function, args = self._waiting.pop(0)
             try:
                 outcome = (True, function(*args))
@@ -108,3 +120,4 @@ class LatestJobs(QObject):
         self._poll.stop()
         with self._lock:
             self._waiting, self._finished, self._newest = [], [], {}
+            self._work_came.notify()  # the waiting thread ends

@@ -41,6 +41,7 @@ class RunRecorder(QObject):
         super().__init__(parent)
         self.state, self.controller, self.history = state, controller, history
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="RunHistoryWriter")
+        self._writer.submit(int)  # its thread starts now, not when Train is pressed (a start waits for it)
         self._ids: dict[int, Future] = {}  # session run number -> Future of its history id
         self._hashes: tuple[object, Future] | None = None  # (dataset, Future of its content hash)
         self._fit: dict | None = None  # the fit in progress: its run, batches not yet written, seconds, test metrics

@@ -203,8 +203,7 @@ class TrainingController(QObject):
         if self.is_busy:
             return False
         settings = self.state.settings
-        training = engine.models.clone_model(model)
-        training.set_weights(model.get_weights())
+        training = engine.models.copy_model(model)
         optimizer = engine.optimizers.get(settings.optimizer, **settings.optimizer_kwargs())
         training.compile(optimizer=optimizer, loss=settings.loss, metrics=["accuracy"])
         self.run = Run(0, label, self._design(), training, model, dataset=self.state.dataset, pretrained=True)
@@ -239,13 +238,9 @@ class TrainingController(QObject):
             return
         settings = self.state.settings
         try:
-            # the clone draws throwaway random weights: put the engine's generator back, or a run
-            # continued after this evaluation shuffles differently from the same seed trained in one go
-            # (the Runs panel's Train again must give the same bits)
-            rng_state = engine.backend.rng().bit_generator.state
-            copy = engine.models.clone_model(model)
-            engine.backend.rng().bit_generator.state = rng_state
-            copy.set_weights(model.get_weights())
+            # copy_model draws no random numbers: a run continued after this evaluation shuffles as
+            # the same seed trained in one go (the Runs panel's Train again must give the same bits)
+            copy = engine.models.copy_model(model)
             copy.compile(optimizer="rmsprop", loss=settings.loss, metrics=["accuracy"])
         except Exception as exc:  # noqa: BLE001
             self.failed.emit(f"Could not evaluate this model: {type(exc).__name__}: {exc}")
@@ -354,8 +349,7 @@ class TrainingController(QObject):
         settings = self.state.settings
         engine.utils.set_random_seed(settings.seed)
         model = self.state.build_model()
-        snapshot = engine.models.clone_model(model)
-        snapshot.set_weights(model.get_weights())
+        snapshot = engine.models.copy_model(model)
         self.run = Run(0, run_label(self.state.layers, settings), design, model, snapshot,
                        dataset=self.state.dataset)
         return self.run

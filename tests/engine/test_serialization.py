@@ -118,6 +118,23 @@ def test_clone_model_has_the_architecture_but_new_weights():
     assert not np.array_equal(clone.get_weights()[0], model.get_weights()[0])
 
 
+def test_copy_model_has_the_architecture_and_a_copy_of_the_weights_and_draws_no_random_numbers():
+    from engine.layers import BatchNormalization
+
+    model = engine.Sequential([Dense(6, activation="relu", input_shape=(4,)), BatchNormalization(),
+                               Dense(3, activation="softmax")])
+    model.set_weights([w + i for i, w in enumerate(model.get_weights())])  # moving statistics too
+    before = engine.backend.rng().bit_generator.state
+    twin = engine.copy_model(model)
+    assert engine.backend.rng().bit_generator.state == before
+    assert twin.get_config() == model.get_config()
+    for mine, theirs in zip(twin.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(mine, theirs)
+    twin.layers[0].kernel[...] = 0  # a copy, not a view
+    assert model.layers[0].kernel.any()
+    assert engine.clone_model(model).get_weights()[0].any()  # outside copy_model, weights are drawn again
+
+
 def test_saving_an_unbuilt_model_is_an_error(tmp_path):
     with pytest.raises(ValueError, match="not built"):
         engine.Sequential([Dense(2)]).save(tmp_path / "m.npz")
