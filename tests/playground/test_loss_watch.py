@@ -17,7 +17,7 @@ from playground.core.loss_watch import (
 )
 from playground.core.specs import LayerSpec, TrainSettings, prepare_images
 from playground.text.keras_log import distinct_parts, plan_call, plan_text, run_label
-from playground.training.training_worker import TIMED_BATCHES, pace
+from playground.core.pace import TIMED_BATCHES, pace
 
 
 def test_guessing_is_ln_10_for_crossentropy_and_0_09_for_squared_error():
