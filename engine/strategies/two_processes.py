@@ -29,9 +29,10 @@ memory (microseconds); the second process sleeps on a pipe when no command has c
 milliseconds.
 
 Opt-in (``ENGINE_STRATEGY=two_processes``): it needs Linux on x86-64, two cores, ``fit`` on the
-main thread of a process that runs no other threads (forking a process whose other threads hold
-locks, such as a GUI's, can deadlock the copy), and a first layer with a big kernel. Ctrl+C ends
-the second process before ``KeyboardInterrupt`` reaches the caller.
+main thread (a GUI trains on a worker thread, and a forked copy of a process whose other threads
+hold locks can deadlock; the copy here only runs NumPy on arrays it already has), and a first
+layer with a big kernel. Ctrl+C ends the second process before ``KeyboardInterrupt`` reaches the
+caller.
 """
 from __future__ import annotations
 
@@ -59,7 +60,6 @@ from engine.strategies.shared_memory import SharedArena, interrupts_held, is_sha
 MIN_WORK = 1 << 17  # multiply-adds per sample of the first layer's kernel: below, one process
 SPIN_SECONDS = 0.003  # how long the second process spins for the next command before it sleeps
 STALL_SECONDS = 30.0  # a command not done in this time means the second process is stuck
-PARENT_SHARE = 0.5  # the share of the first kernel's rows this process keeps (the rest: the second one)
 SAMPLE_SIZE = 512  # kernel values compared to tell that nobody wrote to the kernel meanwhile
 _SEQ, _COMMAND, _ROWS, _DONE, _FAILED, _UPDATED, _AHEAD_ROWS = range(7)  # the control block: int64 each
 _PRODUCT, _GRADIENT, _UPDATE, _EXIT = 1, 2, 3, 4
@@ -121,6 +121,7 @@ class TwoProcesses(Strategy):
                     self._second = _SecondProcess.start(model, rows=max(len(x), 256))
         if self._second is not None:
             self._second.check()
+            self._second.new_step()
         return training.train_step(model, x, y, accuracy)
 
     def batch(self, feeder, step: int):
@@ -235,7 +236,7 @@ class _SecondProcess:
 
     def __init__(self, optimizer, kernel, gradient, slots, rows: int):
         self.optimizer, self.kernel, self.gradient, self.slots = optimizer, kernel, gradient, slots
-        self.k = max(1, int(len(kernel) * PARENT_SHARE))
+        self.k = len(kernel) // 2  # rows [0, k) here, [k, end) there (a 45/55 split measured slower)
         self.names = [name for name, value in optimizer.get_config().items()
                       if isinstance(value, (int, float)) and not isinstance(value, bool) and hasattr(optimizer, name)]
         width, units = kernel.shape[0] - self.k, kernel.shape[1]
@@ -255,7 +256,7 @@ class _SecondProcess:
         self._ahead = None  # (address, rows, sample of rows [k:]) of the product made ahead
         read_end, write_end = os.pipe()
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+: forking with threads (we run none)
+            warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+ warns of forking with threads
             pid = os.fork()
         if pid == 0:  # the second process
             code = 1
@@ -275,6 +276,13 @@ class _SecondProcess:
         if self.control[_FAILED]:
             message = bytes(self.error).rstrip(b"\0").decode("utf-8", "replace")
             raise SecondProcessError(f"the engine's second process failed:\n{message}")
+
+    def new_step(self) -> None:
+        """A step begins: the columns in shared memory are this step's batch only if they were
+        shared ahead, from the batch buffer the step now trains on (an address alone does not
+        say: a buffer is refilled, and freed memory is reused for new arrays)."""
+        if self._ahead is None:
+            self._x_holds = None
 
     def _share_columns(self, x: np.ndarray) -> None:
         """Put columns ``[k:]`` of ``x`` where the second process reads them (unless they are there)."""

@@ -145,3 +145,33 @@ def test_unshuffled_batches_and_a_last_smaller_batch_train_like_the_serial_step(
     want.fit(x, y, batch_size=64, epochs=2, verbose=0, shuffle=False)
     for a, b in zip(got.get_weights(), want.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("samples", [640, 704])  # 10 batches of 64, and 11: the next epoch's first
+def test_epochs_whose_first_batch_reuses_the_last_batchs_buffer_train_like_the_serial_step(samples, monkeypatch):
+    # batch fills the buffer the last one of the epoch before used (same address, same size)
+    x, y = digits(n=samples)
+    weights = {}
+    for name in ("two_processes", "serial"):
+        monkeypatch.setenv("ENGINE_STRATEGY", name)
+        model = chapter_network()
+        model.fit(x, y, batch_size=64, epochs=3, verbose=0)
+        weights[name] = model.get_weights()
+    for a, b in zip(weights["two_processes"], weights["serial"]):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_batches_made_anew_each_step_are_shared_anew(monkeypatch):
+    """Direct steps, as the conformance tests take them: each batch is a new array, which may land
+    at the address of the last one (freed) with the same shape."""
+    from engine import strategies as registry
+
+    got, want = chapter_network(), chapter_network()
+    for model, name in ((got, "two_processes"), (want, "serial")):
+        strategy = registry.get(name)
+        with strategy.running():
+            for step in range(6):
+                x, y = digits(n=32, seed=step)
+                strategy.train_step(model, model._inputs(x), model._targets(y, 32))
+    for a, b in zip(got.get_weights(), want.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
