@@ -4,6 +4,7 @@
     python -m engine train --sample --epochs 3  # the bundled sample, offline
     python -m engine train --data mnist.npz --optimizer sgd --learning-rate 0.1 --save model.npz
     python -m engine train --model convnet      # section 5.1's convnet (batch 64 unless given)
+    python -m engine train --strategy two_processes  # how fit runs (engine.strategies; default: its choice)
     python -m engine export-keras model.npz keras/  # R and Keras 3 scripts and the weights (engine.keras_export)
 """
 from __future__ import annotations
@@ -13,6 +14,8 @@ import sys
 from pathlib import Path
 
 import numpy as np
+
+from engine import strategies
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--validation-split", type=float, default=0.0)
     train.add_argument("--seed", type=int, default=None)
     train.add_argument("--save", metavar="PATH", help="save the trained model to this file")
+    train.add_argument("--strategy", choices=strategies.names(), default=None,
+                       help="how fit runs the steps (default: the fastest this machine supports for the model); "
+                            "fit prints which one runs and why")
     train.add_argument("--quiet", action="store_true", help="no per-epoch log")
     export = commands.add_parser("export-keras", help="write a saved model as R and Keras 3 scripts and Keras weights")
     export.add_argument("model_file", metavar="MODEL_FILE", help="a model saved by model.save (or train --save)")
@@ -111,8 +117,9 @@ def train(args) -> int:
     )
     if not args.quiet:
         network.summary()
-    network.fit(train_images, train_labels_1hot, epochs=args.epochs, batch_size=batch_size,
-                validation_split=args.validation_split, verbose=0 if args.quiet else 1)
+    with strategies.named(args.strategy):
+        network.fit(train_images, train_labels_1hot, epochs=args.epochs, batch_size=batch_size,
+                    validation_split=args.validation_split, verbose=0 if args.quiet else 1)
     if network.stop_reason == "nan":
         print(network.stop_message, file=sys.stderr)
     loss, accuracy = network.evaluate(test_images, test_labels_1hot, batch_size=1000 if args.model == "dense" else 250)

@@ -18,7 +18,6 @@ This is a script, not a test: timings on a shared machine vary from run to run.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib.util
 import json
 import os
@@ -121,25 +120,9 @@ def load(sample: bool):
 
 def headline_strategy(name: str | None):
     """The strategy ``fit`` would use for the chapter's network (or the one named)."""
-    with strategy_named(name):
+    with strategies.named(name):
         model = engine.Sequential([Dense(HIDDEN, activation="relu", input_shape=(INPUT,)), Dense(CLASSES)])
         return strategies.choose(model)[0]
-
-
-@contextlib.contextmanager
-def strategy_named(name: str | None):
-    """Within the block, ``fit`` uses the strategy ``name`` (None: the one it chooses)."""
-    before = os.environ.get("ENGINE_STRATEGY")
-    if name:
-        os.environ["ENGINE_STRATEGY"] = name
-    try:
-        yield
-    finally:
-        if name:
-            if before is None:
-                del os.environ["ENGINE_STRATEGY"]
-            else:
-                os.environ["ENGINE_STRATEGY"] = before
 
 
 def engine_epochs(data, epochs: int, batch_size: int, seed: int, strategy: str | None = None):
@@ -152,7 +135,7 @@ def engine_epochs(data, epochs: int, batch_size: int, seed: int, strategy: str |
     used = engine.callbacks.LambdaCallback()
     for epoch in range(epochs):
         engine.utils.set_random_seed(seed * 1000 + epoch)  # this epoch's shuffle, whatever ran in between
-        with strategy_named(strategy):
+        with strategies.named(strategy):
             start = time.perf_counter()
             history = model.fit(x, y_1hot, epochs=epoch + 1, initial_epoch=epoch, batch_size=batch_size,
                                 verbose=0, callbacks=[used])

@@ -22,19 +22,18 @@ import functools
 import importlib.util
 import json
 import multiprocessing
+import os
 import resource
 import statistics
 import sys
-import time
-
-import os
 import threading
+import time
 
 import numpy as np
 
 import engine
 from engine import blas, examples, ops, strategies
-from engine.bench import _timed, blas_info, median_epoch, run_interleaved, strategy_named
+from engine.bench import _timed, blas_info, median_epoch, run_interleaved
 from engine.layers import Conv2D, Dense
 
 
@@ -122,7 +121,7 @@ def engine_epochs(data, epochs: int, batch_size: int, seed: int, strategy: str |
     used = engine.callbacks.LambdaCallback()
     for epoch in range(epochs):
         engine.utils.set_random_seed(seed * 1000 + epoch)  # this epoch's shuffle, whatever ran in between
-        with strategy_named(strategy):
+        with strategies.named(strategy):
             start = time.perf_counter()
             history = model.fit(x, y_1hot, epochs=epoch + 1, initial_epoch=epoch, batch_size=batch_size,
                                 verbose=0, callbacks=[used])
@@ -211,7 +210,7 @@ def profile(data, steps: int, batch_size: int, strategy: str | None) -> dict:
     engine.utils.set_random_seed(0)
     model = examples.convnet()
     model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
-    with strategy_named(strategy):
+    with strategies.named(strategy):
         model.fit(x[:10 * batch_size], y[:10 * batch_size], batch_size=batch_size, verbose=0)  # warm up
     seconds, lock, inside = collections.Counter(), threading.Lock(), threading.local()
 
@@ -241,7 +240,7 @@ def profile(data, steps: int, batch_size: int, strategy: str | None) -> dict:
             lambda args, name=name: f"{args[0].name}.{name.strip('_')}")
         setattr(owner, name, timed(label, getattr(owner, name)))
     try:
-        with strategy_named(strategy):
+        with strategies.named(strategy):
             used = strategies.choose(model)[0].name
             start = time.perf_counter()
             model.fit(x, y, batch_size=batch_size, verbose=0)

@@ -8,6 +8,7 @@ strategy and the reason, which ``fit(verbose=1)`` prints and hands to callbacks 
 """
 from __future__ import annotations
 
+import contextlib
 import os
 
 from engine.strategies.base import Strategy
@@ -34,6 +35,24 @@ def get(name: str) -> Strategy:
     return cls()
 
 
+@contextlib.contextmanager
+def named(name: str | None):
+    """Within the block, ``fit`` uses the strategy ``name`` (None: the one it chooses), as
+    ``ENGINE_STRATEGY=name`` would; the variable is put back afterwards."""
+    before = os.environ.get("ENGINE_STRATEGY")
+    if name:
+        get(name)  # an unknown name fails here, with the list of names
+        os.environ["ENGINE_STRATEGY"] = name
+    try:
+        yield
+    finally:
+        if name:
+            if before is None:
+                del os.environ["ENGINE_STRATEGY"]
+            else:
+                os.environ["ENGINE_STRATEGY"] = before
+
+
 def choose(model) -> tuple[Strategy, str]:
     """The strategy ``fit`` uses for ``model`` here, and why."""
     wanted = os.environ.get("ENGINE_STRATEGY", "").strip()
@@ -53,4 +72,4 @@ def choose(model) -> tuple[Strategy, str]:
     return SERIAL, "; ".join(reasons)  # pragma: no cover - serial supports every model
 
 
-__all__ = ["Strategy", "Serial", "BlasThreads", "TwoThreads", "SplitBatch", "TwoProcesses", "SERIAL", "get", "choose", "names"]
+__all__ = ["Strategy", "Serial", "BlasThreads", "TwoThreads", "SplitBatch", "TwoProcesses", "SERIAL", "get", "choose", "names", "named"]

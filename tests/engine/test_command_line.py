@@ -1,5 +1,6 @@
 """``python -m engine train`` prints what the book prints; ``python -m engine.bench`` prints JSON."""
 import io
+import os
 import json
 import subprocess
 import sys
@@ -30,6 +31,20 @@ def test_train_on_the_sample_prints_the_log_metrics_and_predicted_classes(capsys
     model = engine.load_model(saved)
     x = x_test[:10].reshape(10, 784).astype("float32") / 255
     assert [int(c) for c in classes] == model.predict_classes(x).tolist()
+
+
+@pytest.mark.parametrize("strategy", ["serial", "two_threads"])
+def test_train_runs_under_the_strategy_named_and_says_so(strategy, capsys, monkeypatch):
+    monkeypatch.delenv("ENGINE_STRATEGY", raising=False)
+    assert main(["train", "--sample", "--epochs", "1", "--seed", "0", "--strategy", strategy]) == 0
+    assert f"Strategy: {strategy} (ENGINE_STRATEGY={strategy}" in capsys.readouterr().out
+    assert "ENGINE_STRATEGY" not in os.environ  # put back
+
+
+def test_an_unknown_strategy_is_refused_with_the_names(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--sample", "--strategy", "fastest"])
+    assert "two_processes" in capsys.readouterr().err
 
 
 def test_bad_flags_get_a_clear_message_and_a_nonzero_exit(capsys):
