@@ -82,6 +82,7 @@ class RunsPanel(QWidget):
         self._records: dict[int, RunRecord] = {}
         self._time_machine_run: int | None = None
         self._build()
+        self._stale = False  # runs were recorded while the panel was hidden
         self._refresh_timer = QTimer(self)  # the records change at every epoch end: redraw at most 5 times a second
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(200)
@@ -256,10 +257,20 @@ class RunsPanel(QWidget):
         self._on_selection()
 
     def _refresh_unless_editing(self) -> None:
-        """A refresh rebuilds the rows, which would close a name or note being typed: wait for it."""
-        if self.view.state() == QAbstractItemView.EditingState:
+        """A refresh rebuilds the rows, which would close a name or note being typed: wait for it.
+        A hidden panel (another workspace is shown) reads the runs when it is shown instead: each
+        read is ~10 ms of the UI thread at every epoch end."""
+        if not self.isVisible():
+            self._stale = True
+        elif self.view.state() == QAbstractItemView.EditingState:
             self._refresh_timer.start()
         else:
+            self.refresh()
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        if self._stale:
+            self._stale = False
             self.refresh()
 
     def _fit_columns(self) -> None:

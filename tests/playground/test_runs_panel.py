@@ -67,6 +67,20 @@ def test_two_runs_are_listed_newest_first_with_what_changed_highlighted(qtbot, a
     assert panel.history.curves(first).batches.shape == (10, 5)  # 2 epochs of 5 batches
 
 
+def test_a_hidden_panel_reads_the_runs_when_it_is_shown_not_at_every_epoch(qtbot, app, monkeypatch):
+    state, controller, _, panel = app
+    reads, read_runs = [], panel.history.runs
+    monkeypatch.setattr(panel.history, "runs", lambda *args, **kwargs: reads.append(1) or read_runs(*args, **kwargs))
+    with qtbot.waitSignal(state.training_finished, timeout=LONG):
+        assert controller.start()
+    panel.recorder.flush()
+    qtbot.wait(3 * panel._refresh_timer.interval())  # the epochs' refreshes come due while it is hidden
+    assert reads == [] and panel.run_ids() == []
+    panel.show()
+    qtbot.waitExposed(panel)
+    assert reads and len(panel.run_ids()) == 1
+
+
 def test_train_again_gives_bit_identical_curves_and_weights(qtbot, app):
     state, controller, _, panel = app
     train(qtbot, state, controller, panel)
