@@ -217,6 +217,7 @@ class DrawPanel(QWidget):
         """Label the bars and the guess with the dataset's class names; a name gets a smaller font than a digit."""
         names = self.state.class_names
         self.chart.set_class_names(names)
+        self.why.set_class_names(names)
         digits = names_are_digits(names)
         font = QFont(self.font())
         font.setPointSizeF(font.pointSizeF() * (4.5 if digits else 1.8))

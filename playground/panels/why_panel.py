@@ -169,11 +169,7 @@ class WhyPanel(QWidget):
 
         self.class_combo = QComboBox(self)
         self.class_combo.setObjectName("saliencyClassCombo")
-        self.class_combo.addItem(GUESS, None)
-        for digit in range(10):
-            self.class_combo.addItem(str(digit), digit)
-        self.class_combo.setToolTip("Whose score the map follows: the network's guess, or any digit "
-                                    "(\"what would make this a 9?\")")
+        self.set_class_names(tuple(str(digit) for digit in range(10)))
         self.class_combo.currentIndexChanged.connect(self.class_changed)
         self.saliency_view = PixelView(self, scale=5)  # as tall as the units and the neighbours beside it
         self.saliency_view.setObjectName("saliencyView")
@@ -215,6 +211,24 @@ class WhyPanel(QWidget):
         outer.addWidget(self.warning_label)
         outer.addLayout(grid)
         self.clear()
+
+    def set_class_names(self, names: tuple[str, ...]) -> None:
+        """Offer the map of each class by its name (a digit for MNIST, "Sneaker" for Fashion-MNIST),
+        keeping the class chosen if the dataset still has it (else the network's guess)."""
+        combo = self.class_combo
+        chosen = combo.currentData()
+        combo.blockSignals(True)
+        combo.clear()
+        combo.addItem(GUESS, None)
+        for label, name in enumerate(names):
+            combo.addItem(name, label)
+        combo.setCurrentIndex(max(0, combo.findData(chosen)) if chosen is not None else 0)
+        combo.blockSignals(False)
+        kind = "digit" if all(name.isdigit() for name in names) else "class"
+        combo.setToolTip(f"Whose score the map follows: the network's guess, or any {kind} "
+                         f"(\"what would make this a {names[-1] if names else '?'}?\")")
+        if combo.currentData() != chosen:
+            self.class_changed.emit()
 
     def _caption(self, text: str) -> QLabel:
         label = QLabel(text, self)

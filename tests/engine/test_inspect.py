@@ -289,3 +289,15 @@ def test_activations_follow_a_plain_forward_pass_for_every_layer(layer):
         x = each(x)
         np.testing.assert_allclose(out, x, rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(outputs[-1], model.predict(digits), rtol=1e-6, atol=1e-7)
+
+
+def test_loss_gradients_of_weights_that_diverged_are_nan_without_warnings():
+    import warnings
+
+    model = engine.Sequential([Dense(4, activation="relu", input_shape=(3,)), Dense(2, activation="softmax")])
+    model.set_weights([w + 3e38 for w in model.get_weights()])  # what a learning rate of 1e6 leaves
+    x, y = np.ones((5, 3), np.float32), np.eye(2, dtype=np.float32)[[0, 1, 0, 1, 0]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gradients = inspect.loss_gradients(model, x, y, loss="categorical_crossentropy")
+    assert not all(np.isfinite(g).all() for g in gradients)

@@ -226,6 +226,9 @@ def test_an_npz_with_class_names_shows_them_in_data_evaluate_and_draw(qtbot, win
     assert draw.prediction_label.text() == "Ship" and "Ship" in draw.chart.toolTip()
     draw.chart.resize(320, 220)
     assert draw.chart.on_its_side()  # "Automobile (car)" does not fit under a tenth of the chart
+    combo = draw.why.class_combo  # the saliency map is asked for by the class's name
+    assert [combo.itemText(i) for i in range(1, combo.count())] == list(NAMES)
+    assert [combo.itemData(i) for i in range(1, combo.count())] == list(range(10)) and "class" in combo.toolTip()
 
 
 def test_a_folder_of_idx_files_with_class_names_txt_opens_named_after_it(qtbot, window, tmp_path):
