@@ -205,6 +205,9 @@ class TrainingPlots(QWidget):
             plot.getPlotItem().setMenuEnabled(True)
             for name in ("left", "bottom"):  # redraw an axis only when its range changes
                 plot.getAxis(name).setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+                # the space for tick labels grows but never shrinks: a label that gets shorter
+                # ("0.25" -> "0.3") would otherwise resize the plot and redraw all of it mid-training
+                plot.getAxis(name).setStyle(autoReduceTextSpace=False)
             self.plots[metric] = plot
             layout.addWidget(plot)
         self.runs: dict[int, RunCurves] = {}

@@ -42,6 +42,7 @@ class DigitGrid(QWidget):
         self.placeholder = ""
         self.clickable = False  # True: a pointing-hand cursor says tiles can be clicked
         self._selected = -1
+        self._tile_cache = None  # (cell size and font, the captions measured, tile size)
 
     # ----- data -------------------------------------------------------------------------
     def set_items(
@@ -95,9 +96,17 @@ class DigitGrid(QWidget):
         return self.fontMetrics().height() + CAPTION_GAP if any(self._captions) else 0
 
     def _tile_size(self) -> QSize:
-        metrics = self.fontMetrics()
-        widest = max((metrics.horizontalAdvance(c) for c in self._captions), default=0)
-        return QSize(max(self._cell, widest + 4), self._cell + self._caption_height())
+        """Every tile's size: the cell, widened to the widest caption. Measuring hundreds of
+        captions took ~15 ms of the UI thread per layout pass, so it is kept until the captions,
+        the cell size or the font change."""
+        key = (self._cell, self.font().key())
+        cached = self._tile_cache
+        if cached is None or cached[0] != key or cached[1] is not self._captions:
+            metrics = self.fontMetrics()
+            widest = max((metrics.horizontalAdvance(c) for c in self._captions), default=0)
+            size = QSize(max(self._cell, widest + 4), self._cell + self._caption_height())
+            cached = self._tile_cache = (key, self._captions, size)
+        return QSize(cached[2])
 
     def columns(self) -> int:
         tile = self._tile_size()
