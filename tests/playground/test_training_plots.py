@@ -1,0 +1,21 @@
+"""The live loss and accuracy plots keep their size while training: a tick label that gets shorter
+("0.25" after "0.125") must not hand its space back, which resized the plot and redrew all of it
+(the longest stalls of the UI thread during training)."""
+from __future__ import annotations
+
+from playground.panels.training_plots import TrainingPlots
+
+
+def test_the_plot_area_does_not_grow_back_when_tick_labels_get_shorter(qtbot):
+    plots = TrainingPlots()
+    qtbot.addWidget(plots)
+    plots.resize(700, 300)
+    plots.show()
+    qtbot.waitExposed(plots)
+    view = plots.plots["loss"].getViewBox()
+    plots.plots["loss"].setYRange(0.1234, 0.1236, padding=0)  # long labels: 0.12345...
+    qtbot.wait(50)
+    narrow = view.width()
+    plots.plots["loss"].setYRange(0, 2, padding=0)  # short labels: 0, 0.5, 1...
+    qtbot.wait(50)
+    assert view.width() == narrow
