@@ -7,7 +7,8 @@ over the target, ``engine.serialization.atomic_write_bytes``):
   ``library(keras)``, ``keras_model_sequential() %>% layer_dense(...)``, ``compile``, ``fit``,
   ``evaluate``;
 * ``mnist_keras.py``: a Keras 3 script that rebuilds the network, loads the trained weights with
-  ``model.set_weights(...)``, evaluates them on MNIST's test digits and, with ``--train``, goes on
+  ``model.set_weights(...)``, evaluates them on the test images of the data it was trained on
+  (``Recipe.dataset``: Keras's MNIST or Fashion-MNIST, or one's own with ``--data``) and, with ``--train``, goes on
   training (``keras.distribution.DataParallel`` over every device when there are several). It
   runs with any Keras 3 backend and imports nothing from this project;
 * ``mnist_weights.npz``: ``model.get_weights()`` in Keras's order and shapes, as
@@ -39,6 +40,7 @@ WEIGHTS = "mnist_weights.npz"
 DIGIT_PIXELS = 28 * 28  # the scripts train and evaluate on MNIST
 CLASSES = 10
 WEIGHT_DTYPES = ("float16", "float32", "float64")
+DATASETS = ("mnist", "fashion_mnist", "")  # what the scripts load: Keras's two, or the user's own (--data)
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,20 @@ class Recipe:
     epochs: int = 5
     batch_size: int = 128
     validation_split: float = 0.0
+    # the data the network was trained on: "mnist", "fashion_mnist" (Keras downloads both), or ""
+    # for images of one's own, named ``data_name``, which the scripts ask for (28 x 28, ten classes)
+    dataset: str = "mnist"
+    data_name: str = ""
+
+    def __post_init__(self):
+        if self.dataset not in DATASETS:
+            raise ValueError(f"dataset must be one of {', '.join(map(repr, DATASETS))}, got {self.dataset!r}")
+
+    @property
+    def data_title(self) -> str:
+        """The data's name as the scripts' comments say it."""
+        name = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}.get(self.dataset) or self.data_name or "your data"
+        return " ".join(name.split()).replace('"""', "'''")  # one line, and no end to a docstring
 
     @property
     def one_hot(self) -> bool:
@@ -126,7 +142,7 @@ def r_script(model, recipe: Recipe) -> str:
         "# A network trained in Neural Playground, as Deep Learning with R builds it (chapter 2).\n"
         f"# Its trained weights are in {WEIGHTS} (model.get_weights() order); {PYTHON_SCRIPT} loads them.\n"
         "library(keras)\n\n"
-        "mnist <- dataset_mnist()\n"
+        f"{_r_load(recipe)}\n"
         "train_images <- mnist$train$x\ntrain_labels <- mnist$train$y\n"
         "test_images <- mnist$test$x\ntest_labels <- mnist$test$y\n\n"
         f"{keras_code.r_model(_layers(model), model.input_shape)}\n\n"
@@ -154,6 +170,7 @@ def python_script(model, recipe: Recipe) -> str:
                else "labels.astype(\"int64\")  # sparse_categorical_crossentropy takes the digits themselves")
     return _PYTHON.substitute(
         weights=WEIGHTS, script=PYTHON_SCRIPT, input_shape=input_shape, classes=CLASSES,
+        data=recipe.data_title, load=_python_load(recipe),
         epochs=recipe.epochs, batch_size=recipe.batch_size,
         validation_split=keras_code.number_code(recipe.validation_split),
         network=network.replace("\n", "\n    "),
@@ -164,8 +181,8 @@ def python_script(model, recipe: Recipe) -> str:
 _PYTHON = string.Template('''\
 """A network trained in Neural Playground, rebuilt in Keras 3 with its trained weights.
 
-    python $script                      # evaluate the trained weights on MNIST's test digits
-    python $script --data mnist.npz     # the same offline, from a local mnist.npz (Keras's format)
+    python $script                      # evaluate the trained weights on $data's test images
+    python $script --data data.npz      # the same from a local .npz in Keras's format (offline)
     python $script --train --save w.npz # go on training (on every device when there are several)
 
 It runs with any Keras 3 backend (KERAS_BACKEND=jax, tensorflow or torch) and needs nothing from
@@ -209,9 +226,10 @@ def targets(labels):
 
 
 def load_mnist(path=None):
-    """MNIST as keras.datasets.mnist.load_data() gives it (downloaded once), or from a local mnist.npz."""
+    """The data the network was trained on ($data): from Keras (downloaded once), or from a local
+    .npz with x_train, y_train, x_test and y_test (Keras's mnist.npz format)."""
     if path is None:
-        return keras.datasets.mnist.load_data()
+        $load
     with np.load(path, allow_pickle=False) as data:
         return (data["x_train"], data["y_train"]), (data["x_test"], data["y_test"])
 
@@ -236,7 +254,7 @@ def spread_over_devices():
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", metavar="PATH", help="a local mnist.npz (Keras's format), to run offline")
+    parser.add_argument("--data", metavar="PATH", help="a local .npz in Keras's mnist.npz format (offline)")
     parser.add_argument("--weights", metavar="PATH", default=WEIGHTS, help="default: %(default)s")
     parser.add_argument("--train", action="store_true", help="go on training before evaluating")
     parser.add_argument("--epochs", type=int, default=EPOCHS)
@@ -270,6 +288,24 @@ def main(argv=None):
 if __name__ == "__main__":
     main()
 ''')
+
+
+def _r_load(recipe: Recipe) -> str:
+    if recipe.dataset == "mnist":
+        return "mnist <- dataset_mnist()"
+    if recipe.dataset == "fashion_mnist":
+        return "mnist <- dataset_fashion_mnist()  # Fashion-MNIST: ten kinds of clothing, in MNIST's shapes"
+    return (f"# This network was trained on {recipe.data_title}: load those images here instead, as a list\n"
+            "# with MNIST's layout ($train$x, $train$y, $test$x, $test$y; 28 x 28 images, labels 0 to 9).\n"
+            "mnist <- dataset_mnist()")
+
+
+def _python_load(recipe: Recipe) -> str:
+    if recipe.dataset:
+        return f"return keras.datasets.{recipe.dataset}.load_data()"
+    title = recipe.data_title.replace("\\", "\\\\").replace('"', '\\"')
+    return (f'raise SystemExit("This network was trained on {title}: give its images with '
+            f'--data FILE.npz (x_train, y_train, x_test, y_test, as Keras\'s mnist.npz)")')
 
 
 # ----- import ------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from engine import keras_export
 from engine import optimizers as engine_optimizers
-from playground.core import error_messages
+from playground.core import data_loading, error_messages
 from playground.core.data_loading import load_dataset_file, load_sample_dataset, open_failed_text
 from playground.core.model_files import ModelUnusable, read_model
 from playground.training.file_loading_worker import FileLoader
@@ -159,7 +159,10 @@ class FileActions:
         s = self.state.settings
         try:
             optimizer = engine_optimizers.get(s.optimizer, **s.optimizer_kwargs()).get_config()
-            recipe = keras_export.Recipe(optimizer, s.loss, s.epochs, s.batch_size, s.validation_split)
+            dataset = self.state.dataset
+            recipe = keras_export.Recipe(optimizer, s.loss, s.epochs, s.batch_size, s.validation_split,
+                                         dataset=data_loading.keras_dataset(dataset),
+                                         data_name=dataset.name if dataset is not None else "")
             paths = keras_export.export_keras(model, folder, recipe)
         except Exception as exc:  # noqa: BLE001 - whatever it is, the learner gets a message
             self.show_error("Could not export to Keras", error_messages.export_keras_failed(folder, exc))

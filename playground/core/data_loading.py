@@ -111,6 +111,14 @@ def load_dataset_folder(folder: str | Path) -> Dataset:
     return Dataset(name, str(folder), x_train, y_train, x_test, y_test, class_names=tuple(names or ()))
 
 
+def keras_dataset(dataset: Dataset | None) -> str:
+    """What an exported Keras script loads for ``dataset`` (``engine.keras_export.DATASETS``): Keras's
+    "mnist" (the full set or the bundled sample of it), "fashion_mnist", or "" (the learner's own)."""
+    if dataset is None or dataset.name == FULL_MNIST_NAME or dataset.name.startswith("MNIST sample ("):
+        return "mnist"
+    return "fashion_mnist" if dataset.name == FASHION_MNIST_NAME else ""
+
+
 def _own_name(name: str, kind: str) -> str:
     """A file's or folder's name, unless it is the name of a dataset it has not been shown to be."""
     reserved = (FULL_MNIST_NAME, FASHION_MNIST_NAME)

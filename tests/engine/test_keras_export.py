@@ -336,3 +336,33 @@ def test_the_generator_and_the_export_need_no_qt():
             "assert not [m for m in sys.modules if m.startswith(('PySide6', 'playground', 'keras'))]")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def compiled_chapter_network():
+    model = examples.dense_network()
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy")
+    return model
+
+
+@pytest.mark.parametrize("dataset, r_line, python_line", [
+    ("mnist", "mnist <- dataset_mnist()", "return keras.datasets.mnist.load_data()"),
+    ("fashion_mnist", "mnist <- dataset_fashion_mnist()", "return keras.datasets.fashion_mnist.load_data()"),
+])
+def test_the_scripts_load_the_data_the_network_was_trained_on(dataset, r_line, python_line):
+    model = compiled_chapter_network()
+    recipe = keras_export.Recipe(model.optimizer.get_config(), dataset=dataset)
+    assert r_line in keras_export.r_script(model, recipe)
+    python = keras_export.python_script(model, recipe)
+    assert python_line in python and recipe.data_title in python
+    ast.parse(python)
+
+
+def test_a_network_trained_on_ones_own_images_asks_for_them_by_name():
+    sample = compiled_chapter_network()
+    recipe = keras_export.Recipe(sample.optimizer.get_config(), dataset="", data_name='my "animals"\n.npz')
+    python = keras_export.python_script(sample, recipe)
+    ast.parse(python)  # the name is quoted safely, on one line
+    assert 'raise SystemExit("This network was trained on my \\"animals\\" .npz: give its images with --data' in python
+    assert "# This network was trained on my \"animals\" .npz: load those images here" in keras_export.r_script(sample, recipe)
+    with pytest.raises(ValueError, match="dataset must be one of"):
+        keras_export.Recipe({}, dataset="cifar10")

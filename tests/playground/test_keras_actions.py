@@ -57,6 +57,7 @@ def test_a_trained_network_goes_out_to_keras_and_its_weights_come_back(qtbot, wi
     assert 'layer_dense(units = 32, activation = "relu", input_shape = c(28 * 28)) %>%' in r_script
     assert "optimizer = optimizer_adam(learning_rate = 0.002)," in r_script  # the Optimizer panel's recipe
     assert "model %>% fit(train_images, train_labels, epochs = 1, batch_size = 64)" in r_script
+    assert "mnist <- dataset_mnist()" in r_script  # the bundled sample is MNIST's
     ast.parse(paths[1].read_text())
     # one source: the Network panel's code and the Optimizer panel's call are the script's own lines
     assert r_code(window.state.layers) in r_script
@@ -97,3 +98,18 @@ def test_nothing_to_export_or_nowhere_to_write_it_says_so(qtbot, window, tmp_pat
     (tmp_path / "a file").write_text("")
     assert window.export_keras(tmp_path / "a file") == []
     assert window.last_message == f"{tmp_path / 'a file'} is a file, not a folder.\n\nChoose another folder and export again."
+
+
+def test_a_network_trained_on_other_images_exports_scripts_that_load_those(qtbot, window, tmp_path):
+    from playground.core import data_loading
+    from playground.core.specs import Dataset
+
+    sample = window.state.dataset
+    fashion = Dataset(data_loading.FASHION_MNIST_NAME, "", sample.x_train, sample.y_train, sample.x_test, sample.y_test)
+    own = Dataset("animals.npz", "", sample.x_train, sample.y_train, sample.x_test, sample.y_test)
+    assert [data_loading.keras_dataset(d) for d in (sample, fashion, own, None)] == ["mnist", "fashion_mnist", "", "mnist"]
+    window.state.set_dataset(own)
+    train(qtbot, window)
+    r_script, python_script, _ = window.export_keras(tmp_path / "own")
+    assert "# This network was trained on animals.npz: load those images here" in r_script.read_text()
+    assert 'raise SystemExit("This network was trained on animals.npz: give its images with --data' in python_script.read_text()
