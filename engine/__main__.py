@@ -45,6 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("out_dir", metavar="OUT_DIR", help="the folder to write into (created if missing)")
     export.add_argument("--epochs", type=int, default=5, help="what the scripts' fit uses (default: the chapter's 5)")
     export.add_argument("--batch-size", type=int, default=128, help="default: the chapter's 128")
+    export.add_argument("--dataset", choices=["mnist", "fashion_mnist", "own"], default="mnist",
+                        help="what the scripts load: Keras's MNIST (default) or Fashion-MNIST, or your own "
+                             "images (the Python script then asks for them with --data)")
+    export.add_argument("--data-name", default="", help="with --dataset own: what the scripts call your data")
     return parser
 
 
@@ -141,7 +145,8 @@ def export_keras(args) -> int:
         if getattr(args, name) < 1:
             raise CommandError(f"--{name.replace('_', '-')} must be a positive integer, got {getattr(args, name)}")
     model = load_model(args.model_file)
-    recipe = keras_export.recipe_of(model, epochs=args.epochs, batch_size=args.batch_size)
+    recipe = keras_export.recipe_of(model, epochs=args.epochs, batch_size=args.batch_size,
+                                    dataset="" if args.dataset == "own" else args.dataset, data_name=args.data_name)
     for path in keras_export.export_keras(model, args.out_dir, recipe):
         print(f"Wrote {path}")
     return 0

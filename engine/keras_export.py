@@ -73,14 +73,16 @@ class Recipe:
         return self.loss != "sparse_categorical_crossentropy"
 
 
-def recipe_of(model, epochs: int = 5, batch_size: int = 128, validation_split: float = 0.0) -> Recipe:
+def recipe_of(model, epochs: int = 5, batch_size: int = 128, validation_split: float = 0.0,
+              dataset: str = "mnist", data_name: str = "") -> Recipe:
     """The model's compile settings (the chapter's ``rmsprop`` and cross-entropy when it was never
-    compiled) with the given ``fit`` arguments (the chapter's 5 epochs of 128 digits by default)."""
+    compiled) with the given ``fit`` arguments (the chapter's 5 epochs of 128 digits by default)
+    and data (``Recipe.dataset``)."""
     from engine import optimizers
 
     optimizer = model.optimizer.get_config() if model.optimizer is not None else optimizers.get("rmsprop").get_config()
     loss = model.loss.name if model.loss is not None else "categorical_crossentropy"
-    return Recipe(optimizer, loss, int(epochs), int(batch_size), float(validation_split))
+    return Recipe(optimizer, loss, int(epochs), int(batch_size), float(validation_split), dataset, data_name)
 
 
 # ----- export ------------------------------------------------------------------------------------

@@ -253,6 +253,17 @@ def test_export_keras_from_the_command_line_round_trips(sample, tmp_path, capsys
     assert np.array_equal(back.predict(digits), model.predict(digits))
 
 
+@pytest.mark.parametrize("flags, r_line", [
+    (["--dataset", "fashion_mnist"], "mnist <- dataset_fashion_mnist()"),
+    (["--dataset", "own", "--data-name", "my letters"], "# This network was trained on my letters: load those"),
+])
+def test_export_keras_from_the_command_line_takes_the_data(tmp_path, capsys, flags, r_line):
+    model = compiled_chapter_network()
+    model.save(tmp_path / "model.npz")
+    assert main(["export-keras", str(tmp_path / "model.npz"), str(tmp_path / "keras"), *flags]) == 0
+    assert r_line in (tmp_path / "keras" / keras_export.R_SCRIPT).read_text()
+
+
 def test_the_command_line_says_what_is_wrong_with_the_model_file(tmp_path, capsys):
     assert main(["export-keras", str(tmp_path / "missing.npz"), str(tmp_path / "out")]) == 2
     assert capsys.readouterr().err == f"error: No model file at {tmp_path / 'missing.npz'}\n"
