@@ -218,6 +218,8 @@ class DrawPanel(QWidget):
         names = self.state.class_names
         self.chart.set_class_names(names)
         self.why.set_class_names(names)
+        self.canvas.hint = "draw a digit here" if names_are_digits(names) else "draw here"
+        self.canvas.update()
         digits = names_are_digits(names)
         font = QFont(self.font())
         font.setPointSizeF(font.pointSizeF() * (4.5 if digits else 1.8))

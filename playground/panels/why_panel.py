@@ -167,6 +167,8 @@ class WhyPanel(QWidget):
         self.warning_label.setWordWrap(True)
         self.warning_label.hide()
 
+        self.title = self._caption("Why this digit?")  # "Why this answer?" for classes that are not digits
+        self.title.setObjectName("whyTitle")
         self.class_combo = QComboBox(self)
         self.class_combo.setObjectName("saliencyClassCombo")
         self.set_class_names(tuple(str(digit) for digit in range(10)))
@@ -207,7 +209,7 @@ class WhyPanel(QWidget):
         grid.setColumnStretch(1, 1)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(self._caption("Why this digit?"))
+        outer.addWidget(self.title)
         outer.addWidget(self.warning_label)
         outer.addLayout(grid)
         self.clear()
@@ -225,6 +227,7 @@ class WhyPanel(QWidget):
         combo.setCurrentIndex(max(0, combo.findData(chosen)) if chosen is not None else 0)
         combo.blockSignals(False)
         kind = "digit" if all(name.isdigit() for name in names) else "class"
+        self.title.setText(f"Why this {'digit' if kind == 'digit' else 'answer'}?")
         combo.setToolTip(f"Whose score the map follows: the network's guess, or any {kind} "
                          f"(\"what would make this a {names[-1] if names else '?'}?\")")
         if combo.currentData() != chosen:

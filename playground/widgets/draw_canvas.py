@@ -49,6 +49,7 @@ class DrawCanvas(QWidget):
     def __init__(self, parent: QWidget | None = None, size: int = CANVAS_SIZE):
         super().__init__(parent)
         self.setObjectName("drawCanvas")
+        self.hint = "draw a digit here"  # shown faintly while the canvas is empty ("draw here" for other classes)
         self.setFixedSize(size, size)
         self.setSizePolicy(QSizePolicy.Fixed, QSizePolicy.Fixed)
         self.setCursor(Qt.CrossCursor)
@@ -175,5 +176,5 @@ class DrawCanvas(QWidget):
         painter.drawImage(0, 0, self._image)
         if self.is_empty():  # a faint hint where to draw, never part of image_array()
             painter.setPen(QColor(120, 120, 120))
-            painter.drawText(self.rect(), Qt.AlignCenter, "draw a digit here")
+            painter.drawText(self.rect(), Qt.AlignCenter, self.hint)
         painter.end()

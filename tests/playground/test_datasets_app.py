@@ -229,6 +229,7 @@ def test_an_npz_with_class_names_shows_them_in_data_evaluate_and_draw(qtbot, win
     combo = draw.why.class_combo  # the saliency map is asked for by the class's name
     assert [combo.itemText(i) for i in range(1, combo.count())] == list(NAMES)
     assert [combo.itemData(i) for i in range(1, combo.count())] == list(range(10)) and "class" in combo.toolTip()
+    assert draw.why.title.text() == "Why this answer?" and draw.canvas.hint == "draw here"
 
 
 def test_a_folder_of_idx_files_with_class_names_txt_opens_named_after_it(qtbot, window, tmp_path):
