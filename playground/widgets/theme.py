@@ -6,8 +6,9 @@ Fusion style is used for the dark theme because it follows the palette everywher
 """
 from __future__ import annotations
 
-from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QColor, QPainter, QPalette, QPen
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle
 
 _light_palette: QPalette | None = None
 
@@ -37,6 +38,28 @@ def dark_palette() -> QPalette:
 ERROR_RED_ON_LIGHT, ERROR_RED_ON_DARK = "#c62828", "#ff7b72"
 
 
+class ReadableCheckBoxes(QProxyStyle):
+    """Fusion, with the frame of a checkbox drawn in the palette's ``Mid`` colour on a dark palette.
+
+    Fusion draws that frame a shade darker than the window: on a dark background an unticked box,
+    in a list of runs or alone, could not be seen at all.
+    """
+
+    INDICATORS = (QStyle.PE_IndicatorCheckBox, QStyle.PE_IndicatorItemViewItemCheck)
+
+    def drawPrimitive(self, element, option, painter: QPainter, widget=None) -> None:  # noqa: N802 (Qt name)
+        super().drawPrimitive(element, option, painter, widget)
+        if element in self.INDICATORS and palette_is_dark(option.palette):
+            painter.save()
+            painter.setRenderHint(QPainter.Antialiasing, False)
+            painter.setPen(QPen(option.palette.color(QPalette.Mid), 1))
+            painter.setBrush(QColor(0, 0, 0, 0))
+            box = QRectF(option.rect).adjusted(0.5, 0.5, -1.5, -1.5)
+            side = min(box.width(), box.height())
+            painter.drawRect(QRectF(box.x(), box.center().y() - side / 2, side, side))
+            painter.restore()
+
+
 def palette_is_dark(palette: QPalette) -> bool:
     return palette.color(QPalette.Window).lightness() < 128
 
@@ -59,8 +82,8 @@ def apply_theme(dark: bool, app: QApplication | None = None) -> None:
     if _light_palette is None:
         _light_palette = QPalette(app.palette())
     if dark:
-        if app.style().name().lower() != "fusion":
-            app.setStyle("Fusion")
+        if not isinstance(app.style(), ReadableCheckBoxes):
+            app.setStyle(ReadableCheckBoxes("Fusion"))
         app.setPalette(dark_palette())
     else:
         app.setPalette(_light_palette)
