@@ -81,8 +81,8 @@ def main(argv=None) -> int:
             print("could not start training:", window.state.training_errors(), file=sys.stderr)
             return 1
         finished.exec()
-        window.show_panel(args.right)  # switches to the workspace that holds it
         window.show_panel(args.left)
+        window.show_panel(args.right)  # last: its workspace is the one shown (Inspect for Inside)
         if args.console:
             window.panels["Console"].run_statement(args.console)
             wait(1500)  # the console computes on a thread of its own
