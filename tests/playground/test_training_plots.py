@@ -14,8 +14,19 @@ def test_the_plot_area_does_not_grow_back_when_tick_labels_get_shorter(qtbot):
     qtbot.waitExposed(plots)
     view = plots.plots["loss"].getViewBox()
     plots.plots["loss"].setYRange(0.1234, 0.1236, padding=0)  # long labels: 0.12345...
-    qtbot.wait(50)
-    narrow = view.width()
+    narrow = settled_width(qtbot, view)
     plots.plots["loss"].setYRange(0, 2, padding=0)  # short labels: 0, 0.5, 1...
-    qtbot.wait(50)
-    assert view.width() == narrow
+    assert settled_width(qtbot, view) == narrow
+
+
+def settled_width(qtbot, view) -> float:
+    """The view's width once the axes have laid out their labels (it no longer changes)."""
+    widths = [view.width()]
+
+    def steady() -> bool:
+        widths.append(view.width())
+        return len(widths) > 3 and widths[-1] == widths[-2] == widths[-3]
+    qtbot.waitUntil(steady, timeout=5000)  # polled every 10 ms or so
+    qtbot.wait(100)
+    assert view.width() == widths[-1]
+    return widths[-1]
