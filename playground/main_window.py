@@ -52,6 +52,7 @@ from playground.training.training_controller import TrainingController
 from playground.training.undo import UndoHistory
 from playground.widgets import scroll_area
 from playground.widgets.dock_columns import ColumnShares
+from playground.widgets.garbage_collection import collect_on_ui_thread
 from playground.widgets.status_bar import StatusBar
 from playground.widgets.theme import apply_theme, is_dark
 from playground.widgets.theming import follow_theme
@@ -116,6 +117,7 @@ class MainWindow(FileActions, QMainWindow):
     def __init__(self, dataset=None, settings: QSettings | str | None = None, parent: QWidget | None = None,
                  history: RunHistory | None = None):
         super().__init__(parent)
+        collect_on_ui_thread()  # Qt objects in garbage cycles must die on this thread (see the module)
         self.setWindowTitle(APP_NAME)
         self.setObjectName("mainWindow")
         if isinstance(settings, QSettings):

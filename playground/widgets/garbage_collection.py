@@ -1,0 +1,49 @@
+"""Python's cycle collector runs on the UI thread only.
+
+Python collects reference cycles on whichever thread happens to allocate when its counters pass
+a threshold. If that is a worker thread (a lab's computation, a background job) and the cycles
+hold Qt objects (a closed window, a menu), their C++ destructors run there: ``~QObject`` takes a
+Qt lock, then PySide asks for Python's interpreter lock, which the UI thread may hold while it
+waits for that same Qt lock. Both wait forever. The test suite hung this way once: the Backprop
+lab's worker collected a closed window's menu while the UI thread deleted another.
+
+So automatic collection is switched off, and a timer on the UI thread collects instead, each
+generation when its count passes Python's own threshold (pyqtgraph's ``GarbageCollector`` does
+the same, for the same reason). Objects without cycles are still freed at once, wherever the
+last reference goes.
+"""
+from __future__ import annotations
+
+import gc
+
+from PySide6.QtCore import QCoreApplication, QTimer
+
+INTERVAL_MS = 500
+
+_timer: QTimer | None = None
+
+
+def collect_on_ui_thread(app: QCoreApplication | None = None) -> QTimer:
+    """Switch automatic collection off and collect from a timer of the application (once per
+    process; later calls return the same timer)."""
+    global _timer
+    app = app or QCoreApplication.instance()
+    if _timer is None or _timer.parent() is not app:
+        thresholds = gc.get_threshold()
+        _timer = QTimer(app)
+        _timer.setInterval(INTERVAL_MS)
+        _timer.timeout.connect(lambda: collect_due(thresholds))
+        _timer.start()
+    gc.disable()
+    return _timer
+
+
+def collect_due(thresholds: tuple[int, int, int]) -> None:
+    """Collect the generations whose counts passed their thresholds (as automatic collection would)."""
+    counts = gc.get_count()
+    if counts[0] <= thresholds[0]:
+        return
+    generation = 0
+    if counts[1] > thresholds[1]:
+        generation = 2 if counts[2] > thresholds[2] else 1
+    gc.collect(generation)
