@@ -9,10 +9,13 @@ burst of epochs only the last one is drawn. A job submitted with ``coalesce=Fals
 per epoch: every one of them is kept) is always run and delivered.
 
 Results reach the UI thread through a QTimer that polls: the worker thread never touches a Qt
-object. The thread stays for ``IDLE_SECONDS`` after its last job, waiting for the next: starting a
-thread makes the caller wait until the new one runs, which during training (the trainer's
-threads holding Python's interpreter lock) held the press of Train up by several milliseconds. Users: the Inside panel, My digits' readings, the Draw panel's ``NeighbourSearch``. The thread is a daemon, so
-closing the app never waits for a computation; ``shutdown()`` drops what is left.
+object. Users: the Inside panel, My digits' readings, the Draw panel's ``NeighbourSearch``.
+
+The thread stays for ``IDLE_SECONDS`` after its last job, waiting for the next: starting a thread
+makes the caller wait until the new one runs, which during training (the trainer's threads
+holding Python's interpreter lock) held the press of Train up by several milliseconds. It keeps
+nothing of a finished job while it waits. It is a daemon, so closing the app never waits for a
+computation; ``shutdown()`` drops what is left.
 """
 from __future__ import annotations
 
@@ -93,6 +96,7 @@ class LatestJobs(QObject):
                 outcome = (False, f"{type(error).__name__}: {error}")
             with self._lock:
                 self._finished.append((kind, number, *outcome))
+            function = args = outcome = None  # nothing of this job lives on while the thread waits
 
     def _deliver(self) -> None:
         with self._lock:
