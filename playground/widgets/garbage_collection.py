@@ -28,7 +28,7 @@ def collect_on_ui_thread(app: QCoreApplication | None = None) -> QTimer:
     process; later calls return the same timer)."""
     global _timer
     app = app or QCoreApplication.instance()
-    if _timer is None or _timer.parent() is not app:
+    if _timer is None or not _belongs_to(_timer, app):
         thresholds = gc.get_threshold()
         _timer = QTimer(app)
         _timer.setInterval(INTERVAL_MS)
@@ -47,3 +47,10 @@ def collect_due(thresholds: tuple[int, int, int]) -> None:
     if counts[1] > thresholds[1]:
         generation = 2 if counts[2] > thresholds[2] else 1
     gc.collect(generation)
+
+
+def _belongs_to(timer: QTimer, app) -> bool:
+    try:
+        return timer.parent() is app
+    except RuntimeError:  # its application was deleted (a script that made a new one)
+        return False
