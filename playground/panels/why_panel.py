@@ -226,9 +226,9 @@ class WhyPanel(QWidget):
             combo.addItem(name, label)
         combo.setCurrentIndex(max(0, combo.findData(chosen)) if chosen is not None else 0)
         combo.blockSignals(False)
-        kind = "digit" if all(name.isdigit() for name in names) else "class"
-        self.title.setText(f"Why this {'digit' if kind == 'digit' else 'answer'}?")
-        combo.setToolTip(f"Whose score the map follows: the network's guess, or any {kind} "
+        digits = all(name.isdigit() for name in names)
+        self.title.setText("Why this digit?" if digits else "Why this answer?")
+        combo.setToolTip(f"Whose score the map follows: the network's guess, or any {'digit' if digits else 'class'} "
                          f"(\"what would make this a {names[-1] if names else '?'}?\")")
         if combo.currentData() != chosen:
             self.class_changed.emit()

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 import engine
 from playground.core.handwriting import with_training_digits
@@ -34,10 +34,6 @@ from playground.training.state import (
 )
 from playground.training.training_worker import EvaluationWorker, TrainingJob, TrainingWorker
 
-# The worker starts this long after the press of Train: the panels first repaint the new run
-# without sharing Python's interpreter lock with it (measured with playground.bench: the first
-# repaints after the press, under the starting worker, made the longest stall of a run).
-LAUNCH_DELAY_MS = 40
 DIVERGED = ("This network diverged: its loss became NaN, so its weights are unusable. Press Reset "
             "weights in the Training panel (or lower the learning rate) and train again.")
 _STILL_RUNNING: list = []  # threads that outlived shutdown()'s timeout, kept alive until exit
@@ -150,10 +146,9 @@ class TrainingController(QObject):
         what = "continues" if plan.continues else "trains"
         epochs = f"epoch {plan.first}" if plan.first == plan.last else f"epochs {plan.first} to {plan.last}"
         self.message.emit(f"Run {run.number} {what}: {epochs}")  # replaces what the last run left there
-        # last, and a moment later: once the worker runs, the UI thread shares Python's interpreter
-        # lock with it, and the panels' updates and repaints would wait for it (a press took 90 ms
-        # instead of 30 on a busy machine when the worker started first)
-        QTimer.singleShot(LAUNCH_DELAY_MS, self, lambda: self._launch(worker) if self._worker is worker else None)
+        # last: once the worker runs, the UI thread shares Python's interpreter lock with it, and the
+        # panels' updates above would wait for it (a press took 90 ms instead of 30 on a busy machine)
+        self._launch(worker)
         return True
 
     def pause(self) -> None:

@@ -42,17 +42,6 @@ def test_a_pause_that_lands_after_stop_does_not_revive_the_run(qtbot, window):
     assert PAUSED not in phases
 
 
-def test_closing_the_window_right_after_train_starts_no_worker_later(qtbot, window):
-    from playground.training.training_controller import IDLE, LAUNCH_DELAY_MS
-
-    controller = window.controller
-    window.state.set_settings(epochs=1, train_size=500)
-    assert controller.start()  # the worker is due LAUNCH_DELAY_MS later
-    controller.shutdown()
-    qtbot.wait(3 * LAUNCH_DELAY_MS)
-    assert controller._jobs == [] and controller.phase == IDLE
-
-
 def test_resume_right_after_pause_is_not_lost(qtbot, window):
     controller = window.controller
     window.state.set_settings(epochs=1, train_size=2000)
