@@ -20,8 +20,6 @@ confusion matrix, as the Evaluate panel does for the test set.
 from __future__ import annotations
 
 import io
-import os
-import time
 import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -31,6 +29,7 @@ import numpy as np
 from engine.datasets import npz_file
 from engine.datasets.mnist import data_dir
 from engine.serialization import atomic_write_bytes
+from playground.core.damaged_files import move_aside
 from playground.core.error_messages import plain
 from playground.core.specs import prepare_images
 from playground.core.training_data import EVALUATION_BATCH_SIZE, shaped_for
@@ -185,14 +184,8 @@ class MyDigits:
 
     def _move_aside(self, reason: str) -> None:
         """Keep the unreadable file under another name (never delete it) and start empty."""
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        aside = self.path.with_name(f"{self.path.stem}.damaged-{stamp}{self.path.suffix}")
-        n = 1
-        while aside.exists():
-            n += 1
-            aside = self.path.with_name(f"{self.path.stem}.damaged-{stamp}-{n}{self.path.suffix}")
         try:
-            os.replace(self.path, aside)
+            aside = move_aside(self.path)
         except OSError as error:
             self.problem = (f"Your digits could not be read: {reason} It could not be moved aside either "
                             f"({error.strerror or error}), so it is left as it is and nothing will be saved over it.")

@@ -45,6 +45,7 @@ import numpy as np
 
 from engine.datasets.mnist import data_dir
 from engine.serialization import atomic_write_bytes
+from playground.core.damaged_files import move_aside
 
 FILE_NAME = "runs.sqlite"
 SCHEMA_VERSION = 1
@@ -228,14 +229,8 @@ class RunHistory:
 
     def _move_aside(self, reason: str) -> None:
         """Keep the unusable file under another name (never delete it), with its WAL files."""
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        aside = self.path.with_name(f"{self.path.stem}.damaged-{stamp}{self.path.suffix}")
-        n = 1
-        while aside.exists():
-            n += 1
-            aside = self.path.with_name(f"{self.path.stem}.damaged-{stamp}-{n}{self.path.suffix}")
         try:
-            os.replace(self.path, aside)
+            aside = move_aside(self.path)
         except OSError:
             return
         for extra in ("-wal", "-shm"):
