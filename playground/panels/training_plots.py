@@ -42,6 +42,7 @@ RUN_COLOURS = ("#3b82f6", "#f97316", "#10b981", "#e11d48", "#8b5cf6",
 SMOOTHING = 0.9  # EMA weight of the past for the per-batch curves
 REDRAW_MS = 33
 FRAME_BUDGET = 0.04  # at most ~4% of one core for plotting while training
+GRID_LEVELS = 2  # tick and grid levels drawn: major and minor
 
 
 class TimedPlotWidget(pg.PlotWidget):
@@ -208,11 +209,16 @@ class TrainingPlots(QWidget):
                 # the space for tick labels grows but never shrinks: a label that gets shorter
                 # ("0.25" -> "0.3") would otherwise resize the plot and redraw all of it mid-training
                 plot.getAxis(name).setStyle(autoReduceTextSpace=False)
+                # major and minor grid lines only: the third level (up to one faint line every
+                # two pixels) cost most of a redraw whenever the loss left the view
+                plot.getAxis(name).setStyle(maxTickLevel=GRID_LEVELS - 1)
             self.plots[metric] = plot
             layout.addWidget(plot)
         self.runs: dict[int, RunCurves] = {}
         self._auto_y = {metric: True for metric in self.plots}  # until the learner zooms by hand
         self._auto_x = True
+        self._moved_last = ""  # the y axis the last frame moved (a frame moves one at most)
+        self._y_behind = False  # True: the other y axis may still have to follow the data
         for metric, plot in self.plots.items():
             plot.getViewBox().disableAutoRange()
             plot.getViewBox().sigRangeChangedManually.connect(lambda *_, m=metric: self._zoomed_by_hand(m))
@@ -334,7 +340,7 @@ class TrainingPlots(QWidget):
     def redraw(self, force: bool = False) -> None:
         """Draw what changed, now if ``force``, else when the frame budget allows."""
         dirty = [run for run in self.runs.values() if run.dirty]
-        if not dirty or (not force and time.perf_counter() < self._next_frame):
+        if not (dirty or self._y_behind) or (not force and time.perf_counter() < self._next_frame):
             return
         started, cpu = time.perf_counter(), time.thread_time()
         for run in dirty:
@@ -379,8 +385,15 @@ class TrainingPlots(QWidget):
     def _follow_data(self, shrink: bool = False) -> None:
         """Fit the y axes to the curves shown, but only when they leave the view or fill too
         little of it (or, with ``shrink``, whenever the view is not a snug fit): a y axis that
-        changes every frame costs a full axis redraw every frame."""
-        for column, metric in ((0, "loss"), (1, "accuracy")):
+        changes every frame costs a full axis redraw every frame.
+
+        A frame moves one y axis at most (the other follows in the next frame, 33 ms later): a
+        plot whose range changed is redrawn whole, and two in one frame doubled the UI thread's
+        longest pause while the loss fell fast."""
+        metrics = ("loss", "accuracy") if self._moved_last != "loss" else ("accuracy", "loss")
+        self._y_behind = False
+        for metric in metrics:
+            column = 0 if metric == "loss" else 1
             if not self._auto_y[metric]:
                 continue
             values = [run.values(column) for run in self.visible_runs()]
@@ -401,6 +414,9 @@ class TrainingPlots(QWidget):
             else:  # a loss is never negative
                 low = max(low, -0.02 * span)
             view.setYRange(low, high, padding=0)
+            if not shrink:  # the other axis takes its turn in the next frame
+                self._moved_last, self._y_behind = metric, True
+                return
 
     # -- export (File > Export plots; the files are written by playground.widgets.plot_export) -----------
     def export_png(self, folder: Path) -> list[Path]:

@@ -30,3 +30,47 @@ def settled_width(qtbot, view) -> float:
     qtbot.wait(100)
     assert view.width() == widths[-1]
     return widths[-1]
+
+
+def test_a_frame_moves_one_y_axis_and_the_next_frame_the_other(qtbot):
+    """Redrawing a plot whose range changed costs a whole repaint: when the loss and the accuracy
+    both leave their views, they take turns, one frame each, instead of doubling one pause."""
+    plots = TrainingPlots()
+    qtbot.addWidget(plots)
+    plots.add_run(1, "run 1")
+    plots.add_batches(1, "run 1", [0.1, 0.2, 0.3], [5.0, 4.0, 3.0], [0.95, 0.97, 0.99])
+    before = y_ranges(plots)
+
+    plots.redraw(force=True)
+    first = y_ranges(plots)
+    moved = [metric for metric in before if first[metric] != before[metric]]
+    assert moved == ["loss"]
+
+    plots.redraw(force=True)
+    second = y_ranges(plots)
+    assert [metric for metric in first if second[metric] != first[metric]] == ["accuracy"]
+
+    plots.redraw(force=True)
+    assert y_ranges(plots) == second
+    run = plots.runs[1]
+    for column, metric in enumerate(("loss", "accuracy")):  # each axis fits the (smoothed) curve it shows
+        low, high = second[metric]
+        shown = run.values(column)
+        assert low <= shown.min() and shown.max() <= high
+    assert second["loss"][1] > 3  # the loss left [0, 1] upwards...
+    assert second["accuracy"][1] - second["accuracy"][0] < 0.5  # ...and the accuracy got a snug fit
+
+
+def test_the_grid_has_major_and_minor_lines_only(qtbot):
+    """A third level of grid lines (one faint line every few pixels) made each redraw of a moving
+    axis several times dearer; the major and minor ticks keep their labels."""
+    plots = TrainingPlots()
+    qtbot.addWidget(plots)
+    for plot in plots.plots.values():
+        for name in ("left", "bottom"):
+            levels = plot.getAxis(name).tickSpacing(0.0, 2.3, 300)
+            assert [spacing for spacing, _ in levels] == [1.0, 0.5]
+
+
+def y_ranges(plots) -> dict:
+    return {metric: tuple(plot.getViewBox().viewRange()[1]) for metric, plot in plots.plots.items()}
