@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import engine
+from playground.core import thread_priority
 from playground.core.specs import Dataset, Evaluation, TrainSettings, prepare_images
 
 EVALUATION_BATCH_SIZE = 256
@@ -93,6 +94,7 @@ class PreparedDataCache:
         threading.Thread(target=self._warm_until_done, name="prepare-data", daemon=True).start()
 
     def _warm_until_done(self) -> None:
+        thread_priority.lower_this_thread()  # the window and a fit in progress go first
         while True:
             with self._request_lock:
                 wanted, self._wanted = self._wanted, None

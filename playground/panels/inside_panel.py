@@ -55,7 +55,7 @@ class InsidePanel(QWidget):
         super().__init__(parent)
         self.setObjectName("insidePanel")
         self.state = state
-        self.jobs = LatestJobs(self)
+        self.jobs = LatestJobs(self, low_priority=True)  # per-epoch work: training and the window go first
         self.jobs.done.connect(self._on_done)
         self.jobs.failed.connect(self._on_failed)
         self.history = inside.HistogramHistory()

@@ -15,7 +15,10 @@ The thread stays for ``IDLE_SECONDS`` after its last job, waiting for the next: 
 makes the caller wait until the new one runs, which during training (the trainer's threads
 holding Python's interpreter lock) held the press of Train up by several milliseconds. It keeps
 nothing of a finished job while it waits. It is a daemon, so closing the app never waits for a
-computation; ``shutdown()`` drops what is left.
+computation; ``shutdown()`` drops what is left. With ``low_priority`` (the Inside panel's
+per-epoch work) the thread gives way to the UI thread and to training
+(``playground.core.thread_priority``); jobs a learner waits for (a drawn digit's reading) keep
+the normal priority.
 """
 from __future__ import annotations
 
@@ -24,6 +27,8 @@ import threading
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
+
+from playground.core import thread_priority
 
 POLL_MS = 40
 IDLE_SECONDS = 30.0  # the thread ends after this long without a job (a new one starts on demand)
@@ -36,9 +41,10 @@ class LatestJobs(QObject):
     done = Signal(str, object)
     failed = Signal(str, str)
 
-    def __init__(self, parent: QObject | None = None, name: str = "inside-jobs"):
+    def __init__(self, parent: QObject | None = None, name: str = "inside-jobs", low_priority: bool = False):
         super().__init__(parent)
         self._name = name  # the thread's name, as a traceback or a profiler shows it
+        self._low_priority = low_priority  # give way to the UI thread and training (thread_priority)
         self._lock = threading.Lock()
         self._work_came = threading.Condition(self._lock)
         self._thread_alive = False  # the worker thread runs (busy, or waiting for a job)
@@ -77,6 +83,8 @@ class LatestJobs(QObject):
             return kind in self._newest
 
     def _work(self) -> None:
+        if self._low_priority:
+            thread_priority.lower_this_thread()
         while True:
             with self._lock:
                 if not self._waiting:

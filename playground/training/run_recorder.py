@@ -8,7 +8,7 @@ reason). The recorder only listens: the controller needs no change.
 
 Writing must never stall the window (compressing the chapter's 1.6 MB of weights takes tens of
 milliseconds), so the UI thread only copies what it is handed and queues the writes; one
-background thread performs them in order. Batches are kept in memory until their epoch ends
+background thread performs them in order, at a lower priority than the UI thread and training. Batches are kept in memory until their epoch ends
 and written with it, in one transaction: a crash loses at most the run being written.
 ``recorded(history_id)`` says, on the UI thread, that a run's record changed; ``failed(text)``
 that a write failed (disk full, the file taken away), in the app's words.
@@ -24,6 +24,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
 import engine
+from playground.core import thread_priority
 from playground.core.persistence import layers_to_text
 from playground.core.run_history import HistoryError, RunHistory, dataset_hash
 from playground.training.state import AppState
@@ -40,7 +41,8 @@ class RunRecorder(QObject):
                  parent: QObject | None = None):
         super().__init__(parent)
         self.state, self.controller, self.history = state, controller, history
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="RunHistoryWriter")
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="RunHistoryWriter",
+                                          initializer=thread_priority.lower_this_thread)
         self._writer.submit(int)  # its thread starts now, not when Train is pressed (a start waits for it)
         self._ids: dict[int, Future] = {}  # session run number -> Future of its history id
         self._hashes: tuple[object, Future] | None = None  # (dataset, Future of its content hash)
