@@ -7,6 +7,7 @@ finite differences are accurate.
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -40,3 +41,30 @@ def set_random_seed(seed: int) -> None:
     _rng = np.random.default_rng(int(seed))
     random.seed(int(seed))
     np.random.seed(int(seed) % 2**32)
+
+
+@dataclass(frozen=True)
+class RandomState:
+    """Where every source of randomness ``set_random_seed`` seeds stands (see ``get_random_state``)."""
+
+    generator: np.random.Generator  # the engine's generator itself: layers built with it keep drawing from it
+    bits: dict  # its position in its stream
+    python: tuple  # random.getstate()
+    numpy: tuple  # np.random.get_state(), NumPy's legacy generator
+
+
+def get_random_state() -> RandomState:
+    """The engine's random state now, to go back to with ``set_random_state`` (as PyTorch's
+    ``get_rng_state``): seed, build a network, take the state, and a later
+    ``set_random_state`` continues exactly as if the network had been built just then."""
+    return RandomState(_rng, _rng.bit_generator.state, random.getstate(), np.random.get_state())
+
+
+def set_random_state(state: RandomState) -> None:
+    """Go back to ``state``: the same generator (a layer that holds it draws in step with the
+    engine again), at the same position, and Python's and NumPy's generators with it."""
+    global _rng
+    state.generator.bit_generator.state = state.bits
+    _rng = state.generator
+    random.setstate(state.python)
+    np.random.set_state(state.numpy)

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.backend import set_random_seed
+from engine.backend import get_random_state, set_random_seed, set_random_state
 
-__all__ = ["to_categorical", "array_reshape", "set_random_seed"]  # set_random_seed as keras.utils has it
+__all__ = ["to_categorical", "array_reshape", "set_random_seed", "get_random_state", "set_random_state"]  # set_random_seed as keras.utils has it
 
 
 def to_categorical(y, num_classes=None, dtype="float32") -> np.ndarray:

@@ -20,9 +20,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 import engine
+from playground.core.design import parameter_count
 from playground.core.handwriting import with_training_digits
 from playground.core.loss_watch import weights_are_finite
 from playground.core.runs import Plan, Run, plan_for
@@ -36,6 +37,8 @@ from playground.training.training_worker import EvaluationWorker, TrainingJob, T
 
 DIVERGED = ("This network diverged: its loss became NaN, so its weights are unusable. Press Reset "
             "weights in the Training panel (or lower the learning rate) and train again.")
+BUILD_AHEAD_MS = 300  # the design has not changed for this long: build the next run's network
+BUILD_AHEAD_MAX_PARAMS = 2_000_000  # bigger networks are built at the press of Train (~20 ms per million)
 _STILL_RUNNING: list = []  # threads that outlived shutdown()'s timeout, kept alive until exit
 
 
@@ -73,6 +76,15 @@ class TrainingController(QObject):
         state.dataset_changed.connect(self._prepare_data_early)
         state.settings_changed.connect(self._prepare_data_early)
         self._prepare_data_early()
+        # the next fresh run, built while the learner is still deciding: (run, random state after building it)
+        self._built_ahead: tuple[Run, object] | None = None
+        self._build_ahead_timer = QTimer(self)
+        self._build_ahead_timer.setSingleShot(True)
+        self._build_ahead_timer.setInterval(BUILD_AHEAD_MS)
+        self._build_ahead_timer.timeout.connect(self._build_next_run_ahead)
+        for changed in (state.dataset_changed, state.network_changed, state.settings_changed):
+            changed.connect(self._build_ahead_timer.start)
+        self._build_ahead_timer.start()
 
     def _prepare_data_early(self) -> None:
         self._cache.warm(self.state.dataset, self.state.settings)
@@ -346,13 +358,53 @@ class TrainingController(QObject):
         design = self._design()
         if self.run is not None and self.run.design == design:
             return self.run
+        ahead, self._built_ahead = self._built_ahead, None
+        if ahead is not None and ahead[0].design == design:
+            run, random_state = ahead
+            engine.utils.set_random_state(random_state)  # as if seeded and built just now
+            run.label = run_label(self.state.layers, self.state.settings)
+            self.run = run
+        else:
+            self.run = self._fresh_run(design)
+        return self.run
+
+    def _fresh_run(self, design: tuple) -> Run:
+        """A new run of the current design: the seeded random weights, and a snapshot for the UI."""
         settings = self.state.settings
         engine.utils.set_random_seed(settings.seed)
         model = self.state.build_model()
         snapshot = engine.models.copy_model(model)
-        self.run = Run(0, run_label(self.state.layers, settings), design, model, snapshot,
-                       dataset=self.state.dataset)
-        return self.run
+        return Run(0, run_label(self.state.layers, settings), design, model, snapshot, dataset=self.state.dataset)
+
+    @Slot()
+    def _build_next_run_ahead(self) -> None:
+        """Build the network the next Train would start, now that the design has settled.
+
+        Seeding, building and copying the chapter's network took a third of the press of Train,
+        the longest pause of the window as training starts. Built ahead, the press only takes
+        it, and puts the engine's random state where the build left it (the run is the same,
+        number for number); the rest of the app's random numbers are left as they were.
+        """
+        if self.is_busy:
+            return  # the design cannot change while training; the end of the fit calls again
+        design = self._design()
+        if (self.run is not None and self.run.design == design) or (
+                self._built_ahead is not None and self._built_ahead[0].design == design):
+            return  # Train continues the current run, or the next one is ready
+        self._built_ahead = None
+        state = self.state
+        if state.network_errors() or state.settings_errors() or state.dataset is None:
+            return
+        if (parameter_count(state.layers, state.image_shape, state.classes) or 0) > BUILD_AHEAD_MAX_PARAMS:
+            return  # a big network is built when Train is pressed, not while the learner edits
+        outside = engine.utils.get_random_state()
+        try:
+            run = self._fresh_run(design)
+            self._built_ahead = (run, engine.utils.get_random_state())
+        except Exception:  # noqa: BLE001 - Train builds again and reports the problem
+            pass
+        finally:
+            engine.utils.set_random_state(outside)
 
     def _show_snapshot(self, weights) -> None:
         """Copy the worker's weight snapshot into the UI's model and announce it."""
@@ -376,3 +428,5 @@ class TrainingController(QObject):
         if phase != self.phase:
             self.state.set_training_phase(phase, reason)
             self.phase_changed.emit(phase)
+            if phase == IDLE:
+                self._build_ahead_timer.start()
