@@ -1,7 +1,8 @@
 """Owns the training thread: start, pause, resume, stop, step, reset, and a clean shutdown.
 
-The Train button calls ``start()``. On the UI thread (cheap) it seeds the engine, builds and
-compiles the network the learner designed (``state.build_model()``), and hands a
+The Train button calls ``start()``. On the UI thread (cheap) it takes the network the learner
+designed, seeded, built and compiled (``state.build_model()``) ahead of time once the design had
+settled for ``BUILD_AHEAD_MS`` (or builds it now), and hands a
 ``TrainingJob`` to a ``TrainingWorker`` living in a fresh ``QThread``; the data preparation of
 chapter 2 (``prepare_images``: reshape to 784 and scale to [0, 1]; ``to_categorical``: one-hot
 labels) runs on that thread, so the window never stalls. Worker signals come back here, queued
