@@ -1,11 +1,13 @@
-"""Small helpers from chapter 2: ``to_categorical``, ``array_reshape``, ``set_random_seed``."""
+"""Small helpers from chapter 2: ``to_categorical``, ``array_reshape``, ``set_random_seed`` (and
+``get_random_state`` / ``set_random_state`` to come back to a point of the seeded stream)."""
 from __future__ import annotations
 
 import numpy as np
 
 from engine.backend import get_random_state, set_random_seed, set_random_state
 
-__all__ = ["to_categorical", "array_reshape", "set_random_seed", "get_random_state", "set_random_state"]  # set_random_seed as keras.utils has it
+# set_random_seed as keras.utils has it; get/set_random_state as PyTorch's get/set_rng_state
+__all__ = ["to_categorical", "array_reshape", "set_random_seed", "get_random_state", "set_random_state"]
 
 
 def to_categorical(y, num_classes=None, dtype="float32") -> np.ndarray:

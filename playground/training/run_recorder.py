@@ -8,8 +8,9 @@ reason). The recorder only listens: the controller needs no change.
 
 Writing must never stall the window (compressing the chapter's 1.6 MB of weights takes tens of
 milliseconds), so the UI thread only copies what it is handed and queues the writes; one
-background thread performs them in order, at a lower priority than the UI thread and training. Batches are kept in memory until their epoch ends
-and written with it, in one transaction: a crash loses at most the run being written.
+background thread performs them in order, at a lower priority than the UI thread and training.
+Batches are kept in memory until their epoch ends and written with it, in one transaction: a
+crash loses at most the run being written.
 ``recorded(history_id)`` says, on the UI thread, that a run's record changed; ``failed(text)``
 that a write failed (disk full, the file taken away), in the app's words.
 """
