@@ -346,7 +346,7 @@ class TrainingPlots(QWidget):
         for run in dirty:
             run.redraw()
         self._fit_x()
-        self._follow_data()
+        self._follow_data(every_axis=force)  # a forced frame (an export, a pause) shows it all at once
         # the repaints of the previous frame happened since; count them with this frame's work
         cost = time.thread_time() - cpu
         for plot in self.plots.values():
@@ -382,14 +382,14 @@ class TrainingPlots(QWidget):
             for plot in self.plots.values():
                 plot.setXRange(0, end, padding=0.04)  # room for the last epoch's marker
 
-    def _follow_data(self, shrink: bool = False) -> None:
+    def _follow_data(self, shrink: bool = False, every_axis: bool = False) -> None:
         """Fit the y axes to the curves shown, but only when they leave the view or fill too
         little of it (or, with ``shrink``, whenever the view is not a snug fit): a y axis that
         changes every frame costs a full axis redraw every frame.
 
         A frame moves one y axis at most (the other follows in the next frame, 33 ms later): a
         plot whose range changed is redrawn whole, and two in one frame doubled the UI thread's
-        longest pause while the loss fell fast."""
+        longest pause while the loss fell fast. ``shrink`` and ``every_axis`` move every axis now."""
         metrics = ("loss", "accuracy") if self._moved_last != "loss" else ("accuracy", "loss")
         self._y_behind = False
         for metric in metrics:
@@ -414,7 +414,7 @@ class TrainingPlots(QWidget):
             else:  # a loss is never negative
                 low = max(low, -0.02 * span)
             view.setYRange(low, high, padding=0)
-            if not shrink:  # the other axis takes its turn in the next frame
+            if not (shrink or every_axis):  # the other axis takes its turn in the next frame
                 self._moved_last, self._y_behind = metric, True
                 return
 

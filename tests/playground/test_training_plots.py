@@ -41,16 +41,16 @@ def test_a_frame_moves_one_y_axis_and_the_next_frame_the_other(qtbot):
     plots.add_batches(1, "run 1", [0.1, 0.2, 0.3], [5.0, 4.0, 3.0], [0.95, 0.97, 0.99])
     before = y_ranges(plots)
 
-    plots.redraw(force=True)
+    next_frame(plots)
     first = y_ranges(plots)
     moved = [metric for metric in before if first[metric] != before[metric]]
     assert moved == ["loss"]
 
-    plots.redraw(force=True)
+    next_frame(plots)
     second = y_ranges(plots)
     assert [metric for metric in first if second[metric] != first[metric]] == ["accuracy"]
 
-    plots.redraw(force=True)
+    next_frame(plots)
     assert y_ranges(plots) == second
     run = plots.runs[1]
     for column, metric in enumerate(("loss", "accuracy")):  # each axis fits the (smoothed) curve it shows
@@ -59,6 +59,24 @@ def test_a_frame_moves_one_y_axis_and_the_next_frame_the_other(qtbot):
         assert low <= shown.min() and shown.max() <= high
     assert second["loss"][1] > 3  # the loss left [0, 1] upwards...
     assert second["accuracy"][1] - second["accuracy"][0] < 0.5  # ...and the accuracy got a snug fit
+
+
+def test_an_export_fits_both_y_axes_at_once(qtbot, tmp_path):
+    """A forced frame (File > Export plots, a pause) must not show one axis still behind its data."""
+    plots = TrainingPlots()
+    qtbot.addWidget(plots)
+    plots.add_run(1, "run 1")
+    plots.add_batches(1, "run 1", [0.1, 0.2, 0.3], [5.0, 4.0, 3.0], [0.95, 0.97, 0.99])
+    before = y_ranges(plots)
+    assert plots.export_png(tmp_path)
+    after = y_ranges(plots)
+    assert after["loss"] != before["loss"] and after["accuracy"] != before["accuracy"]
+
+
+def next_frame(plots) -> None:
+    """What the redraw timer does when the next frame is due."""
+    plots._next_frame = 0.0  # due now, whatever the frame budget said
+    plots.redraw()
 
 
 def test_the_grid_has_major_and_minor_lines_only(qtbot):
