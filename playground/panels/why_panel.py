@@ -15,6 +15,7 @@ from PySide6.QtGui import QFont, QImage, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from playground.core import inside, why
+from playground.core.specs import names_are_digits
 from playground.training.background_jobs import LatestJobs
 from playground.widgets.digit_grid import CAPTION_GAP, SPACING, DigitGrid
 from playground.widgets.theming import show_error_style
@@ -226,7 +227,7 @@ class WhyPanel(QWidget):
             combo.addItem(name, label)
         combo.setCurrentIndex(max(0, combo.findData(chosen)) if chosen is not None else 0)
         combo.blockSignals(False)
-        digits = all(name.isdigit() for name in names)
+        digits = names_are_digits(names)
         self.title.setText("Why this digit?" if digits else "Why this answer?")
         combo.setToolTip(f"Whose score the map follows: the network's guess, or any {'digit' if digits else 'class'} "
                          f"(\"what would make this a {names[-1] if names else '?'}?\")")
