@@ -9,7 +9,8 @@ sections 2.1-2.3.
 
 A thin view over ``playground.core.console.Session`` (no Qt there). Statements run one after
 another on a worker thread (a product of large matrices can take a moment), so the window
-stays responsive; the results come back through a queued signal. Call ``shutdown()`` before
+stays responsive; the results come back through a mailbox the panel reads (the worker holds
+no Qt object: ``playground.core.mailbox``). Call ``shutdown()`` before
 the application closes (the main window does; it also runs on ``aboutToQuit``).
 """
 from __future__ import annotations
@@ -20,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSettings, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QSettings, Qt, Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QFrame, QHBoxLayout, QLabel, QLineEdit, QMenu, QScrollArea, QToolButton, QVBoxLayout, QWidget,
@@ -29,6 +30,8 @@ from PySide6.QtWidgets import (
 from playground.core.console import Result, Session, detect_language, split_statements
 from playground.core.console.history import History
 from playground.core.console.snippets import SECTIONS, SNIPPETS, Snippet, for_section
+from playground.core.mailbox import Mailbox
+from playground.training.mailbox_reader import MailboxReader
 from playground.widgets import DigitGrid, hint_label, wrapped_label
 from playground.widgets.theming import follow_theme, refresh_error_styles, show_error_style
 
@@ -38,11 +41,6 @@ MAX_VALUE_KEPT = 1_000_000  # bytes of a result's value an entry keeps (what it 
 GRID_CELL, IMAGE_CELL = 28, 140
 PLACEHOLDER = "R or NumPy: train_images[10:99,,] · x_train[9:99] · dim(x) <- c(2, 3)   (Enter runs, ↑/↓ history)"
 
-
-class _Relay(QObject):
-    """Carries results from the worker thread to the panel (a queued connection)."""
-
-    finished = Signal(object)
 
 
 class HistoryLineEdit(QLineEdit):
@@ -126,8 +124,7 @@ class ConsolePanel(QWidget):
         self._mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         self._session = Session(self._tensors())
         self._executor: ThreadPoolExecutor | None = ThreadPoolExecutor(max_workers=1, thread_name_prefix="console")
-        self._relay = _Relay(self)
-        self._relay.finished.connect(self._show_result)
+        self._results = MailboxReader(self._show_result, lambda: self.pending > 0, self)
 
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
@@ -212,22 +209,13 @@ class ConsolePanel(QWidget):
             self._remember(text)
         self.pending += 1
         self.status.setText(f"Running {text[:60]}…")
-        self._executor.submit(self._work, text)
+        self._executor.submit(_run_statement, self._session, self._results.mailbox, text)
+        self._results.wake()
 
     def _remember(self, text: str) -> None:
         self.history.add(text)
         if self.store is not None:
             self.store.setValue(HISTORY_KEY, self.history.to_text())
-
-    def _work(self, text: str) -> None:  # on the worker thread
-        try:
-            result = self._session.run(text)
-        except Exception as exc:  # noqa: BLE001 - a bug must not leave the console waiting forever
-            result = Result(text, "R", error=f"The console failed on this statement: {exc!r}")
-        try:
-            self._relay.finished.emit(result)
-        except RuntimeError:  # the panel is gone (closing)
-            pass
 
     def _show_result(self, result: Result) -> None:
         self.pending = max(self.pending - 1, 0)
@@ -281,3 +269,11 @@ class ConsolePanel(QWidget):
     def closeEvent(self, event: QEvent) -> None:  # noqa: N802
         self.shutdown()
         super().closeEvent(event)
+
+
+def _run_statement(session: Session, mailbox: Mailbox, text: str) -> None:  # on the worker thread
+    try:
+        result = session.run(text)
+    except Exception as exc:  # noqa: BLE001 - a bug must not leave the console waiting forever
+        result = Result(text, "R", error=f"The console failed on this statement: {exc!r}")
+    mailbox.post(result)

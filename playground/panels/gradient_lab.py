@@ -319,9 +319,7 @@ class RangeTestView(QWidget):
         super().__init__(parent)
         self.state, self.network = state, network
         self.result: gradient.RangeTest | None = None
-        self._points: list[tuple[float, float]] = []
-        self._lock = threading.Lock()
-        self._cancel = threading.Event()
+        self._run = _RangeTestRun()  # what the worker thread shares with this view: no Qt object
         layout = QVBoxLayout(self)
         layout.addWidget(wrapped_label(
             "Train a copy of the current network for a few hundred batches while the learning rate grows "
@@ -334,7 +332,7 @@ class RangeTestView(QWidget):
         self.run_button = QPushButton("Run the range test", self, objectName="rangeTestRun")
         self.stop_button = QPushButton("Stop", self, enabled=False)
         self.run_button.clicked.connect(self.start)
-        self.stop_button.clicked.connect(self._cancel.set)
+        self.stop_button.clicked.connect(lambda: self._run.cancel.set())
         row.addWidget(self.run_button)
         row.addWidget(self.stop_button)
         row.addStretch(1)
@@ -360,7 +358,6 @@ class RangeTestView(QWidget):
         self.timer = QTimer(self, interval=POLL_MS)
         self.timer.timeout.connect(self._poll)
         self._thread: threading.Thread | None = None
-        self._outcome = None
         state.training_started.connect(self._sync_use)
         state.training_finished.connect(self._sync_use)
 
@@ -372,34 +369,21 @@ class RangeTestView(QWidget):
         except Exception as exc:  # noqa: BLE001 - the design cannot be built: say why
             self._say(f"Cannot run the range test: {exc}", error=True)
             return
-        self.result, self._outcome, self._points = None, None, []
-        self._cancel.clear()
+        self.result, self._run = None, _RangeTestRun()
         settings, dataset, batches = self.state.settings, self.state.dataset, self.batches_box.value()
         self._say(f"Training a copy of {what} with {settings.optimizer} on batches of {settings.batch_size}…")
         self.run_button.setEnabled(False)
         self.stop_button.setEnabled(True)
         self.use_button.setEnabled(False)
         self.marker.setVisible(False)
-
-        def progress(batch, rate, loss):
-            with self._lock:
-                self._points.append((rate, loss))
-
-        def work():
-            try:
-                self._outcome = (gradient.range_test(model, dataset, settings, batches=batches, progress=progress,
-                                                     cancelled=self._cancel.is_set), None)
-            except Exception as exc:  # noqa: BLE001 - shown in the panel
-                self._outcome = (None, f"{type(exc).__name__}: {exc}")
-
         self._started, self._batches = time.monotonic(), batches
-        self._thread = threading.Thread(target=work, name="range-test", daemon=True)
+        self._thread = threading.Thread(target=self._run.work, args=(model, dataset, settings, batches),
+                                        name="range-test", daemon=True)
         self._thread.start()
         self.timer.start()
 
     def _poll(self) -> None:
-        with self._lock:
-            points = list(self._points)
+        points = self._run.points_so_far()
         if points:
             rates, losses = np.array(points).T
             finite = np.isfinite(losses)
@@ -408,10 +392,10 @@ class RangeTestView(QWidget):
             left = (self._batches - done) * (time.monotonic() - self._started) / done
             self.status.setText(f"Batch {done} of {self._batches}: learning rate {rates[-1]:.2g}, loss {losses[-1]:.3g}"
                                 f" (at most {left:.0f} s left; Stop ends it early)")
-        if self._outcome is None:
+        if self._run.outcome is None:
             return
         self.timer.stop()
-        result, error = self._outcome
+        result, error = self._run.outcome
         self.run_button.setEnabled(True)
         self.stop_button.setEnabled(False)
         if error:
@@ -451,10 +435,38 @@ class RangeTestView(QWidget):
         show_error_style(self.status, error)
 
     def shutdown(self) -> None:
-        self._cancel.set()
+        self._run.cancel.set()
         self.timer.stop()
         if self._thread is not None:
             self._thread.join(timeout=10)
+
+
+class _RangeTestRun:
+    """One range test as its worker thread sees it: the points so far, Stop, and the outcome.
+    It holds no Qt object, so the thread never holds the last reference to one (a QObject
+    freed on a worker thread can deadlock against the UI thread)."""
+
+    def __init__(self):
+        self.cancel = threading.Event()
+        self.outcome: tuple[gradient.RangeTest | None, str | None] | None = None  # (result, error)
+        self._points: list[tuple[float, float]] = []
+        self._lock = threading.Lock()
+
+    def work(self, model, dataset, settings, batches: int) -> None:  # on the worker thread
+        try:
+            result = gradient.range_test(model, dataset, settings, batches=batches, progress=self._progress,
+                                         cancelled=self.cancel.is_set)
+            self.outcome = (result, None)
+        except Exception as exc:  # noqa: BLE001 - shown in the panel
+            self.outcome = (None, f"{type(exc).__name__}: {exc}")
+
+    def _progress(self, batch: int, rate: float, loss: float) -> None:
+        with self._lock:
+            self._points.append((rate, loss))
+
+    def points_so_far(self) -> list[tuple[float, float]]:
+        with self._lock:
+            return list(self._points)
 
 
 # ----- the gradient check -----------------------------------------------------------------------

@@ -27,7 +27,9 @@ from PySide6.QtWidgets import (
 
 from playground.core.labs import naive_loops, shapes
 from playground.core.labs.shapes import DOT, NONE, Expression, ShapeError, Step, shape_text
+from playground.core.mailbox import Mailbox
 from playground.panels.reshape_lab import code_table, monospace_font
+from playground.training.mailbox_reader import MailboxReader
 from playground.widgets import hint_label, wrapped_label
 from playground.widgets.theme import error_colour
 from playground.widgets.theming import follow_theme, refresh_error_styles, show_error_style
@@ -233,51 +235,55 @@ class ShapeDiagram(QWidget):
 
 
 # ----- the worker that times the loops ---------------------------------------------------------------------
-class _Relay(QObject):
-    """Carries timings from the worker thread to the panel (queued connections)."""
+class LoopRace(QObject):
+    """Runs ``naive_loops.race`` on a thread of its own; ``timed(timing)`` for each loop and then
+    ``done()`` arrive on the UI thread. The thread posts them to a mailbox and holds no Qt object
+    (``playground.core.mailbox``).
+
+    ``running`` is true from ``start`` until ``done`` has been delivered on the UI thread (the
+    thread itself may still be ending then, which is harmless).
+    """
 
     timed = Signal(object)
     done = Signal()
 
-
-class LoopRace:
-    """Runs ``naive_loops.race`` on a thread of its own; results arrive through ``relay``.
-
-    ``running`` is true from ``start`` until the relay's ``done`` has been delivered on the UI
-    thread (the thread itself may still be ending then, which is harmless).
-    """
-
-    def __init__(self, relay: _Relay):
-        self.relay = relay
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
         self.running = False
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
-        relay.done.connect(self._finished)
+        self._reader = MailboxReader(self._deliver, lambda: self.running, self)
 
     def start(self) -> bool:
         if self.running:
             return False
         self.running = True
         self._stop = threading.Event()  # a new one: an ending thread keeps its own
-        self._thread = threading.Thread(target=self._run, args=(self._stop,), name="loop-race", daemon=True)
+        self._thread = threading.Thread(target=_race, args=(self._reader.mailbox, self._stop), name="loop-race",
+                                        daemon=True)
         self._thread.start()
+        self._reader.wake()
         return True
 
-    def _run(self, stop: threading.Event) -> None:
-        try:
-            for timing in naive_loops.race(stop=stop.is_set):
-                self.relay.timed.emit(timing)
-            self.relay.done.emit()
-        except RuntimeError:  # the panel went away while this ran
-            pass
-
-    def _finished(self) -> None:
-        self.running = False
+    def _deliver(self, kind: str, timing=None) -> None:
+        if kind == "timed":
+            self.timed.emit(timing)
+        else:
+            self.running = False
+            self.done.emit()
 
     def stop(self, wait: float = 5.0) -> None:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(wait)
+
+
+def _race(mailbox: Mailbox, stop: threading.Event) -> None:  # on the worker thread
+    try:
+        for timing in naive_loops.race(stop=stop.is_set):
+            mailbox.post("timed", timing)
+    finally:
+        mailbox.post("done")
 
 
 # ----- the panel -----------------------------------------------------------------------------------------
@@ -378,11 +384,10 @@ class ShapesLab(QWidget):
         layout.addLayout(race_row)
         layout.addStretch(1)
 
-        self.relay = _Relay()  # no parent: the worker thread keeps it alive until it ends
-        self.race = LoopRace(self.relay)
+        self.race = LoopRace(self)
         self.timings: dict[str, naive_loops.Timing] = {}
-        self.relay.timed.connect(self._show_timing)
-        self.relay.done.connect(self._race_done)
+        self.race.timed.connect(self._show_timing)
+        self.race.done.connect(self._race_done)
         self.time_button.clicked.connect(self.start_timing)
         self.examples.currentIndexChanged.connect(self._use_example)
         for edit in self.shape_edits:

@@ -8,8 +8,8 @@ waiting, and the result of a request that a newer one has replaced is dropped, s
 burst of epochs only the last one is drawn. A job submitted with ``coalesce=False`` (a histogram
 per epoch: every one of them is kept) is always run and delivered.
 
-Results reach the UI thread through a QTimer that polls: the worker thread never touches a Qt
-object. Users: the Inside panel, My digits' readings, the Draw panel's ``NeighbourSearch``.
+Results reach the UI thread through a QTimer that polls: the worker thread never touches, nor
+holds, a Qt object (``playground.core.mailbox`` says why). Users: the Inside panel, My digits' readings, the Draw panel's ``NeighbourSearch``.
 
 The thread stays for ``IDLE_SECONDS`` after its last job, waiting for the next: starting a thread
 makes the caller wait until the new one runs, which during training (the trainer's threads
@@ -43,6 +43,41 @@ class LatestJobs(QObject):
 
     def __init__(self, parent: QObject | None = None, name: str = "inside-jobs", low_priority: bool = False):
         super().__init__(parent)
+        self._jobs = _JobQueue(name, low_priority)  # all the worker thread sees: no Qt object
+        self._poll = QTimer(self)
+        self._poll.setInterval(POLL_MS)
+        self._poll.timeout.connect(self._deliver)
+
+    def submit(self, kind: str, function: Callable, *args, coalesce: bool = True) -> None:
+        if self._jobs.submit(kind, function, args, coalesce):
+            self._poll.start()
+
+    def busy(self, kind: str | None = None) -> bool:
+        """Whether a job (of ``kind``) is waiting, running or not yet delivered."""
+        return self._jobs.busy(kind)
+
+    def _deliver(self) -> None:
+        current, idle = self._jobs.take_current()
+        if idle:
+            self._poll.stop()
+        for kind, ok, result in current:
+            if ok:
+                self.done.emit(kind, result)
+            else:
+                self.failed.emit(kind, result)
+
+    def shutdown(self) -> None:
+        """Drop every waiting job and every result not yet delivered (the running one finishes
+        on its own thread and is never delivered)."""
+        self._poll.stop()
+        self._jobs.close()
+
+
+class _JobQueue:
+    """The jobs and their results, shared by the UI thread and the worker thread. It holds no Qt
+    object, so the worker never holds the last reference to one (``playground.core.mailbox``)."""
+
+    def __init__(self, name: str, low_priority: bool):
         self._name = name  # the thread's name, as a traceback or a profiler shows it
         self._low_priority = low_priority  # give way to the UI thread and training (thread_priority)
         self._lock = threading.Lock()
@@ -54,13 +89,11 @@ class LatestJobs(QObject):
         self._running = False
         self._numbers = itertools.count(1)
         self._closed = False
-        self._poll = QTimer(self)
-        self._poll.setInterval(POLL_MS)
-        self._poll.timeout.connect(self._deliver)
 
-    def submit(self, kind: str, function: Callable, *args, coalesce: bool = True) -> None:
+    def submit(self, kind: str, function: Callable, args: tuple, coalesce: bool) -> bool:
+        """Queue a job (starting the worker thread if none waits); False once closed."""
         if self._closed:
-            return
+            return False
         with self._lock:
             number = next(self._numbers)
             if coalesce:
@@ -73,16 +106,15 @@ class LatestJobs(QObject):
             self._work_came.notify()
         if start:
             threading.Thread(target=self._work, name=self._name, daemon=True).start()
-        self._poll.start()
+        return True
 
-    def busy(self, kind: str | None = None) -> bool:
-        """Whether a job (of ``kind``) is waiting, running or not yet delivered."""
+    def busy(self, kind: str | None) -> bool:
         with self._lock:
             if kind is None:
                 return self._running or bool(self._finished)
             return kind in self._newest
 
-    def _work(self) -> None:
+    def _work(self) -> None:  # on the worker thread
         if self._low_priority:
             thread_priority.lower_this_thread()
         while True:
@@ -106,7 +138,8 @@ class LatestJobs(QObject):
                 self._finished.append((kind, number, *outcome))
             function = args = outcome = None  # nothing of this job lives on while the thread waits
 
-    def _deliver(self) -> None:
+    def take_current(self) -> tuple[list[tuple[str, bool, object]], bool]:
+        """The finished jobs still wanted, as (kind, ok, result), and whether nothing is left to do."""
         with self._lock:
             finished, self._finished = self._finished, []
             current = []
@@ -117,19 +150,10 @@ class LatestJobs(QObject):
                         del self._newest[kind]
                     current.append((kind, ok, result))
             idle = not self._running and not self._finished
-        if idle:
-            self._poll.stop()
-        for kind, ok, result in current:
-            if ok:
-                self.done.emit(kind, result)
-            else:
-                self.failed.emit(kind, result)
+        return current, idle
 
-    def shutdown(self) -> None:
-        """Drop every waiting job and every result not yet delivered (the running one finishes
-        on its own thread and is never delivered)."""
+    def close(self) -> None:
         self._closed = True
-        self._poll.stop()
         with self._lock:
             self._waiting, self._finished, self._newest = [], [], {}
             self._work_came.notify()  # the waiting thread ends

@@ -8,7 +8,8 @@ One load per kind at a time, the newest wins: opening another dataset while one 
 read drops the first one's result. A read that never returns (a FIFO, a hung network drive) keeps
 only its own daemon thread: the UI goes on, a later load of the same kind replaces it, and
 quitting does not wait for it. Closing the window the loader belongs to drops every pending
-result: nothing is adopted, and no message pops up, after the window has closed.
+result: nothing is adopted, and no message pops up, after the window has closed. The reading
+thread posts its result to a mailbox and holds no Qt object (``playground.core.mailbox``).
 """
 from __future__ import annotations
 
@@ -16,7 +17,10 @@ import itertools
 import threading
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QObject, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, Signal
+
+from playground.core.mailbox import Mailbox
+from playground.training.mailbox_reader import MailboxReader
 
 
 class FileLoader(QObject):
@@ -24,7 +28,6 @@ class FileLoader(QObject):
 
     finished = Signal(str, bool)  # (kind, ok): after adopt() or refuse() ran on the UI thread
     running_changed = Signal(bool)
-    _delivered = Signal(int, object, object)  # (ticket, result, exception), from a worker thread
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -32,7 +35,7 @@ class FileLoader(QObject):
         self._tickets = itertools.count(1)
         self._current: dict[str, int] = {}  # kind -> the ticket whose result is still wanted
         self._handlers: dict[int, tuple[str, Callable, Callable]] = {}
-        self._delivered.connect(self._deliver)  # queued: the signal is emitted on a worker thread
+        self._reader = MailboxReader(self._deliver, lambda: self.is_loading, self)  # the worker posts (ticket, result, error)
         if parent is not None:
             parent.installEventFilter(self)  # its Close abandons what is still being read
 
@@ -66,22 +69,12 @@ class FileLoader(QObject):
             self._handlers.pop(old, None)  # superseded: its result will be dropped
         self._current[kind] = ticket
         self._handlers[ticket] = (kind, adopt, refuse)
-        threading.Thread(target=self._run, args=(ticket, read), name=f"load-{kind}", daemon=True).start()
+        threading.Thread(target=_read, args=(self._reader.mailbox, ticket, read), name=f"load-{kind}",
+                         daemon=True).start()
+        self._reader.wake()
         if not was_loading:
             self.running_changed.emit(True)
 
-    def _run(self, ticket: int, read: Callable[[], object]) -> None:  # on the worker thread
-        result, error = None, None
-        try:
-            result = read()
-        except Exception as exc:  # noqa: BLE001 - every failure reaches the learner as a message
-            error = exc
-        try:
-            self._delivered.emit(ticket, result, error)
-        except RuntimeError:  # the window (and this loader) closed while the file was read
-            pass
-
-    @Slot(int, object, object)
     def _deliver(self, ticket: int, result, error) -> None:
         handlers = self._handlers.pop(ticket, None)
         if handlers is None:
@@ -98,3 +91,13 @@ class FileLoader(QObject):
             if not self.is_loading:
                 self.running_changed.emit(False)
             self.finished.emit(kind, ok)
+
+
+def _read(mailbox: Mailbox, ticket: int, read: Callable[[], object]) -> None:  # on the worker thread
+    """Read, and post ``(ticket, result, error)``: the thread holds no Qt object (``core.mailbox``)."""
+    result, error = None, None
+    try:
+        result = read()
+    except Exception as exc:  # noqa: BLE001 - every failure reaches the learner as a message
+        error = exc
+    mailbox.post(ticket, result, error)

@@ -12,7 +12,8 @@ background thread performs them in order, at a lower priority than the UI thread
 Batches are kept in memory until their epoch ends and written with it, in one transaction: a
 crash loses at most the run being written.
 ``recorded(history_id)`` says, on the UI thread, that a run's record changed; ``failed(text)``
-that a write failed (disk full, the file taken away), in the app's words.
+that a write failed (disk full, the file taken away), in the app's words. The writer thread
+posts both to a mailbox and holds no Qt object (``playground.core.mailbox``).
 """
 from __future__ import annotations
 
@@ -27,7 +28,9 @@ from PySide6.QtCore import QObject, Signal, Slot
 import engine
 from playground.core import thread_priority
 from playground.core.persistence import layers_to_text
+from playground.core.mailbox import Mailbox
 from playground.core.run_history import HistoryError, RunHistory, dataset_hash
+from playground.training.mailbox_reader import MailboxReader
 from playground.training.state import AppState
 from playground.training.training_controller import TrainingController
 
@@ -50,15 +53,14 @@ class RunRecorder(QObject):
         self._fit: dict | None = None  # the fit in progress: its run, batches not yet written, seconds, test metrics
         self._fitted: set[int] = set()  # session numbers of the runs that have had a fit
         self._closed = False
-        self._recorded_from_writer.connect(self.recorded)
+        self._writes_pending = 0  # queued writes whose outcome the mailbox has not yet delivered
+        self._outcomes = MailboxReader(self._on_written, lambda: self._writes_pending > 0, self)
         controller.run_started.connect(self._on_run_started)
         controller.fit_began.connect(self._on_fit_began)
         controller.progressed.connect(self._on_progressed)
         controller.epoch_ended.connect(self._on_epoch_ended)
         controller.evaluated.connect(self._on_evaluated)
         state.training_finished.connect(self._on_training_finished)
-
-    _recorded_from_writer = Signal(int)  # emitted on the writer thread, delivered queued
 
     # -- queries ---------------------------------------------------------------------------------------
     def history_id(self, number: int) -> int | None:
@@ -84,11 +86,13 @@ class RunRecorder(QObject):
 
     def annotate(self, number: int, note: str) -> None:
         """Give this session's run ``number`` a note, once its record exists."""
-        self._write_for(number, lambda run_id: self.history.set_note(run_id, note))
+        history = self.history
+        self._write_for(number, lambda run_id: history.set_note(run_id, note))
 
     def flush(self, timeout: float | None = None) -> None:
         """Wait until every queued write is done (tests; before reading what was just recorded)."""
-        self._writer.submit(lambda: None).result(timeout)
+        self._writer.submit(int).result(timeout)
+        self._outcomes.read_now()
 
     def forget(self, history_ids) -> None:
         """These records were deleted: nothing more is written for their runs (a Continue included)."""
@@ -105,6 +109,7 @@ class RunRecorder(QObject):
             self._on_training_finished("interrupted")
         self._closed = True
         self._writer.shutdown(wait=True)
+        self._outcomes.read_now()
 
     # -- controller signals (UI thread) ---------------------------------------------------------------
     @Slot(object)
@@ -126,10 +131,11 @@ class RunRecorder(QObject):
         }
         weights = run.snapshot.get_weights()  # the random start (or the loaded weights): epoch 0
         digest = self._hash_of(dataset)
+        history = self.history
 
         def write() -> int:
-            run_id = self.history.start_run(**start, dataset_hash=digest.result() if digest else "")
-            self.history.add_weights(run_id, 0, weights)
+            run_id = history.start_run(**start, dataset_hash=digest.result() if digest else "")
+            history.add_weights(run_id, 0, weights)
             return run_id
 
         self._ids[run.number] = self._queue(write)
@@ -165,7 +171,8 @@ class RunRecorder(QObject):
         fit["batches"] = []
         fit["seconds"] += float(info.get("seconds", 0.0))
         epoch, logs, x, seconds = info["epoch"] + 1, dict(info["logs"]), info["x"], info.get("seconds")
-        self._write_for(run.number, lambda run_id: self.history.end_epoch(
+        history = self.history
+        self._write_for(run.number, lambda run_id: history.end_epoch(
             run_id, epoch, logs, weights, x=x, seconds=seconds, batches=batches.tolist()))
 
     @Slot(object)
@@ -181,10 +188,11 @@ class RunRecorder(QObject):
         run = fit["run"]
         batches = np.concatenate(fit["batches"]) if fit["batches"] else np.empty((0, 5))
         metrics, seconds = fit["metrics"], fit["seconds"]
+        history = self.history
 
         def finish(run_id: int) -> None:
-            self.history.add_batches(run_id, batches.tolist())  # a Step or Pause that ended no epoch
-            self.history.finish(run_id, metrics, reason, seconds=seconds)
+            history.add_batches(run_id, batches.tolist())  # a Step or Pause that ended no epoch
+            history.finish(run_id, metrics, reason, seconds=seconds)
 
         self._write_for(run.number, finish)
 
@@ -218,18 +226,28 @@ class RunRecorder(QObject):
         self._queue(job)
 
     def _queue(self, job) -> Future:
-        def run():
-            try:
-                run_id = job()
-            except Exception as error:  # noqa: BLE001 - reported in words; recording never crashes training
-                text = str(error) if isinstance(error, HistoryError) else f"The run history could not be written: {error}"
-                self.failed.emit(text)
-                raise
-            if run_id is not None:
-                self._recorded_from_writer.emit(run_id)
-            return run_id
+        self._writes_pending += 1
+        self._outcomes.wake()
+        return self._writer.submit(_write, job, self._outcomes.mailbox)
 
-        return self._writer.submit(run)
+    def _on_written(self, run_id: int | None, error: str | None) -> None:  # the mailbox, on the UI thread
+        self._writes_pending -= 1
+        if error is not None:
+            self.failed.emit(error)
+        elif run_id is not None:
+            self.recorded.emit(run_id)
+
+
+def _write(job, outcomes: Mailbox) -> int | None:  # on the writer thread
+    """Run one write; post ``(history id or None, error text or None)``."""
+    try:
+        run_id = job()
+    except Exception as error:  # noqa: BLE001 - reported in words; recording never crashes training
+        text = str(error) if isinstance(error, HistoryError) else f"The run history could not be written: {error}"
+        outcomes.post(None, text)
+        raise
+    outcomes.post(run_id, None)
+    return run_id
 
 
 def _jsonable(value):

@@ -135,8 +135,9 @@ class TrainingController(QObject):
             self.run_started.emit(run)
         dataset = self.state.dataset
         mine = training_digits(self.state)  # the learner's own digits, if My digits adds them to the training data
+        cache = self._cache  # the job holds no Qt object (playground.core.mailbox), not this controller
         job = TrainingJob(
-            model=run.model, prepare=lambda: with_training_digits(self._cache.get(dataset, settings), mine),
+            model=run.model, prepare=lambda: with_training_digits(cache.get(dataset, settings), mine),
             batch_size=settings.batch_size, epochs=target, initial_epoch=initial,
             validation_split=settings.validation_split, start_paused_after=1 if step else 0,
         )

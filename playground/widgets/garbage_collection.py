@@ -10,7 +10,7 @@ lab's worker collected a closed window's menu while the UI thread deleted anothe
 So automatic collection is switched off, and a timer on the UI thread collects instead, each
 generation when its count passes Python's own threshold (pyqtgraph's ``GarbageCollector`` does
 the same, for the same reason). Objects without cycles are still freed at once, wherever the
-last reference goes.
+last reference goes: so a worker thread never holds a Qt object at all (``playground.core.mailbox``).
 """
 from __future__ import annotations
 
