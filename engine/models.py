@@ -378,6 +378,11 @@ class Sequential:
         return list(self._params) if self.built else []
 
     @property
+    def trainable_weights(self) -> list[np.ndarray]:
+        """The weights the optimizer moves, in its order (Keras's name; not copies)."""
+        return list(self._params) if self.built else []
+
+    @property
     def weights_finite(self) -> bool:
         """False when any weight is NaN or infinite: the model's outputs are meaningless until the
         weights are reset (after training diverged, ``stop_reason == "nan"``, check this)."""

@@ -114,6 +114,35 @@ class Optimizer:
         """Move ``variable`` against ``gradient``, in place, using and updating ``slots``."""
         raise NotImplementedError
 
+    def get_state(self) -> dict:
+        """Where this optimizer is: its step count and a copy of every slot (None before its
+        first step). With the weights and ``set_state`` it lets training go on elsewhere (in
+        another process, say) exactly as if it had never stopped. Keras keeps the same numbers
+        in ``optimizer.variables``."""
+        slots = None
+        if self._variables is not None:
+            slots = [{name: getattr(s, name).copy() for name in s.names if name != "scratch"} for s in self.slots]
+        return {"iterations": int(self.iterations), "slots": slots}
+
+    def set_state(self, state: dict, variables: list[np.ndarray]) -> None:
+        """Go on from ``get_state()``'s ``state``, for these weights (a model's ``trainable_weights``)."""
+        saved = state["slots"]
+        if saved is not None:
+            variables = list(variables)
+            if len(saved) != len(variables) or any(
+                set(arrays) != set(self.slot_names) or any(a.shape != v.shape for a in arrays.values())
+                for arrays, v in zip(saved, variables)
+            ):
+                raise ValueError(f"This {self.name} state does not fit these weights: it has slots "
+                                 f"{[{n: a.shape for n, a in arrays.items()} for arrays in saved]}")
+            self.build(variables)
+            for slots, arrays in zip(self.slots, saved):
+                for name, array in arrays.items():
+                    getattr(slots, name)[...] = array
+        else:
+            self._variables, self.slots = None, []
+        self.iterations = int(state["iterations"])
+
     def get_config(self) -> dict:
         return {"name": self.name, "learning_rate": self.learning_rate}
 

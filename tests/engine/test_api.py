@@ -130,3 +130,57 @@ def test_a_network_built_ahead_trains_exactly_as_one_built_just_before_fit():
     not_restored = built(7)
     set_random_seed(99)
     assert any(not np.array_equal(a, b) for a, b in zip(just_before, trained(not_restored)))
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", engine.optimizers.SGD(0.05, momentum=0.9, nesterov=True),
+                                       "rmsprop", "adam", "adagrad"])
+def test_training_goes_on_in_another_model_from_the_weights_and_the_optimizers_state(optimizer):
+    """What the app's training process does: the weights, ``optimizer.get_state()`` and the
+    random state carried into a model rebuilt from its config train on exactly as the original."""
+    rng = np.random.default_rng(1)
+    x, y = rng.random((48, 5), dtype=np.float32), rng.integers(0, 3, 48)
+
+    def built():
+        set_random_seed(3)
+        model = engine.Sequential([Dense(8, activation="relu", input_shape=(5,)), engine.layers.Dropout(0.3),
+                                   Dense(3, activation="softmax")])
+        model.compile(optimizer=engine.optimizers.get(optimizer) if isinstance(optimizer, str) else
+                      engine.optimizers.deserialize(optimizer.get_config()), loss="sparse_categorical_crossentropy")
+        return model
+
+    in_one_go = built()
+    in_one_go.fit(x, y, batch_size=16, epochs=2, verbose=0)
+
+    first = built()
+    first.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    state, random_state = first.optimizer.get_state(), engine.utils.get_random_state()
+    assert state["iterations"] == 3 and len(state["slots"]) == len(first.trainable_weights)
+    engine.utils.set_random_seed(42)  # the other place has random numbers of its own...
+    engine.utils.set_random_state(random_state)  # ...so its Dropout must be built holding the carried generator
+    elsewhere = engine.Sequential.from_config(first.get_config())
+    elsewhere.set_weights(first.get_weights())
+    elsewhere.compile(optimizer=engine.optimizers.deserialize(first.optimizer.get_config()),
+                      loss="sparse_categorical_crossentropy")
+    elsewhere.optimizer.set_state(state, elsewhere.trainable_weights)
+    engine.utils.set_random_state(random_state)  # back where it stood: building drew the initial weights
+    elsewhere.fit(x, y, batch_size=16, epochs=2, initial_epoch=1, verbose=0)
+
+    assert elsewhere.optimizer.iterations == in_one_go.optimizer.iterations == 6
+    for expected, got in zip(in_one_go.get_weights(), elsewhere.get_weights()):
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_an_optimizer_state_that_does_not_fit_the_weights_is_refused():
+    model = engine.Sequential([Dense(4, input_shape=(3,))])
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(np.ones((4, 3), np.float32), np.ones((4, 4), np.float32), verbose=0)
+    state = model.optimizer.get_state()
+    other = engine.Sequential([Dense(5, input_shape=(3,))])
+    other.compile(optimizer="adam", loss="mse")
+    other.build()
+    with pytest.raises(ValueError, match="does not fit these weights"):
+        other.optimizer.set_state(state, other.trainable_weights)
+    fresh = engine.Sequential([Dense(4, input_shape=(3,))])
+    fresh.compile(optimizer="adam", loss="mse")
+    fresh.optimizer.set_state({"iterations": 0, "slots": None}, fresh.trainable_weights)
+    assert fresh.optimizer.get_state() == {"iterations": 0, "slots": None}
