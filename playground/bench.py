@@ -35,7 +35,6 @@ import os
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 MODELS = ("dense", "convnet")

@@ -5,8 +5,11 @@ designed, seeded, built and compiled (``state.build_model()``) ahead of time onc
 settled for ``BUILD_AHEAD_MS`` (or builds it now), and hands a
 ``TrainingJob`` to a ``TrainingWorker`` living in a fresh ``QThread``; the data preparation of
 chapter 2 (``prepare_images``: reshape to 784 and scale to [0, 1]; ``to_categorical``: one-hot
-labels) runs on that thread, so the window never stalls. Worker signals come back here, queued
-on the UI thread, and become ``AppState`` updates plus a few signals for the Training panel.
+labels) runs on that thread, so the window never stalls. ``fit`` itself runs in a training process
+(``ProcessTrainingWorker``), so that the window never waits for Python's interpreter lock while
+the trainer's threads work; where that cannot be (``process_worker.available()``), on the
+worker's thread. Worker signals come back here, queued on the UI thread, and become
+``AppState`` updates plus a few signals for the Training panel.
 
 A **run** is one network's life: it begins when a fresh model is built and ends at Reset
 weights or when the design changes (layers, dataset, optimizer, batch size...; not the epoch
@@ -18,6 +21,7 @@ diverged run offers only Reset weights: see ``playground.core.runs``.
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 
 import numpy as np
@@ -34,6 +38,8 @@ from playground.training.my_digits import training_digits
 from playground.training.state import (
     EVALUATING, IDLE, PAUSED, RUNNING, STOPPING, AppState,  # noqa: F401 (the phases, re-exported)
 )
+from playground.training import process_worker
+from playground.training.process_worker import ProcessTrainingWorker
 from playground.training.training_worker import EvaluationWorker, TrainingJob, TrainingWorker
 
 DIVERGED = ("This network diverged: its loss became NaN, so its weights are unusable. Press Reset "
@@ -86,6 +92,9 @@ class TrainingController(QObject):
         for changed in (state.dataset_changed, state.network_changed, state.settings_changed):
             changed.connect(self._build_ahead_timer.start)
         self._build_ahead_timer.start()
+        self.in_process, self.in_process_reason = process_worker.available()  # else fit runs on the worker thread
+        if self.in_process:
+            threading.Thread(target=process_worker.warm_up, name="training-process-warm-up", daemon=True).start()
 
     def _prepare_data_early(self) -> None:
         self._cache.warm(self.state.dataset, self.state.settings)
@@ -143,7 +152,7 @@ class TrainingController(QObject):
         )
         self._fit_base, self._fit_initial_epoch = run.position, initial
         self._last_batch, self._stepping = None, step
-        worker = TrainingWorker(job)
+        worker = ProcessTrainingWorker(job) if self.in_process else TrainingWorker(job)
         worker.began.connect(self._on_began)
         worker.epoch_began.connect(self.epoch_began)
         worker.progressed.connect(self._on_progressed)

@@ -18,24 +18,23 @@ thread-safe method calls* (``worker.pause()``), not queued slots (the idea of su
 
 At each epoch end the callback copies the weights (``model.get_weights()``, on this thread, so
 the copy is consistent) and sends them: the UI never reads arrays the worker is writing.
+
+The app trains with ``ProcessTrainingWorker`` (``playground.training.process_worker``): the same
+worker on the same thread, whose ``fit`` runs in a training process of its own. This worker is
+where that cannot be, and what both share.
 """
 from __future__ import annotations
 
-import threading
-import time
-import traceback
 from dataclasses import dataclass
 from typing import Callable
 
-import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
 import engine
 from playground.core.loss_watch import LossWatch, weights_are_finite
-from playground.core.pace import pace
+from playground.core.progress import PROGRESS_INTERVAL, ProgressCallback, RunControl  # noqa: F401 (re-exported)
 from playground.core.training_data import PreparedData, evaluate_model, shaped_for
-
-PROGRESS_INTERVAL = 0.05  # seconds between progress signals: ~20 Hz
+from playground.core.training_process import describe as _describe
 
 
 @dataclass
@@ -49,148 +48,6 @@ class TrainingJob:
     initial_epoch: int = 0
     validation_split: float = 0.0
     start_paused_after: int = 0  # >0: pause after this many batches (Step one batch from idle)
-
-
-class RunControl:
-    """The switches the UI thread flips and the training callback obeys between batches."""
-
-    def __init__(self):
-        self._running = threading.Event()
-        self._running.set()
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._steps_left = 0  # > 0: pause once this many more batches have run
-        self.aborted = False  # closing the app: stop and skip the test-set evaluation
-
-    def pause(self) -> None:
-        self._running.clear()
-
-    def resume(self) -> None:
-        with self._lock:
-            self._steps_left = 0
-        self._running.set()
-
-    def step(self, batches: int = 1) -> None:
-        with self._lock:
-            self._steps_left = batches
-        self._running.set()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._running.set()  # a paused worker must wake up to notice
-
-    def abort(self) -> None:
-        self.aborted = True
-        self.stop()
-
-    @property
-    def stop_requested(self) -> bool:
-        return self._stop.is_set()
-
-    def should_pause_after_batch(self) -> bool:
-        """Count a finished batch against a pending step; True when the worker should now wait."""
-        with self._lock:
-            if self._steps_left > 0:
-                self._steps_left -= 1
-                if self._steps_left == 0:
-                    self._running.clear()
-        return not self._running.is_set() and not self._stop.is_set()
-
-    def wait_until_resumed(self) -> None:
-        self._running.wait()
-
-
-class ProgressCallback(engine.callbacks.Callback):
-    """Turns the engine's hooks into throttled Qt signals and obeys ``RunControl``."""
-
-    def __init__(self, worker: "TrainingWorker", control: RunControl, clock=time.perf_counter):
-        super().__init__()
-        self.worker, self.control, self.clock = worker, control, clock
-        self.initial_epoch = 0
-        self.final_epoch = 0
-        self._pending: list[tuple[int, float, float]] = []
-        self._logs: dict = {}
-
-    # -- engine hooks (worker thread) --------------------------------------------------------
-    def on_train_begin(self, logs=None):
-        now = self.clock()
-        self._started = self._last_emit = now
-        self._paused_seconds = 0.0
-        self._batches_done = 0
-        self._timed_from: tuple[float, float] | None = None  # (clock, paused seconds) after batch 1
-        self._timed_samples = 0
-        self._epoch = self.initial_epoch
-        self.worker.began.emit({**self.params, "initial_epoch": self.initial_epoch})
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._epoch = epoch
-        self._epoch_started = self.clock()
-        self._epoch_paused = 0.0
-        self._batch = 0
-        self.worker.epoch_began.emit(int(epoch), int(self.params.get("epochs", self.final_epoch)))
-
-    def on_train_batch_end(self, batch, logs=None):
-        logs = logs or {}
-        self._batch = int(batch) + 1
-        self._batches_done += 1
-        if self._timed_from is None:  # the first batch warms up: time from its end
-            self._timed_from = (self.clock(), self._paused_seconds)
-        else:
-            self._timed_samples += int(logs.get("size", self.params.get("batch_size", 0)))
-        self._logs = logs
-        self._pending.append((self._batch, logs.get("batch_loss", np.nan), logs.get("batch_accuracy", np.nan)))
-        now = self.clock()
-        if now - self._last_emit >= PROGRESS_INTERVAL:
-            self._flush(now)
-        if self.control.stop_requested:
-            self.model.stop_training = True
-        elif self.control.should_pause_after_batch():
-            self._flush(now)
-            self.worker.paused.emit()
-            waited_from = self.clock()
-            self.control.wait_until_resumed()
-            waited = self.clock() - waited_from
-            self._paused_seconds += waited
-            self._epoch_paused += waited
-            self.worker.resumed.emit()
-            if self.control.stop_requested:
-                self.model.stop_training = True
-
-    def on_epoch_end(self, epoch, logs=None):
-        self._flush(self.clock())
-        seconds = self.clock() - self._epoch_started - self._epoch_paused
-        weights = self.model.get_weights()  # copies, taken here so they are consistent
-        self.worker.epoch_ended.emit({
-            "epoch": int(epoch), "logs": dict(logs or {}), "seconds": seconds,
-            "steps": int(self.params.get("steps", self._batch)), "batches_done": self._batch,
-            "weights": weights,
-        })
-
-    def on_train_end(self, logs=None):
-        self._flush(self.clock())
-
-    # -- helpers -----------------------------------------------------------------------------
-    def _flush(self, now: float) -> None:
-        """Send the batches collected since the last signal (nothing when there are none)."""
-        if not self._pending:
-            return
-        batches = np.array(self._pending, dtype=np.float64)
-        self._pending = []
-        self._last_emit = now
-        steps = int(self.params.get("steps", 0)) or self._batch
-        epochs = int(self.params.get("epochs", self.final_epoch))
-        remaining = (epochs - self._epoch - 1) * steps + (steps - self._batch)
-        since, paused_before = self._timed_from or (now, self._paused_seconds)
-        timed_seconds = now - since - (self._paused_seconds - paused_before)
-        speed, eta = pace(self._batches_done - 1, timed_seconds, self._timed_samples, remaining)
-        self.worker.progressed.emit({
-            "epoch": self._epoch, "epochs": epochs, "batch": self._batch, "steps": steps,
-            "loss": float(self._logs.get("loss", np.nan)),
-            "accuracy": float(self._logs.get("accuracy", np.nan)),
-            "batches": batches,  # rows: (batch number in the epoch, batch loss, batch accuracy)
-            "samples_per_second": speed,  # None while unknown
-            "eta_seconds": eta,
-        })
 
 
 class TrainingWorker(QObject):
@@ -237,6 +94,12 @@ class TrainingWorker(QObject):
 
     @Slot()
     def run(self) -> None:
+        self.train_and_report()
+
+    def train_and_report(self) -> None:
+        """Train, evaluate, and say so with the signals (``finished`` last). A subclass that trains
+        elsewhere overrides this plain method, never the slot ``run``: PySide6 may call an
+        overriding ``run`` on the UI thread (seen with ``ProcessTrainingWorker``)."""
         job, reason = self.job, "error"
         try:
             data = job.prepare()
@@ -287,10 +150,3 @@ class EvaluationWorker(QObject):
         except Exception as exc:  # noqa: BLE001
             self.failed.emit("Evaluation failed: " + _describe(exc))
             self.finished.emit("error")
-
-
-def _describe(exc: BaseException) -> str:
-    """``ValueError: message`` plus where it came from (the last frame), for the log."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    where = f" (in {frames[-1].name}, {frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno})" if frames else ""
-    return f"{type(exc).__name__}: {exc}{where}"

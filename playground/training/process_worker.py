@@ -1,0 +1,161 @@
+"""A ``TrainingWorker`` whose ``fit`` runs in a training process (``playground.core.training_process``).
+
+The worker's QThread prepares the data as before, copies it into shared memory, starts the child
+and relays its messages as the worker's own signals: the controller and the panels see the same
+signals in the same order as from a fit on the thread. Waiting for the next message
+(``conn.recv``) does not hold Python's interpreter lock, so the window's UI thread no longer
+shares that lock with the trainer.
+
+When the child ends, the window's model takes its weights, its optimizer's state and the engine's
+random state, so that Continue, a save or the next seeded run go on exactly as after a fit on the
+thread (the tests compare them number for number). The pause, step and stop buttons reach the
+child through a ``RunControl`` made with the process context.
+
+Where a training process cannot start (no shared memory, no process start method: see
+``available()``), or ``PLAYGROUND_TRAINING_PROCESS=0`` asks for it, the controller uses the
+thread worker; if the child cannot be started for this one fit, the worker trains on its thread.
+The child is forked from a small server process (multiprocessing's "forkserver", started once
+by ``warm_up()``): never from the window's process, whose Qt threads a fork must not copy.
+"""
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing
+import os
+import sys
+
+import engine
+from playground.core import training_process
+from playground.core.progress import RunControl
+from playground.training.training_worker import TrainingJob, TrainingWorker
+
+SWITCH = "PLAYGROUND_TRAINING_PROCESS"  # "0": train on the worker thread instead
+PRELOADED = ["engine", "playground.core.training_process", "playground.core.progress", "playground.core.training_data",
+             "playground.core.loss_watch"]
+RELAYED = ("epoch_began", "progressed", "epoch_ended", "paused", "resumed", "fit_ended", "warned", "evaluated",
+           "failed")  # the worker's signals the child's messages become ("began", "finished" have their own code)
+JOIN_SECONDS = 5.0  # after its last message, the child has this long to exit before it is terminated
+
+_context = None
+
+
+def context():
+    """The multiprocessing context training processes start from (made once)."""
+    global _context
+    if _context is None:
+        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+        _context = multiprocessing.get_context(method)
+        if method == "forkserver":
+            _context.set_forkserver_preload(PRELOADED)
+    return _context
+
+
+def available() -> tuple[bool, str]:
+    """Whether fits run in a training process here, and why not."""
+    if os.environ.get(SWITCH, "").strip() == "0":
+        return False, f"{SWITCH}=0"
+    if getattr(sys, "frozen", False):
+        return False, "a frozen app cannot start Python child processes"
+    return True, ""
+
+
+def warm_up() -> None:
+    """Start what a training process needs (the fork server, the resource tracker), so that the
+    press of Train does not wait for it. Safe to call from any thread, and more than once."""
+    ctx = context()
+    if ctx.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+        forkserver.ensure_running()
+    from multiprocessing import resource_tracker
+    resource_tracker.ensure_running()
+
+
+class ProcessTrainingWorker(TrainingWorker):
+    """Runs one ``TrainingJob`` in a training process; the same signals as ``TrainingWorker``."""
+
+    def __init__(self, job: TrainingJob):
+        super().__init__(job)
+        self.control = RunControl(context())  # shared with the child
+        # the engine's random state at the press, on the UI thread: what the worker thread meets
+        # later may already include another thread's draws (a fit on the thread draws at once)
+        self.random_at_start = engine.utils.get_random_state()
+        if job.start_paused_after:
+            self.control.step(job.start_paused_after)
+        self.process = None  # the child, once started (tests look at it)
+
+    def train_and_report(self) -> None:
+        job = self.job
+        try:
+            data = job.prepare()
+        except Exception as exc:  # noqa: BLE001 - reported as on the thread
+            self.failed.emit(training_process.describe(exc))
+            self.finished.emit("error")
+            return
+        try:
+            tensors = training_process.SharedTensors(training_process.prepared_arrays(data))
+        except OSError as exc:  # no shared memory here (or not enough): train on this thread
+            print(f"Training on the window's thread: no shared memory for a training process ({exc})", file=sys.stderr)
+            self.job = dataclasses.replace(job, prepare=lambda: data)
+            super().train_and_report()
+            return
+        data = None  # the child reads the shared copy; the cache keeps the original
+        try:
+            self._train_in_child(tensors)
+        finally:
+            tensors.close()
+
+    def _train_in_child(self, tensors: training_process.SharedTensors) -> None:
+        job, ctx, random_before = self.job, context(), self.random_at_start
+        spec = training_process.job_for(job.model, tensors, random_before, batch_size=job.batch_size,
+                                        epochs=job.epochs, initial_epoch=job.initial_epoch,
+                                        validation_split=job.validation_split)
+        receive, send = ctx.Pipe(duplex=False)
+        self.process = ctx.Process(target=training_process.train, args=(send, self.control, spec),
+                                   name="playground-training", daemon=True)
+        self.process.start()
+        send.close()  # the child holds the only sending end: its exit ends recv() with EOFError
+        finished = False
+        try:
+            while True:
+                try:
+                    name, args = receive.recv()
+                except EOFError:
+                    self.process.join(JOIN_SECONDS)
+                    self.failed.emit("The training process ended unexpectedly "
+                                     f"(exit code {self.process.exitcode}); the network keeps its weights "
+                                     "from before this fit.")
+                    break
+                if name == "trained":
+                    state = args[0]
+                    training_process.take_state(job.model, state)
+                    if _untouched_since(random_before):
+                        # the engine's generators go on from where the child left them, as after a fit
+                        # on the thread (the window's generator object stays the one its layers hold)
+                        engine.utils.set_random_state(
+                            dataclasses.replace(state["random"], generator=random_before.generator))
+                elif name == "finished":
+                    finished = True
+                    self.finished.emit(*args)
+                    break
+                elif name == "began":  # the log says where fit runs, beside the strategy and why
+                    params = dict(args[0])
+                    where = f"in a training process of its own, pid {self.process.pid}"
+                    params["strategy_reason"] = "; ".join(filter(None, [params.get("strategy_reason", ""), where]))
+                    self.began.emit(params)
+                elif name in RELAYED:
+                    getattr(self, name).emit(*args)
+        finally:
+            receive.close()
+            self.process.join(JOIN_SECONDS)
+            if self.process.is_alive():
+                self.process.terminate()
+                self.process.join()
+            if not finished:
+                self.finished.emit("error")
+
+
+def _untouched_since(before) -> bool:
+    """Whether the engine's generator is still where it stood when the fit began. If the window
+    has seeded or drawn since (a new run began after this fit was stopped), its numbers are kept."""
+    now = engine.utils.get_random_state()
+    return now.generator is before.generator and now.bits == before.bits

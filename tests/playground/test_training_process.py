@@ -1,0 +1,252 @@
+"""``fit`` in a training process of its own (``playground.core.training_process`` and
+``playground.training.process_worker``): the same run number for number as on the worker thread,
+the same signals, the buttons across the process boundary, and nothing left behind when the
+child dies or the window closes mid-fit."""
+from __future__ import annotations
+
+import os
+import signal
+from multiprocessing import shared_memory
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings, QThread
+
+import engine
+from playground.core import training_process
+from playground.core.data_loading import load_sample_dataset
+from playground.core.progress import RunControl
+from playground.core.specs import TrainSettings
+from playground.core.training_data import prepare_data
+from playground.main_window import MainWindow
+from playground.training import process_worker
+from playground.training.process_worker import ProcessTrainingWorker
+from playground.training.training_controller import PAUSED
+from playground.training.training_worker import TrainingJob, TrainingWorker
+
+LONG = 120_000
+SIGNALS = ("began", "epoch_began", "progressed", "epoch_ended", "paused", "resumed", "fit_ended", "warned",
+           "evaluated", "failed", "finished")
+
+pytestmark = pytest.mark.skipif(not process_worker.available()[0], reason="no training process here")
+
+
+@pytest.fixture(scope="module")
+def data():
+    return prepare_data(load_sample_dataset(), TrainSettings(train_size=600))
+
+
+def seeded_model(seed: int = 5) -> engine.Sequential:
+    engine.utils.set_random_seed(seed)
+    model = engine.Sequential([engine.layers.Dense(32, activation="relu", input_shape=(784,)),
+                               engine.layers.Dropout(0.3), engine.layers.Dense(10, activation="softmax")])
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def job(model, data, epochs=1, initial_epoch=0, **more) -> TrainingJob:
+    return TrainingJob(model=model, prepare=lambda: data, batch_size=64, epochs=epochs, initial_epoch=initial_epoch,
+                       **more)
+
+
+def recorded(worker) -> list:
+    seen = []
+    for name in SIGNALS:
+        getattr(worker, name).connect(lambda *args, name=name: seen.append((name, args)))
+    return seen
+
+
+def names(seen) -> list[str]:
+    """The signals in order, a burst of progress counted once (how often it comes depends on speed)."""
+    out = []
+    for name, _ in seen:
+        if not (name == "progressed" and out and out[-1] == "progressed"):
+            out.append(name)
+    return out
+
+
+def shared_blocks_made(monkeypatch) -> list[str]:
+    made = []
+    real = training_process.SharedTensors.__init__
+
+    def remember(tensors, arrays):
+        real(tensors, arrays)
+        made.extend(block.name for block in tensors.blocks)
+
+    monkeypatch.setattr(training_process.SharedTensors, "__init__", remember)
+    return made
+
+
+def gone(block_name: str) -> bool:
+    try:
+        shared_memory.SharedMemory(name=block_name).close()
+    except FileNotFoundError:
+        return True
+    return False
+
+
+def on_a_thread(worker) -> QThread:
+    thread = QThread()
+    worker.moveToThread(thread)
+    thread.started.connect(worker.run)
+    worker.finished.connect(thread.quit)
+    thread.start()
+    return thread
+
+
+# ----- the same run --------------------------------------------------------------------------------
+def test_a_fit_in_the_training_process_is_the_fit_on_the_thread_number_for_number(qtbot, data):
+    """Weights, the optimizer's state, the engine's random state afterwards (Dropout draws from
+    it) and the signals: identical, for a first fit and for a Continue."""
+    results = {}
+    for kind in (TrainingWorker, ProcessTrainingWorker):
+        model = seeded_model()
+        runs = []
+        for first, last in ((0, 1), (1, 2)):  # Train, then Continue
+            worker = kind(job(model, data, epochs=last, initial_epoch=first))
+            seen = recorded(worker)
+            worker.train_and_report()
+            runs.append((names(seen), seen[-1], model.get_weights(), model.optimizer.get_state(),
+                         engine.utils.get_random_state().bits))
+        results[kind] = runs
+    for fits, on_thread, in_process in zip((1, 2), results[TrainingWorker], results[ProcessTrainingWorker]):
+        assert in_process[0] == on_thread[0] == ["began", "epoch_began", "progressed", "epoch_ended", "fit_ended",
+                                                 "evaluated", "finished"]
+        assert in_process[1] == on_thread[1] == ("finished", ("completed",))
+        for a, b in zip(on_thread[2], in_process[2]):
+            np.testing.assert_array_equal(b, a)
+        assert in_process[3]["iterations"] == on_thread[3]["iterations"] == 10 * fits  # 600 digits, batches of 64
+        for a, b in zip(on_thread[3]["slots"], in_process[3]["slots"]):
+            for name in a:
+                np.testing.assert_array_equal(b[name], a[name])
+        assert in_process[4] == on_thread[4]
+
+
+def test_the_log_says_the_fit_runs_in_a_process_of_its_own(qtbot, data):
+    worker = ProcessTrainingWorker(job(seeded_model(), data))
+    seen = recorded(worker)
+    worker.train_and_report()
+    params = dict(seen)["began"][0]
+    assert f"in a training process of its own, pid {worker.process.pid}" in params["strategy_reason"]
+    assert params["strategy"] in engine.strategies.names()
+
+
+def test_an_error_in_the_child_is_reported_in_words_and_the_fit_ends_with_error(qtbot, data):
+    broken = type(data)(x_train=data.x_train, y_train=data.y_train[:, :3], x_test=data.x_test, y_test=data.y_test,
+                        test_labels=data.test_labels)  # 3 classes for a 10-way softmax
+    model = seeded_model()
+    before = model.get_weights()
+    worker = ProcessTrainingWorker(job(model, broken))
+    seen = recorded(worker)
+    worker.train_and_report()
+    failed = [args[0] for name, args in seen if name == "failed"]
+    assert len(failed) == 1 and failed[0].startswith("ValueError") and "(in " in failed[0]
+    assert seen[-1] == ("finished", ("error",))
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(b, a)
+
+
+# ----- the buttons across the boundary ---------------------------------------------------------------
+def test_step_pause_resume_and_stop_reach_the_child(qtbot, data):
+    worker = ProcessTrainingWorker(job(seeded_model(), data, epochs=20, start_paused_after=1))
+    seen = recorded(worker)
+    batches = []
+    worker.progressed.connect(lambda news: batches.extend(news["batches"][:, 0]))
+    thread = on_a_thread(worker)
+    qtbot.waitUntil(lambda: names(seen)[-1:] == ["paused"], timeout=LONG)
+    assert batches == [1]  # Step one batch from idle: exactly one ran
+    with qtbot.waitSignal(worker.paused, timeout=LONG):
+        worker.step()
+    assert batches == [1, 2]
+    with qtbot.waitSignal(worker.progressed, timeout=LONG):
+        worker.resume()
+    with qtbot.waitSignal(worker.finished, timeout=LONG) as finished:
+        worker.stop()
+    assert finished.args == ["stopped"]
+    assert thread.wait(LONG)
+    assert not worker.process.is_alive()
+
+
+# ----- nothing left behind ------------------------------------------------------------------------------
+def test_a_child_killed_mid_fit_is_reported_and_leaves_nothing_behind(qtbot, data, monkeypatch):
+    made = shared_blocks_made(monkeypatch)
+    model = seeded_model()
+    before = model.get_weights()
+    worker = ProcessTrainingWorker(job(model, data, epochs=200))
+    seen = recorded(worker)
+    thread = on_a_thread(worker)
+    qtbot.waitSignal(worker.progressed, timeout=LONG).wait()
+    with qtbot.waitSignal(worker.finished, timeout=LONG) as finished:
+        os.kill(worker.process.pid, signal.SIGKILL)
+    assert finished.args == ["error"]
+    failed = [args[0] for name, args in seen if name == "failed"]
+    assert len(failed) == 1 and "ended unexpectedly" in failed[0] and "keeps its weights" in failed[0]
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(b, a)  # nothing half-trained came back
+    assert thread.wait(LONG)
+    assert made and all(gone(name) for name in made)
+
+
+@pytest.mark.parametrize("paused", [False, True])
+def test_closing_the_window_mid_fit_ends_the_child_and_frees_its_memory(qtbot, tmp_path, monkeypatch, paused):
+    made = shared_blocks_made(monkeypatch)
+    window = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
+    qtbot.addWidget(window)
+    window.show()
+    window.state.set_settings(epochs=50, batch_size=16, train_size=0)
+    with qtbot.waitSignal(window.controller.progressed, timeout=LONG):
+        window.controller.start()
+    worker = window.controller._worker
+    assert isinstance(worker, ProcessTrainingWorker) and worker.process.is_alive()
+    if paused:
+        window.controller.pause()
+        qtbot.waitUntil(lambda: window.controller.phase == PAUSED, timeout=LONG)
+    window.close()
+    assert not worker.process.is_alive()
+    assert worker.process.exitcode == 0  # it stopped when asked; nothing had to kill it
+    assert made and all(gone(name) for name in made)
+
+
+def test_a_paused_child_whose_window_is_gone_stops_on_its_own():
+    control = RunControl()
+    control.pause()
+    dead = os.fork()
+    if dead == 0:  # pragma: no cover - the child exits at once
+        os._exit(0)
+    os.waitpid(dead, 0)
+    orphan = training_process._OrphanAware(control, dead)
+    orphan_check, training_process.ORPHAN_CHECK_SECONDS = training_process.ORPHAN_CHECK_SECONDS, 0.01
+    try:
+        orphan.wait_until_resumed()
+    finally:
+        training_process.ORPHAN_CHECK_SECONDS = orphan_check
+    assert control.aborted and control.stop_requested
+
+
+# ----- where a training process cannot be ---------------------------------------------------------------
+def test_the_switch_trains_on_the_worker_thread(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv(process_worker.SWITCH, "0")
+    assert process_worker.available() == (False, f"{process_worker.SWITCH}=0")
+    window = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
+    qtbot.addWidget(window)
+    window.state.set_settings(epochs=1, train_size=500)
+    began = []
+    window.controller.fit_began.connect(began.append)
+    with qtbot.waitSignal(window.training_finished, timeout=LONG) as finished:
+        window.controller.start()
+    assert finished.args == ["completed"]
+    assert not window.controller.in_process
+    assert "training process" not in began[0]["strategy_reason"]
+
+
+def test_without_shared_memory_the_fit_runs_on_the_thread(qtbot, data, monkeypatch):
+    def no_shared_memory(tensors, arrays):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(training_process.SharedTensors, "__init__", no_shared_memory)
+    worker = ProcessTrainingWorker(job(seeded_model(), data))
+    seen = recorded(worker)
+    worker.train_and_report()
+    assert seen[-1] == ("finished", ("completed",))
+    assert worker.process is None
+    assert not [args for name, args in seen if name == "failed"]
