@@ -20,9 +20,12 @@ by ``warm_up()``): never from the window's process, whose Qt threads a fork must
 from __future__ import annotations
 
 import dataclasses
+import functools
 import multiprocessing
 import os
+import queue
 import sys
+from multiprocessing import spawn
 
 import engine
 from playground.core import training_process
@@ -30,6 +33,7 @@ from playground.core.progress import RunControl
 from playground.training.training_worker import TrainingJob, TrainingWorker
 
 SWITCH = "PLAYGROUND_TRAINING_PROCESS"  # "0": train on the worker thread instead
+PROCESS_NAME = "playground-training"
 PRELOADED = ["engine", "playground.core.training_process", "playground.core.progress", "playground.core.training_data",
              "playground.core.loss_watch"]
 RELAYED = ("epoch_began", "progressed", "epoch_ended", "paused", "resumed", "fit_ended", "warned", "evaluated",
@@ -37,11 +41,32 @@ RELAYED = ("epoch_began", "progressed", "epoch_ended", "paused", "resumed", "fit
 JOIN_SECONDS = 5.0  # after its last message, the child has this long to exit before it is terminated
 
 _context = None
+_spare_controls: queue.SimpleQueue = queue.SimpleQueue()  # made ahead: the first costs ~10 ms (imports, shared memory)
+
+
+def _without_main(get_preparation_data):
+    """multiprocessing's ``spawn.get_preparation_data``, minus the main module for a training
+    process. A child started by "forkserver" or "spawn" imports the window's main module first,
+    as ``__mp_main__``; a script that opens the window without ``if __name__ == "__main__":``
+    would open it again in the child. The child needs nothing of it: ``training_process.train``
+    and what it imports are the whole job."""
+    @functools.wraps(get_preparation_data)
+    def prepare(name):
+        data = get_preparation_data(name)
+        if name == PROCESS_NAME:
+            data.pop("init_main_from_path", None)
+            data.pop("init_main_from_name", None)
+        return data
+
+    prepare.strips_main = True
+    return prepare
 
 
 def context():
     """The multiprocessing context training processes start from (made once)."""
     global _context
+    if not getattr(spawn.get_preparation_data, "strips_main", False):
+        spawn.get_preparation_data = _without_main(spawn.get_preparation_data)
     if _context is None:
         method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
         _context = multiprocessing.get_context(method)
@@ -68,6 +93,20 @@ def warm_up() -> None:
         forkserver.ensure_running()
     from multiprocessing import resource_tracker
     resource_tracker.ensure_running()
+    _make_spare_control()
+
+
+def _make_spare_control() -> None:
+    if _spare_controls.empty():
+        _spare_controls.put(RunControl(context()))
+
+
+def _take_control() -> RunControl:
+    """A ``RunControl`` shared with a child, made ahead when possible (the press of Train waits less)."""
+    try:
+        return _spare_controls.get_nowait()
+    except queue.Empty:
+        return RunControl(context())
 
 
 class ProcessTrainingWorker(TrainingWorker):
@@ -75,7 +114,7 @@ class ProcessTrainingWorker(TrainingWorker):
 
     def __init__(self, job: TrainingJob):
         super().__init__(job)
-        self.control = RunControl(context())  # shared with the child
+        self.control = _take_control()  # shared with the child
         # the engine's random state at the press, on the UI thread: what the worker thread meets
         # later may already include another thread's draws (a fit on the thread draws at once)
         self.random_at_start = engine.utils.get_random_state()
@@ -85,6 +124,7 @@ class ProcessTrainingWorker(TrainingWorker):
 
     def train_and_report(self) -> None:
         job = self.job
+        _make_spare_control()  # for the next press, here on the worker's thread
         try:
             data = job.prepare()
         except Exception as exc:  # noqa: BLE001 - reported as on the thread
@@ -111,7 +151,7 @@ class ProcessTrainingWorker(TrainingWorker):
                                         validation_split=job.validation_split)
         receive, send = ctx.Pipe(duplex=False)
         self.process = ctx.Process(target=training_process.train, args=(send, self.control, spec),
-                                   name="playground-training", daemon=True)
+                                   name=PROCESS_NAME, daemon=True)
         self.process.start()
         send.close()  # the child holds the only sending end: its exit ends recv() with EOFError
         finished = False

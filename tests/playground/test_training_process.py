@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import textwrap
 from multiprocessing import shared_memory
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -250,3 +254,37 @@ def test_without_shared_memory_the_fit_runs_on_the_thread(qtbot, data, monkeypat
     assert seen[-1] == ("finished", ("completed",))
     assert worker.process is None
     assert not [args for name, args in seen if name == "failed"]
+
+
+def test_a_script_without_a_main_guard_is_not_run_again_in_the_training_process(tmp_path):
+    """A child started by "forkserver" or "spawn" imports the parent's main module first; a script
+    that opens the window at its top level would open it again there. The training process skips it."""
+    marks = tmp_path / "imported.txt"
+    script = tmp_path / "unguarded.py"
+    script.write_text(textwrap.dedent(f"""
+        import os
+        with open({str(marks)!r}, "a") as f:
+            f.write(str(os.getpid()) + "\\n")  # no `if __name__ == "__main__":` around any of this
+        from playground.core.data_loading import load_sample_dataset
+        from playground.core.specs import TrainSettings
+        from playground.core.training_data import prepare_data
+        from playground.training.process_worker import ProcessTrainingWorker
+        from playground.training.training_worker import TrainingJob
+        import engine
+        data = prepare_data(load_sample_dataset(), TrainSettings(train_size=256))
+        model = engine.Sequential([engine.layers.Dense(10, activation="softmax", input_shape=(784,))])
+        model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
+        worker = ProcessTrainingWorker(TrainingJob(model=model, prepare=lambda: data, batch_size=64, epochs=1))
+        reasons = []
+        worker.finished.connect(reasons.append)
+        worker.train_and_report()
+        print(reasons, worker.process.pid)
+    """))
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300,
+                          cwd=str(Path(__file__).resolve().parents[2]), env={**os.environ, "PYTHONPATH": str(
+                              Path(__file__).resolve().parents[2])})
+    assert done.returncode == 0, done.stderr
+    reasons, child = done.stdout.strip().rsplit(" ", 1)
+    assert reasons == "['completed']"
+    imported_in = marks.read_text().split()
+    assert len(imported_in) == 1 and child not in imported_in  # once, in its own process: never in the child
