@@ -84,16 +84,21 @@ def available() -> tuple[bool, str]:
     return True, ""
 
 
-def warm_up() -> None:
+def warm_up() -> bool:
     """Start what a training process needs (the fork server, the resource tracker), so that the
-    press of Train does not wait for it. Safe to call from any thread, and more than once."""
-    ctx = context()
-    if ctx.get_start_method() == "forkserver":
-        from multiprocessing import forkserver
-        forkserver.ensure_running()
-    from multiprocessing import resource_tracker
-    resource_tracker.ensure_running()
-    _make_spare_control()
+    press of Train does not wait for it. Safe to call from any thread, and more than once; False
+    if it failed (the press then tries again, and trains on the thread if it must)."""
+    try:
+        ctx = context()
+        if ctx.get_start_method() == "forkserver":
+            from multiprocessing import forkserver
+            forkserver.ensure_running()
+        from multiprocessing import resource_tracker
+        resource_tracker.ensure_running()
+        _make_spare_control()
+    except Exception:  # noqa: BLE001 - only a head start: nothing is lost
+        return False
+    return True
 
 
 def _make_spare_control() -> None:
@@ -133,27 +138,48 @@ class ProcessTrainingWorker(TrainingWorker):
             return
         try:
             tensors = training_process.SharedTensors(training_process.prepared_arrays(data))
-        except OSError as exc:  # no shared memory here (or not enough): train on this thread
-            print(f"Training on the window's thread: no shared memory for a training process ({exc})", file=sys.stderr)
-            self.job = dataclasses.replace(job, prepare=lambda: data)
-            super().train_and_report()
+        except OSError as exc:  # no shared memory here (or not enough)
+            self._train_here(data, f"no shared memory for a training process ({exc})")
             return
-        data = None  # the child reads the shared copy; the cache keeps the original
         try:
-            self._train_in_child(tensors)
+            try:
+                receive = self._start_child(tensors)
+            except (OSError, RuntimeError, ValueError) as exc:  # no process could start
+                self._train_here(data, f"the training process could not start ({type(exc).__name__}: {exc})")
+                return
+            data = None  # the child reads the shared copy (the cache keeps the original)
+            self._relay(receive)
         finally:
             tensors.close()
 
-    def _train_in_child(self, tensors: training_process.SharedTensors) -> None:
-        job, ctx, random_before = self.job, context(), self.random_at_start
-        spec = training_process.job_for(job.model, tensors, random_before, batch_size=job.batch_size,
+    def _train_here(self, data, why: str) -> None:
+        """Train on this worker's thread after all (the control works within a process too)."""
+        print(f"Training on the window's worker thread: {why}", file=sys.stderr)
+        self.job = dataclasses.replace(self.job, prepare=lambda: data)
+        TrainingWorker.train_and_report(self)
+
+    def _start_child(self, tensors: training_process.SharedTensors):
+        """Start the child on this job; the end of the pipe its messages arrive at."""
+        job, ctx = self.job, context()
+        spec = training_process.job_for(job.model, tensors, self.random_at_start, batch_size=job.batch_size,
                                         epochs=job.epochs, initial_epoch=job.initial_epoch,
                                         validation_split=job.validation_split)
         receive, send = ctx.Pipe(duplex=False)
-        self.process = ctx.Process(target=training_process.train, args=(send, self.control, spec),
-                                   name=PROCESS_NAME, daemon=True)
-        self.process.start()
-        send.close()  # the child holds the only sending end: its exit ends recv() with EOFError
+        process = ctx.Process(target=training_process.train, args=(send, self.control, spec), name=PROCESS_NAME,
+                              daemon=True)
+        try:
+            process.start()
+        except BaseException:
+            receive.close()
+            raise
+        finally:
+            send.close()  # the child holds the only sending end: its exit ends recv() with EOFError
+        self.process = process
+        return receive
+
+    def _relay(self, receive) -> None:
+        """Turn the child's messages into this worker's signals until it says it has finished."""
+        job, random_before = self.job, self.random_at_start
         finished = False
         try:
             while True:
@@ -184,6 +210,9 @@ class ProcessTrainingWorker(TrainingWorker):
                     self.began.emit(params)
                 elif name in RELAYED:
                     getattr(self, name).emit(*args)
+        except Exception as exc:  # noqa: BLE001 - a message that cannot be read or taken: say so, end the fit
+            self.failed.emit("The training process's news could not be taken: " + training_process.describe(exc))
+            self.control.abort()
         finally:
             receive.close()
             self.process.join(JOIN_SECONDS)

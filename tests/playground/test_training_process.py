@@ -288,3 +288,20 @@ def test_a_script_without_a_main_guard_is_not_run_again_in_the_training_process(
     assert reasons == "['completed']"
     imported_in = marks.read_text().split()
     assert len(imported_in) == 1 and child not in imported_in  # once, in its own process: never in the child
+
+
+def test_when_no_training_process_can_start_the_fit_runs_on_the_thread(qtbot, data, monkeypatch):
+    def cannot_start(process):
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr("multiprocessing.process.BaseProcess.start", cannot_start)
+    made = shared_blocks_made(monkeypatch)
+    model = seeded_model()
+    before = model.get_weights()
+    worker = ProcessTrainingWorker(job(model, data))
+    seen = recorded(worker)
+    worker.train_and_report()
+    assert seen[-1] == ("finished", ("completed",))
+    assert worker.process is None and not [args for name, args in seen if name == "failed"]
+    assert any(not np.array_equal(a, b) for a, b in zip(before, model.get_weights()))  # it trained
+    assert made and all(gone(name) for name in made)
