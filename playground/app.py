@@ -47,6 +47,7 @@ def main(argv=None) -> int:
     from playground.core.data_loading import load_dataset_file, open_failed_text
     from playground.main_window import MainWindow
     from playground.training.session_memory import SessionMemory
+    from playground.widgets.garbage_collection import freeze_what_lives_now
 
     dataset, problem = None, None
     if args.data:
@@ -62,6 +63,7 @@ def main(argv=None) -> int:
     memory.restore(reopen_dataset=not args.data)
     if problem:
         window.show_error("Could not open the dataset", problem)
+    freeze_what_lives_now()  # the window's objects live as long as the app: full collections skip them
     return app.exec()
 
 

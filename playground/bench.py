@@ -95,6 +95,7 @@ def app_epochs(dataset, settings, model: str, settings_file: str):
 
     from playground.main_window import MainWindow
     from playground.training.training_controller import PAUSED
+    from playground.widgets.garbage_collection import freeze_what_lives_now
 
     app = QApplication.instance() or QApplication([])
     window = MainWindow(dataset=dataset, settings=QSettings(settings_file, QSettings.IniFormat))
@@ -108,6 +109,7 @@ def app_epochs(dataset, settings, model: str, settings_file: str):
     settle = QEventLoop()  # let the window finish its first layout and paint before measuring
     QTimer.singleShot(500, settle.quit)
     settle.exec()
+    freeze_what_lives_now()  # as the app does once its window is up
 
     gaps = {"fit": 0.0, "all": 0.0, "ticks": 0, "fit_over_50ms": 0, "busy": 0.0, "ui_cpu": 0.0}
     last, cpu, fitting, finished, seen, epochs = [0.0], [0.0], [False], [False], {}, []

@@ -255,13 +255,17 @@ def test_export_plots_writes_png_and_csv(qtbot, make_window, tmp_path):
 def test_main_parses_data_and_survives_a_bad_file(qtbot, monkeypatch, tmp_path, user_settings_in_tmp):
     assert app_module.parse_args(["--data", "x.npz"]).data == "x.npz"
     assert app_module.parse_args([]).data is None
-    shown = []
+    shown, frozen_with = [], []
     monkeypatch.setattr(QApplication, "exec", lambda self: shown.extend(QApplication.topLevelWidgets()) or 0)
+    # main() freezes what lives once its window is up; here the freeze would pin this test process's garbage
+    monkeypatch.setattr("playground.widgets.garbage_collection.gc.freeze", lambda: frozen_with.extend(
+        w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()))
     bad = tmp_path / "bad.npz"
     bad.write_text("nope")
     assert app_module.main(["--data", str(bad)]) == 0
     windows = [w for w in shown if isinstance(w, MainWindow) and w.isVisible()]
     assert len(windows) == 1, "main() shows exactly one window"
+    assert frozen_with == windows, "the window was up when main() froze what lives"
     assert "bad.npz" in windows[0].last_message and "bundled sample" in windows[0].last_message
     assert len(windows[0].state.dataset.x_train) == 6000
     windows[0].close()
