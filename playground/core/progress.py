@@ -22,11 +22,8 @@ from playground.core.pace import pace
 PROGRESS_INTERVAL = 0.05  # seconds between progress signals: ~20 Hz
 
 
-class _Number:
-    """A plain ``.value``, as ``multiprocessing.Value`` has (one process: the lock guards it)."""
-
-    def __init__(self, value: int):
-        self.value = value
+RUNNING, STOP, STEPS_LEFT, ABORTED = range(4)  # RunControl's switches, in that order
+POLL_SECONDS = 0.005  # how often a fit paused in a child process looks whether it may go on
 
 
 class RunControl:
@@ -34,59 +31,69 @@ class RunControl:
 
     ``RunControl()`` serves a fit on a thread of this process; ``RunControl(context)``, with a
     multiprocessing context, one in a child process of that context (the control is handed to
-    the child when it starts)."""
+    the child when it starts). The switches are four integers changed under one lock. A paused
+    fit on a thread sleeps until a switch changes; one in a child looks every ``POLL_SECONDS``
+    (a single shared lock and a shared array are all a child needs: multiprocessing's Event,
+    built of five semaphores, once left a child paused after a Step had set it going)."""
 
     def __init__(self, context=None):
-        kit = context or threading  # both make an Event and a Lock
-        self._running = kit.Event()
-        self._running.set()
-        self._stop = kit.Event()
-        self._lock = kit.Lock()
-        self._steps_left = context.Value("i", 0, lock=False) if context else _Number(0)  # > 0: pause after as many batches
-        self._aborted = context.Value("b", 0, lock=False) if context else _Number(0)  # closing the app
+        self._lock = (context or threading).Lock()
+        self._switches = context.RawArray("i", 4) if context else [0, 0, 0, 0]
+        self._switches[RUNNING] = 1
+        self._changed = threading.Condition(self._lock) if context is None else None
+
+    def _set(self, *changes: tuple[int, int]) -> None:
+        """``_set((STOP, 1), (RUNNING, 1))``: switches changed together, under the lock."""
+        with self._lock:
+            for switch, value in changes:
+                self._switches[switch] = value
+            if self._changed is not None:
+                self._changed.notify_all()
 
     @property
     def aborted(self) -> bool:
         """The app is closing: stop, and skip the test-set evaluation."""
-        return bool(self._aborted.value)
+        return bool(self._switches[ABORTED])
 
     def pause(self) -> None:
-        self._running.clear()
+        self._set((RUNNING, 0))
 
     def resume(self) -> None:
-        with self._lock:
-            self._steps_left.value = 0
-        self._running.set()
+        self._set((STEPS_LEFT, 0), (RUNNING, 1))
 
     def step(self, batches: int = 1) -> None:
-        with self._lock:
-            self._steps_left.value = batches
-        self._running.set()
+        self._set((STEPS_LEFT, batches), (RUNNING, 1))
 
     def stop(self) -> None:
-        self._stop.set()
-        self._running.set()  # a paused worker must wake up to notice
+        self._set((STOP, 1), (RUNNING, 1))  # a paused worker must wake up to notice
 
     def abort(self) -> None:
-        self._aborted.value = 1
-        self.stop()
+        self._set((ABORTED, 1), (STOP, 1), (RUNNING, 1))
 
     @property
     def stop_requested(self) -> bool:
-        return self._stop.is_set()
+        return bool(self._switches[STOP])
 
     def should_pause_after_batch(self) -> bool:
         """Count a finished batch against a pending step; True when the worker should now wait."""
         with self._lock:
-            if self._steps_left.value > 0:
-                self._steps_left.value -= 1
-                if self._steps_left.value == 0:
-                    self._running.clear()
-        return not self._running.is_set() and not self._stop.is_set()
+            if self._switches[STEPS_LEFT] > 0:
+                self._switches[STEPS_LEFT] -= 1
+                if self._switches[STEPS_LEFT] == 0:
+                    self._switches[RUNNING] = 0
+            return not self._switches[RUNNING] and not self._switches[STOP]
 
     def wait_until_resumed(self, timeout: float | None = None) -> bool:
         """Wait for resume, step or stop (at most ``timeout`` seconds); False if it timed out."""
-        return self._running.wait(timeout)
+        if self._changed is not None:
+            with self._changed:
+                return self._changed.wait_for(lambda: self._switches[RUNNING], timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self._switches[RUNNING]:
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            time.sleep(POLL_SECONDS)
+        return True
 
 
 class ProgressCallback(engine.callbacks.Callback):

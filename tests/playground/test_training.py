@@ -228,9 +228,15 @@ def test_closing_the_window_mid_training_stops_the_thread(qtbot, window, paused)
     assert window.controller.threads() == []
 
 
-def test_run_control_steps_and_stops_without_qt():
-    control = RunControl()
+@pytest.mark.parametrize("shared", [False, True], ids=["threads", "processes"])
+def test_run_control_steps_and_stops_without_qt(shared):
+    import multiprocessing
+    control = RunControl(multiprocessing.get_context("spawn") if shared else None)
     assert not control.should_pause_after_batch()  # running: keep going
+    control.pause()
+    assert control.should_pause_after_batch() and not control.wait_until_resumed(timeout=0.02)  # timed out
+    threading.Timer(0.05, control.resume).start()
+    assert control.wait_until_resumed(timeout=30)  # resumed from another thread
     control.step(2)
     assert not control.should_pause_after_batch()
     assert control.should_pause_after_batch()  # the second batch of the step: pause now
