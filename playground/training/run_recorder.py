@@ -226,9 +226,10 @@ class RunRecorder(QObject):
         self._queue(job)
 
     def _queue(self, job) -> Future:
-        self._writes_pending += 1
+        future = self._writer.submit(_write, job, self._outcomes.mailbox)
+        self._writes_pending += 1  # each write posts exactly one outcome
         self._outcomes.wake()
-        return self._writer.submit(_write, job, self._outcomes.mailbox)
+        return future
 
     def _on_written(self, run_id: int | None, error: str | None) -> None:  # the mailbox, on the UI thread
         self._writes_pending -= 1
