@@ -135,7 +135,7 @@ def test_continue_says_which_epochs_it_runs_and_trains_up_to_the_epochs_setting(
 
 
 def test_a_stopped_run_continues_its_cut_epoch_up_to_the_epochs_setting(qtbot, window):
-    window.state.set_settings(epochs=3, batch_size=16, train_size=0)
+    window.state.set_settings(epochs=3, batch_size=4, train_size=0)  # 1,500 batches: Stop comes within epoch 1
     click(qtbot, window, "trainButton")
     qtbot.waitUntil(lambda: batches_plotted(window) > 0, timeout=LONG)
     with qtbot.waitSignal(window.training_finished, timeout=LONG):
@@ -172,7 +172,7 @@ def test_pause_holds_training_and_resume_finishes_it(qtbot, window):
 
 
 def test_stop_ends_the_run_quickly_with_reason_stopped(qtbot, window):
-    window.state.set_settings(epochs=50, batch_size=16, train_size=0)  # minutes of work
+    window.state.set_settings(epochs=50, batch_size=4, train_size=0)  # minutes of work, 1,500 batches an epoch
     click(qtbot, window, "trainButton")
     qtbot.waitUntil(lambda: batches_plotted(window) > 0, timeout=LONG)
     click(qtbot, window, "clearRunsButton")  # the run in progress comes back, with its epochs
@@ -181,7 +181,7 @@ def test_stop_ends_the_run_quickly_with_reason_stopped(qtbot, window):
     with qtbot.waitSignal(window.training_finished, timeout=LONG) as finished:
         click(qtbot, window, "stopButton")
     assert finished.args == ["stopped"]
-    assert batches_plotted(window) < 375  # stopped within the first epoch of 50
+    assert batches_plotted(window) < 1500  # stopped within the first epoch of 50
     assert "Stopped" in window.training_panel.log_view.toPlainText()
     assert window.controller.phase == IDLE
     assert window.training_panel.train_button.text() == "Continue: epochs 1–50"
