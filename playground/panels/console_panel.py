@@ -265,6 +265,9 @@ class ConsolePanel(QWidget):
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
+        self._results.read_now()  # the statement that was running has finished: show it
+        self._results.stop()  # cancelled statements post nothing: stop waiting for them
+        self.pending = 0
 
     def closeEvent(self, event: QEvent) -> None:  # noqa: N802
         self.shutdown()
