@@ -9,7 +9,8 @@ burst of epochs only the last one is drawn. A job submitted with ``coalesce=Fals
 per epoch: every one of them is kept) is always run and delivered.
 
 Results reach the UI thread through a QTimer that polls: the worker thread never touches, nor
-holds, a Qt object (``playground.core.mailbox`` says why). Users: the Inside panel, My digits' readings, the Draw panel's ``NeighbourSearch``.
+holds, a Qt object (``playground.core.mailbox`` says why). Users: the Inside panel, My digits'
+readings, the Draw panel's ``NeighbourSearch``.
 
 The thread stays for ``IDLE_SECONDS`` after its last job, waiting for the next: starting a thread
 makes the caller wait until the new one runs, which during training (the trainer's threads

@@ -92,7 +92,7 @@ class TrainingController(QObject):
         for changed in (state.dataset_changed, state.network_changed, state.settings_changed):
             changed.connect(self._build_ahead_timer.start)
         self._build_ahead_timer.start()
-        self.in_process, self.in_process_reason = process_worker.available()  # else fit runs on the worker thread
+        self.in_process = process_worker.available()[0]  # else fit runs on the worker thread
         if self.in_process:
             threading.Thread(target=process_worker.warm_up, name="training-process-warm-up", daemon=True).start()
 
