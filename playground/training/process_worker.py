@@ -185,8 +185,10 @@ class ProcessTrainingWorker(TrainingWorker):
             while True:
                 try:
                     name, args = receive.recv()
-                except EOFError:
+                except (EOFError, OSError):  # OSError: it died in the middle of a message
                     self.process.join(JOIN_SECONDS)
+                    if self.process.exitcode is None:
+                        raise  # the pipe broke while the child lives on: not a death to report as one
                     self.failed.emit("The training process ended unexpectedly "
                                      f"(exit code {self.process.exitcode}); the network keeps its weights "
                                      "from before this fit.")

@@ -191,6 +191,41 @@ def test_a_child_killed_mid_fit_is_reported_and_leaves_nothing_behind(qtbot, dat
     assert made and all(gone(name) for name in made)
 
 
+class _DiesMidMessage:
+    """The pipe's reading end, whose child is killed while its second message is half written:
+    ``recv`` then raises ``OSError: got end of file during message`` rather than ``EOFError``."""
+
+    def __init__(self, receive, worker):
+        self.receive, self.worker, self.taken = receive, worker, 0
+
+    def recv(self):
+        self.taken += 1
+        if self.taken == 2:
+            os.kill(self.worker.process.pid, signal.SIGKILL)
+            self.worker.process.join()
+            raise OSError("got end of file during message")
+        return self.receive.recv()
+
+    def close(self):
+        self.receive.close()
+
+
+def test_a_child_killed_in_the_middle_of_a_message_is_reported_as_ended(qtbot, data, monkeypatch):
+    real_start = ProcessTrainingWorker._start_child
+    monkeypatch.setattr(ProcessTrainingWorker, "_start_child",
+                        lambda worker, tensors: _DiesMidMessage(real_start(worker, tensors), worker))
+    model = seeded_model()
+    before = model.get_weights()
+    worker = ProcessTrainingWorker(job(model, data, epochs=200))
+    seen = recorded(worker)
+    worker.train_and_report()
+    failed = [args[0] for name, args in seen if name == "failed"]
+    assert len(failed) == 1 and "ended unexpectedly (exit code -9)" in failed[0], failed
+    assert seen[-1] == ("finished", ("error",))
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(b, a)
+
+
 @pytest.mark.parametrize("paused", [False, True])
 def test_closing_the_window_mid_fit_ends_the_child_and_frees_its_memory(qtbot, tmp_path, monkeypatch, paused):
     made = shared_blocks_made(monkeypatch)
