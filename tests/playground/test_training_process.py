@@ -4,7 +4,9 @@ the same signals, the buttons across the process boundary, and nothing left behi
 child dies or the window closes mid-fit."""
 from __future__ import annotations
 
+import multiprocessing
 import os
+import queue
 import signal
 import subprocess
 import sys
@@ -124,6 +126,27 @@ def test_a_fit_in_the_training_process_is_the_fit_on_the_thread_number_for_numbe
             for name in a:
                 np.testing.assert_array_equal(b[name], a[name])
         assert in_process[4] == on_thread[4]
+
+
+def test_a_child_started_by_spawn_trains_the_same_fit(qtbot, data, monkeypatch):
+    """Windows has only the "spawn" start method (and a frozen or sandboxed macOS app may need it):
+    the child imports everything afresh and takes the job and its control by pickling. Here on
+    Linux the same fit is run through it, against a fit on the thread."""
+    monkeypatch.setattr(process_worker, "_context", multiprocessing.get_context("spawn"))
+    monkeypatch.setattr(process_worker, "_spare_controls", queue.SimpleQueue())
+    results = []
+    for kind in (TrainingWorker, ProcessTrainingWorker):
+        model = seeded_model()
+        worker = kind(job(model, data, epochs=1))
+        seen = recorded(worker)
+        worker.train_and_report()
+        results.append((names(seen), model.get_weights(), engine.utils.get_random_state().bits))
+    (names_thread, weights_thread, random_thread), (names_spawned, weights_spawned, random_spawned) = results
+    assert type(worker.process).__name__ == "SpawnProcess" and worker.process.exitcode == 0
+    assert names_spawned == names_thread and names_spawned[-1] == "finished"
+    for a, b in zip(weights_thread, weights_spawned):
+        np.testing.assert_array_equal(b, a)
+    assert random_spawned == random_thread
 
 
 def test_the_log_says_the_fit_runs_in_a_process_of_its_own(qtbot, data):
