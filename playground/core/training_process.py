@@ -17,7 +17,9 @@ what both share, without Qt (the child never imports it):
   ``progressed.emit(news)`` sends ``("progressed", (news,))`` down the pipe, where the window's
   worker emits the same Qt signal. When ``fit`` ends it sends the model's state back
   (``("trained", state)``), so that the window's model goes on from there (Continue), then
-  evaluates on the test set, and always ends with ``("finished", reason)``.
+  evaluates on the test set, and always ends with ``("finished", reason)``. Each epoch's news
+  carries the optimizer's state beside the weights: a child that dies leaves the window's network
+  at the last epoch the window saw end.
 """
 from __future__ import annotations
 
@@ -160,6 +162,19 @@ def _alive(pid: int) -> bool:
     return True
 
 
+class _EpochEnded(_Channel):
+    """``epoch_ended`` with the optimizer's state beside the weights the news already holds, in the
+    same message: should the child die later, the window's network keeps the weights of the last
+    epoch its panels showed, with their optimizer state, and a Continue goes on from there."""
+
+    def __init__(self, conn, optimizer):
+        super().__init__(conn, "epoch_ended")
+        self.optimizer = optimizer
+
+    def emit(self, info) -> None:
+        super().emit({**info, "optimizer_state": self.optimizer.get_state()})
+
+
 def train(conn, control, job: dict) -> None:
     """The child's whole life: train, send the state back, evaluate; always ends with ("finished", reason)."""
     from playground.core.loss_watch import LossWatch, weights_are_finite
@@ -174,6 +189,7 @@ def train(conn, control, job: dict) -> None:
         data = PreparedData(**arrays)
         engine.utils.set_random_state(job["random"])  # a Dropout built now holds the window's generator...
         model = rebuild(job["model"])
+        messages.epoch_ended = _EpochEnded(conn, model.optimizer)
         engine.utils.set_random_state(job["random"])  # ...at the position the window left it (building drew)
         callback = ProgressCallback(messages, _OrphanAware(control, job["window_pid"]))
         fit = job["fit"]

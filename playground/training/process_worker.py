@@ -8,8 +8,10 @@ shares that lock with the trainer.
 
 When the child ends, the window's model takes its weights, its optimizer's state and the engine's
 random state, so that Continue, a save or the next seeded run go on exactly as after a fit on the
-thread (the tests compare them number for number). The pause, step and stop buttons reach the
-child through a ``RunControl`` made with the process context.
+thread (the tests compare them number for number). If the child dies instead (killed, out of
+memory), the model takes the weights and optimizer state of the last epoch that ended, which are
+what the panels show. The pause, step and stop buttons reach the child through a ``RunControl``
+made with the process context.
 
 Where a training process cannot start (no shared memory, no process start method: see
 ``available()``), or ``PLAYGROUND_TRAINING_PROCESS=0`` asks for it, the controller uses the
@@ -181,6 +183,7 @@ class ProcessTrainingWorker(TrainingWorker):
         """Turn the child's messages into this worker's signals until it says it has finished."""
         job, random_before = self.job, self.random_at_start
         finished = False
+        last_epoch = None  # (state, epoch) at the end of the last epoch the child finished
         try:
             while True:
                 try:
@@ -189,9 +192,12 @@ class ProcessTrainingWorker(TrainingWorker):
                     self.process.join(JOIN_SECONDS)
                     if self.process.exitcode is None:
                         raise  # the pipe broke while the child lives on: not a death to report as one
+                    kept = "from before this fit"
+                    if last_epoch is not None:  # the weights the panels show, and their optimizer state
+                        training_process.take_state(job.model, last_epoch[0])
+                        kept = f"from the end of epoch {last_epoch[1] + 1}, the last that finished"
                     self.failed.emit("The training process ended unexpectedly "
-                                     f"(exit code {self.process.exitcode}); the network keeps its weights "
-                                     "from before this fit.")
+                                     f"(exit code {self.process.exitcode}); the network keeps its weights {kept}.")
                     break
                 if name == "trained":
                     state = args[0]
@@ -201,6 +207,11 @@ class ProcessTrainingWorker(TrainingWorker):
                         # on the thread (the window's generator object stays the one its layers hold)
                         engine.utils.set_random_state(
                             dataclasses.replace(state["random"], generator=random_before.generator))
+                elif name == "epoch_ended":
+                    info = dict(args[0])
+                    last_epoch = ({"weights": info["weights"], "optimizer_state": info.pop("optimizer_state")},
+                                  info["epoch"])
+                    self.epoch_ended.emit(info)
                 elif name == "finished":
                     finished = True
                     self.finished.emit(*args)

@@ -202,14 +202,20 @@ def test_a_child_killed_mid_fit_is_reported_and_leaves_nothing_behind(qtbot, dat
     worker = ProcessTrainingWorker(job(model, data, epochs=200))
     seen = recorded(worker)
     thread = on_a_thread(worker)
-    qtbot.waitSignal(worker.progressed, timeout=LONG).wait()
+    qtbot.waitUntil(lambda: "epoch_ended" in names(seen), timeout=LONG)
     with qtbot.waitSignal(worker.finished, timeout=LONG) as finished:
         os.kill(worker.process.pid, signal.SIGKILL)
     assert finished.args == ["error"]
     failed = [args[0] for name, args in seen if name == "failed"]
-    assert len(failed) == 1 and "ended unexpectedly" in failed[0] and "keeps its weights" in failed[0]
-    for a, b in zip(before, model.get_weights()):
-        np.testing.assert_array_equal(b, a)  # nothing half-trained came back
+    assert len(failed) == 1 and "ended unexpectedly (exit code -9)" in failed[0]
+    # the network is left where the panels show it: at the last epoch that ended, not half-way
+    last = [args[0] for name, args in seen if name == "epoch_ended"][-1]
+    assert f"keeps its weights from the end of epoch {last['epoch'] + 1}, the last that finished" in failed[0]
+    assert "optimizer_state" not in last
+    for shown, kept in zip(last["weights"], model.get_weights()):
+        np.testing.assert_array_equal(kept, shown)
+    assert not any(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+    assert model.optimizer.get_state()["iterations"] == 10 * (last["epoch"] + 1)  # 600 digits, batches of 64
     assert thread.wait(LONG)
     assert made and all(gone(name) for name in made)
 
@@ -244,6 +250,7 @@ def test_a_child_killed_in_the_middle_of_a_message_is_reported_as_ended(qtbot, d
     worker.train_and_report()
     failed = [args[0] for name, args in seen if name == "failed"]
     assert len(failed) == 1 and "ended unexpectedly (exit code -9)" in failed[0], failed
+    assert "keeps its weights from before this fit" in failed[0]  # no epoch had ended
     assert seen[-1] == ("finished", ("error",))
     for a, b in zip(before, model.get_weights()):
         np.testing.assert_array_equal(b, a)
