@@ -24,7 +24,7 @@ import sys as _sys
 if "numpy" not in _sys.modules:
     _os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 from engine import activations, backend, callbacks, datasets, initializers, layers, losses, metrics, optimizers, utils
-from engine import inspect, models
+from engine import inspect, models  # noqa: F401 - engine.inspect is public API
 from engine.models import Sequential, clone_model, copy_model, load_model
 
 __version__ = "0.1.0"

@@ -16,7 +16,7 @@ import engine
 from engine import examples, keras_code, keras_export
 from engine.__main__ import main
 from engine.layers import (Activation, AveragePooling2D, BatchNormalization, Conv2D, Dense, Dropout, Flatten,
-                           GlobalAveragePooling2D, MaxPooling2D)
+                           MaxPooling2D)
 
 BOOK_LISTING = """\
 library(keras)

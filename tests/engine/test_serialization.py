@@ -435,7 +435,7 @@ def test_a_layer_dtype_that_cannot_compute_is_refused(tmp_path, dtype):
     def change(document):
         document["config"]["layers"][1]["config"]["dtype"] = dtype
         return document
-    message = hostile(tmp_path, f"dtype.npz", with_document(change)(tmp_path))
+    message = hostile(tmp_path, "dtype.npz", with_document(change)(tmp_path))
     assert repr(dtype) in message and "float32 or float64" in message
 
 

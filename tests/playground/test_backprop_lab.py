@@ -8,7 +8,7 @@ import pytest
 import engine
 from engine import gradcheck
 from engine.layers import (
-    Activation, AveragePooling2D, BatchNormalization, Conv2D, Dense, Dropout, Flatten, GlobalAveragePooling2D,
+    Activation, AveragePooling2D, BatchNormalization, Conv2D, Dense, Dropout, GlobalAveragePooling2D,
     MaxPooling2D, Reshape,
 )
 from playground.core.labs import backprop, gradient

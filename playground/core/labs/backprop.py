@@ -172,7 +172,7 @@ def _step(phase, title, formula, explanation, tensor, kernel=False) -> Step:
 def _forward_steps(layer: inspect.LayerPass, name: _Names, n: int) -> list[Step]:
     x, z, a, out = name.x, name.z, name.a, layer.output
     shape = shape_text(out.shape)
-    kind, act = layer.kind, layer.activation
+    kind = layer.kind
     if kind == "Dense":
         w, b = name.weights["kernel"], name.weights["bias"]
         formula = f"{z} = {x} . {w} + {b}   {shape}" if "bias" in layer.weights else f"{z} = {x} . {w}   {shape}"
