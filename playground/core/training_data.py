@@ -8,7 +8,7 @@ labels as they are. Full MNIST as float32 is 190 MB, so the result is cached.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -28,6 +28,9 @@ class PreparedData:
     x_test: np.ndarray
     y_test: np.ndarray
     test_labels: np.ndarray  # int (n,): what the Evaluate panel compares predictions with
+    # what owns the arrays' memory when it is not ordinary memory (the ``SharedTensors`` a training
+    # process maps them from: ``training_process.in_shared_memory``); kept alive with them
+    memory: object = field(default=None, repr=False, compare=False)
 
 
 def prepare_data(dataset: Dataset, settings: TrainSettings) -> PreparedData:
@@ -54,7 +57,8 @@ class PreparedDataCache:
     time, 220 MB of fresh memory costs the operating system almost half a second.
     """
 
-    def __init__(self):
+    def __init__(self, place=None):
+        self._place = place  # applied to freshly prepared tensors (e.g. ``training_process.in_shared_memory``)
         self._lock = threading.Lock()  # held while preparing
         self._dataset: Dataset | None = None
         self._key = None
@@ -72,8 +76,16 @@ class PreparedDataCache:
         with self._lock:
             if self._data is None or self._dataset is not dataset or self._key != key:
                 self._data = None  # free the old tensors before making new ones
-                self._data, self._dataset, self._key = prepare_data(dataset, settings), dataset, key
+                data = prepare_data(dataset, settings)
+                if self._place is not None:
+                    data = self._place(data)
+                self._data, self._dataset, self._key = data, dataset, key
             return self._data
+
+    def clear(self) -> None:
+        """Forget the tensors now (the window is closing: their shared memory goes with them).
+        Does not wait for a preparation in progress: what it makes goes with this cache."""
+        self._data = self._dataset = self._key = None
 
     def holds(self, dataset: Dataset, settings: TrainSettings) -> bool:
         """Whether ``get`` would return at once (a glance: it may change right after)."""

@@ -138,8 +138,8 @@ class ProcessTrainingWorker(TrainingWorker):
             self.failed.emit(training_process.describe(exc))
             self.finished.emit("error")
             return
-        try:
-            tensors = training_process.SharedTensors(training_process.prepared_arrays(data))
+        try:  # what the cache put in shared memory is named, not copied (the learner's digits are)
+            tensors = training_process.SharedTensors(training_process.prepared_arrays(data), reuse=data.memory)
         except OSError as exc:  # no shared memory here (or not enough)
             self._train_here(data, f"no shared memory for a training process ({exc})")
             return
@@ -149,7 +149,7 @@ class ProcessTrainingWorker(TrainingWorker):
             except (OSError, RuntimeError, ValueError) as exc:  # no process could start
                 self._train_here(data, f"the training process could not start ({type(exc).__name__}: {exc})")
                 return
-            data = None  # the child reads the shared copy (the cache keeps the original)
+            data = None  # the child reads the shared arrays (``tensors`` keeps them alive)
             self._relay(receive)
         finally:
             tensors.close()

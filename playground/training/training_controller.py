@@ -28,6 +28,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 import engine
+from playground.core import training_process
 from playground.core.design import parameter_count
 from playground.core.handwriting import with_training_digits
 from playground.core.loss_watch import weights_are_finite
@@ -73,7 +74,9 @@ class TrainingController(QObject):
         self._runs = 0
         self._worker: TrainingWorker | None = None
         self._jobs: list[tuple[QThread, QObject]] = []  # live threads and their workers
-        self._cache = PreparedDataCache()  # prepared in the background, ready before Train
+        self.in_process = process_worker.available()[0]  # else fit runs on the worker thread
+        # prepared in the background, ready before Train (where a training process maps it from)
+        self._cache = PreparedDataCache(place=training_process.in_shared_memory if self.in_process else None)
         self._fit_base = 0.0  # run.position when this fit began
         self._fit_initial_epoch = 0
         self._evaluation_source = None  # the model whose on-demand evaluation is on its way
@@ -92,7 +95,6 @@ class TrainingController(QObject):
         for changed in (state.dataset_changed, state.network_changed, state.settings_changed):
             changed.connect(self._build_ahead_timer.start)
         self._build_ahead_timer.start()
-        self.in_process = process_worker.available()[0]  # else fit runs on the worker thread
         if self.in_process:
             threading.Thread(target=process_worker.warm_up, name="training-process-warm-up", daemon=True).start()
 
@@ -242,6 +244,7 @@ class TrainingController(QObject):
                 _STILL_RUNNING.append((thread, worker))
         self._jobs.clear()
         self._worker = None
+        self._cache.clear()
         self._set_phase(IDLE, "stopped")
 
     # -- evaluation ------------------------------------------------------------------------------

@@ -4,6 +4,8 @@ the same signals, the buttons across the process boundary, and nothing left behi
 child dies or the window closes mid-fit."""
 from __future__ import annotations
 
+import dataclasses
+import gc
 import multiprocessing
 import os
 import queue
@@ -23,7 +25,7 @@ from playground.core import training_process
 from playground.core.data_loading import load_sample_dataset
 from playground.core.progress import RunControl
 from playground.core.specs import TrainSettings
-from playground.core.training_data import prepare_data
+from playground.core.training_data import PreparedDataCache, prepare_data
 from playground.main_window import MainWindow
 from playground.training import process_worker
 from playground.training.process_worker import ProcessTrainingWorker
@@ -75,8 +77,8 @@ def shared_blocks_made(monkeypatch) -> list[str]:
     made = []
     real = training_process.SharedTensors.__init__
 
-    def remember(tensors, arrays):
-        real(tensors, arrays)
+    def remember(tensors, arrays, reuse=None):
+        real(tensors, arrays, reuse)
         made.extend(block.name for block in tensors.blocks)
 
     monkeypatch.setattr(training_process.SharedTensors, "__init__", remember)
@@ -309,7 +311,7 @@ def test_the_switch_trains_on_the_worker_thread(qtbot, tmp_path, monkeypatch):
 
 
 def test_without_shared_memory_the_fit_runs_on_the_thread(qtbot, data, monkeypatch):
-    def no_shared_memory(tensors, arrays):
+    def no_shared_memory(tensors, arrays, reuse=None):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(training_process.SharedTensors, "__init__", no_shared_memory)
@@ -319,6 +321,110 @@ def test_without_shared_memory_the_fit_runs_on_the_thread(qtbot, data, monkeypat
     assert seen[-1] == ("finished", ("completed",))
     assert worker.process is None
     assert not [args for name, args in seen if name == "failed"]
+
+
+# ----- prepared data kept in shared memory ---------------------------------------------------------------
+def test_data_the_cache_put_in_shared_memory_is_named_at_the_press_not_copied(qtbot, data, monkeypatch):
+    cache = PreparedDataCache(place=lambda prepared: training_process.in_shared_memory(prepared, from_bytes=0))
+    placed = cache.get(load_sample_dataset(), TrainSettings(train_size=600))
+    assert isinstance(placed.memory, training_process.SharedTensors)
+    for name, array in training_process.prepared_arrays(data).items():
+        np.testing.assert_array_equal(getattr(placed, name), array)
+    made = shared_blocks_made(monkeypatch)
+    results = []
+    for kind, prepared in ((TrainingWorker, data), (ProcessTrainingWorker, placed)):
+        model = seeded_model()
+        worker = kind(job(model, prepared))
+        seen = recorded(worker)
+        worker.train_and_report()
+        assert seen[-1] == ("finished", ("completed",))
+        results.append(model.get_weights())
+    assert made == []  # the press copied nothing
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(b, a)
+
+
+def test_the_learners_digits_are_copied_and_the_rest_named():
+    data = prepare_data(load_sample_dataset(), TrainSettings(train_size=100))
+    placed = training_process.in_shared_memory(data, from_bytes=0)
+    with_digits = dataclasses.replace(placed, x_train=np.concatenate([placed.x_train[:3], placed.x_train]),
+                                      y_train=np.concatenate([placed.y_train[:3], placed.y_train]))
+    tensors = training_process.SharedTensors(training_process.prepared_arrays(with_digits), reuse=with_digits.memory)
+    assert len(tensors.blocks) == 2  # x_train and y_train, with the learner's digits
+    for name in ("x_test", "y_test", "test_labels"):
+        assert tensors.descriptions[name] == placed.memory.descriptions[name]
+    for name in ("x_train", "y_train"):
+        assert tensors.descriptions[name][0] not in {d[0] for d in placed.memory.descriptions.values()}
+    blocks, arrays = training_process.attach(tensors.descriptions)  # what the child sees
+    for name, array in training_process.prepared_arrays(with_digits).items():
+        np.testing.assert_array_equal(arrays[name], array)
+    arrays = None
+    for block in blocks:
+        block.close()
+    tensors.close()
+
+
+def test_shared_memory_goes_with_the_data_and_a_view_still_in_use_stays_readable(monkeypatch):
+    unraisable = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    data = prepare_data(load_sample_dataset(), TrainSettings(train_size=100))
+    placed = training_process.in_shared_memory(data, from_bytes=0)
+    names = [block.name for block in placed.memory.blocks]
+    borrower = training_process.SharedTensors(training_process.prepared_arrays(placed), reuse=placed.memory)
+    assert borrower.blocks == []  # everything named
+    kept = placed.x_test  # an Evaluation keeps test images, say
+    placed = None
+    gc.collect()
+    assert not any(gone(name) for name in names)  # the borrower (a fit under way) still names them
+    borrower.close()
+    borrower = None
+    gc.collect()
+    assert all(gone(name) for name in names)
+    np.testing.assert_array_equal(kept, data.x_test)  # still mapped for the view that outlived them
+    if os.path.exists("/proc/self/maps"):
+        assert [name for name in names if mapped(name)] == [placed_name_of(names, "x_test", data)]
+        kept = None
+        gc.collect()
+        assert not any(mapped(name) for name in names)  # the last view took the mapping with it
+    assert unraisable == []
+
+
+def mapped(block_name: str) -> bool:
+    return any(block_name in line for line in Path("/proc/self/maps").read_text().splitlines())
+
+
+def placed_name_of(names, field, data) -> str:
+    """The block of ``field``: blocks are made in the order of ``PreparedData``'s fields."""
+    return names[[f.name for f in dataclasses.fields(data)].index(field)]
+
+
+def test_data_too_big_for_the_shared_memory_left_stays_where_it_is(monkeypatch):
+    data = prepare_data(load_sample_dataset(), TrainSettings(train_size=100))
+    real_statvfs = os.statvfs
+
+    def almost_full(path):
+        room = real_statvfs(path)
+        return os.statvfs_result((room.f_bsize, room.f_frsize, room.f_blocks, 1, 1, *room[5:]))
+
+    monkeypatch.setattr(os, "statvfs", almost_full)
+    with pytest.raises(OSError, match="free, .* MB needed"):
+        training_process.SharedTensors(training_process.prepared_arrays(data))
+    assert training_process.in_shared_memory(data, from_bytes=0) is data
+
+
+def test_closing_the_window_frees_the_shared_memory_of_its_prepared_data(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setattr(training_process, "SHARE_FROM_BYTES", 0)
+    made = shared_blocks_made(monkeypatch)
+    window = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
+    qtbot.addWidget(window)
+    window.state.set_settings(epochs=1, train_size=500)
+    with qtbot.waitSignal(window.training_finished, timeout=LONG) as finished:
+        window.controller.start()
+    assert finished.args == ["completed"] and window.controller.in_process
+    assert made  # made by the cache, named by the fit
+    window.close()
+    gc.collect()
+    assert all(gone(name) for name in made)
 
 
 def test_a_script_without_a_main_guard_is_not_run_again_in_the_training_process(tmp_path):
@@ -332,7 +438,7 @@ def test_a_script_without_a_main_guard_is_not_run_again_in_the_training_process(
             f.write(str(os.getpid()) + "\\n")  # no `if __name__ == "__main__":` around any of this
         from playground.core.data_loading import load_sample_dataset
         from playground.core.specs import TrainSettings
-        from playground.core.training_data import prepare_data
+        from playground.core.training_data import PreparedDataCache, prepare_data
         from playground.training.process_worker import ProcessTrainingWorker
         from playground.training.training_worker import TrainingJob
         import engine
