@@ -56,9 +56,40 @@ def rebuild(state: dict):
 
 
 def take_state(model, state: dict) -> None:
-    """Make ``model`` what ``state`` (from the child) describes: its weights and optimizer."""
+    """Make ``model`` what ``state`` (from the child, or ``training_state``) describes: its
+    weights and optimizer."""
     model.set_weights(state["weights"])
     model.optimizer.set_state(state["optimizer_state"], model.trainable_weights)
+
+
+def training_state(model) -> dict:
+    """A copy of what training changes in ``model``: its weights and its optimizer's state."""
+    return {"weights": model.get_weights(), "optimizer_state": model.optimizer.get_state()}
+
+
+class EpochCheckpoint(engine.callbacks.Callback):
+    """``training_state`` as ``fit`` began and after each epoch: a fit that fails half-way puts
+    the model back there with ``restore()`` (where the panels show it), not half through an
+    epoch, or half through an update."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.state, self.epoch = training_state(model), None  # epoch None: as the fit began
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.state, self.epoch = training_state(self.model), int(epoch)
+
+    def restore(self, model) -> str:
+        """Put ``model`` back at the checkpoint; says where, for the log."""
+        take_state(model, self.state)
+        return kept_weights(self.epoch)
+
+
+def kept_weights(epoch: int | None) -> str:
+    """Where a failed fit left the network, for the log."""
+    if epoch is None:
+        return "the network keeps its weights from before this fit"
+    return f"the network keeps its weights from the end of epoch {epoch + 1}, the last that finished"
 
 
 # ----- tensors in shared memory ----------------------------------------------------------------------

@@ -180,10 +180,20 @@ class ProcessTrainingWorker(TrainingWorker):
         return receive
 
     def _relay(self, receive) -> None:
-        """Turn the child's messages into this worker's signals until it says it has finished."""
+        """Turn the child's messages into this worker's signals until it says it has finished.
+
+        A fit that ends without sending its state back (an error, a death) leaves the window's
+        model at the last epoch that ended, whose weights and optimizer state came with that
+        epoch's news (or as it was, if none did): where the panels show it."""
         job, random_before = self.job, self.random_at_start
-        finished = False
-        last_epoch = None  # (state, epoch) at the end of the last epoch the child finished
+        finished = trained = False
+        last_epoch = None  # the state, and the epoch, at the end of the last epoch the child finished
+
+        def keep_last_epoch() -> str:
+            if last_epoch is not None and not trained:
+                training_process.take_state(job.model, last_epoch[0])
+            return training_process.kept_weights(None if last_epoch is None else last_epoch[1])
+
         try:
             while True:
                 try:
@@ -192,16 +202,14 @@ class ProcessTrainingWorker(TrainingWorker):
                     self.process.join(JOIN_SECONDS)
                     if self.process.exitcode is None:
                         raise  # the pipe broke while the child lives on: not a death to report as one
-                    kept = "from before this fit"
-                    if last_epoch is not None:  # the weights the panels show, and their optimizer state
-                        training_process.take_state(job.model, last_epoch[0])
-                        kept = f"from the end of epoch {last_epoch[1] + 1}, the last that finished"
-                    self.failed.emit("The training process ended unexpectedly "
-                                     f"(exit code {self.process.exitcode}); the network keeps its weights {kept}.")
+                    kept = keep_last_epoch()
+                    self.failed.emit(f"The training process ended unexpectedly (exit code {self.process.exitcode}); "
+                                     f"{kept}.")
                     break
                 if name == "trained":
                     state = args[0]
                     training_process.take_state(job.model, state)
+                    trained = True
                     if _untouched_since(random_before):
                         # the engine's generators go on from where the child left them, as after a fit
                         # on the thread (the window's generator object stays the one its layers hold)
@@ -213,6 +221,7 @@ class ProcessTrainingWorker(TrainingWorker):
                                   info["epoch"])
                     self.epoch_ended.emit(info)
                 elif name == "finished":
+                    keep_last_epoch()  # the child failed before it sent its state back
                     finished = True
                     self.finished.emit(*args)
                     break

@@ -34,6 +34,7 @@ import engine
 from playground.core.loss_watch import LossWatch, weights_are_finite
 from playground.core.progress import PROGRESS_INTERVAL, ProgressCallback, RunControl  # noqa: F401 (re-exported)
 from playground.core.training_data import PreparedData, evaluate_model, shaped_for
+from playground.core.training_process import EpochCheckpoint
 from playground.core.training_process import describe as _describe
 
 
@@ -101,14 +102,16 @@ class TrainingWorker(QObject):
         elsewhere overrides this plain method, never the slot ``run``: PySide6 may call an
         overriding ``run`` on the UI thread (seen with ``ProcessTrainingWorker``)."""
         job, reason = self.job, "error"
+        checkpoint = None
         try:
             data = job.prepare()
             callback = ProgressCallback(self, self.control)
             callback.initial_epoch, callback.final_epoch = job.initial_epoch, job.epochs
             watch = LossWatch(self.warned.emit)
+            checkpoint = EpochCheckpoint(job.model)
             job.model.fit(
                 shaped_for(job.model, data.x_train), data.y_train, batch_size=job.batch_size, epochs=job.epochs,
-                verbose=0, callbacks=[watch, callback], validation_split=job.validation_split,
+                verbose=0, callbacks=[watch, callback, checkpoint], validation_split=job.validation_split,
                 shuffle=True, initial_epoch=job.initial_epoch,
             )
             reason = getattr(job.model, "stop_reason", None) or "completed"
@@ -116,7 +119,10 @@ class TrainingWorker(QObject):
             weights = job.model.get_weights()
             self.fit_ended.emit(reason, message, weights)
         except Exception as exc:  # noqa: BLE001 - any engine error is reported, never a crash
-            self.failed.emit(_describe(exc))
+            kept = ""
+            if checkpoint is not None:  # not half through an epoch: where the panels show it
+                kept = f" ({checkpoint.restore(job.model)})"
+            self.failed.emit(_describe(exc) + kept)
             self.finished.emit("error")
             return
         try:

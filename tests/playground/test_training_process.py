@@ -23,7 +23,7 @@ from PySide6.QtCore import QSettings, QThread
 import engine
 from playground.core import training_process
 from playground.core.data_loading import load_sample_dataset
-from playground.core.progress import RunControl
+from playground.core.progress import ProgressCallback, RunControl
 from playground.core.specs import TrainSettings
 from playground.core.training_data import PreparedDataCache, prepare_data
 from playground.main_window import MainWindow
@@ -256,6 +256,75 @@ def test_a_child_killed_in_the_middle_of_a_message_is_reported_as_ended(qtbot, d
     assert seen[-1] == ("finished", ("error",))
     for a, b in zip(before, model.get_weights()):
         np.testing.assert_array_equal(b, a)
+
+
+class _FailsAfterFirstEpoch:
+    """The pipe's reading end, as if the child's fit raised just after its first epoch's news:
+    the window hears ("failed", ...) and ("finished", "error"), never the state sent back."""
+
+    def __init__(self, receive, worker):
+        self.receive, self.worker, self.ended = receive, worker, []
+
+    def recv(self):
+        if self.ended:
+            return self.ended.pop(0)
+        name, args = self.receive.recv()
+        if name == "epoch_ended":
+            self.worker.stop()
+            self.ended = [("failed", ("RuntimeError: boom (in fit, models.py:1)",)), ("finished", ("error",))]
+        return name, args
+
+    def close(self):
+        self.receive.close()
+
+
+def test_a_fit_that_fails_in_the_child_leaves_the_network_at_the_last_epoch_that_ended(qtbot, data, monkeypatch):
+    real_start = ProcessTrainingWorker._start_child
+    monkeypatch.setattr(ProcessTrainingWorker, "_start_child",
+                        lambda worker, tensors: _FailsAfterFirstEpoch(real_start(worker, tensors), worker))
+    model = seeded_model()
+    worker = ProcessTrainingWorker(job(model, data, epochs=5))
+    seen = recorded(worker)
+    worker.train_and_report()
+    assert seen[-1] == ("finished", ("error",))
+    (first,) = [args[0] for name, args in seen if name == "epoch_ended"]
+    for shown, kept in zip(first["weights"], model.get_weights()):
+        np.testing.assert_array_equal(kept, shown)
+    assert model.optimizer.get_state()["iterations"] == 10
+
+
+@pytest.mark.parametrize("fails_in_epoch", [0, 2])
+def test_a_fit_that_fails_on_the_thread_leaves_the_network_at_the_last_epoch_that_ended(qtbot, data, monkeypatch,
+                                                                                        fails_in_epoch):
+    """Half an epoch (or half an update) is not kept: the weights and the optimizer go back to the
+    end of the last epoch that ended, which the panels show, or to where the fit began."""
+    real_end = ProgressCallback.on_train_batch_end
+
+    def fail_in_the_middle(callback, batch, logs=None):
+        real_end(callback, batch, logs)
+        if callback._epoch == fails_in_epoch and batch == 4:
+            raise RuntimeError("boom")
+
+    monkeypatch.setattr(ProgressCallback, "on_train_batch_end", fail_in_the_middle)
+    model = seeded_model()
+    before = model.get_weights()
+    worker = TrainingWorker(job(model, data, epochs=5))
+    seen = recorded(worker)
+    worker.train_and_report()
+    assert seen[-1] == ("finished", ("error",))
+    (failed,) = [args[0] for name, args in seen if name == "failed"]
+    ended = [args[0] for name, args in seen if name == "epoch_ended"]
+    assert len(ended) == fails_in_epoch
+    if ended:
+        expected, iterations = ended[-1]["weights"], 10 * fails_in_epoch
+        assert f"keeps its weights from the end of epoch {fails_in_epoch}, the last that finished" in failed
+    else:
+        expected, iterations = before, 0
+        assert "keeps its weights from before this fit" in failed
+    assert failed.startswith("RuntimeError: boom")
+    for a, b in zip(expected, model.get_weights()):
+        np.testing.assert_array_equal(b, a)
+    assert model.optimizer.get_state()["iterations"] == iterations
 
 
 @pytest.mark.parametrize("paused", [False, True])
