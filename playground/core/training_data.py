@@ -29,7 +29,7 @@ class PreparedData:
     y_test: np.ndarray
     test_labels: np.ndarray  # int (n,): what the Evaluate panel compares predictions with
     # what owns the arrays' memory when it is not ordinary memory (the ``SharedTensors`` a training
-    # process maps them from: ``training_process.in_shared_memory``); kept alive with them
+    # process maps them from: ``shared_tensors.in_shared_memory``); kept alive with them
     memory: object = field(default=None, repr=False, compare=False)
 
 
@@ -58,7 +58,7 @@ class PreparedDataCache:
     """
 
     def __init__(self, place=None):
-        self._place = place  # applied to freshly prepared tensors (e.g. ``training_process.in_shared_memory``)
+        self._place = place  # applied to freshly prepared tensors (e.g. ``shared_tensors.in_shared_memory``)
         self._lock = threading.Lock()  # held while preparing
         self._dataset: Dataset | None = None
         self._key = None

@@ -30,14 +30,14 @@ import sys
 from multiprocessing import spawn
 
 import engine
-from playground.core import training_process
+from playground.core import shared_tensors, training_process
 from playground.core.progress import RunControl
 from playground.training.training_worker import TrainingJob, TrainingWorker
 
 SWITCH = "PLAYGROUND_TRAINING_PROCESS"  # "0": train on the worker thread instead
 PROCESS_NAME = "playground-training"
-PRELOADED = ["engine", "playground.core.training_process", "playground.core.progress", "playground.core.training_data",
-             "playground.core.loss_watch"]
+PRELOADED = ["engine", "playground.core.training_process", "playground.core.shared_tensors", "playground.core.progress",
+             "playground.core.training_data", "playground.core.loss_watch"]
 RELAYED = ("epoch_began", "progressed", "epoch_ended", "paused", "resumed", "fit_ended", "warned", "evaluated",
            "failed")  # the worker's signals the child's messages become ("began", "finished" have their own code)
 JOIN_SECONDS = 5.0  # after its last message, the child has this long to exit before it is terminated
@@ -139,7 +139,7 @@ class ProcessTrainingWorker(TrainingWorker):
             self.finished.emit("error")
             return
         try:  # what the cache put in shared memory is named, not copied (the learner's digits are)
-            tensors = training_process.SharedTensors(training_process.prepared_arrays(data), reuse=data.memory)
+            tensors = shared_tensors.SharedTensors(shared_tensors.prepared_arrays(data), reuse=data.memory)
         except OSError as exc:  # no shared memory here (or not enough)
             self._train_here(data, f"no shared memory for a training process ({exc})")
             return
@@ -160,7 +160,7 @@ class ProcessTrainingWorker(TrainingWorker):
         self.job = dataclasses.replace(self.job, prepare=lambda: data)
         TrainingWorker.train_and_report(self)
 
-    def _start_child(self, tensors: training_process.SharedTensors):
+    def _start_child(self, tensors: shared_tensors.SharedTensors):
         """Start the child on this job; the end of the pipe its messages arrive at."""
         job, ctx = self.job, context()
         spec = training_process.job_for(job.model, tensors, self.random_at_start, batch_size=job.batch_size,

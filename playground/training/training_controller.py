@@ -28,7 +28,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 import engine
-from playground.core import training_process
+from playground.core import shared_tensors
 from playground.core.design import parameter_count
 from playground.core.handwriting import with_training_digits
 from playground.core.loss_watch import weights_are_finite
@@ -76,7 +76,7 @@ class TrainingController(QObject):
         self._jobs: list[tuple[QThread, QObject]] = []  # live threads and their workers
         self.in_process = process_worker.available()[0]  # else fit runs on the worker thread
         # prepared in the background, ready before Train (where a training process maps it from)
-        self._cache = PreparedDataCache(place=training_process.in_shared_memory if self.in_process else None)
+        self._cache = PreparedDataCache(place=shared_tensors.in_shared_memory if self.in_process else None)
         self._fit_base = 0.0  # run.position when this fit began
         self._fit_initial_epoch = 0
         self._evaluation_source = None  # the model whose on-demand evaluation is on its way

@@ -21,7 +21,7 @@ import pytest
 from PySide6.QtCore import QSettings, QThread
 
 import engine
-from playground.core import training_process
+from playground.core import shared_tensors, training_process
 from playground.core.data_loading import load_sample_dataset
 from playground.core.progress import ProgressCallback, RunControl
 from playground.core.specs import TrainSettings
@@ -75,13 +75,13 @@ def names(seen) -> list[str]:
 
 def shared_blocks_made(monkeypatch) -> list[str]:
     made = []
-    real = training_process.SharedTensors.__init__
+    real = shared_tensors.SharedTensors.__init__
 
     def remember(tensors, arrays, reuse=None):
         real(tensors, arrays, reuse)
         made.extend(block.name for block in tensors.blocks)
 
-    monkeypatch.setattr(training_process.SharedTensors, "__init__", remember)
+    monkeypatch.setattr(shared_tensors.SharedTensors, "__init__", remember)
     return made
 
 
@@ -383,7 +383,7 @@ def test_without_shared_memory_the_fit_runs_on_the_thread(qtbot, data, monkeypat
     def no_shared_memory(tensors, arrays, reuse=None):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(training_process.SharedTensors, "__init__", no_shared_memory)
+    monkeypatch.setattr(shared_tensors.SharedTensors, "__init__", no_shared_memory)
     worker = ProcessTrainingWorker(job(seeded_model(), data))
     seen = recorded(worker)
     worker.train_and_report()
@@ -394,10 +394,10 @@ def test_without_shared_memory_the_fit_runs_on_the_thread(qtbot, data, monkeypat
 
 # ----- prepared data kept in shared memory ---------------------------------------------------------------
 def test_data_the_cache_put_in_shared_memory_is_named_at_the_press_not_copied(qtbot, data, monkeypatch):
-    cache = PreparedDataCache(place=lambda prepared: training_process.in_shared_memory(prepared, from_bytes=0))
+    cache = PreparedDataCache(place=lambda prepared: shared_tensors.in_shared_memory(prepared, from_bytes=0))
     placed = cache.get(load_sample_dataset(), TrainSettings(train_size=600))
-    assert isinstance(placed.memory, training_process.SharedTensors)
-    for name, array in training_process.prepared_arrays(data).items():
+    assert isinstance(placed.memory, shared_tensors.SharedTensors)
+    for name, array in shared_tensors.prepared_arrays(data).items():
         np.testing.assert_array_equal(getattr(placed, name), array)
     made = shared_blocks_made(monkeypatch)
     results = []
@@ -415,17 +415,17 @@ def test_data_the_cache_put_in_shared_memory_is_named_at_the_press_not_copied(qt
 
 def test_the_learners_digits_are_copied_and_the_rest_named():
     data = prepare_data(load_sample_dataset(), TrainSettings(train_size=100))
-    placed = training_process.in_shared_memory(data, from_bytes=0)
+    placed = shared_tensors.in_shared_memory(data, from_bytes=0)
     with_digits = dataclasses.replace(placed, x_train=np.concatenate([placed.x_train[:3], placed.x_train]),
                                       y_train=np.concatenate([placed.y_train[:3], placed.y_train]))
-    tensors = training_process.SharedTensors(training_process.prepared_arrays(with_digits), reuse=with_digits.memory)
+    tensors = shared_tensors.SharedTensors(shared_tensors.prepared_arrays(with_digits), reuse=with_digits.memory)
     assert len(tensors.blocks) == 2  # x_train and y_train, with the learner's digits
     for name in ("x_test", "y_test", "test_labels"):
         assert tensors.descriptions[name] == placed.memory.descriptions[name]
     for name in ("x_train", "y_train"):
         assert tensors.descriptions[name][0] not in {d[0] for d in placed.memory.descriptions.values()}
-    blocks, arrays = training_process.attach(tensors.descriptions)  # what the child sees
-    for name, array in training_process.prepared_arrays(with_digits).items():
+    blocks, arrays = shared_tensors.attach(tensors.descriptions)  # what the child sees
+    for name, array in shared_tensors.prepared_arrays(with_digits).items():
         np.testing.assert_array_equal(arrays[name], array)
     arrays = None
     for block in blocks:
@@ -437,9 +437,9 @@ def test_shared_memory_goes_with_the_data_and_a_view_still_in_use_stays_readable
     unraisable = []
     monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
     data = prepare_data(load_sample_dataset(), TrainSettings(train_size=100))
-    placed = training_process.in_shared_memory(data, from_bytes=0)
+    placed = shared_tensors.in_shared_memory(data, from_bytes=0)
     names = [block.name for block in placed.memory.blocks]
-    borrower = training_process.SharedTensors(training_process.prepared_arrays(placed), reuse=placed.memory)
+    borrower = shared_tensors.SharedTensors(shared_tensors.prepared_arrays(placed), reuse=placed.memory)
     assert borrower.blocks == []  # everything named
     kept = placed.x_test  # an Evaluation keeps test images, say
     placed = None
@@ -477,12 +477,12 @@ def test_data_too_big_for_the_shared_memory_left_stays_where_it_is(monkeypatch):
 
     monkeypatch.setattr(os, "statvfs", almost_full)
     with pytest.raises(OSError, match="free, .* MB needed"):
-        training_process.SharedTensors(training_process.prepared_arrays(data))
-    assert training_process.in_shared_memory(data, from_bytes=0) is data
+        shared_tensors.SharedTensors(shared_tensors.prepared_arrays(data))
+    assert shared_tensors.in_shared_memory(data, from_bytes=0) is data
 
 
 def test_closing_the_window_frees_the_shared_memory_of_its_prepared_data(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setattr(training_process, "SHARE_FROM_BYTES", 0)
+    monkeypatch.setattr(shared_tensors, "SHARE_FROM_BYTES", 0)
     made = shared_blocks_made(monkeypatch)
     window = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
     qtbot.addWidget(window)
