@@ -222,12 +222,31 @@ def test_a_child_killed_mid_fit_is_reported_and_leaves_nothing_behind(qtbot, dat
     assert made and all(gone(name) for name in made)
 
 
-class _DiesMidMessage:
-    """The pipe's reading end, whose child is killed while its second message is half written:
-    ``recv`` then raises ``OSError: got end of file during message`` rather than ``EOFError``."""
+class _Pipe:
+    """The pipe's reading end, with a test's twist on what ``recv`` gives (see ``piped_through``)."""
 
     def __init__(self, receive, worker):
-        self.receive, self.worker, self.taken = receive, worker, 0
+        self.receive, self.worker = receive, worker
+
+    def recv(self):
+        return self.receive.recv()
+
+    def close(self):
+        self.receive.close()
+
+
+def piped_through(monkeypatch, pipe: type[_Pipe]) -> None:
+    """Make the process worker read its child's messages through ``pipe``."""
+    real_start = ProcessTrainingWorker._start_child
+    monkeypatch.setattr(ProcessTrainingWorker, "_start_child",
+                        lambda worker, tensors: pipe(real_start(worker, tensors), worker))
+
+
+class _DiesMidMessage(_Pipe):
+    """The child is killed while its second message is half written: ``recv`` then raises
+    ``OSError: got end of file during message`` rather than ``EOFError``."""
+
+    taken = 0
 
     def recv(self):
         self.taken += 1
@@ -235,16 +254,11 @@ class _DiesMidMessage:
             os.kill(self.worker.process.pid, signal.SIGKILL)
             self.worker.process.join()
             raise OSError("got end of file during message")
-        return self.receive.recv()
-
-    def close(self):
-        self.receive.close()
+        return super().recv()
 
 
 def test_a_child_killed_in_the_middle_of_a_message_is_reported_as_ended(qtbot, data, monkeypatch):
-    real_start = ProcessTrainingWorker._start_child
-    monkeypatch.setattr(ProcessTrainingWorker, "_start_child",
-                        lambda worker, tensors: _DiesMidMessage(real_start(worker, tensors), worker))
+    piped_through(monkeypatch, _DiesMidMessage)
     model = seeded_model()
     before = model.get_weights()
     worker = ProcessTrainingWorker(job(model, data, epochs=200))
@@ -258,30 +272,25 @@ def test_a_child_killed_in_the_middle_of_a_message_is_reported_as_ended(qtbot, d
         np.testing.assert_array_equal(b, a)
 
 
-class _FailsAfterFirstEpoch:
-    """The pipe's reading end, as if the child's fit raised just after its first epoch's news:
-    the window hears ("failed", ...) and ("finished", "error"), never the state sent back."""
+class _FailsAfterFirstEpoch(_Pipe):
+    """As if the child's fit raised just after its first epoch's news: the window hears
+    ("failed", ...) and ("finished", "error"), never the state sent back."""
 
-    def __init__(self, receive, worker):
-        self.receive, self.worker, self.ended = receive, worker, []
+    ended = ()
 
     def recv(self):
         if self.ended:
-            return self.ended.pop(0)
-        name, args = self.receive.recv()
+            (first, *self.ended) = self.ended
+            return first
+        name, args = super().recv()
         if name == "epoch_ended":
             self.worker.stop()
             self.ended = [("failed", ("RuntimeError: boom (in fit, models.py:1)",)), ("finished", ("error",))]
         return name, args
 
-    def close(self):
-        self.receive.close()
-
 
 def test_a_fit_that_fails_in_the_child_leaves_the_network_at_the_last_epoch_that_ended(qtbot, data, monkeypatch):
-    real_start = ProcessTrainingWorker._start_child
-    monkeypatch.setattr(ProcessTrainingWorker, "_start_child",
-                        lambda worker, tensors: _FailsAfterFirstEpoch(real_start(worker, tensors), worker))
+    piped_through(monkeypatch, _FailsAfterFirstEpoch)
     model = seeded_model()
     worker = ProcessTrainingWorker(job(model, data, epochs=5))
     seen = recorded(worker)
