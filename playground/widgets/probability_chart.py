@@ -22,6 +22,12 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 ROW_GAP = 2  # pixels between the rows of a chart on its side
 MAX_NAME_SHARE = 0.45  # the names of a chart on its side take at most this share of its width
+SLOT_SHARE = 28 / 255  # how much of the text colour an empty slot has (the rest is the background)
+
+
+def mixed(colour: QColor, background: QColor, share: float) -> QColor:
+    """The opaque colour that ``colour`` at opacity ``share`` looks like over ``background``."""
+    return QColor(*(round(share * a + (1 - share) * b) for a, b in zip(colour.getRgb()[:3], background.getRgb()[:3])))
 
 
 class ProbabilityChart(QWidget):
@@ -96,8 +102,9 @@ class ProbabilityChart(QWidget):
     def _colours(self) -> tuple[QColor, QColor, QColor, QColor]:
         pal = self.palette()
         text_colour = pal.color(QPalette.WindowText)
-        slot_colour = QColor(text_colour)
-        slot_colour.setAlpha(28)
+        # the empty slots: the text colour at 11 % over the background, mixed here rather than
+        # blended by the painter (translucent antialiased shapes made a paint 2 ms slower)
+        slot_colour = mixed(text_colour, pal.color(QPalette.Window), SLOT_SHARE)
         return text_colour, pal.color(QPalette.Mid), pal.color(QPalette.Highlight), slot_colour
 
     def paintEvent(self, event) -> None:

@@ -13,7 +13,7 @@ from engine.layers import Dense, Flatten
 from playground.core.drawing import centre_of_mass
 from playground.panels.draw_panel import DrawPanel
 from playground.training.state import AppState, LayerSpec
-from playground.widgets.probability_chart import ProbabilityChart
+from playground.widgets.probability_chart import SLOT_SHARE, ProbabilityChart
 
 VERTICAL = [QPoint(150, y) for y in range(40, 250, 10)]
 LOOP = [QPoint(140 + round(80 * math.sin(t)), 140 - round(95 * math.cos(t))) for t in np.linspace(0, 2 * math.pi, 48)]
@@ -219,6 +219,21 @@ def test_chart_highlights_the_top_bar(qtbot):
     assert top_bar == highlight and other_bar != highlight
     chart.set_probabilities(chart.probabilities(), muted=True)  # untrained: no highlight
     assert chart.grab().toImage().pixelColor(round(6 + 3.5 * slot), 120) != highlight
+
+
+def test_an_empty_slot_is_the_text_colour_faintly_over_the_background(qtbot):
+    """The slots are painted opaque, mixed beforehand: they look as the text colour at 11 % over
+    the window would, in either theme, without the painter blending each pixel."""
+    chart = ProbabilityChart()
+    qtbot.addWidget(chart)
+    chart.resize(300, 170)
+    palette = chart.palette()
+    text, window = palette.color(QPalette.WindowText), palette.color(QPalette.Window)
+    slot = chart.grab().toImage().pixelColor(round(6 + 0.5 * (300 - 12) / 10), 80)
+    for channel in ("red", "green", "blue"):
+        expected = SLOT_SHARE * getattr(text, channel)() + (1 - SLOT_SHARE) * getattr(window, channel)()
+        assert abs(getattr(slot, channel)() - expected) <= 1
+    assert slot.alpha() == 255 and slot != window
 
 
 # -- what the status line says: accurately, in each case ------------------------------------------
