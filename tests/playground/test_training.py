@@ -10,7 +10,7 @@ import threading
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QSettings, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QPoint, QSettings, Qt, QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QPushButton
@@ -79,6 +79,47 @@ def test_one_epoch_on_the_sample_trains_plots_logs_and_evaluates(qtbot, window):
     # the run has trained the epochs it was asked for: Continue waits for a higher Epochs setting
     assert panel.train_button.text() == "Continue" and not panel.train_button.isEnabled()
     assert "raise Epochs" in panel.reason_label.text() and panel.reset_button.isEnabled()
+
+
+class _PaintCounter(QObject):
+    """Counts a widget's paint events, and those that came while ``inside`` was set."""
+
+    def __init__(self):
+        super().__init__()
+        self.paints = self.inside_paints = 0
+        self.inside = False
+
+    def eventFilter(self, watched, event):
+        if event.type() == QEvent.Paint:
+            self.paints += 1
+            self.inside_paints += self.inside
+        return False
+
+
+def test_the_progress_bar_moves_with_the_next_frame_never_in_a_repaint_of_its_own(qtbot, window, monkeypatch):
+    """``QProgressBar.setValue`` repaints at once; the bar's value and caption are painted
+    together with the window's next frame instead."""
+    panel = window.training_panel
+    counter = _PaintCounter()
+    panel.progress.installEventFilter(counter)
+    real_show = type(panel)._show_progress
+
+    def show_progress(self):
+        shown.append(1)
+        counter.inside = True
+        try:
+            real_show(self)
+        finally:
+            counter.inside = False
+
+    monkeypatch.setattr(type(panel), "_show_progress", show_progress)
+    moved, shown = [], []
+    panel.progress.valueChanged.connect(moved.append)
+    window.state.set_settings(epochs=1, batch_size=32, train_size=1000)
+    with qtbot.waitSignal(window.training_finished, timeout=LONG):
+        click(qtbot, window, "trainButton")
+    qtbot.waitUntil(lambda: counter.paints > 0)
+    assert shown and len(moved) >= 2 and counter.inside_paints == 0  # the first batch's news is always shown
 
 
 def test_train_again_continues_the_run_until_the_design_changes(qtbot, window):
