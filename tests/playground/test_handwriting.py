@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import engine
-from playground.core import handwriting
+from playground.core import handwriting, shared_tensors
 from playground.core.handwriting import HandwritingError, MyDigits
 
 
@@ -575,9 +575,15 @@ def test_an_unreadable_saved_choice_leaves_my_digits_out_of_training(qtbot, tmp_
     assert not _window(qtbot, ini).panels["My digits"].train_check.isChecked()
 
 
-def test_ticked_the_worker_really_trains_on_my_digits_and_unticked_it_does_not(qtbot, tmp_path, data_folder):
+@pytest.mark.parametrize("in_shared_memory", [False, True])
+def test_ticked_the_worker_really_trains_on_my_digits_and_unticked_it_does_not(qtbot, tmp_path, data_folder,
+                                                                               monkeypatch, in_shared_memory):
     """No stand-in: what fit receives on the worker thread (its sample count, and the weights it
-    ends with) changes with the option, and only with it (the same seed gives the same weights)."""
+    ends with) changes with the option, and only with it (the same seed gives the same weights).
+    Also with the prepared data in shared memory from the start, as full MNIST is: the training
+    process is then given my digits beside the shared test set."""
+    if in_shared_memory:
+        monkeypatch.setattr(shared_tensors, "SHARE_FROM_BYTES", 0)
     window = _window(qtbot, tmp_path / "w.ini")
     window.state.set_settings(epochs=1, batch_size=64, train_size=200, validation_split=0.0, seed=3)
     mine = window.panels["My digits"]
@@ -601,3 +607,6 @@ def test_ticked_the_worker_really_trains_on_my_digits_and_unticked_it_does_not(q
     mine.train_check.setChecked(False)
     samples, again = train_afresh()
     assert samples == 200 and all(np.array_equal(a, b) for a, b in zip(mnist_only, again))
+    if in_shared_memory and window.controller.in_process:  # the path this case is for was taken
+        assert isinstance(window.controller._cache.get(window.state.dataset, window.state.settings).memory,
+                          shared_tensors.SharedTensors)
