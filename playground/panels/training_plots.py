@@ -41,6 +41,7 @@ RUN_COLOURS = ("#3b82f6", "#f97316", "#10b981", "#e11d48", "#8b5cf6",
                "#0ea5e9", "#d946ef", "#84cc16", "#f59e0b", "#64748b")
 SMOOTHING = 0.9  # EMA weight of the past for the per-batch curves
 REDRAW_MS = 33
+SPARE_AFTER_FIT_MS = 700  # the next run's curves are made this long after a fit ends
 FRAME_BUDGET = 0.04  # at most ~4% of one core for plotting while training
 GRID_LEVELS = 2  # tick and grid levels drawn: major and minor
 
@@ -262,7 +263,10 @@ class TrainingPlots(QWidget):
         return run
 
     def prepare_next_run(self) -> None:
-        """Make the next run's (empty) curves now, a quiet moment, so that ``add_run`` need not."""
+        """Make the next run's (empty) curves now, a quiet moment, so that ``add_run`` need not
+        (not while a fit runs: its end calls this again)."""
+        if self._planned_end:
+            return
         colour = RUN_COLOURS[self._colour_index % len(RUN_COLOURS)]
         if self._spare is None or self._spare[0] != colour:
             if self._spare is not None:
@@ -291,7 +295,9 @@ class TrainingPlots(QWidget):
     def fit_ended(self) -> None:
         """The fit is over: the x axis shrinks to the data shown (a run stopped at epoch 21 of
         1000 fills the plot, not its first 2%)."""
-        QTimer.singleShot(0, self, self.prepare_next_run)  # for the next Train, while nothing trains
+        # for the next Train, while nothing trains; not at once: the end of a fit is a busy moment
+        # of the UI thread already (the evaluation is shown), and ~25 ms more made it a stall
+        QTimer.singleShot(SPARE_AFTER_FIT_MS, self, self.prepare_next_run)
         self._planned_end = 0.0
         self._fit_x()
 

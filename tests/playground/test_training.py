@@ -17,9 +17,9 @@ from PySide6.QtWidgets import QPushButton
 
 import engine
 import playground.training.training_worker
-
 from playground.core.data_loading import load_sample_dataset
 from playground.main_window import MainWindow
+from playground.panels import training_plots
 from playground.text.keras_log import (
     epoch_header, epoch_line, format_duration, progress_caption, run_label, strategy_line,
 )
@@ -596,6 +596,24 @@ def test_the_next_runs_curves_are_made_before_train_is_pressed(qtbot, window):
     qtbot.waitUntil(lambda: plots._spare is not None and plots._spare[0] != colour)  # the next one's
     items = plots.plots["loss"].getPlotItem().listDataItems()
     assert len(items) == 2 * 4  # run 1's four curves and the spare's, nothing left behind
+
+
+def test_the_next_runs_curves_wait_for_the_end_of_a_fit_to_pass(qtbot, window, monkeypatch):
+    """The end of a fit keeps the UI thread busy (the evaluation is shown): the spare curves are
+    made a moment later, not in that burst, and never while a fit runs."""
+    plots = window.training_panel.plots
+    qtbot.waitUntil(lambda: plots._spare is not None)
+    scheduled = []
+    monkeypatch.setattr(training_plots.QTimer, "singleShot", lambda *args: scheduled.append(args))
+    plots.expect_until(10.0)  # a fit begins
+    plots._spare = None  # taken by the run that began
+    plots.prepare_next_run()
+    assert plots._spare is None  # a fit runs: nothing is made
+    plots.fit_ended()
+    assert scheduled == [(training_plots.SPARE_AFTER_FIT_MS, plots, plots.prepare_next_run)]
+    assert training_plots.SPARE_AFTER_FIT_MS >= 300
+    plots.prepare_next_run()  # when the timer fires
+    assert plots._spare is not None
 
 
 def test_the_controller_and_the_state_never_disagree_about_training(qtbot, window):
