@@ -271,9 +271,11 @@ class TrainingPanel(QWidget):
         # QProgressBar.setValue repaints at once (1.6 ms for this bar): with updates off, the new
         # value and caption are painted once, with the window's next frame
         self.progress.setUpdatesEnabled(False)
-        self.progress.setValue(min(done, self.progress.maximum()))
-        self._set_caption(("Paused · " if self.controller.phase == PAUSED else "") + caption)
-        self.progress.setUpdatesEnabled(True)
+        try:
+            self.progress.setValue(min(done, self.progress.maximum()))
+            self._set_caption(("Paused · " if self.controller.phase == PAUSED else "") + caption)
+        finally:
+            self.progress.setUpdatesEnabled(True)
 
     def _on_epoch_ended(self, info: dict) -> None:
         run = info["run"]
