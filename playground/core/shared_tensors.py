@@ -37,12 +37,13 @@ class SharedTensors:
         self._views: dict[str, np.ndarray] = {}
         self._borrowed = []  # the SharedTensors whose blocks this one names
         self._free = weakref.finalize(self, _free_blocks, self.blocks)
-        named = {key for key, array in arrays.items() if reuse is not None and reuse.holds(array)}
+        named = {key: description for key, array in arrays.items()
+                 if reuse is not None and (description := reuse.description_of(array)) is not None}
         try:
             _check_room(sum(array.nbytes for key, array in arrays.items() if key not in named))
             for key, array in arrays.items():
                 if key in named:
-                    self.descriptions[key] = reuse.description_of(array)
+                    self.descriptions[key] = named[key]
                     self._views[key] = array
                     if reuse not in self._borrowed:
                         self._borrowed.append(reuse)
@@ -61,12 +62,10 @@ class SharedTensors:
         """The arrays, as this process maps them from the blocks."""
         return dict(self._views)
 
-    def holds(self, array: np.ndarray) -> bool:
-        """Whether ``array`` is exactly one of ``views()`` (the same memory, shape and dtype)."""
-        return any(_same_array(array, view) for view in self._views.values())
-
-    def description_of(self, array: np.ndarray) -> tuple[str, tuple, str]:
-        return next(self.descriptions[key] for key, view in self._views.items() if _same_array(array, view))
+    def description_of(self, array: np.ndarray) -> tuple[str, tuple, str] | None:
+        """How a child finds ``array``, if it is exactly one of ``views()`` (the same memory, shape
+        and dtype); else None."""
+        return next((self.descriptions[key] for key, view in self._views.items() if _same_array(array, view)), None)
 
     def close(self) -> None:
         """Free the blocks made here now (the name of each goes; see the class)."""

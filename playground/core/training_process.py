@@ -37,9 +37,8 @@ ORPHAN_CHECK_SECONDS = 1.0  # a paused child checks this often that the window s
 # ----- the model, there and back -------------------------------------------------------------------
 def model_state(model) -> dict:
     """What rebuilds ``model`` elsewhere and trains it on as if it had never moved."""
-    return {"config": model.get_config(), "weights": model.get_weights(),
-            "optimizer": model.optimizer.get_config(), "loss": model.loss.name, "metrics": list(model.metrics),
-            "optimizer_state": model.optimizer.get_state()}
+    return {"config": model.get_config(), "optimizer": model.optimizer.get_config(), "loss": model.loss.name,
+            "metrics": list(model.metrics), **training_state(model)}
 
 
 def rebuild(state: dict):
